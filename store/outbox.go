@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Outbox channels.
+const (
+	IRC  = "irc"
+	Mail = "mail"
+)
+
+// Message is one message waiting in (or sent from) the outbox.
+type Message struct {
+	ID      int64
+	Channel string // IRC or Mail
+	Target  string // IRC channel or nick, or an email address
+	// Addressee is the nick an IRC reply in a channel is for; Body then
+	// starts with it.
+	Addressee string
+	Body      string
+	// Short is a compact form of Body without the addressee, used when
+	// several acknowledgements to one target are coalesced into one line.
+	Short string
+	// DedupeKey, if set, makes a second message with the same key a no-op.
+	DedupeKey string
+	NotBefore time.Time
+	Attempts  int
+	CreatedAt time.Time
+}
+
+// Enqueue adds a message to the outbox. A message whose DedupeKey is already
+// there is dropped, so retried work never sends twice.
+func (tx *Tx) Enqueue(m Message) error {
+	var key, notBefore any
+	if m.DedupeKey != "" {
+		key = m.DedupeKey
+	}
+	if !m.NotBefore.IsZero() {
+		notBefore = m.NotBefore.UTC()
+	}
+	if _, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, body, short, dedupe_key, created_at, not_before)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+		m.Channel, m.Target, m.Addressee, m.Body, m.Short, key, tx.now, notBefore); err != nil {
+		return fmt.Errorf("enqueue %s message: %w", m.Channel, err)
+	}
+	return nil
+}
+
+// Pending returns up to limit unsent messages of a channel that are due,
+// oldest first, with ids above after.
+func (s *Store) Pending(ctx context.Context, channel string, after int64, limit int) ([]Message, error) {
+	now := s.Now().UTC()
+	var out []Message
+	err := s.Do(ctx, func(tx *Tx) error {
+		rows, err := tx.query(`SELECT id, channel, target, addressee, body, short, COALESCE(dedupe_key, ''), not_before, attempts, created_at
+			FROM outbox WHERE channel = ? AND sent_at IS NULL AND id > ? AND (not_before IS NULL OR not_before <= ?)
+			ORDER BY id LIMIT ?`, channel, after, now, limit)
+		if err != nil {
+			return fmt.Errorf("list outbox: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m Message
+			var nb sql.NullTime
+			if err := rows.Scan(&m.ID, &m.Channel, &m.Target, &m.Addressee, &m.Body, &m.Short, &m.DedupeKey, &nb, &m.Attempts, &m.CreatedAt); err != nil {
+				return err
+			}
+			m.NotBefore = nb.Time
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// MarkSent marks messages as sent.
+func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
+	return s.Do(ctx, func(tx *Tx) error {
+		for _, id := range ids {
+			if _, err := tx.exec(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?`, tx.now, id); err != nil {
+				return fmt.Errorf("mark sent: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// MarkFailed records a failed attempt and when to try again.
+func (s *Store) MarkFailed(ctx context.Context, id int64, cause error, retryAt time.Time) error {
+	return s.Do(ctx, func(tx *Tx) error {
+		_, err := tx.exec(`UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ?`,
+			cause.Error(), retryAt.UTC(), id)
+		if err != nil {
+			return fmt.Errorf("mark failed: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,127 @@
+// Package store keeps hallway's state in SQLite: people and their
+// identities, events, proposals, votes, registrations, pledges, notes,
+// schedule releases, and the inbox and outbox that make message handling
+// happen exactly once.
+//
+// # Transactions
+//
+// Every state change is one transaction: callers run a function with
+// [Store.Do] and call the per-use methods of [Tx] inside it. Outgoing
+// messages are written to the outbox in that same transaction, so a crash
+// either keeps the change and its messages or neither.
+//
+// # Schema
+//
+// A fresh database gets schema.sql; an older one is upgraded by the
+// append-only list in migrate.go, its version kept in PRAGMA user_version.
+// A database newer than this binary is refused.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// queryTimeout bounds one transaction, so a wedged database shows up as an
+// error rather than a hung bot.
+const queryTimeout = 10 * time.Second
+
+// Store is an open hallway database.
+type Store struct {
+	db *sql.DB
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the SQLite database at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	// _txlock=immediate takes the write lock at BEGIN: read-then-write
+	// transactions then wait on busy_timeout instead of failing with
+	// SQLITE_BUSY when they try to upgrade. _time_format=sqlite stores times
+	// without Go's monotonic clock suffix.
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer anyway, and a single connection
+	// keeps prepared statements warm and avoids lock hand-offs.
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	s := &Store{db: db, Now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Tx is one transaction. Its methods are the store's uses.
+type Tx struct {
+	tx  *sql.Tx
+	ctx context.Context
+	now time.Time
+}
+
+// Now is the time the transaction started, in UTC: every row it writes
+// carries the same time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Do runs fn in one transaction, committing if fn returns nil.
+func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, ctx: ctx, now: s.Now().UTC()}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(tx.ctx, query, args...)
+}
+
+func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(tx.ctx, query, args...)
+}
+
+func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(tx.ctx, query, args...)
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Now = func() time.Time { return time.Date(2027, 3, 4, 9, 0, 0, 0, time.UTC) }
+	return s
+}
+
+func do(t *testing.T, s *Store, fn func(tx *Tx) error) {
+	t.Helper()
+	if err := s.Do(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesNewerDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(context.Background(), path)
+	if !errors.Is(err, ErrTooNew) {
+		t.Fatalf("Open of a newer database: got %v, want ErrTooNew", err)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keep.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, s, func(tx *Tx) error {
+		ev, err := tx.EnsureEvent("ev", "Ev")
+		if err != nil {
+			return err
+		}
+		p, err := tx.PersonByIdentity(IRCAccount, "alice", "")
+		if err != nil {
+			return err
+		}
+		_, err = tx.AddProposal(Proposal{EventID: ev.ID, Kind: Session, Title: "T", AuthorID: p.ID})
+		return err
+	})
+	s.Close()
+	s, err = Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	do(t, s, func(tx *Tx) error {
+		ev, _ := tx.EnsureEvent("ev", "Ev")
+		p, err := tx.Proposal(ev.ID, 1)
+		if err != nil || p.Title != "T" {
+			t.Errorf("after reopen: %+v, %v", p, err)
+		}
+		return nil
+	})
+}
+
+func TestProposalsAndVotes(t *testing.T) {
+	s := openTest(t)
+	do(t, s, func(tx *Tx) error {
+		ev, err := tx.EnsureEvent("ev", "Ev")
+		if err != nil {
+			return err
+		}
+		alice, _ := tx.PersonByIdentity(IRCAccount, "alice", "")
+		bob, _ := tx.PersonByIdentity(IRCAccount, "bob", "")
+		again, _ := tx.PersonByIdentity(IRCAccount, "alice", "")
+		if again.ID != alice.ID {
+			t.Errorf("same account gave persons %d and %d", alice.ID, again.ID)
+		}
+		p1, _ := tx.AddProposal(Proposal{EventID: ev.ID, Kind: Session, Title: "One", AuthorID: alice.ID})
+		p2, _ := tx.AddProposal(Proposal{EventID: ev.ID, Kind: Talk, Title: "Two", AuthorID: bob.ID})
+		if p1.Number != 1 || p2.Number != 2 {
+			t.Errorf("numbers %d, %d; want 1, 2", p1.Number, p2.Number)
+		}
+		for _, c := range []struct {
+			prop, person int64
+			want         bool
+		}{{p2.ID, alice.ID, true}, {p2.ID, alice.ID, false}, {p2.ID, bob.ID, true}, {p1.ID, bob.ID, true}} {
+			got, err := tx.AddVote(ev.ID, c.prop, c.person)
+			if err != nil || got != c.want {
+				t.Errorf("AddVote(%d, %d) = %v, %v; want %v", c.prop, c.person, got, err, c.want)
+			}
+		}
+		top, err := tx.TopProposals(ev.ID, "", 10)
+		if err != nil {
+			return err
+		}
+		if len(top) != 2 || top[0].Number != 2 || top[0].Votes != 2 || top[1].Votes != 1 {
+			t.Errorf("top = %+v", top)
+		}
+		n, _ := tx.VoteCount(ev.ID, bob.ID)
+		if n != 2 {
+			t.Errorf("bob's votes = %d, want 2", n)
+		}
+		if ok, _ := tx.RemoveVote(p2.ID, bob.ID); !ok {
+			t.Error("RemoveVote found no vote")
+		}
+		nums, _ := tx.VotesOf(ev.ID, bob.ID)
+		if len(nums) != 1 || nums[0] != 1 {
+			t.Errorf("bob's votes after unvote = %v", nums)
+		}
+		if _, err := tx.Proposal(ev.ID, 99); !errors.Is(err, ErrNotFound) {
+			t.Errorf("missing proposal: %v", err)
+		}
+		return nil
+	})
+}
+
+func TestOutboxDedupeAndInboxOnce(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	do(t, s, func(tx *Tx) error {
+		for i := 0; i < 2; i++ {
+			if err := tx.Enqueue(Message{Channel: Mail, Target: "a@example.org", Body: "hi", DedupeKey: "confirm:1"}); err != nil {
+				return err
+			}
+		}
+		return tx.Enqueue(Message{Channel: IRC, Target: "#c", Body: "x"})
+	})
+	mails, err := s.Pending(ctx, Mail, 0, 10)
+	if err != nil || len(mails) != 1 {
+		t.Fatalf("pending mail = %v, %v; want one", mails, err)
+	}
+	if err := s.MarkSent(ctx, mails[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if mails, _ := s.Pending(ctx, Mail, 0, 10); len(mails) != 0 {
+		t.Errorf("sent mail still pending: %v", mails)
+	}
+	do(t, s, func(tx *Tx) error {
+		first, err := tx.MarkReceived(Received{Channel: IRC, Key: "msgid:abc"})
+		if err != nil {
+			return err
+		}
+		second, err := tx.MarkReceived(Received{Channel: IRC, Key: "msgid:abc"})
+		if !first || second {
+			t.Errorf("MarkReceived twice = %v, %v; want true, false", first, second)
+		}
+		return err
+	})
+}
