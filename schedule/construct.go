@@ -1,0 +1,92 @@
+package schedule
+
+// construct builds the starting schedule every worker anneals from, and
+// decides which sessions are placed at all. Sessions are taken in rank order
+// (more votes first, then earlier index); each goes to the allowed slot
+// where it costs least right now. When no slot has room for it, an
+// augmenting chain of moves (session u leaves slot t for slot t2, …) is
+// searched breadth-first to make room; when that fails too, the session
+// stays unplaced. Since better-ranked sessions are placed first, the ones
+// left out are the lowest-ranked that cannot fit.
+func construct(m *model) (st *state, unplaced []int32) {
+	st = newState(m)
+	nt := int32(m.nt)
+	for _, s := range m.rank {
+		if m.pinSlot[s] >= 0 {
+			continue
+		}
+		d := m.demand[s]
+		best, bestCost := int32(-1), 0
+		for _, t := range m.allowedSlots[s] {
+			if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
+				continue
+			}
+			cost := m.cw * int(st.attract[s*nt+t])
+			if m.ow != 0 {
+				cost += m.ow * (slotOverflow(m.caps[t], st.dem[t], -1, d) - st.ov[t])
+			}
+			if best < 0 || cost < bestCost {
+				best, bestCost = t, cost
+			}
+		}
+		if best >= 0 {
+			st.add(s, best)
+		} else if !st.augment(s) {
+			unplaced = append(unplaced, s)
+			continue
+		}
+		st.movable = append(st.movable, s)
+	}
+	return st, unplaced
+}
+
+// augment makes room for s by a chain of moves found breadth-first over
+// slots, then places s. Every slot on the chain gains one session and loses
+// at most one, and each arrival is checked against the slot's current
+// occupants, so the chain keeps all hard constraints.
+func (st *state) augment(s int32) bool {
+	m := st.m
+	type hop struct {
+		mover int32 // session leaving from, to this slot
+		from  int32 // slot it leaves (-1: s itself enters here)
+	}
+	prev := make([]hop, m.nt)
+	seen := make([]bool, m.nt)
+	var queue []int32
+	for _, t := range m.allowedSlots[s] {
+		if st.speakersFree(s, t, -1) {
+			seen[t] = true
+			prev[t] = hop{mover: s, from: -1}
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		t := queue[0]
+		queue = queue[1:]
+		if st.hasRoom(t) {
+			// Apply the chain backwards from the slot with room.
+			for {
+				h := prev[t]
+				if h.from >= 0 {
+					st.remove(h.mover)
+				}
+				st.add(h.mover, t)
+				if h.from < 0 {
+					return true
+				}
+				t = h.from
+			}
+		}
+		for _, u := range st.members[t] {
+			for _, t2 := range m.allowedSlots[u] {
+				if seen[t2] || !st.speakersFree(u, t2, -1) {
+					continue
+				}
+				seen[t2] = true
+				prev[t2] = hop{mover: u, from: t}
+				queue = append(queue, t2)
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,265 @@
+package schedule
+
+import (
+	"cmp"
+	"slices"
+)
+
+// model is the solver's compiled, read-only view of a Problem, shared by all
+// search workers.
+//
+// The search works on slots only: which sessions share a slot decides the
+// conflicts, and given a slot's sessions the best rooms follow from a sorted
+// matching (largest demand into largest free room), which is optimal because
+// overflow max(0, demand−capacity) is convex in the difference. So rooms are
+// never searched over, only derived.
+//
+// Conflicts are counted per pair: Σ_voters Σ_slots C(k,2) equals the sum,
+// over pairs of sessions sharing a slot, of the number of voters who voted
+// for both (their co-vote weight w). Each worker keeps attract[s][t] =
+// Σ_{u in slot t} w(s,u), which makes the conflict delta of a move O(1).
+type model struct {
+	p      *Problem
+	ns, nt int
+	cw, ow int
+
+	demand []int32
+	// pinSlot[s] is the pinned slot of s, or -1.
+	pinSlot []int32
+	// allowed[s*nt+t]: s may run in t (available, and t has a free room).
+	allowed      []bool
+	allowedSlots [][]int32
+	// spk[s] lists the speaker indices of s that matter for clashes: those
+	// with more than one session.
+	spk [][]int32
+	nsp int
+	// caps[t] holds the capacities of the rooms open and unpinned in t,
+	// largest first; rooms[t] the matching room indices.
+	caps  [][]int32
+	rooms [][]int32
+	// pinnedOverflow is the constant overflow of pinned sessions.
+	pinnedOverflow int
+
+	// Co-vote weights: sparse rows for updates, dense matrix for lookups
+	// when small enough.
+	nbr    [][]int32
+	nbrW   [][]int32
+	dense  []int32
+	rank   []int32 // sessions, best-ranked first
+	lbOver int     // lower bound on total overflow
+}
+
+// denseLimit bounds the session count for which the co-vote matrix is kept
+// dense (ns² int32s: 3000 sessions = 36 MB).
+const denseLimit = 3000
+
+func newModel(p *Problem) *model {
+	ns, nt, nr := len(p.Sessions), len(p.Slots), len(p.Rooms)
+	m := &model{p: p, ns: ns, nt: nt, cw: p.ConflictWeight, ow: p.OverflowWeight}
+	dem := p.Demand()
+	m.demand = make([]int32, ns)
+	for i, d := range dem {
+		m.demand[i] = int32(d)
+	}
+
+	// Free rooms per slot, largest first (ties by index, for determinism).
+	pinnedCell := make([]bool, nr*nt)
+	m.pinSlot = make([]int32, ns)
+	for s, ss := range p.Sessions {
+		m.pinSlot[s] = -1
+		if ss.Pin != nil {
+			m.pinSlot[s] = int32(ss.Pin.Slot)
+			pinnedCell[ss.Pin.Slot*nr+ss.Pin.Room] = true
+			if o := dem[s] - p.Rooms[ss.Pin.Room].Capacity; o > 0 {
+				m.pinnedOverflow += o
+			}
+		}
+	}
+	m.caps = make([][]int32, nt)
+	m.rooms = make([][]int32, nt)
+	var allCaps []int32
+	for t := range nt {
+		var rs []int32
+		for r := range nr {
+			if !pinnedCell[t*nr+r] && p.roomOpen(r, t) {
+				rs = append(rs, int32(r))
+			}
+		}
+		slices.SortStableFunc(rs, func(a, b int32) int {
+			return cmp.Compare(p.Rooms[b].Capacity, p.Rooms[a].Capacity)
+		})
+		m.rooms[t] = rs
+		m.caps[t] = make([]int32, len(rs))
+		for i, r := range rs {
+			m.caps[t][i] = int32(p.Rooms[r].Capacity)
+		}
+		allCaps = append(allCaps, m.caps[t]...)
+	}
+
+	// Availability.
+	m.allowed = make([]bool, ns*nt)
+	m.allowedSlots = make([][]int32, ns)
+	for s, ss := range p.Sessions {
+		row := m.allowed[s*nt : (s+1)*nt]
+		for t := range nt {
+			row[t] = len(m.caps[t]) > 0
+		}
+		for _, t := range ss.Unavailable {
+			row[t] = false
+		}
+		for t := range nt {
+			if row[t] {
+				m.allowedSlots[s] = append(m.allowedSlots[s], int32(t))
+			}
+		}
+	}
+
+	// Speakers that hold several sessions.
+	spkID := map[string]int32{}
+	spkCount := map[string]int{}
+	for _, ss := range p.Sessions {
+		for _, sp := range slices.Compact(slices.Sorted(slices.Values(ss.Speakers))) {
+			spkCount[sp]++
+		}
+	}
+	m.spk = make([][]int32, ns)
+	for s, ss := range p.Sessions {
+		for _, sp := range slices.Compact(slices.Sorted(slices.Values(ss.Speakers))) {
+			if spkCount[sp] < 2 {
+				continue
+			}
+			id, ok := spkID[sp]
+			if !ok {
+				id = int32(len(spkID))
+				spkID[sp] = id
+			}
+			m.spk[s] = append(m.spk[s], id)
+		}
+	}
+	m.nsp = len(spkID)
+
+	// Co-vote weights.
+	pair := map[uint64]int32{}
+	for _, v := range p.Voters {
+		for i, a := range v.Votes {
+			for _, b := range v.Votes[i+1:] {
+				x, y := uint64(min(a, b)), uint64(max(a, b))
+				pair[x<<32|y]++
+			}
+		}
+	}
+	m.nbr = make([][]int32, ns)
+	m.nbrW = make([][]int32, ns)
+	keys := slices.Sorted(func(yield func(uint64) bool) {
+		for k := range pair {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	if ns <= denseLimit {
+		m.dense = make([]int32, ns*ns)
+	}
+	for _, k := range keys {
+		x, y, w := int32(k>>32), int32(k&0xffffffff), pair[k]
+		m.nbr[x] = append(m.nbr[x], y)
+		m.nbrW[x] = append(m.nbrW[x], w)
+		m.nbr[y] = append(m.nbr[y], x)
+		m.nbrW[y] = append(m.nbrW[y], w)
+		if m.dense != nil {
+			m.dense[int(x)*ns+int(y)] = w
+			m.dense[int(y)*ns+int(x)] = w
+		}
+	}
+	if m.dense == nil {
+		// Keep rows sorted by neighbour for binary search in weight().
+		for s := range ns {
+			idx := make([]int, len(m.nbr[s]))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(m.nbr[s][a], m.nbr[s][b]) })
+			nb, nw := make([]int32, len(idx)), make([]int32, len(idx))
+			for i, j := range idx {
+				nb[i], nw[i] = m.nbr[s][j], m.nbrW[s][j]
+			}
+			m.nbr[s], m.nbrW[s] = nb, nw
+		}
+	}
+
+	// Rank: more votes first, then earlier in the problem's list.
+	m.rank = make([]int32, ns)
+	for i := range m.rank {
+		m.rank[i] = int32(i)
+	}
+	slices.SortStableFunc(m.rank, func(a, b int32) int { return cmp.Compare(m.demand[b], m.demand[a]) })
+
+	// Overflow lower bound: sorted matching of the movable demands against
+	// every free cell, ignoring all other constraints.
+	var dm []int32
+	for s := range ns {
+		if m.pinSlot[s] < 0 {
+			dm = append(dm, m.demand[s])
+		}
+	}
+	slices.SortFunc(dm, func(a, b int32) int { return cmp.Compare(b, a) })
+	slices.SortFunc(allCaps, func(a, b int32) int { return cmp.Compare(b, a) })
+	m.lbOver = m.pinnedOverflow
+	for i := range min(len(dm), len(allCaps)) {
+		if d := dm[i] - allCaps[i]; d > 0 {
+			m.lbOver += int(d)
+		}
+	}
+	return m
+}
+
+// weight returns the co-vote weight of sessions s and u.
+func (m *model) weight(s, u int32) int32 {
+	if m.dense != nil {
+		return m.dense[int(s)*m.ns+int(u)]
+	}
+	row := m.nbr[s]
+	i, ok := slices.BinarySearch(row, u)
+	if !ok {
+		return 0
+	}
+	return m.nbrW[s][i]
+}
+
+// slotOverflow returns the overflow of a slot whose movable sessions have
+// the demands dem (largest first) after removing one session of demand rm
+// (rm < 0: none) and adding one of demand add (add < 0: none), with the
+// sessions matched in order to caps (largest first).
+func slotOverflow(caps, dem []int32, rm, add int32) int {
+	sum := 0
+	i := 0
+	minCap := int32(0)
+	if len(caps) > 0 {
+		minCap = caps[len(caps)-1]
+	}
+	for _, d := range dem {
+		if rm >= 0 && d == rm {
+			rm = -1
+			continue
+		}
+		if add > d {
+			if c := caps[i]; add > c {
+				sum += int(add - c)
+			}
+			i++
+			add = -1
+		}
+		if d <= minCap {
+			// Everything further fits in the smallest room already.
+			return sum
+		}
+		if c := caps[i]; d > c {
+			sum += int(d - c)
+		}
+		i++
+	}
+	if add >= 0 && add > caps[i] {
+		sum += int(add - caps[i])
+	}
+	return sum
+}

@@ -1,0 +1,148 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// SolveOptions tune Solve. The zero value (or nil) means defaults.
+type SolveOptions struct {
+	// Seed selects the random search; the same seed, Workers and
+	// MaxIterations give the same solution.
+	Seed int64
+	// TimeLimit bounds the wall-clock time of the search. With
+	// MaxIterations unset, the annealing schedule follows the clock, so
+	// results vary a little from run to run. When both are zero the limit
+	// is DefaultTimeLimit.
+	TimeLimit time.Duration
+	// MaxIterations bounds the moves each worker tries and drives the
+	// annealing schedule, which makes the result deterministic (a
+	// TimeLimit or a cancelled context may still cut it short).
+	MaxIterations int64
+	// Workers is the number of independent searches run in parallel, each
+	// with its own seed derived from Seed; the best result wins, ties to
+	// the lowest worker. Zero means DefaultWorkers.
+	Workers int
+	// Progress, when set, is called each time a worker finds a better
+	// solution than any found so far (one call at a time, from the
+	// workers' goroutines: keep it quick).
+	Progress func(elapsed time.Duration, s Score)
+}
+
+// Defaults for SolveOptions.
+const (
+	DefaultTimeLimit = 10 * time.Second
+	// DefaultWorkers is fixed rather than taken from the CPU count so that
+	// a seed and an iteration budget give the same result on any machine.
+	DefaultWorkers = 2
+)
+
+// Solve searches for a schedule of p minimising the objective. It returns
+// the best solution found when the budget is spent or ctx is done (an
+// interrupted search still yields a feasible schedule, with a nil error).
+// Sessions that cannot fit are left unplaced, lowest-ranked first; see the
+// package documentation.
+func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error) {
+	start := time.Now()
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("solve: %w", err)
+	}
+	var o SolveOptions
+	if opt != nil {
+		o = *opt
+	}
+	if o.TimeLimit <= 0 && o.MaxIterations <= 0 {
+		o.TimeLimit = DefaultTimeLimit
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+
+	m := newModel(p)
+	init, unplaced := construct(m)
+	b := budget{maxIter: o.MaxIterations, start: start, target: m.ow * m.lbOver}
+	if o.TimeLimit > 0 {
+		b.deadline = start.Add(o.TimeLimit)
+	}
+	if d, ok := ctx.Deadline(); ok && (b.deadline.IsZero() || d.Before(b.deadline)) {
+		b.deadline = d
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	globalBest := init.objective()
+	workers := make([]*worker, o.Workers)
+	for i := range workers {
+		seed := uint64(o.Seed) ^ (uint64(i+1) * 0xd1b54a32d192ed03)
+		w := newWorker(init.clone(), mix(seed), defaultParams)
+		w.improved = func(obj int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if obj >= globalBest {
+				return
+			}
+			globalBest = obj
+			if obj <= b.target {
+				cancel() // proven optimal: the others can stop
+			}
+			if o.Progress != nil {
+				o.Progress(time.Since(start), scoreOf(w.st, len(unplaced), m))
+			}
+		}
+		workers[i] = w
+	}
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() { w.run(ctx, b) })
+	}
+	wg.Wait()
+
+	win := workers[0]
+	var iters int64
+	for _, w := range workers {
+		iters += w.iters
+		if w.bestObj < win.bestObj {
+			win = w
+		}
+	}
+	win.st.restore(win.best)
+	sol := &Solution{
+		Assignments: win.st.assignments(),
+		Iterations:  iters,
+		Optimal:     win.bestObj <= b.target,
+	}
+	for _, s := range unplaced {
+		sol.Unplaced = append(sol.Unplaced, int(s))
+	}
+	sc, err := Evaluate(p, sol)
+	if err != nil {
+		return nil, fmt.Errorf("solve: internal error: %w", err)
+	}
+	if sc.Objective != win.bestObj {
+		return nil, fmt.Errorf("solve: internal error: incremental objective %d, evaluated %d", win.bestObj, sc.Objective)
+	}
+	sol.Score = sc
+	return sol, nil
+}
+
+// scoreOf reports a worker's current figures (its state is at the new best
+// when called from the improvement hook).
+func scoreOf(st *state, unplaced int, m *model) Score {
+	return Score{
+		Conflicts: st.conflicts,
+		Overflow:  st.overflow,
+		Objective: st.objective(),
+		Unplaced:  unplaced,
+	}
+}
+
+// mix scrambles a seed (SplitMix64 finaliser) so that nearby seeds give
+// unrelated streams.
+func mix(x uint64) uint64 {
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}

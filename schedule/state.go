@@ -1,0 +1,228 @@
+package schedule
+
+import (
+	"cmp"
+	"slices"
+)
+
+// state is one worker's mutable schedule: the slot of every session and the
+// incremental bookkeeping that scores moves without rescanning.
+type state struct {
+	m *model
+	// slot[s] is the slot of s, or -1 when unplaced.
+	slot []int32
+	// members[t] lists the movable sessions in t; pos[s] is s's index there.
+	members [][]int32
+	pos     []int32
+	// dem[t] holds the demands of members[t], largest first.
+	dem [][]int32
+	// ov[t] is the overflow of the movable sessions of t.
+	ov []int
+	// attract[s*nt+t] = Σ_{u placed in t} w(s,u).
+	attract []int32
+	// spkCnt[sp*nt+t] counts the sessions of speaker sp in slot t.
+	spkCnt []int32
+	// movable lists the placed, unpinned sessions.
+	movable []int32
+
+	conflicts int
+	overflow  int
+}
+
+func newState(m *model) *state {
+	st := &state{
+		m:       m,
+		slot:    make([]int32, m.ns),
+		members: make([][]int32, m.nt),
+		pos:     make([]int32, m.ns),
+		dem:     make([][]int32, m.nt),
+		ov:      make([]int, m.nt),
+		attract: make([]int32, m.ns*m.nt),
+		spkCnt:  make([]int32, m.nsp*m.nt),
+	}
+	for t := range m.nt {
+		st.members[t] = make([]int32, 0, len(m.caps[t]))
+		st.dem[t] = make([]int32, 0, len(m.caps[t]))
+	}
+	for s := range st.slot {
+		st.slot[s] = -1
+	}
+	st.overflow = m.pinnedOverflow
+	for s, t := range m.pinSlot {
+		if t >= 0 {
+			st.link(int32(s), t)
+		}
+	}
+	return st
+}
+
+func (st *state) clone() *state {
+	c := *st
+	c.slot = slices.Clone(st.slot)
+	c.pos = slices.Clone(st.pos)
+	c.ov = slices.Clone(st.ov)
+	c.attract = slices.Clone(st.attract)
+	c.spkCnt = slices.Clone(st.spkCnt)
+	c.movable = slices.Clone(st.movable)
+	c.members = make([][]int32, len(st.members))
+	c.dem = make([][]int32, len(st.dem))
+	for t := range st.members {
+		c.members[t] = append(make([]int32, 0, cap(st.members[t])), st.members[t]...)
+		c.dem[t] = append(make([]int32, 0, cap(st.dem[t])), st.dem[t]...)
+	}
+	return &c
+}
+
+func (st *state) objective() int {
+	return st.m.cw*st.conflicts + st.m.ow*st.overflow
+}
+
+// link records s as sitting in t: conflicts, attraction and speakers.
+func (st *state) link(s, t int32) {
+	m := st.m
+	nt := int32(m.nt)
+	st.slot[s] = t
+	st.conflicts += int(st.attract[s*nt+t])
+	for i, u := range m.nbr[s] {
+		st.attract[u*nt+t] += m.nbrW[s][i]
+	}
+	for _, sp := range m.spk[s] {
+		st.spkCnt[sp*nt+t]++
+	}
+}
+
+// unlink undoes link.
+func (st *state) unlink(s int32) {
+	m := st.m
+	nt := int32(m.nt)
+	t := st.slot[s]
+	for i, u := range m.nbr[s] {
+		st.attract[u*nt+t] -= m.nbrW[s][i]
+	}
+	st.conflicts -= int(st.attract[s*nt+t])
+	for _, sp := range m.spk[s] {
+		st.spkCnt[sp*nt+t]--
+	}
+	st.slot[s] = -1
+}
+
+// add places movable session s in slot t (which must have room for it).
+func (st *state) add(s, t int32) {
+	st.link(s, t)
+	st.pos[s] = int32(len(st.members[t]))
+	st.members[t] = append(st.members[t], s)
+	st.insertDemand(t, st.m.demand[s])
+}
+
+// remove takes movable session s out of its slot.
+func (st *state) remove(s int32) {
+	t := st.slot[s]
+	st.unlink(s)
+	mem := st.members[t]
+	i := st.pos[s]
+	last := mem[len(mem)-1]
+	mem[i] = last
+	st.pos[last] = i
+	st.members[t] = mem[:len(mem)-1]
+	st.removeDemand(t, st.m.demand[s])
+}
+
+func (st *state) insertDemand(t, d int32) {
+	ds := st.dem[t]
+	i := 0
+	for i < len(ds) && ds[i] >= d {
+		i++
+	}
+	ds = append(ds, 0)
+	copy(ds[i+1:], ds[i:])
+	ds[i] = d
+	st.dem[t] = ds
+	st.refreshOverflow(t)
+}
+
+func (st *state) removeDemand(t, d int32) {
+	ds := st.dem[t]
+	i := slices.Index(ds, d)
+	st.dem[t] = append(ds[:i], ds[i+1:]...)
+	st.refreshOverflow(t)
+}
+
+func (st *state) refreshOverflow(t int32) {
+	o := slotOverflow(st.m.caps[t], st.dem[t], -1, -1)
+	st.overflow += o - st.ov[t]
+	st.ov[t] = o
+}
+
+// hasRoom reports whether slot t can take one more movable session.
+func (st *state) hasRoom(t int32) bool {
+	return len(st.members[t]) < len(st.m.caps[t])
+}
+
+// speakersFree reports whether s's speakers are free in slot t, not counting
+// session u (-1: none) which is about to leave t.
+func (st *state) speakersFree(s, t, u int32) bool {
+	m := st.m
+	nt := int32(m.nt)
+	for _, sp := range m.spk[s] {
+		c := st.spkCnt[sp*nt+t]
+		if c == 0 {
+			continue
+		}
+		if u >= 0 && c == 1 && slices.Contains(m.spk[u], sp) {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// canEnter reports whether s may move into slot t with u leaving it.
+func (st *state) canEnter(s, t, u int32) bool {
+	return st.m.allowed[int(s)*st.m.nt+int(t)] && st.speakersFree(s, t, u)
+}
+
+// assignments derives rooms from slots: in every slot the movable sessions,
+// largest demand first (ties by index), take the free rooms largest first.
+func (st *state) assignments() []Assignment {
+	m := st.m
+	out := make([]Assignment, m.ns)
+	for s := range out {
+		out[s] = Unplaced
+		if ps := m.p.Sessions[s].Pin; ps != nil {
+			out[s] = Assignment{Room: ps.Room, Slot: ps.Slot}
+		}
+	}
+	for t := range m.nt {
+		ss := slices.Clone(st.members[t])
+		slices.SortFunc(ss, func(a, b int32) int {
+			if c := cmp.Compare(m.demand[b], m.demand[a]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		for i, s := range ss {
+			out[s] = Assignment{Room: int(m.rooms[t][i]), Slot: t}
+		}
+	}
+	return out
+}
+
+// snapshot copies the slots of the movable sessions into dst.
+func (st *state) snapshot(dst []int32) []int32 {
+	return append(dst[:0], st.slot...)
+}
+
+// restore rebuilds the state from a snapshot taken from a state of the same
+// model and the same placed set.
+func (st *state) restore(slots []int32) {
+	for _, s := range st.movable {
+		if st.slot[s] != slots[s] {
+			st.remove(s)
+		}
+	}
+	for _, s := range st.movable {
+		if st.slot[s] < 0 {
+			st.add(s, slots[s])
+		}
+	}
+}
