@@ -125,3 +125,22 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// Savepoint runs fn inside a savepoint: if fn fails, what it wrote is undone
+// but the transaction goes on, so the caller can still record the outcome.
+func (tx *Tx) Savepoint(fn func() error) error {
+	if _, err := tx.exec(`SAVEPOINT step`); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rbErr := tx.exec(`ROLLBACK TO step`); rbErr != nil {
+			return fmt.Errorf("rollback to savepoint: %w (after %w)", rbErr, err)
+		}
+		tx.exec(`RELEASE step`)
+		return err
+	}
+	if _, err := tx.exec(`RELEASE step`); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}

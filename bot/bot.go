@@ -1,0 +1,316 @@
+// Package bot is hallway's command language and its handlers, shared by
+// every transport, and the IRC transport itself.
+//
+// # Commands
+//
+// A command line ("vote 7 3", "propose session \"Title\" -- abstract") is
+// split by [Split], looked up in the table of [Spec]s, checked against the
+// person's identity and role, and carried out in one store transaction
+// together with its reply, which goes to the outbox. Help text and the
+// README's command reference come from the same specs.
+//
+// # Identity
+//
+// A person is their IRC services account (or, by mail, a confirmed address),
+// never their nick. Organizers are the accounts the config names.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+// Transports a request can come from.
+const (
+	IRC  = store.IRC
+	Mail = store.Mail
+)
+
+// Request is one command someone sent.
+type Request struct {
+	Transport string // IRC or Mail
+	// Key identifies the message so it is carried out once (an IRC msgid, a
+	// mail's Message-ID); "" if the transport has none.
+	Key string
+	// Account is the sender's services account, case-folded; "" if not
+	// logged in.
+	Account string
+	// Email is the sender's confirmed email address, lower-cased.
+	Email string
+	// Nick is the sender's nick, for addressing replies only.
+	Nick string
+	// Where is the IRC channel the line was said in; "" for a private message.
+	Where string
+	// Text is the command line without the prefix.
+	Text string
+	// Event is the event's slug if the transport knows it.
+	Event string
+}
+
+// replier delivers a command's answer: it turns reply lines into outbox
+// messages in the command's transaction.
+type replier interface {
+	Reply(tx *store.Tx, req Request, r Reply) error
+}
+
+// Reply is what a command answers.
+type Reply struct {
+	Lines []string
+	// Short is a compact acknowledgement ("#7 #3 ✓, 2 left") used when many
+	// replies to one channel are coalesced into one line.
+	Short string
+}
+
+func textReply(format string, args ...any) Reply {
+	return Reply{Lines: []string{fmt.Sprintf(format, args...)}}
+}
+
+// Options configure a Bot. Nil means defaults.
+type Options struct {
+	// Prefix starts a command on IRC ("!").
+	Prefix string
+	// RequireAccount refuses commands that change anything from people not
+	// logged in to services. When false (networks without services), such
+	// people are known by nick, which anyone can take.
+	RequireAccount bool
+	// Rate limits commands per person; zero values mean defaults.
+	RateBurst    int
+	RateInterval time.Duration
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Bot carries out commands.
+type Bot struct {
+	store    *store.Store
+	events   []*Event
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	repliers map[string]replier
+	pager    *pager
+	limiter  *limiter
+}
+
+// New returns a bot for these events. It does no I/O: call Init before use.
+func New(s *store.Store, events []*Event, opts *Options) *Bot {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Prefix == "" {
+		o.Prefix = "!"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RateBurst == 0 {
+		o.RateBurst = 8
+	}
+	if o.RateInterval == 0 {
+		o.RateInterval = 2 * time.Second
+	}
+	b := &Bot{
+		store:    s,
+		events:   events,
+		opts:     o,
+		log:      o.Logger.With("component", "bot"),
+		now:      o.Now,
+		repliers: map[string]replier{},
+		pager:    newPager(),
+		limiter:  newLimiter(o.RateBurst, o.RateInterval),
+	}
+	b.setReplier(IRC, ircReplier{})
+	return b
+}
+
+// Init records the events in the store.
+func (b *Bot) Init(ctx context.Context) error {
+	return b.store.Do(ctx, func(tx *store.Tx) error {
+		for _, e := range b.events {
+			row, err := tx.EnsureEvent(e.Slug, e.Name)
+			if err != nil {
+				return err
+			}
+			e.id = row.ID
+		}
+		return nil
+	})
+}
+
+// setReplier installs the replier for a transport.
+func (b *Bot) setReplier(transport string, r replier) { b.repliers[transport] = r }
+
+// Events returns the bot's events.
+func (b *Bot) Events() []*Event { return b.events }
+
+// eventFor picks the event a request is about: the one named, the one whose
+// channel it was said in, or the first.
+func (b *Bot) eventFor(req Request) *Event {
+	for _, e := range b.events {
+		if req.Event != "" && e.Slug == req.Event {
+			return e
+		}
+	}
+	if req.Where != "" {
+		for _, e := range b.events {
+			if strings.EqualFold(e.Channel, req.Where) {
+				return e
+			}
+		}
+	}
+	return b.events[0]
+}
+
+// call is one command being carried out.
+type call struct {
+	ctx    context.Context
+	tx     *store.Tx
+	bot    *Bot
+	req    Request
+	ev     *Event
+	args   Args
+	spec   *Spec
+	person store.Person // zero unless the spec needs a person
+	// organizer is true for the event's organizers.
+	organizer bool
+}
+
+// prefix is how commands are written in this transport's replies.
+func (c *call) prefix() string {
+	if c.req.Transport == Mail {
+		return ""
+	}
+	return c.bot.opts.Prefix
+}
+
+// Handle carries out one command line and queues its reply. Errors the
+// person can fix are replies, not errors; an error returned here is internal
+// and has already been answered with "internal error" where possible.
+func (b *Bot) Handle(ctx context.Context, req Request) error {
+	rep, ok := b.repliers[req.Transport]
+	if !ok {
+		return fmt.Errorf("no replier for transport %q", req.Transport)
+	}
+	who := req.Account
+	if who == "" {
+		who = "nick:" + strings.ToLower(req.Nick)
+	}
+	if req.Email != "" && req.Account == "" {
+		who = "email:" + req.Email
+	}
+	if wait, first := b.limiter.allow(who, b.now()); wait > 0 {
+		if !first {
+			return nil // told once already; stay quiet
+		}
+		return b.store.Do(ctx, func(tx *store.Tx) error {
+			return rep.Reply(tx, req, textReply("slow down: too many commands. Try again in %d s.", int(wait.Seconds()+0.999)))
+		})
+	}
+
+	c := &call{ctx: ctx, bot: b, req: req, ev: b.eventFor(req)}
+	c.organizer = req.Account != "" && c.ev.isOrganizer(req.Account)
+	err := b.store.Do(ctx, func(tx *store.Tx) error {
+		c.tx = tx
+		if req.Key != "" {
+			first, err := tx.MarkReceived(store.Received{Channel: req.Transport, Key: req.Key, Sender: who})
+			if err != nil {
+				return err
+			}
+			if !first {
+				b.log.Debug("duplicate message ignored", "key", req.Key)
+				return nil
+			}
+		}
+		var reply Reply
+		err := tx.Savepoint(func() error {
+			var err error
+			reply, err = b.run(c)
+			return err
+		})
+		var uerr *Error
+		if errors.As(err, &uerr) {
+			reply = Reply{Lines: []string{uerr.Msg}}
+		} else if err != nil {
+			return err
+		}
+		return rep.Reply(tx, req, b.pager.page(req, reply, c.prefix()))
+	})
+	if err == nil {
+		return nil
+	}
+	b.log.Error("command failed", "err", err, "text", req.Text, "account", req.Account, "nick", req.Nick)
+	if rerr := b.store.Do(ctx, func(tx *store.Tx) error {
+		return rep.Reply(tx, req, textReply("internal error, sorry: it is logged for the organizers. Please try again later."))
+	}); rerr != nil {
+		b.log.Error("reply failed", "err", rerr)
+	}
+	return err
+}
+
+// run parses and carries out a command inside the transaction.
+func (b *Bot) run(c *call) (Reply, error) {
+	args, err := Split(c.req.Text)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(args.Words) == 0 {
+		return Reply{}, userErr(fmt.Sprintf("say %shelp for the commands.", c.prefix()))
+	}
+	name := strings.ToLower(args.Words[0])
+	spec := lookup(name)
+	if spec == nil {
+		msg := fmt.Sprintf("there is no command %q.", args.Words[0])
+		if s := suggest(name); s != "" {
+			msg += fmt.Sprintf(" Did you mean %s%s?", c.prefix(), s)
+		}
+		return Reply{}, userErr(msg + fmt.Sprintf(" Say %shelp for the list.", c.prefix()))
+	}
+	c.spec = spec
+	args.shift(1)
+	c.args = args
+	if spec.Organizer && !c.organizer {
+		if c.req.Account == "" && c.req.Transport == IRC {
+			return Reply{}, userErr(fmt.Sprintf("%s%s is for organizers, and you are not logged in to services: identify with NickServ first.", c.prefix(), spec.Name))
+		}
+		return Reply{}, userErr(fmt.Sprintf("%s%s is for the organizers of %s.", c.prefix(), spec.Name, c.ev.Name))
+	}
+	if spec.Person || spec.Organizer {
+		if err := c.identify(); err != nil {
+			return Reply{}, err
+		}
+	}
+	return spec.Run(c)
+}
+
+// identify finds (or creates) the person behind the request.
+func (c *call) identify() error {
+	var kind store.IdentityKind
+	var value, name string
+	switch {
+	case c.req.Account != "":
+		kind, value, name = store.IRCAccount, c.req.Account, c.req.Account
+	case c.req.Email != "":
+		kind, value = store.Email, c.req.Email
+	case !c.bot.opts.RequireAccount && c.req.Nick != "":
+		// Networks without services: the nick is all there is.
+		kind, value, name = store.IRCAccount, "nick:"+FoldAccount(c.req.Nick), c.req.Nick
+	default:
+		return userErr(fmt.Sprintf("please log in to services (NickServ) first: %s count per account, not per nick.", c.spec.countsWhat()))
+	}
+	p, err := c.tx.PersonByIdentity(kind, value, name)
+	if err != nil {
+		return err
+	}
+	c.person = p
+	return nil
+}

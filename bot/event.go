@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"strings"
+	"time"
+)
+
+// Event is what the bot needs to know of an event from the config.
+type Event struct {
+	Slug           string
+	Name           string
+	Channel        string // the IRC channel where the event lives
+	Organizers     []string
+	VotesPerPerson int
+	// Phases holds the scheduled opening and closing times from the config.
+	// A phase missing here is open until an organizer closes it.
+	Phases map[string]PhaseTimes
+	// URL is the event's public page, for links in long answers; may be "".
+	URL string
+
+	id int64 // store id, set by Bot.Init
+}
+
+// PhaseTimes is when a phase opens and closes on its own. Either may be zero.
+type PhaseTimes struct {
+	Open, Close time.Time
+}
+
+// Phases people can open and close.
+var phaseNames = []string{"cfp", "voting", "registration"}
+
+// phaseTitle names a phase in replies.
+func phaseTitle(phase string) string {
+	switch phase {
+	case "cfp":
+		return "the call for proposals"
+	case "voting":
+		return "voting"
+	case "registration":
+		return "registration"
+	}
+	return phase
+}
+
+// isOrganizer reports whether a (folded) services account organizes the
+// event.
+func (e *Event) isOrganizer(account string) bool {
+	if account == "" {
+		return false
+	}
+	for _, o := range e.Organizers {
+		if FoldAccount(o) == account {
+			return true
+		}
+	}
+	return false
+}
+
+// FoldAccount case-folds an IRC account name with RFC 1459 casemapping, the
+// one Anope and most networks use: A-Z and []\~ fold to a-z and {}|^.
+func FoldAccount(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		case r == '[':
+			return '{'
+		case r == ']':
+			return '}'
+		case r == '\\':
+			return '|'
+		case r == '~':
+			return '^'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,72 @@
+package bot
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Lines a reply may take before the rest waits for "more": few in a channel
+// so nobody floods it, more in a private message. Mail takes everything.
+const (
+	channelLines = 3
+	privateLines = 8
+	pagerMax     = 200 // lines kept per person
+)
+
+// pager keeps the rest of long IRC answers until the person says "more".
+// It lives in memory: after a restart, "more" simply has nothing left.
+type pager struct {
+	mu   sync.Mutex
+	rest map[string][]string
+}
+
+func newPager() *pager { return &pager{rest: map[string][]string{}} }
+
+func pagerKey(req Request) string { return req.Transport + "\x00" + req.Account + "\x00" + req.Nick }
+
+// page cuts a reply to what fits and keeps the rest.
+func (p *pager) page(req Request, r Reply, prefix string) Reply {
+	if req.Transport != IRC {
+		return r
+	}
+	limit := privateLines
+	if req.Where != "" {
+		limit = channelLines
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := pagerKey(req)
+	if len(r.Lines) <= limit {
+		return r
+	}
+	rest := r.Lines[limit-1:]
+	if len(rest) > pagerMax {
+		rest = rest[:pagerMax]
+	}
+	p.rest[key] = rest
+	r.Lines = append(r.Lines[:limit-1:limit-1], fmt.Sprintf("(%d more lines: say %smore)", len(rest), prefix))
+	r.Short = ""
+	return r
+}
+
+func (p *pager) next(req Request) ([]string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := pagerKey(req)
+	rest, ok := p.rest[key]
+	delete(p.rest, key)
+	return rest, ok
+}
+
+var moreSpec = &Spec{
+	Name:     "more",
+	Help:     "Show the rest of a long answer.",
+	Examples: []string{"more"},
+	Run: func(c *call) (Reply, error) {
+		rest, ok := c.bot.pager.next(c.req)
+		if !ok {
+			return textReply("there is nothing more to show."), nil
+		}
+		return Reply{Lines: rest}, nil
+	},
+}

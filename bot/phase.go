@@ -1,0 +1,104 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+// phaseOpen tells whether a phase is open now. The latest of the config's
+// scheduled times that have passed and the organizers' manual changes wins;
+// with neither, a phase with a scheduled opening is closed until then, and
+// a phase left out of the config is open.
+func (c *call) phaseOpen(phase string) (bool, error) {
+	now := c.tx.Now()
+	var at time.Time
+	open := true
+	sched, scheduled := c.ev.Phases[phase]
+	if scheduled {
+		open = sched.Open.IsZero()
+		if !sched.Open.IsZero() && !sched.Open.After(now) {
+			at, open = sched.Open, true
+		}
+		if !sched.Close.IsZero() && !sched.Close.After(now) && sched.Close.After(at) {
+			at, open = sched.Close, false
+		}
+	}
+	ch, err := c.tx.LastPhaseChange(c.ev.id, phase)
+	if errors.Is(err, store.ErrNotFound) {
+		return open, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !ch.ChangedAt.Before(at) {
+		open = ch.Open
+	}
+	return open, nil
+}
+
+// requirePhase refuses the command unless the phase is open.
+func (c *call) requirePhase(phase string) error {
+	open, err := c.phaseOpen(phase)
+	if err != nil {
+		return err
+	}
+	if !open {
+		return userErr(fmt.Sprintf("%s is closed for %s.", capitalize(phaseTitle(phase)), c.ev.Name))
+	}
+	return nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+var openSpec = &Spec{
+	Name:      "open",
+	Usage:     "cfp|voting|registration",
+	Help:      "Open a phase: the call for proposals, voting, or registration.",
+	Examples:  []string{"open voting"},
+	Organizer: true,
+	Run:       func(c *call) (Reply, error) { return c.setPhase(true) },
+}
+
+var closeSpec = &Spec{
+	Name:      "close",
+	Usage:     "cfp|voting|registration",
+	Help:      "Close a phase.",
+	Examples:  []string{"close cfp"},
+	Organizer: true,
+	Run:       func(c *call) (Reply, error) { return c.setPhase(false) },
+}
+
+func (c *call) setPhase(open bool) (Reply, error) {
+	if len(c.args.Words) != 1 {
+		return Reply{}, c.usageErr("Say which phase.")
+	}
+	phase := strings.ToLower(c.args.Words[0])
+	known := false
+	for _, p := range phaseNames {
+		known = known || p == phase
+	}
+	if !known {
+		return Reply{}, c.usageErr(fmt.Sprintf("There is no phase %q.", c.args.Words[0]))
+	}
+	was, err := c.phaseOpen(phase)
+	if err != nil {
+		return Reply{}, err
+	}
+	verb := map[bool]string{true: "open", false: "closed"}
+	if was == open {
+		return textReply("%s was already %s.", capitalize(phaseTitle(phase)), verb[open]), nil
+	}
+	if err := c.tx.AddPhaseChange(c.ev.id, phase, open, c.person.ID); err != nil {
+		return Reply{}, err
+	}
+	return textReply("%s is now %s for %s.", capitalize(phaseTitle(phase)), verb[open], c.ev.Name), nil
+}
