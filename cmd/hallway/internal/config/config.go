@@ -1,0 +1,346 @@
+// Package config loads hallway's configuration: one TOML file, kept in git
+// and reviewed like code, describing the IRC and mail connections and the
+// events hallway runs.
+//
+// Loading is strict. Unknown keys and bad values are errors, and every
+// problem in the file is reported at once, each with the file, line and
+// key it concerns and a hint on how to fix it, so that a reviewer can fix a
+// config in one pass instead of one error per run.
+//
+// Secrets never live in the file: each one is named by an environment
+// variable (*_env) and optionally a file (*_file), and is looked up by
+// [Config.ResolveSecrets] only when hallway needs it.
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	// The config names IANA timezones. Embedding the database keeps
+	// validation (and the times it resolves) the same on hosts and
+	// containers that ship without /usr/share/zoneinfo. This package is
+	// only used by the hallway binary, so the ~450 kB is paid once.
+	_ "time/tzdata"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is a loaded, validated configuration with defaults filled in.
+type Config struct {
+	// File is the path the config was read from (or the name given to
+	// Parse); relative paths in the config are resolved against its
+	// directory.
+	File string
+
+	Store  Store
+	Web    Web
+	IRC    IRC
+	Mail   Mail
+	Events []Event // the [[event]] tables, in file order
+
+	lines    lineIndex          // key path → line, for errors found after loading
+	defaults map[string]bool    // key paths filled in by a default, for Print
+	secrets  map[string]*secret // filled by ResolveSecrets
+}
+
+// Store is the [store] table: where hallway keeps its state.
+type Store struct {
+	// Path of the SQLite database, resolved against the config file's
+	// directory so hallway finds it whatever its working directory.
+	// Default "hallway.db".
+	Path string
+}
+
+// Web is the [web] table: the read-only web pages and feeds.
+type Web struct {
+	// Listen is the host:port to serve on. Default "127.0.0.1:8080", so
+	// nothing is exposed until someone decides to.
+	Listen string
+	// BaseURL is the public URL of the site, used in links in IRC
+	// messages, feeds and mails; no trailing slash. Default
+	// "http://" + Listen (with "localhost" for an empty host).
+	BaseURL string
+}
+
+// IRC is the [irc] table: the bot's connection.
+type IRC struct {
+	Server string // host name or address; required
+	// Port defaults to 6697 with TLS, 6667 without.
+	Port int
+	// TLS defaults to true: public networks expect it, and a bot that
+	// authenticates to services must not send its password in clear.
+	TLS bool
+	// Nick defaults to "hallway".
+	Nick string
+	// SASLUser is the bot's services account; empty means no SASL. When
+	// set, the password is needed (see SASLPasswordEnv).
+	SASLUser string
+	// SASLPasswordEnv names the environment variable holding the SASL
+	// password; SASLPasswordFile names a file holding it (resolved against
+	// the config's directory), read when the variable is unset or empty.
+	SASLPasswordEnv  string
+	SASLPasswordFile string
+	// Prefix starts a command ("!vote 3"). Default "!".
+	Prefix string
+	// RequireAccount, when true, lets only people logged in to services
+	// propose, vote and pledge: nicks are free to take, accounts are not.
+	// Default true.
+	RequireAccount bool
+	// SendBurst is how many lines go out at once before throttling.
+	// Default 4.
+	SendBurst int
+	// SendRate is outgoing lines per second after the burst; networks
+	// kill bots that flood. Default 1.0.
+	SendRate float64
+	// Channels are extra channels to join besides the events' channels.
+	Channels []string
+}
+
+// Security is how a mail connection is protected.
+type Security string
+
+// Mail connection security. None is only allowed to a loopback host (a
+// local test server or a stunnel), since it would send the password and the
+// mail in clear.
+const (
+	SecurityNone     Security = "none"
+	SecurityStartTLS Security = "starttls"
+	SecurityTLS      Security = "tls"
+)
+
+// Mail is the [mail] table: the mailing list side. Leaving out imap
+// disables incoming mail; leaving out smtp disables outgoing mail.
+type Mail struct {
+	IMAP             string   // host:port of the IMAP server
+	IMAPSecurity     Security // default "tls"
+	IMAPUser         string   // required with imap
+	IMAPPasswordEnv  string   // env var holding the IMAP password
+	IMAPPasswordFile string   // file holding it, if the env var is unset
+	Mailbox          string   // mailbox read for commands; default "INBOX"
+	// ProcessedMailbox is where handled mail is moved, so that a restart
+	// never handles a mail twice. Default "Processed".
+	ProcessedMailbox string
+	SMTP             string   // host:port of the SMTP server
+	SMTPSecurity     Security // default "tls"
+	SMTPUser         string   // empty means no SMTP authentication
+	SMTPPasswordEnv  string   // env var holding the SMTP password
+	SMTPPasswordFile string   // file holding it, if the env var is unset
+	From             string   // From: of outgoing mail; required with smtp
+	List             string   // the list address for announcements and wrap-ups
+}
+
+// Event is one [[event]] table.
+type Event struct {
+	// Slug identifies the event in URLs and commands: lowercase letters,
+	// digits and dashes, unique in the config.
+	Slug string
+	Name string // required
+	// Timezone is the IANA name the event runs in ("America/Los_Angeles");
+	// every time in the config without an offset is in it.
+	Timezone string
+	// Location is Timezone, loaded.
+	Location *time.Location
+	Venue    string
+	// Channel is the IRC channel of the event ("#openinfra").
+	Channel string
+	// Organizers are the IRC services accounts allowed to run the event.
+	Organizers []string
+	// OrganizerEmails are addresses whose mail is trusted as organizers'.
+	OrganizerEmails []string
+	// RegistrationCapacity caps registrations; 0 means no limit.
+	RegistrationCapacity int
+	// VotesPerPerson is how many votes each person may cast. Default 4.
+	VotesPerPerson int
+	// Phases holds the phases configured to open and close on their own,
+	// keyed by PhaseCFP, PhaseRegistration or PhaseVoting. A phase left
+	// out is opened and closed by hand.
+	Phases    map[string]Phase
+	Rooms     []Room     // [[event.room]]
+	Days      []Day      // [[event.day]]
+	Campaigns []Campaign // [[event.campaign]]
+}
+
+// Phase names, the keys of Event.Phases.
+const (
+	PhaseCFP          = "cfp"
+	PhaseRegistration = "registration"
+	PhaseVoting       = "voting"
+)
+
+// phaseNames lists the phases in the order they usually happen.
+var phaseNames = []string{PhaseCFP, PhaseRegistration, PhaseVoting}
+
+// Phase is when a phase opens and closes on its own. A zero time means
+// that end is left to an organizer's "!open" or "!close".
+type Phase struct {
+	Open  time.Time
+	Close time.Time
+}
+
+// Room is one [[event.room]].
+type Room struct {
+	Name     string // unique in the event
+	Capacity int    // seats; 0 means unknown
+}
+
+// Day is one [[event.day]] of the schedule.
+type Day struct {
+	Date  time.Time // midnight at the start of the day, in the event's timezone
+	Slots []Slot
+}
+
+// SlotKind says what fills a slot.
+type SlotKind string
+
+// Slot kinds.
+const (
+	SlotTalk    SlotKind = "talk"    // takes accepted talks
+	SlotSession SlotKind = "session" // takes the unconference sessions voted for
+	SlotBreak   SlotKind = "break"   // fixed item, rooms optional
+	SlotPlenary SlotKind = "plenary" // fixed item for everyone
+)
+
+// Slot is one entry of a day's slots.
+type Slot struct {
+	// Start is the day's date at the slot's "HH:MM", in the event's
+	// timezone.
+	Start   time.Time
+	Minutes int
+	Kind    SlotKind
+	Rooms   []string // names of the event's rooms; may be empty for a break
+	Title   string
+}
+
+// End is when the slot is over.
+func (s Slot) End() time.Time { return s.Start.Add(time.Duration(s.Minutes) * time.Minute) }
+
+// Campaign is one [[event.campaign]]: a fundraiser people pledge money or
+// time to.
+type Campaign struct {
+	Slug   string // unique in the event
+	Title  string
+	Goal   Goal
+	Closes time.Time // zero if the campaign closes by hand
+}
+
+// Event returns the event with the given slug.
+func (c *Config) Event(slug string) (*Event, bool) {
+	for i := range c.Events {
+		if c.Events[i].Slug == slug {
+			return &c.Events[i], true
+		}
+	}
+	return nil, false
+}
+
+// Load reads and validates the config file at path. Relative paths in it
+// are resolved against the file's directory, made absolute so that they
+// stay right if hallway changes directory. The error, if any, is an
+// [Errors] listing every problem found.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	// Parse resolves against the name as given; anchor the result.
+	for _, p := range []*string{&c.Store.Path, &c.IRC.SASLPasswordFile, &c.Mail.IMAPPasswordFile, &c.Mail.SMTPPasswordFile} {
+		if *p == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a config. name is used in error messages and
+// to resolve relative paths (against filepath.Dir(name)). The error, if
+// any, is an [Errors] listing every problem found.
+func Parse(name string, data []byte) (*Config, error) {
+	// A BOM is invisible in editors; don't let it fail the whole file.
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+
+	// BurntSushi/toml does the parsing. We then decode the generic tree
+	// ourselves rather than with toml.Decode into structs: Decode stops at
+	// the first bad value, and the line it reports for a key inside an
+	// array of tables ([[event.room]]) is that of the key's last
+	// occurrence, not the one at fault. Unknown keys are found as we go,
+	// including those inside inline tables in arrays.
+	var root map[string]any
+	if _, err := toml.Decode(string(data), &root); err != nil {
+		return nil, syntaxError(name, err)
+	}
+	d := &decoder{file: name, lines: indexLines(string(data)), defaults: map[string]bool{}}
+	c := d.config(root)
+	d.validate(c)
+	if len(d.errs) > 0 {
+		d.errs.sort()
+		return nil, d.errs
+	}
+	return c, nil
+}
+
+// syntaxError turns a toml parse error into our one-line form.
+func syntaxError(name string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		e := &Error{File: name, Line: pe.Position.Line, Msg: pe.Message}
+		if pe.LastKey != "" {
+			e.Msg = fmt.Sprintf("%s (after key %q)", pe.Message, pe.LastKey)
+		}
+		e.Msg = "TOML syntax: " + e.Msg
+		return Errors{e}
+	}
+	return Errors{{File: name, Msg: err.Error()}}
+}
+
+// Error is one problem in a config file, located by line and key so the
+// user can go straight to it.
+type Error struct {
+	File string
+	Line int    // 1-based; 0 if unknown (e.g. a required table is missing)
+	Key  string // the key at fault, e.g. "event[0].room[1].capacity"; may be empty
+	Msg  string // what is wrong and how to do it right
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		fmt.Fprintf(&b, "key %q: ", e.Key)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in a config file, in line order. Its
+// Error method prints them one per line.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es Errors) sort() {
+	slices.SortStableFunc(es, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+}

@@ -1,0 +1,617 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// decoder turns the generic tree from the TOML parser into a Config,
+// collecting every problem instead of stopping at the first.
+type decoder struct {
+	file     string
+	lines    lineIndex
+	errs     Errors
+	defaults map[string]bool
+}
+
+func (d *decoder) errorf(key, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: d.lines.find(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// table is one TOML table being decoded. It records every key asked for,
+// present or not, so that done can report the rest as unknown and suggest
+// what was meant.
+type table struct {
+	d    *decoder
+	path string
+	m    map[string]any // nil for a table missing from the file
+	used map[string]bool
+}
+
+func (d *decoder) table(path string, m map[string]any) *table {
+	return &table{d: d, path: path, m: m, used: map[string]bool{}}
+}
+
+func (t *table) key(k string) string { return joinKey(t.path, k) }
+
+func (t *table) get(k string) (any, bool) {
+	t.used[k] = true
+	v, ok := t.m[k]
+	return v, ok
+}
+
+// has reports whether the file sets k.
+func (t *table) has(k string) bool {
+	_, ok := t.m[k]
+	return ok
+}
+
+// def records that k was filled in with a default, for Print.
+func (t *table) def(k string) { t.d.defaults[t.key(k)] = true }
+
+// str decodes a string. It reports whether the key was set to a string.
+func (t *table) str(k string, dst *string) bool {
+	v, ok := t.get(k)
+	if !ok {
+		return false
+	}
+	s, ok := v.(string)
+	if !ok {
+		switch v.(type) {
+		case int64, float64, bool:
+			t.d.errorf(t.key(k), "must be a string: write %s = \"%s\" in double quotes", k, describe(v))
+		default:
+			t.d.errorf(t.key(k), "must be a string in double quotes (got %s)", describe(v))
+		}
+		return false
+	}
+	*dst = s
+	return true
+}
+
+// strDefault decodes a string, or fills in def when the key is absent.
+func (t *table) strDefault(k string, dst *string, def string) {
+	if !t.has(k) {
+		t.get(k)
+		*dst = def
+		t.def(k)
+		return
+	}
+	t.str(k, dst)
+}
+
+// int decodes a whole number.
+func (t *table) int(k string, dst *int) bool {
+	v, ok := t.get(k)
+	if !ok {
+		return false
+	}
+	switch n := v.(type) {
+	case int64:
+		if n > math.MaxInt32 || n < math.MinInt32 {
+			t.d.errorf(t.key(k), "is out of range (got %d)", n)
+			return false
+		}
+		*dst = int(n)
+		return true
+	case float64:
+		t.d.errorf(t.key(k), "must be a whole number, e.g. %s = %d (got %s)", k, int64(n), describe(v))
+	case string:
+		if _, err := strconv.Atoi(strings.TrimSpace(n)); err == nil {
+			t.d.errorf(t.key(k), "must be a number, not a string: write %s = %s without quotes", k, strings.TrimSpace(n))
+		} else {
+			t.d.errorf(t.key(k), "must be a whole number (got %s)", describe(v))
+		}
+	default:
+		t.d.errorf(t.key(k), "must be a whole number (got %s)", describe(v))
+	}
+	return false
+}
+
+// intDefault decodes a whole number, or fills in def when absent.
+func (t *table) intDefault(k string, dst *int, def int) {
+	if !t.has(k) {
+		t.get(k)
+		*dst = def
+		t.def(k)
+		return
+	}
+	t.int(k, dst)
+}
+
+// float decodes a number; whole numbers are fine too ("send_rate = 2").
+func (t *table) float(k string, dst *float64) bool {
+	v, ok := t.get(k)
+	if !ok {
+		return false
+	}
+	switch n := v.(type) {
+	case float64:
+		*dst = n
+		return true
+	case int64:
+		*dst = float64(n)
+		return true
+	case string:
+		if _, err := strconv.ParseFloat(strings.TrimSpace(n), 64); err == nil {
+			t.d.errorf(t.key(k), "must be a number, not a string: write %s = %s without quotes", k, strings.TrimSpace(n))
+			return false
+		}
+	}
+	t.d.errorf(t.key(k), "must be a number, e.g. %s = 1.5 (got %s)", k, describe(v))
+	return false
+}
+
+// bool decodes true or false.
+func (t *table) bool(k string, dst *bool) bool {
+	v, ok := t.get(k)
+	if !ok {
+		return false
+	}
+	b, ok := v.(bool)
+	if !ok {
+		t.d.errorf(t.key(k), "must be true or false, without quotes (got %s)", describe(v))
+		return false
+	}
+	*dst = b
+	return true
+}
+
+// strs decodes an array of strings.
+func (t *table) strs(k string, dst *[]string) bool {
+	v, ok := t.get(k)
+	if !ok {
+		return false
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		if s, isStr := v.(string); isStr {
+			t.d.errorf(t.key(k), "must be an array of strings, e.g. %s = [%q] (got %s)", k, s, describe(v))
+		} else {
+			t.d.errorf(t.key(k), `must be an array of strings, e.g. %s = ["a", "b"] (got %s)`, k, describe(v))
+		}
+		return false
+	}
+	out := make([]string, 0, len(arr))
+	good := true
+	for i, e := range arr {
+		s, ok := e.(string)
+		if !ok {
+			t.d.errorf(indexKey(t.key(k), i), "must be a string in double quotes (got %s)", describe(e))
+			good = false
+			continue
+		}
+		out = append(out, s)
+	}
+	*dst = out
+	return good
+}
+
+// sub returns the table at k. A missing table comes back empty so that
+// defaults and "required" errors still apply to its keys.
+func (t *table) sub(k string) *table {
+	v, ok := t.get(k)
+	if !ok {
+		return t.d.table(t.key(k), nil)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.d.errorf(t.key(k), "must be a table: write [%s] on a line of its own and its keys below it (got %s)", t.key(k), describe(v))
+		return t.d.table(t.key(k), nil)
+	}
+	return t.d.table(t.key(k), m)
+}
+
+// list returns the tables of an array of tables, written either as
+// [[k]] sections or as an array of inline tables.
+func (t *table) list(k, example string) []*table {
+	v, ok := t.get(k)
+	if !ok {
+		return nil
+	}
+	var maps []map[string]any
+	switch a := v.(type) {
+	case []map[string]any:
+		maps = a
+	case []any:
+		for i, e := range a {
+			m, ok := e.(map[string]any)
+			if !ok {
+				t.d.errorf(indexKey(t.key(k), i), "must be a table, e.g. %s (got %s)", example, describe(e))
+				continue
+			}
+			maps = append(maps, m)
+		}
+	case map[string]any:
+		t.d.errorf(t.key(k), "must be an array of tables: write [[%s]] with double brackets, once per entry", t.key(k))
+		return nil
+	default:
+		t.d.errorf(t.key(k), "must be an array of tables, e.g. %s (got %s)", example, describe(v))
+		return nil
+	}
+	out := make([]*table, len(maps))
+	for i, m := range maps {
+		out[i] = t.d.table(indexKey(t.key(k), i), m)
+	}
+	return out
+}
+
+// secretHints maps a key that would hold a secret itself to the key that
+// should name it instead.
+var secretHints = map[string]string{
+	"sasl_password": "sasl_password_env",
+	"password":      "sasl_password_env",
+	"imap_password": "imap_password_env",
+	"smtp_password": "smtp_password_env",
+}
+
+// done reports the keys of the table nobody asked for: typos, keys in the
+// wrong table, or secrets written into the file.
+func (t *table) done() {
+	known := make([]string, 0, len(t.used))
+	for k := range t.used {
+		known = append(known, k)
+	}
+	slices.Sort(known)
+	for k := range t.m {
+		if t.used[k] {
+			continue
+		}
+		key := t.key(k)
+		lower := strings.ToLower(k)
+		switch {
+		case secretHints[lower] != "" || looksSecret(lower):
+			env := secretHints[lower]
+			if env == "" || !t.used[env] {
+				env = "a *_env key"
+			}
+			t.d.errorf(key, "secrets never go in the config file, which is kept in git; remove it and name an environment variable instead with %s (or a file with the matching *_file key)", env)
+		case nearest(k, known) != "":
+			t.d.errorf(key, "unknown key; did you mean %q?", nearest(k, known))
+		case t.path == "":
+			t.d.errorf(key, "unknown key; the top level takes only %s", tableList(known))
+		default:
+			t.d.errorf(key, "unknown key; this table takes %s", strings.Join(known, ", "))
+		}
+	}
+}
+
+func looksSecret(k string) bool {
+	if strings.HasSuffix(k, "_env") || strings.HasSuffix(k, "_file") {
+		return false
+	}
+	for _, w := range []string{"password", "passwd", "secret", "token"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func tableList(keys []string) string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		if k == "event" {
+			out[i] = "[[event]]"
+		} else {
+			out[i] = "[" + k + "]"
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// nearest returns the known key closest to k, if it is close enough to be
+// a likely typo ("capacty", "room" for "rooms").
+func nearest(k string, known []string) string {
+	best, bestDist := "", 3
+	for _, c := range known {
+		if d := editDistance(strings.ToLower(k), c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist >= len(k) { // "a" is one edit from everything short
+		return ""
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 { // not a typo; keep fuzzing cheap
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// describe shows a decoded TOML value the way the user wrote it.
+func describe(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	case time.Time:
+		return "the date-time " + formatTOMLTime(v)
+	case map[string]any:
+		return "a table"
+	case []map[string]any, []any:
+		return "an array"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// config decodes the whole file. Defaults are filled in here, next to the
+// keys they belong to; checks that need more than one key are in
+// validate.go.
+func (d *decoder) config(root map[string]any) *Config {
+	t := d.table("", root)
+	c := &Config{File: d.file, lines: d.lines, defaults: d.defaults}
+	dir := filepath.Dir(d.file)
+
+	st := t.sub("store")
+	st.strDefault("path", &c.Store.Path, "hallway.db")
+	if c.Store.Path != "" {
+		c.Store.Path = resolvePath(dir, c.Store.Path)
+	}
+	st.done()
+
+	w := t.sub("web")
+	w.strDefault("listen", &c.Web.Listen, "127.0.0.1:8080")
+	if !w.str("base_url", &c.Web.BaseURL) {
+		c.Web.BaseURL = defaultBaseURL(c.Web.Listen)
+		w.def("base_url")
+	}
+	c.Web.BaseURL = strings.TrimRight(c.Web.BaseURL, "/")
+	w.done()
+
+	d.irc(t.sub("irc"), &c.IRC, dir)
+	d.mail(t.sub("mail"), &c.Mail, dir)
+
+	for _, et := range t.list("event", `[[event]] with slug = "my-event-2027"`) {
+		c.Events = append(c.Events, d.event(et))
+	}
+	t.done()
+	return c
+}
+
+func (d *decoder) irc(t *table, irc *IRC, dir string) {
+	t.str("server", &irc.Server)
+	if !t.bool("tls", &irc.TLS) {
+		irc.TLS = true
+		t.def("tls")
+	}
+	port := 6667
+	if irc.TLS {
+		port = 6697
+	}
+	t.intDefault("port", &irc.Port, port)
+	t.strDefault("nick", &irc.Nick, "hallway")
+	t.str("sasl_user", &irc.SASLUser)
+	t.str("sasl_password_env", &irc.SASLPasswordEnv)
+	if t.str("sasl_password_file", &irc.SASLPasswordFile) && irc.SASLPasswordFile != "" {
+		irc.SASLPasswordFile = resolvePath(dir, irc.SASLPasswordFile)
+	}
+	t.strDefault("prefix", &irc.Prefix, "!")
+	if !t.bool("require_account", &irc.RequireAccount) {
+		irc.RequireAccount = true
+		t.def("require_account")
+	}
+	t.intDefault("send_burst", &irc.SendBurst, 4)
+	if !t.float("send_rate", &irc.SendRate) {
+		irc.SendRate = 1.0
+		if !t.has("send_rate") {
+			t.def("send_rate")
+		}
+	}
+	t.strs("channels", &irc.Channels)
+	t.done()
+}
+
+func (d *decoder) mail(t *table, m *Mail, dir string) {
+	security := func(k string, dst *Security) {
+		var s string
+		if !t.has(k) {
+			t.get(k)
+			*dst = SecurityTLS
+			t.def(k)
+			return
+		}
+		if t.str(k, &s) {
+			*dst = Security(s)
+		}
+	}
+	secretFile := func(k string, dst *string) {
+		if t.str(k, dst) && *dst != "" {
+			*dst = resolvePath(dir, *dst)
+		}
+	}
+	t.str("imap", &m.IMAP)
+	security("imap_security", &m.IMAPSecurity)
+	t.str("imap_user", &m.IMAPUser)
+	t.str("imap_password_env", &m.IMAPPasswordEnv)
+	secretFile("imap_password_file", &m.IMAPPasswordFile)
+	t.strDefault("mailbox", &m.Mailbox, "INBOX")
+	t.strDefault("processed_mailbox", &m.ProcessedMailbox, "Processed")
+	t.str("smtp", &m.SMTP)
+	security("smtp_security", &m.SMTPSecurity)
+	t.str("smtp_user", &m.SMTPUser)
+	t.str("smtp_password_env", &m.SMTPPasswordEnv)
+	secretFile("smtp_password_file", &m.SMTPPasswordFile)
+	t.str("from", &m.From)
+	t.str("list", &m.List)
+	t.done()
+}
+
+func (d *decoder) event(t *table) Event {
+	var e Event
+	t.str("slug", &e.Slug)
+	t.str("name", &e.Name)
+	t.str("timezone", &e.Timezone)
+	e.Location = d.location(t, e.Timezone)
+	t.str("venue", &e.Venue)
+	t.str("channel", &e.Channel)
+	t.strs("organizers", &e.Organizers)
+	t.strs("organizer_emails", &e.OrganizerEmails)
+	t.int("registration_capacity", &e.RegistrationCapacity)
+	t.intDefault("votes_per_person", &e.VotesPerPerson, 4)
+
+	if t.has("phases") {
+		pt := t.sub("phases")
+		e.Phases = map[string]Phase{}
+		for _, name := range phaseNames {
+			if !pt.has(name) {
+				pt.get(name)
+				continue
+			}
+			ph := pt.sub(name)
+			var p Phase
+			d.timeKey(ph, "open", e.Location, &p.Open)
+			d.timeKey(ph, "close", e.Location, &p.Close)
+			ph.done()
+			e.Phases[name] = p
+		}
+		for k := range pt.m {
+			if !slices.Contains(phaseNames, k) {
+				pt.get(k) // reported here rather than as a plain unknown key
+				d.errorf(pt.key(k), "unknown phase; the phases are %s", strings.Join(phaseNames, ", "))
+			}
+		}
+		pt.done()
+	} else {
+		t.get("phases")
+	}
+
+	for _, rt := range t.list("room", `[[event.room]] with name = "Room 104"`) {
+		var r Room
+		rt.str("name", &r.Name)
+		rt.int("capacity", &r.Capacity)
+		rt.done()
+		e.Rooms = append(e.Rooms, r)
+	}
+	for _, dt := range t.list("day", `[[event.day]] with date = "2027-03-04"`) {
+		e.Days = append(e.Days, d.day(dt, e.Location))
+	}
+	for _, ct := range t.list("campaign", `[[event.campaign]] with slug = "ci-macs"`) {
+		var c Campaign
+		ct.str("slug", &c.Slug)
+		ct.str("title", &c.Title)
+		if ct.str("goal", &c.Goal.Raw) {
+			g, err := ParseGoal(c.Goal.Raw)
+			if err != nil {
+				d.errorf(ct.key("goal"), "%v", err)
+			}
+			c.Goal = g
+		}
+		d.timeKey(ct, "closes", e.Location, &c.Closes)
+		ct.done()
+		e.Campaigns = append(e.Campaigns, c)
+	}
+	t.done()
+	return e
+}
+
+// location loads the event's timezone. Until it is known, times are read
+// in UTC so that decoding can go on and report their own problems.
+func (d *decoder) location(t *table, name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+		d.errorf(t.key("timezone"), `must be an IANA timezone name like "Europe/Brussels" or "UTC" (got %q), so the event's times don't depend on the machine`, name)
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		d.errorf(t.key("timezone"), `unknown timezone %q; use an IANA name like "America/Los_Angeles", "Europe/Brussels" or "UTC"`, name)
+		return time.UTC
+	}
+	return loc
+}
+
+func (d *decoder) day(t *table, loc *time.Location) Day {
+	var day Day
+	if v, ok := t.get("date"); ok {
+		date, err := parseDate(v, loc)
+		if err != nil {
+			d.errorf(t.key("date"), "%v", err)
+		}
+		day.Date = date
+	}
+	for _, st := range t.list("slots", `{ start = "09:00", minutes = 40, kind = "talk", rooms = ["Room 104"] }`) {
+		var s Slot
+		if v, ok := st.get("start"); ok {
+			start, err := parseClock(v, day.Date)
+			if err != nil {
+				d.errorf(st.key("start"), "%v", err)
+			}
+			s.Start = start
+		}
+		st.int("minutes", &s.Minutes)
+		var kind string
+		if st.str("kind", &kind) {
+			s.Kind = SlotKind(kind)
+		}
+		st.strs("rooms", &s.Rooms)
+		st.str("title", &s.Title)
+		st.done()
+		day.Slots = append(day.Slots, s)
+	}
+	t.done()
+	return day
+}
+
+// timeKey decodes an optional date-time read in loc unless it has an
+// offset.
+func (d *decoder) timeKey(t *table, k string, loc *time.Location, dst *time.Time) {
+	v, ok := t.get(k)
+	if !ok {
+		return
+	}
+	tm, err := parseTime(v, loc)
+	if err != nil {
+		d.errorf(t.key(k), "%v", err)
+		return
+	}
+	*dst = tm
+}
+
+// resolvePath makes p relative to the config file's directory, so the
+// config means the same whatever directory hallway is started from.
+func resolvePath(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+// defaultBaseURL is the URL of the site served on listen.
+func defaultBaseURL(listen string) string {
+	if strings.HasPrefix(listen, ":") {
+		listen = "localhost" + listen
+	}
+	return "http://" + listen
+}
