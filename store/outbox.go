@@ -100,3 +100,11 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, cause error, retryAt t
 		return nil
 	})
 }
+
+// SetOutboxBody replaces what is left to send of a message sent in parts.
+func (tx *Tx) SetOutboxBody(id int64, body string) error {
+	if _, err := tx.exec(`UPDATE outbox SET body = ?, short = '' WHERE id = ?`, body, id); err != nil {
+		return fmt.Errorf("update outbox body: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package bot
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lrstanley/girc"
+)
+
+// IRCOptions configure the IRC transport.
+type IRCOptions struct {
+	Server    string
+	Port      int
+	TLS       bool
+	TLSConfig *tls.Config
+	Nick      string
+	// SASLUser and SASLPassword log the bot in to services (SASL PLAIN);
+	// an empty SASLUser means no SASL.
+	SASLUser, SASLPassword string
+	// Channels to join: the events' channels.
+	Channels []string
+	// SendBurst lines go out at once, then SendRate lines per second.
+	SendBurst int
+	SendRate  float64
+	// Debug receives the raw IRC lines, if set.
+	Debug  io.Writer
+	Logger *slog.Logger
+}
+
+// IRCClient is the IRC transport: it turns lines people say into
+// requests for the bot and sends the bot's outbox to IRC. It reconnects
+// with backoff and rejoins by itself.
+type IRCClient struct {
+	bot  *Bot
+	opts IRCOptions
+	log  *slog.Logger
+	work chan Request
+	send *sender
+
+	mu     sync.Mutex
+	client *girc.Client // the registered connection, nil when down
+	ready  chan struct{} // closed while client is set
+}
+
+// NewIRC returns the IRC transport for b. It does no I/O.
+func NewIRC(b *Bot, opts *IRCOptions) *IRCClient {
+	o := *opts
+	if o.Nick == "" {
+		o.Nick = "hallway"
+	}
+	if o.SendBurst < 1 {
+		o.SendBurst = 4
+	}
+	if o.SendRate <= 0 {
+		o.SendRate = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	c := &IRCClient{
+		bot:   b,
+		opts:  o,
+		log:   o.Logger.With("component", "irc"),
+		work:  make(chan Request, 4096),
+		ready: make(chan struct{}),
+	}
+	c.send = newSender(b.store, c, o.SendBurst, o.SendRate, c.log)
+	return c
+}
+
+// Run connects and serves until ctx is done.
+func (c *IRCClient) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.handleLoop(ctx) }()
+	go func() { defer wg.Done(); c.send.run(ctx) }()
+	defer wg.Wait()
+
+	backoff := time.Second
+	for {
+		start := time.Now()
+		err := c.connectOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) > time.Minute {
+			backoff = time.Second // it was up for a while: start over
+		}
+		// Jitter spreads reconnects of many bots after a netsplit.
+		wait := backoff/2 + rand.N(backoff)
+		c.log.Warn("disconnected; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+// connectOnce runs one connection until it drops or ctx is done.
+func (c *IRCClient) connectOnce(ctx context.Context) error {
+	cfg := girc.Config{
+		Server:      c.opts.Server,
+		Port:        c.opts.Port,
+		Nick:        c.opts.Nick,
+		User:        "hallway",
+		Name:        "hallway event bot",
+		SSL:         c.opts.TLS,
+		TLSConfig:   c.opts.TLSConfig,
+		AllowFlood:  true, // our own send queue paces the lines
+		PingDelay:   30 * time.Second,
+		PingTimeout: 60 * time.Second,
+		Version:     "hallway",
+		RecoverFunc: func(_ *girc.Client, e *girc.HandlerError) {
+			c.log.Error("IRC handler panicked", "err", e.Error(), "stack", string(e.Stack))
+		},
+	}
+	if !c.opts.TLS {
+		cfg.DisableSTS = true // loopback test servers; STS would upgrade to TLS
+	}
+	if c.opts.Debug != nil {
+		cfg.Debug = c.opts.Debug
+	}
+	if c.opts.SASLUser != "" {
+		cfg.SASL = &girc.SASLPlain{User: c.opts.SASLUser, Pass: c.opts.SASLPassword}
+	}
+	client := girc.New(cfg)
+	// girc fires CONNECTED two seconds after 001; the end of the MOTD is
+	// the real "we are in".
+	onReady := func(cl *girc.Client, _ girc.Event) {
+		for _, ch := range c.opts.Channels {
+			cl.Cmd.Join(ch)
+		}
+		c.setClient(cl)
+		c.log.Info("connected", "server", c.opts.Server, "nick", cl.GetNick())
+	}
+	client.Handlers.Add(girc.RPL_ENDOFMOTD, onReady)
+	client.Handlers.Add(girc.ERR_NOMOTD, onReady)
+	client.Handlers.Add(girc.ERR_SASLFAIL, func(_ *girc.Client, e girc.Event) {
+		c.log.Error("SASL login failed: check irc.sasl_user and the password variable", "server_says", e.Last())
+	})
+	client.Handlers.Add(girc.PRIVMSG, c.onPrivmsg)
+
+	errc := make(chan error, 1)
+	go func() { errc <- client.Connect() }()
+	select {
+	case <-ctx.Done():
+		c.setClient(nil)
+		client.Quit("hallway is shutting down")
+		select {
+		case <-errc:
+		case <-time.After(2 * time.Second):
+			client.Close()
+			<-errc
+		}
+		return ctx.Err()
+	case err := <-errc:
+		c.setClient(nil)
+		if err == nil {
+			err = fmt.Errorf("connection closed")
+		}
+		return err
+	}
+}
+
+func (c *IRCClient) setClient(cl *girc.Client) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if (c.client == nil) == (cl == nil) {
+		c.client = cl
+		return
+	}
+	c.client = cl
+	if cl != nil {
+		close(c.ready)
+	} else {
+		c.ready = make(chan struct{})
+	}
+}
+
+// current returns the registered connection, or nil and a channel closed
+// when there is one.
+func (c *IRCClient) current() (*girc.Client, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.client, c.ready
+}
+
+// onPrivmsg runs on girc's event loop: it only decides whether the line is
+// a command and hands it to the worker.
+func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
+	if e.Source == nil || len(e.Params) < 2 {
+		return
+	}
+	if ok, _ := e.IsCTCP(); ok {
+		return
+	}
+	nick := e.Source.Name
+	if strings.EqualFold(nick, cl.GetNick()) || strings.Contains(nick, ".") {
+		return // our own echo, or a server
+	}
+	where := ""
+	if e.IsFromChannel() {
+		where = e.Params[0]
+	}
+	text, ok := commandText(e.Last(), c.bot.opts.Prefix, cl.GetNick(), where == "")
+	if !ok {
+		return
+	}
+	req := Request{Transport: IRC, Nick: nick, Where: where, Text: text}
+	if id, ok := e.Tags.Get("msgid"); ok && id != "" {
+		req.Key = "irc:" + id
+	}
+	account, tagged := e.Tags.Get("account")
+	if !tagged && !cl.HasCapability("account-tag") {
+		// No account-tag on this network: fall back to what girc tracked
+		// from extended-join, account-notify and WHO.
+		if u := cl.LookupUser(nick); u != nil {
+			account = u.Extras.Account
+		}
+	}
+	if account == "*" {
+		account = ""
+	}
+	req.Account = FoldAccount(account)
+	select {
+	case c.work <- req:
+	default:
+		c.log.Warn("command queue full; dropping a line", "nick", nick)
+	}
+}
+
+// commandText extracts the command from a line: "!vote 3", "hallway: vote
+// 3", or, in a private message, "vote 3".
+func commandText(line, prefix, nick string, private bool) (string, bool) {
+	line = strings.TrimSpace(line)
+	if prefix != "" && strings.HasPrefix(line, prefix) {
+		rest := strings.TrimPrefix(line, prefix)
+		if rest == "" || strings.HasPrefix(rest, " ") {
+			return "", false
+		}
+		return rest, true
+	}
+	if len(line) > len(nick) && strings.EqualFold(line[:len(nick)], nick) {
+		rest := line[len(nick):]
+		if r := rest[0]; r == ':' || r == ',' {
+			return strings.TrimSpace(rest[1:]), strings.TrimSpace(rest[1:]) != ""
+		}
+	}
+	if private && line != "" {
+		return line, true
+	}
+	return "", false
+}
+
+// handleLoop carries out commands one at a time, off girc's event loop.
+func (c *IRCClient) handleLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-c.work:
+			if err := c.bot.Handle(ctx, req); err != nil {
+				c.log.Error("handling command", "err", err)
+			}
+			c.send.wake()
+		}
+	}
+}

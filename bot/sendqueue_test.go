@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+func TestSplitLine(t *testing.T) {
+	tests := []struct {
+		in        string
+		max       int
+		head, rst string
+	}{
+		{"short", 10, "short", ""},
+		{"hello world again", 12, "hello world", "again"},
+		{"aaaaaaaaaaaaaaaa", 5, "aaaaa", "aaaaaaaaaaa"},
+		{"ééééé", 5, "éé", "ééé"}, // é is two bytes: never cut inside a rune
+		{"a ébc", 3, "a", "ébc"},
+	}
+	for _, tt := range tests {
+		h, r := splitLine(tt.in, tt.max)
+		if h != tt.head || r != tt.rst {
+			t.Errorf("splitLine(%q, %d) = %q, %q; want %q, %q", tt.in, tt.max, h, r, tt.head, tt.rst)
+		}
+	}
+}
+
+func FuzzSplitLine(f *testing.F) {
+	f.Add("hello world", 5)
+	f.Add("ééééé ü", 3)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if max < 4 || max > 1000 || !utf8.ValidString(s) {
+			return
+		}
+		rest := s
+		for i := 0; rest != "" && i < len(s)+1; i++ {
+			var h string
+			h, rest = splitLine(rest, max)
+			if len(h) > max || !utf8.ValidString(h) {
+				t.Fatalf("head %q: %d bytes (max %d), valid %v", h, len(h), max, utf8.ValidString(h))
+			}
+		}
+	})
+}
+
+func TestPlanLineCoalesces(t *testing.T) {
+	var msgs []store.Message
+	for i, nick := range []string{"bob", "carol", "dave"} {
+		msgs = append(msgs, store.Message{ID: int64(i + 1), Target: "#c", Addressee: nick, Body: nick + ": voted for #7 (3 of your 4 votes left).", Short: "#7 ✓ 3 left"})
+	}
+	msgs = append(msgs, store.Message{ID: 4, Target: "erin", Body: "private"})
+	// Enough tokens: one message per line, as written.
+	if l := planLine(msgs, 4, 400); l.text != msgs[0].Body || len(l.ids) != 1 {
+		t.Errorf("no backlog: %+v", l)
+	}
+	// Backlog: the channel's acknowledgements share one line.
+	l := planLine(msgs, 1, 400)
+	if want := "bob: #7 ✓ 3 left · carol: #7 ✓ 3 left · dave: #7 ✓ 3 left"; l.text != want || len(l.ids) != 3 {
+		t.Errorf("backlog: %+v, want %q", l, want)
+	}
+	// The budget bounds a coalesced line.
+	l = planLine(msgs, 0, 45)
+	if len(l.text) > 45 || len(l.ids) != 2 {
+		t.Errorf("budget 45: %q (%d bytes), ids %v", l.text, len(l.text), l.ids)
+	}
+	// A long message goes in parts, the rest addressed again.
+	long := store.Message{ID: 9, Target: "#c", Addressee: "bob", Body: "bob: " + strings.Repeat("word ", 30)}
+	l = planLine([]store.Message{long}, 4, 60)
+	if len(l.text) > 60 || !strings.HasPrefix(l.rest, "bob: word") {
+		t.Errorf("long: %+v", l)
+	}
+}
+
+func TestCommandText(t *testing.T) {
+	tests := []struct {
+		line    string
+		private bool
+		want    string
+		ok      bool
+	}{
+		{"!vote 3", false, "vote 3", true},
+		{"! vote 3", false, "", false},
+		{"!", false, "", false},
+		{"hallway: vote 3", false, "vote 3", true},
+		{"Hallway, vote 3", false, "vote 3", true},
+		{"hallway:", false, "", false},
+		{"hallwayfan: hi", false, "", false},
+		{"just chatting", false, "", false},
+		{"vote 3", true, "vote 3", true},
+		{"!vote 3", true, "vote 3", true},
+	}
+	for _, tt := range tests {
+		got, ok := commandText(tt.line, "!", "hallway", tt.private)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("commandText(%q, private=%v) = %q, %v; want %q, %v", tt.line, tt.private, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestFoldAccount(t *testing.T) {
+	if got := FoldAccount("Pleia2[Away]\\~"); got != "pleia2{away}|^" {
+		t.Errorf("FoldAccount = %q", got)
+	}
+}
