@@ -16,11 +16,30 @@ type decoder struct {
 	file     string
 	lines    lineIndex
 	errs     Errors
+	failed   map[string]bool // keys with an error
 	defaults map[string]bool
 }
 
+// errorf reports a problem with key, on the key's line or, if the file
+// lacks it, on that of its table. Only the first problem with a key is
+// kept: a value of the wrong type has been replaced by a zero value, and
+// the checks that then find the zero value wrong would only add noise.
 func (d *decoder) errorf(key, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: d.lines.find(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+	d.errorAt(key, key, format, args...)
+}
+
+// errorAt is errorf for a key best reported on the line of another: a
+// missing key that another one requires, say, is reported where that one
+// is set.
+func (d *decoder) errorAt(lineKey, key, format string, args ...any) {
+	if d.failed[key] {
+		return
+	}
+	if d.failed == nil {
+		d.failed = map[string]bool{}
+	}
+	d.failed[key] = true
+	d.errs = append(d.errs, &Error{File: d.file, Line: d.lines.find(lineKey), Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // table is one TOML table being decoded. It records every key asked for,
@@ -201,7 +220,7 @@ func (t *table) sub(k string) *table {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		t.d.errorf(t.key(k), "must be a table: write [%s] on a line of its own and its keys below it (got %s)", t.key(k), describe(v))
+		t.d.errorf(t.key(k), "must be a table: write [%s] on a line of its own and its keys below it (got %s)", tomlPath(t.key(k)), describe(v))
 		return t.d.table(t.key(k), nil)
 	}
 	return t.d.table(t.key(k), m)
@@ -228,7 +247,7 @@ func (t *table) list(k, example string) []*table {
 			maps = append(maps, m)
 		}
 	case map[string]any:
-		t.d.errorf(t.key(k), "must be an array of tables: write [[%s]] with double brackets, once per entry", t.key(k))
+		t.d.errorf(t.key(k), "must be an array of tables: write [[%s]] with double brackets, once per entry", tomlPath(t.key(k)))
 		return nil
 	default:
 		t.d.errorf(t.key(k), "must be an array of tables, e.g. %s (got %s)", example, describe(v))
@@ -239,6 +258,24 @@ func (t *table) list(k, example string) []*table {
 		out[i] = t.d.table(indexKey(t.key(k), i), m)
 	}
 	return out
+}
+
+// tomlPath turns a key path back into what a table header says:
+// "event[0].day[1].slots" → "event.day.slots".
+func tomlPath(path string) string {
+	var b strings.Builder
+	skip := false
+	for _, r := range path {
+		switch {
+		case r == '[':
+			skip = true
+		case r == ']':
+			skip = false
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // secretHints maps a key that would hold a secret itself to the key that

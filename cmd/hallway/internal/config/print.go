@@ -40,7 +40,7 @@ func (c *Config) Print(w io.Writer) {
 	p.kv("irc", "prefix", quote(irc.Prefix), "")
 	p.kv("irc", "require_account", strconv.FormatBool(irc.RequireAccount), "")
 	p.kv("irc", "send_burst", strconv.Itoa(irc.SendBurst), "")
-	p.kv("irc", "send_rate", float(irc.SendRate), "")
+	p.kv("irc", "send_rate", formatFloat(irc.SendRate), "")
 	p.kv("irc", "channels", quoteList(irc.Channels), "")
 
 	m := c.Mail
@@ -192,9 +192,9 @@ func (p *printer) event(path string, e *Event) {
 // timestamp writes a time as a TOML offset date-time.
 func timestamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
 
-// float writes a TOML float: always with a fraction or exponent, so it
+// formatFloat writes a TOML float: always with a fraction or exponent, so it
 // reads back as a float.
-func float(f float64) string {
+func formatFloat(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "nan"

@@ -24,7 +24,8 @@ func (d *decoder) validate(c *Config) {
 		d.errorf("store.path", `must not be empty; leave the key out to use the default "hallway.db" next to the config`)
 	}
 	d.hostPort("web.listen", c.Web.Listen, `listen = "127.0.0.1:8080"`)
-	if u, err := url.Parse(c.Web.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// A base_url made from a bad listen is reported as the listen's fault.
+	if u, err := url.Parse(c.Web.BaseURL); !d.defaults["web.base_url"] && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		d.errorf("web.base_url", `must be an absolute http or https URL like "https://hallway.example.org" (got %q)`, c.Web.BaseURL)
 	}
 	d.validateIRC(&c.IRC)
@@ -89,14 +90,14 @@ func (d *decoder) validateMail(m *Mail) {
 	if m.IMAP != "" {
 		d.hostPort("mail.imap", m.IMAP, `imap = "imap.example.org:993"`)
 		if m.IMAPUser == "" {
-			d.errorf("mail.imap_user", "is required with imap: the account hallway reads mail as")
+			d.errorAt("mail.imap", "mail.imap_user", "is required with imap: the account hallway reads mail as")
 		}
 	}
 	d.security("mail.imap_security", m.IMAPSecurity, m.IMAP)
 	if m.SMTP != "" {
 		d.hostPort("mail.smtp", m.SMTP, `smtp = "smtp.example.org:465"`)
 		if m.From == "" {
-			d.errorf("mail.from", `is required with smtp: the From of hallway's mail, e.g. from = "Hallway <bot@example.org>"`)
+			d.errorAt("mail.smtp", "mail.from", `is required with smtp: the From of hallway's mail, e.g. from = "Hallway <bot@example.org>"`)
 		}
 	}
 	d.security("mail.smtp_security", m.SMTPSecurity, m.SMTP)
@@ -117,7 +118,7 @@ func (d *decoder) validateMail(m *Mail) {
 	if m.List != "" {
 		d.bareAddress("mail.list", m.List)
 		if m.SMTP == "" {
-			d.errorf("mail.list", `needs smtp to send to the list; set smtp = "host:port"`)
+			d.errorAt("mail.list", "mail.smtp", `is required to send to the list; set smtp = "host:port"`)
 		}
 	}
 }
@@ -142,7 +143,7 @@ func (d *decoder) secretKeys(r secretRef) {
 		d.errorf(r.name+"_env", "must be the name of an environment variable (letters, digits and _, like HALLWAY_IRC_PASSWORD), not the secret itself")
 	}
 	if r.neededBy != "" && r.env == "" && r.file == "" {
-		d.errorf(r.name+"_env", "is required because %s is set: name the environment variable holding the password, e.g. %s_env = %q (or a file with %s_file)",
+		d.errorAt(r.neededBy, r.name+"_env", "is required because %s is set: name the environment variable holding the password, e.g. %s_env = %q (or a file with %s_file)",
 			r.neededBy, lastKey(r.name), "HALLWAY_"+strings.ToUpper(strings.ReplaceAll(r.name, ".", "_")), lastKey(r.name))
 	}
 }
