@@ -1,0 +1,613 @@
+#!/usr/bin/env bash
+# scripts/testenv.sh — install and run the real servers hallway's tests need,
+# all on loopback, all state in one directory:
+#
+#   InspIRCd 3 (IRC, IRCv3 caps, SASL)  127.0.0.1:16668   (services link :17000)
+#   Anope 2.0 (NickServ accounts, SASL)  linked to InspIRCd
+#   Dovecot (IMAP)                       127.0.0.1:1143    (LMTP :10024)
+#   OpenSMTPD                            127.0.0.1:2525    -> LMTP -> Dovecot
+#
+# Usage: scripts/testenv.sh [--full] COMMAND
+#   install      install the Debian packages (apt-get) if missing
+#   start        install if needed, then start everything (idempotent: does
+#                nothing when already running and healthy; otherwise starts
+#                from a clean state: fresh Anope accounts, empty mailboxes)
+#   stop         stop everything
+#   status       exit 0 when every server is up (prints one line each)
+#   restart-irc  kill InspIRCd and start it again (Anope relinks, accounts stay)
+#   stop-irc     kill InspIRCd only;  start-irc: start it again
+#   env          print shell exports for the tests (eval "$(scripts/testenv.sh env)")
+#   logs         print the tail of every server log
+#
+#   --full       also install vdirsyncer, khal, chromium (+ driver)
+#
+# State directory: $HALLWAY_TESTENV_DIR, default <repo>/.local/testenv.
+# Test accounts: Dovecot users bot@test.local/botpass, alice@test.local/alicepass,
+# bob@test.local/bobpass, list@test.local/listpass; mail for any @test.local
+# address is accepted by OpenSMTPD and delivered through LMTP.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SELF="$ROOT/scripts/testenv.sh"
+D=${HALLWAY_TESTENV_DIR:-$ROOT/.local/testenv}
+mkdir -p "$D"
+D=$(cd "$D" && pwd)
+
+IRC_PORT=16668
+LINK_PORT=17000
+IMAP_PORT=1143
+LMTP_PORT=10024
+SMTP_PORT=2525
+HOST=127.0.0.1
+
+PKGS=(inspircd anope dovecot-imapd dovecot-lmtpd opensmtpd python3-icalendar python3-vobject)
+FULL_PKGS=(vdirsyncer khal chromium chromium-driver)
+
+# How many file descriptors the servers get (InspIRCd needs one per client).
+NOFILE=65536
+
+log() { echo "testenv: $*" >&2; }
+die() { echo "testenv: ERROR: $*" >&2; exit 1; }
+
+now_ms() { date +%s%3N; }
+
+# ---------------------------------------------------------------- packages
+
+need_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root to run: $*"
+	fi
+}
+
+missing_packages() {
+	local p st
+	for p in "$@"; do
+		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		[ "$st" = "install ok installed" ] || echo "$p"
+	done
+}
+
+install_packages() {
+	local want=("${PKGS[@]}")
+	[ "${FULL:-0}" = 1 ] && want+=("${FULL_PKGS[@]}")
+	local missing
+	mapfile -t missing < <(missing_packages "${want[@]}")
+	[ "${#missing[@]}" -eq 0 ] && return 0
+
+	command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
+	log "installing with apt-get: ${missing[*]}"
+	local t0 aptlog guard=0 updated=0
+	t0=$(now_ms)
+	aptlog="$D/apt.log"
+	: >"$aptlog"
+
+	# Debian starts services on install; a policy-rc.d that says "no" stops
+	# that (our servers run as plain processes on other ports). Only ours is
+	# removed again afterwards.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		need_root sh -c 'printf "#!/bin/sh\n# hallway testenv: no service starts during install\nexit 101\n" >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+		guard=1
+	fi
+
+	local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+	# Update the package lists first only when some package has no candidate.
+	local p
+	for p in "${missing[@]}"; do
+		if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+			log "no apt candidate for $p: running apt-get update"
+			need_root "${apt[@]}" update >>"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
+			updated=1
+			break
+		fi
+	done
+	local rc=0
+	need_root "${apt[@]}" install --no-install-recommends "${missing[@]}" >>"$aptlog" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ] && [ "$updated" = 0 ]; then
+		# Stale package lists give 404s: update once and retry.
+		log "apt-get install failed (stale package lists?): running apt-get update and retrying"
+		need_root "${apt[@]}" update >>"$aptlog" 2>&1 || true
+		rc=0
+		need_root "${apt[@]}" install --no-install-recommends "${missing[@]}" >>"$aptlog" 2>&1 || rc=$?
+	fi
+	[ "$guard" = 1 ] && need_root rm -f /usr/sbin/policy-rc.d
+	if [ "$rc" -ne 0 ]; then
+		tail -30 "$aptlog" >&2
+		die "apt-get install ${missing[*]} failed (log: $aptlog)"
+	fi
+	log "installed in $(( ($(now_ms) - t0) ))ms"
+}
+
+# ---------------------------------------------------------------- helpers
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# pid of a server we started, if it is still alive and still that program
+server_pid() {
+	local f="$D/$1/bg.pid" pid comm
+	[ -f "$f" ] || return 1
+	read -r pid comm <"$f" || return 1
+	alive "$pid" || return 1
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] || return 1
+	echo "$pid"
+}
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	[ -n "$1" ] && st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+show_log() {
+	local name=$1 f
+	for f in "$D/$name"/*.log; do
+		[ -s "$f" ] || continue
+		echo "----- $f (last 25 lines)" >&2
+		tail -25 "$f" >&2
+	done
+}
+
+# wait_port NAME PORT [SECONDS]: wait until PORT accepts connections; fail
+# early (with the log) if the server NAME died.
+wait_port() {
+	local name=$1 port=$2 secs=${3:-15} i
+	for ((i = 0; i < secs * 20; i++)); do
+		port_open "$port" && return 0
+		if ! server_pid "$name" >/dev/null; then
+			show_log "$name"
+			die "$name exited before listening on $HOST:$port"
+		fi
+		sleep 0.05
+	done
+	show_log "$name"
+	die "$name not listening on $HOST:$port after ${secs}s"
+}
+
+port_in_use_error() {
+	local port=$1
+	log "port $HOST:$port is already in use:"
+	ss -ltnp "sport = :$port" >&2 2>/dev/null || true
+	die "free port $port (another test environment? try: HALLWAY_TESTENV_DIR=... $0 stop)"
+}
+
+# launch NAME COMM CMD...: start CMD in the background with a raised fd
+# limit, stdout/stderr into $D/NAME/out.log, pid into $D/NAME/bg.pid.
+launch() {
+	local name=$1 comm=$2
+	shift 2
+	(
+		exec 7>&- 8>&- 9>&- # never hand our lock files to a server
+		ulimit -Hn "$NOFILE" 2>/dev/null || true
+		ulimit -n "$NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+		exec "$@"
+	) </dev/null >>"$D/$name/out.log" 2>&1 &
+	echo "$! $comm" >"$D/$name/bg.pid"
+}
+
+kill_server() {
+	local name=$1 sig=${2:-TERM} pid i
+	pid=$(server_pid "$name") || { rm -f "$D/$name/bg.pid"; return 0; }
+	kill "-$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		alive "$pid" || break
+		sleep 0.02
+	done
+	if alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		sleep 0.1
+	fi
+	rm -f "$D/$name/bg.pid"
+}
+
+# Substitute in a config file and check that the result is there, so a
+# changed upstream default fails loudly instead of silently.
+patch_conf() {
+	local file=$1 expr=$2 check=$3
+	sed -i -e "$expr" "$file"
+	grep -qE "$check" "$file" || die "patching $file: '$expr' did not produce /$check/"
+}
+
+# ---------------------------------------------------------------- InspIRCd
+
+write_inspircd_conf() {
+	mkdir -p "$D/insp"
+	printf 'hallway test IRC server\n' >"$D/insp/motd.txt"
+	{
+		cat <<EOF
+<server name="irc.test.local" description="hallway test server" network="TestNet">
+<admin name="admin" nick="admin" email="admin@test.local">
+<bind address="$HOST" port="$IRC_PORT" type="clients">
+<bind address="$HOST" port="$LINK_PORT" type="servers">
+
+# One class for every test client: no per-IP limits (every client comes from
+# 127.0.0.1), no fake lag and no flood kills, no DNS or ident lookups.
+<connect name="test" allow="*" timeout="60" pingfreq="120"
+         hardsendq="8M" softsendq="1M" recvq="1M"
+         threshold="1000000" commandrate="2000000000" fakelag="no"
+         localmax="10000" globalmax="10000" maxconnwarn="no" limit="10000"
+         maxchans="500" resolvehostnames="no" useident="no">
+<performance softlimit="20000" somaxconn="4096" netbuffersize="10240"
+             clonesonconnect="no" quietbursts="yes" timeskipwarn="0">
+<dns server="127.0.0.1" timeout="1">
+<channels users="500" opers="500">
+<maxlist chan="*" limit="500">
+
+<class name="All" commands="*" privs="*" usermodes="*" chanmodes="*">
+<type name="NetAdmin" classes="All">
+<oper name="admin" password="adminpw" host="*@127.0.0.1" type="NetAdmin">
+<files motd="$D/insp/motd.txt">
+<pid file="$D/insp/inspircd.pid">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="$D/insp/inspircd.log">
+
+<ircv3 accountnotify="yes" awaynotify="yes" extendedjoin="yes">
+<sasl target="services.test.local" requiressl="no">
+<link name="services.test.local" ipaddr="$HOST" port="$LINK_PORT" allowmask="127.0.0.0/8"
+      sendpass="linkpw" recvpass="linkpw">
+<uline server="services.test.local" silent="yes">
+EOF
+		local m
+		for m in cap ircv3 ircv3_accounttag ircv3_batch ircv3_capnotify ircv3_chghost ircv3_ctctags \
+			ircv3_echomessage ircv3_invitenotify ircv3_labeledresponse ircv3_msgid ircv3_servertime \
+			namesx uhnames chghost chgident hidechans servprotect services_account svshold sasl spanningtree; do
+			echo "<module name=\"$m\">"
+		done
+	} >"$D/insp/inspircd.conf"
+}
+
+start_inspircd() {
+	port_open "$IRC_PORT" && port_in_use_error "$IRC_PORT"
+	# a fresh log per incarnation: "linked" is read from it
+	[ -f "$D/insp/inspircd.log" ] && mv -f "$D/insp/inspircd.log" "$D/insp/inspircd.log.prev"
+	launch insp inspircd inspircd --nofork --runasroot --config="$D/insp/inspircd.conf"
+}
+
+# irc_probe: connect as a client and ask whether NickServ is online (ISON):
+# true once InspIRCd serves clients and Anope has linked and burst.
+irc_probe() {
+	port_open "$IRC_PORT" || return 1
+	{ exec 7<>"/dev/tcp/$HOST/$IRC_PORT"; } 2>/dev/null || return 1
+	local line ok=1
+	printf 'NICK testenvprobe%s\r\nUSER probe 0 * :testenv probe\r\n' "$RANDOM" >&7
+	while IFS= read -r -t 5 line <&7; do
+		line=${line%$'\r'}
+		case "$line" in
+		PING\ *) printf 'PONG %s\r\n' "${line#PING }" >&7 ;;
+		*" 376 "* | *" 422 "*) printf 'ISON NickServ\r\n' >&7 ;;
+		*" 303 "*)
+			[[ "$line" == *NickServ* ]] && ok=0
+			break
+			;;
+		ERROR*) break ;;
+		esac
+	done
+	printf 'QUIT\r\n' >&7 2>/dev/null || true
+	exec 7>&-
+	return "$ok"
+}
+
+anope_linked() { irc_probe; }
+
+wait_linked() {
+	local secs=${1:-15} i
+	for ((i = 0; i < secs * 20; i++)); do
+		anope_linked && return 0
+		if ! server_pid anope >/dev/null; then
+			show_log anope
+			die "anope exited before linking"
+		fi
+		sleep 0.05
+	done
+	show_log anope
+	show_log insp
+	die "anope did not link to InspIRCd within ${secs}s"
+}
+
+# ---------------------------------------------------------------- Anope
+
+write_anope_conf() {
+	local c="$D/anope/conf"
+	mkdir -p "$c" "$D/anope/data" "$D/anope/logs"
+	cp /etc/anope/*.conf /etc/anope/services.motd "$c/"
+	patch_conf "$c/services.conf" "s/^\(\s*\)port = 7000/\1port = $LINK_PORT/" "^\s*port = $LINK_PORT"
+	patch_conf "$c/services.conf" 's/^\(\s*\)password = "mypassword"/\1password = "linkpw"/' '^\s*password = "linkpw"'
+	patch_conf "$c/services.conf" '0,/^\(\s*\)name = "services.example.com"/s//\1name = "services.test.local"/' '^\s*name = "services.test.local"'
+	patch_conf "$c/services.conf" "s|^\(\s*\)pid = .*|\1pid = \"$D/anope/anope.pid\"|" "^\s*pid = \"$D/anope/anope.pid\""
+	patch_conf "$c/services.conf" 's|^\(\s*\)motd = .*|\1motd = "services.motd"|' '^\s*motd = "services.motd"'
+	patch_conf "$c/services.conf" 's/^\(\s*\)usemail = yes/\1usemail = no/' '^\s*usemail = no'
+	patch_conf "$c/services.conf" 's/^\(\s*\)casemap = "ascii"/\1casemap = "rfc1459"/' '^\s*casemap = "rfc1459"'
+	# relink within a second or two after restart-irc: Anope checks its
+	# timers only when its poll returns, which waits up to readtimeout
+	patch_conf "$c/services.conf" 's/^\(\s*\)retrywait = .*/\1retrywait = 1s/' '^\s*retrywait = 1s'
+	patch_conf "$c/services.conf" 's/^\(\s*\)readtimeout = .*/\1readtimeout = 1s/' '^\s*readtimeout = 1s'
+	# tests try wrong passwords on purpose: no kill after 5 of them
+	patch_conf "$c/services.conf" 's/^\(\s*\)badpasslimit = .*/\1#badpasslimit = 0/' '^\s*#badpasslimit = 0'
+	patch_conf "$c/services.conf" 's/^\(\s*\)networkname = .*/\1networkname = "TestNet"/' '^\s*networkname = "TestNet"'
+	# NickServ: email optional, no delay between registrations, no kill
+	# protection for unidentified users of a registered nick
+	patch_conf "$c/nickserv.conf" 's/^\(\s*\)forceemail = yes/\1forceemail = no/' '^\s*forceemail = no'
+	patch_conf "$c/nickserv.conf" 's/^\(\s*\)regdelay = .*/\1#regdelay = 0s/' '^\s*#regdelay = 0s'
+	patch_conf "$c/nickserv.conf" 's/^\(\s*\)defaults = "killprotect /\1defaults = "/' '^\s*defaults = "ns_secure'
+	# registrations are not throttled per host or per email: these must stay off
+	grep -qE '^\s*#\s*nickregdelay' "$c/nickserv.conf" || die "nickserv.conf: nickregdelay is set"
+	patch_conf "$c/nickserv.conf" 's/^\(\s*\)maxemails = .*/\1maxemails = 0/' '^\s*maxemails = 0'
+	# every test client comes from 127.0.0.1: no session limit (the default
+	# of 3 kills the 4th client)
+	patch_conf "$c/operserv.conf" 's/^\(\s*\)defaultsessionlimit = .*/\1defaultsessionlimit = 0/' '^\s*defaultsessionlimit = 0'
+	# SASL (m_sasl) must be loaded
+	grep -qE '^module \{ name = "m_sasl" \}' "$c/modules.conf" || echo 'module { name = "m_sasl" }' >>"$c/modules.conf"
+}
+
+start_anope() {
+	# Anope sleeps 3 s after warning that it runs as root (uid 0 and gid 0):
+	# a non-zero gid skips that; uid 0 still reads and writes everything.
+	launch anope anope setpriv --regid=65534 --clear-groups anope --nofork --confdir="$D/anope/conf" --dbdir="$D/anope/data" \
+		--logdir="$D/anope/logs" --modulesdir=/usr/lib/anope --localedir=/usr/share/anope/locale
+}
+
+# ---------------------------------------------------------------- Dovecot
+
+# Dovecot refuses to deliver mail as root, so mailboxes belong to nobody
+# (65534), which must be able to reach them; and its sockets live in
+# base_dir, whose path must stay short (unix socket paths < 108 bytes).
+dovecot_dirs() {
+	DOVECOT_RUN="$D/dovecot/run"
+	DOVECOT_MAIL="$D/dovecot/mail"
+	local alt
+	alt="/tmp/hallway-testenv-$(printf %s "$D" | md5sum | cut -c1-10)"
+	if [ "${#DOVECOT_RUN}" -gt 70 ]; then
+		DOVECOT_RUN="$alt/run"
+	fi
+	mkdir -p "$DOVECOT_MAIL"
+	chmod 0777 "$DOVECOT_MAIL"
+	if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -w "$DOVECOT_MAIL" 2>/dev/null; then
+		DOVECOT_MAIL="$alt/mail"
+	fi
+}
+
+write_dovecot_conf() {
+	dovecot_dirs
+	rm -rf "$DOVECOT_RUN" "$DOVECOT_MAIL"
+	mkdir -p "$D/dovecot/state" "$DOVECOT_RUN" "$DOVECOT_MAIL"
+	chmod 0777 "$DOVECOT_MAIL"
+	cat >"$D/dovecot/dovecot.conf" <<EOF
+protocols = imap lmtp
+listen = $HOST
+base_dir = $DOVECOT_RUN
+state_dir = $D/dovecot/state
+log_path = $D/dovecot/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $D/dovecot/users
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$DOVECOT_MAIL/%u allow_all_users=yes
+}
+service imap-login {
+  inet_listener imap {
+    address = $HOST
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = $HOST
+    port = $LMTP_PORT
+  }
+}
+protocol imap {
+  mail_max_userip_connections = 1000
+}
+EOF
+	printf '%s\n' 'bot@test.local:{PLAIN}botpass' 'alice@test.local:{PLAIN}alicepass' \
+		'bob@test.local:{PLAIN}bobpass' 'list@test.local:{PLAIN}listpass' >"$D/dovecot/users"
+}
+
+# ---------------------------------------------------------------- OpenSMTPD
+
+write_smtpd_conf() {
+	mkdir -p "$D/smtpd"
+	cat >"$D/smtpd/smtpd.conf" <<EOF
+table vusers { "@test.local" = "nobody" }
+listen on $HOST port $SMTP_PORT
+action "to_dovecot" lmtp "$HOST:$LMTP_PORT" rcpt-to virtual <vusers>
+match from any for domain "test.local" action "to_dovecot"
+EOF
+}
+
+start_smtpd() {
+	# Its control socket (/var/run/smtpd.sock) and queue (/var/spool/smtpd)
+	# are compiled in: only one smtpd per machine. Drop mail queued by an
+	# earlier run so it can't turn up in fresh mailboxes.
+	if pgrep -x smtpd >/dev/null; then
+		log "another smtpd is running:"
+		pgrep -a -x smtpd >&2 || true
+		die "stop it first (Debian: systemctl stop opensmtpd)"
+	fi
+	local q
+	for q in queue incoming corrupt temporary purge offline; do
+		[ -d "/var/spool/smtpd/$q" ] && need_root find "/var/spool/smtpd/$q" -mindepth 1 -delete 2>/dev/null || true
+	done
+	launch smtpd smtpd smtpd -d -f "$D/smtpd/smtpd.conf"
+}
+
+# ---------------------------------------------------------------- commands
+
+SERVERS=(insp anope dovecot smtpd)
+
+# healthy: print problems (one a line) and return 1 when anything is wrong
+check_health() {
+	local bad=0 name
+	for name in "${SERVERS[@]}"; do
+		server_pid "$name" >/dev/null || { echo "$name: not running"; bad=1; }
+	done
+	port_open "$IRC_PORT" || { echo "inspircd: $HOST:$IRC_PORT closed"; bad=1; }
+	port_open "$IMAP_PORT" || { echo "dovecot: imap $HOST:$IMAP_PORT closed"; bad=1; }
+	port_open "$LMTP_PORT" || { echo "dovecot: lmtp $HOST:$LMTP_PORT closed"; bad=1; }
+	port_open "$SMTP_PORT" || { echo "smtpd: $HOST:$SMTP_PORT closed"; bad=1; }
+	anope_linked || { echo "anope: not linked to InspIRCd"; bad=1; }
+	return "$bad"
+}
+
+cmd_status() {
+	local problems
+	if problems=$(check_health); then
+		echo "testenv: running in $D (irc $HOST:$IRC_PORT, imap $HOST:$IMAP_PORT, smtp $HOST:$SMTP_PORT, lmtp $HOST:$LMTP_PORT)"
+		return 0
+	fi
+	echo "testenv: not healthy ($D):"
+	printf '  %s\n' "$problems"
+	return 1
+}
+
+stop_all() {
+	# anope first so it doesn't try to relink
+	kill_server anope
+	local name
+	for name in insp dovecot smtpd; do kill_server "$name" & done
+	wait
+}
+
+cmd_start() {
+	install_packages
+	exec 8>"$D/.control.lock"
+	flock -w 120 8 || die "another testenv command holds $D/.control.lock"
+	if check_health >/dev/null; then
+		log "already running and healthy ($D)"
+		return 0
+	fi
+	local t0
+	t0=$(now_ms)
+	stop_all
+	local p
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
+		port_open "$p" && port_in_use_error "$p"
+	done
+	# clean state: fresh accounts and mailboxes every start
+	rm -rf "$D/insp" "$D/anope" "$D/dovecot" "$D/smtpd"
+	mkdir -p "$D/insp" "$D/anope" "$D/dovecot" "$D/smtpd"
+	write_inspircd_conf
+	write_anope_conf
+	write_dovecot_conf
+	write_smtpd_conf
+
+	start_inspircd
+	launch dovecot dovecot dovecot -F -c "$D/dovecot/dovecot.conf"
+	start_smtpd
+	wait_port insp "$LINK_PORT"
+	start_anope
+	wait_port insp "$IRC_PORT"
+	wait_port dovecot "$IMAP_PORT"
+	wait_port dovecot "$LMTP_PORT"
+	wait_port smtpd "$SMTP_PORT"
+	wait_linked 20
+	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT (state: $D)"
+}
+
+cmd_stop() {
+	exec 8>"$D/.control.lock"
+	flock -w 120 8 || die "another testenv command holds $D/.control.lock"
+	stop_all
+	log "stopped ($D)"
+}
+
+# The IRC lock: tests (bot/irctest.TestEnv) hold it shared while they use the
+# IRC server; restarting takes it exclusively, so a restart never cuts into a
+# test running in another package. HALLWAY_TESTENV_IRC_LOCKED=1 says the
+# caller already holds it exclusively.
+irc_lock() {
+	[ "${HALLWAY_TESTENV_IRC_LOCKED:-0}" = 1 ] && return 0
+	exec 9>>"$D/irc.lock"
+	flock -x -w "${HALLWAY_TESTENV_LOCK_WAIT:-300}" 9 ||
+		die "timed out waiting for $D/irc.lock: other test processes are still using the IRC server"
+}
+
+cmd_stop_irc() {
+	server_pid anope >/dev/null || die "testenv not running (run: $0 start)"
+	kill_server insp "${1:-TERM}"
+	log "InspIRCd stopped"
+}
+
+cmd_start_irc() {
+	server_pid anope >/dev/null || die "testenv not running (run: $0 start)"
+	if server_pid insp >/dev/null; then
+		log "InspIRCd already running"
+		return 0
+	fi
+	local t0
+	t0=$(now_ms)
+	start_inspircd
+	wait_port insp "$IRC_PORT"
+	wait_linked 20
+	log "InspIRCd started and Anope relinked in $(( $(now_ms) - t0 ))ms"
+}
+
+cmd_restart_irc() {
+	irc_lock
+	local t0
+	t0=$(now_ms)
+	cmd_stop_irc KILL
+	cmd_start_irc
+	log "restart-irc took $(( $(now_ms) - t0 ))ms"
+}
+
+cmd_env() {
+	printf 'export HALLWAY_TEST_IRC=%q\n' "$HOST:$IRC_PORT"
+	printf 'export HALLWAY_TEST_IMAP=%q\n' "$HOST:$IMAP_PORT"
+	printf 'export HALLWAY_TEST_SMTP=%q\n' "$HOST:$SMTP_PORT"
+	printf 'export HALLWAY_TEST_LMTP=%q\n' "$HOST:$LMTP_PORT"
+	printf 'export HALLWAY_TESTENV_DIR=%q\n' "$D"
+	printf 'export HALLWAY_TESTENV_SCRIPT=%q\n' "$SELF"
+}
+
+cmd_logs() {
+	local name
+	for name in "${SERVERS[@]}"; do show_log "$name"; done
+	if [ -d "$D/anope/logs" ]; then
+		local f
+		for f in "$D"/anope/logs/*; do
+			[ -s "$f" ] && { echo "----- $f (last 25 lines)" >&2; tail -25 "$f" >&2; }
+		done
+	fi
+}
+
+usage() {
+	sed -n '2,/^set -euo/p' "$SELF" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+FULL=0
+args=()
+for a in "$@"; do
+	case "$a" in
+	--full) FULL=1 ;;
+	-h | --help) usage ;;
+	*) args+=("$a") ;;
+	esac
+done
+[ "${#args[@]}" -eq 1 ] || usage
+
+case "${args[0]}" in
+install) install_packages ;;
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+restart-irc) cmd_restart_irc ;;
+stop-irc) irc_lock; cmd_stop_irc ;;
+start-irc) cmd_start_irc ;;
+env) cmd_env ;;
+logs) cmd_logs ;;
+*) usage ;;
+esac
