@@ -13,11 +13,13 @@ import (
 // decoder turns the generic tree from the TOML parser into a Config,
 // collecting every problem instead of stopping at the first.
 type decoder struct {
-	file     string
-	lines    lineIndex
-	errs     Errors
-	failed   map[string]bool // keys with an error
-	defaults map[string]bool
+	file   string
+	lines  lineIndex
+	errs   Errors
+	failed map[string]bool // keys with an error
+	// failedUnder holds the tables and arrays with an error inside.
+	failedUnder map[string]bool
+	defaults    map[string]bool
 }
 
 // errorf reports a problem with key, on the key's line or, if the file
@@ -37,8 +39,12 @@ func (d *decoder) errorAt(lineKey, key, format string, args ...any) {
 	}
 	if d.failed == nil {
 		d.failed = map[string]bool{}
+		d.failedUnder = map[string]bool{}
 	}
 	d.failed[key] = true
+	for p := parentKey(key); p != "" && !d.failedUnder[p]; p = parentKey(p) {
+		d.failedUnder[p] = true
+	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: d.lines.find(lineKey), Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 

@@ -356,9 +356,7 @@ func roomHint(e *Event, r string) string {
 // reported tells whether key already has an error, so that a bad value is
 // not also called missing.
 func (d *decoder) reported(key string) bool {
-	return slices.ContainsFunc(d.errs, func(e *Error) bool {
-		return e.Key == key || strings.HasPrefix(e.Key, key+"[") || strings.HasPrefix(e.Key, key+".")
-	})
+	return d.failed[key] || d.failedUnder[key]
 }
 
 // channel checks an IRC channel name.
