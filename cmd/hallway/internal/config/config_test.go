@@ -359,8 +359,9 @@ sasl_password = "hunter2"     # want: irc.sasl_password
 api_token = "abc"             # want: mail.api_token
 `,
 		msgs: []string{
-			`secrets never go in the config file, which is kept in git; remove it and name an environment variable instead with sasl_password_env`,
-			`is required because irc.sasl_user is set: name the environment variable holding the password, e.g. sasl_password_env = "HALLWAY_IRC_SASL_PASSWORD"`,
+			`secrets never go in the config file, which is kept in git; remove it and use sasl_password_env = "HALLWAY_IRC_PASSWORD" naming an environment variable (or sasl_password_file naming a file)`,
+			`is required because irc.sasl_user is set: name the environment variable holding the password, e.g. sasl_password_env = "HALLWAY_IRC_PASSWORD"`,
+			`api_token": secrets never go in the config file`,
 		},
 	}, {
 		name: "bad types",

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -239,10 +240,10 @@ func (t *table) list(k, example string) []*table {
 	if !ok {
 		return nil
 	}
-	var maps []map[string]any
+	var tables []map[string]any
 	switch a := v.(type) {
 	case []map[string]any:
-		maps = a
+		tables = a
 	case []any:
 		for i, e := range a {
 			m, ok := e.(map[string]any)
@@ -250,7 +251,7 @@ func (t *table) list(k, example string) []*table {
 				t.d.errorf(indexKey(t.key(k), i), "must be a table, e.g. %s (got %s)", example, describe(e))
 				continue
 			}
-			maps = append(maps, m)
+			tables = append(tables, m)
 		}
 	case map[string]any:
 		t.d.errorf(t.key(k), "must be an array of tables: write [[%s]] with double brackets, once per entry", tomlPath(t.key(k)))
@@ -259,8 +260,8 @@ func (t *table) list(k, example string) []*table {
 		t.d.errorf(t.key(k), "must be an array of tables, e.g. %s (got %s)", example, describe(v))
 		return nil
 	}
-	out := make([]*table, len(maps))
-	for i, m := range maps {
+	out := make([]*table, len(tables))
+	for i, m := range tables {
 		out[i] = t.d.table(indexKey(t.key(k), i), m)
 	}
 	return out
@@ -284,36 +285,34 @@ func tomlPath(path string) string {
 	return b.String()
 }
 
-// secretHints maps a key that would hold a secret itself to the key that
-// should name it instead.
-var secretHints = map[string]string{
-	"sasl_password": "sasl_password_env",
-	"password":      "sasl_password_env",
-	"imap_password": "imap_password_env",
-	"smtp_password": "smtp_password_env",
+// secretKeys maps a key that would hold a secret itself to the secret
+// whose *_env and *_file keys should name it instead.
+var secretKeys = map[string]string{
+	"sasl_password": "sasl_password",
+	"password":      "sasl_password",
+	"imap_password": "imap_password",
+	"smtp_password": "smtp_password",
 }
 
 // done reports the keys of the table nobody asked for: typos, keys in the
 // wrong table, or secrets written into the file.
 func (t *table) done() {
-	known := make([]string, 0, len(t.used))
-	for k := range t.used {
-		known = append(known, k)
-	}
-	slices.Sort(known)
-	for k := range t.m {
+	known := slices.Sorted(maps.Keys(t.used))
+	// Sorted, so that unknown keys on one line are reported in a stable order.
+	for _, k := range slices.Sorted(maps.Keys(t.m)) {
 		if t.used[k] {
 			continue
 		}
 		key := t.key(k)
 		lower := strings.ToLower(k)
 		switch {
-		case secretHints[lower] != "" || looksSecret(lower):
-			env := secretHints[lower]
-			if env == "" || !t.used[env] {
-				env = "a *_env key"
+		case secretKeys[lower] != "" || looksSecret(lower):
+			how := "a *_env key naming an environment variable (or a *_file key naming a file)"
+			if base := secretKeys[lower]; t.used[base+"_env"] {
+				how = fmt.Sprintf("%s_env = %q naming an environment variable (or %s_file naming a file)",
+					base, exampleEnv[tomlPath(t.key(base))], base)
 			}
-			t.d.errorf(key, "secrets never go in the config file, which is kept in git; remove it and name an environment variable instead with %s (or a file with the matching *_file key)", env)
+			t.d.errorf(key, "secrets never go in the config file, which is kept in git; remove it and use %s", how)
 		case nearest(k, known) != "":
 			t.d.errorf(key, "unknown key; did you mean %q?", nearest(k, known))
 		case t.path == "":
@@ -537,7 +536,7 @@ func (d *decoder) event(t *table) Event {
 			ph.done()
 			e.Phases[name] = p
 		}
-		for k := range pt.m {
+		for _, k := range slices.Sorted(maps.Keys(pt.m)) {
 			if !slices.Contains(phaseNames, k) {
 				pt.get(k) // reported here rather than as a plain unknown key
 				d.errorf(pt.key(k), "unknown phase; the phases are %s", strings.Join(phaseNames, ", "))

@@ -19,6 +19,14 @@ const (
 	SecretSMTPPassword = "mail.smtp_password" // needed when mail.smtp_user is set
 )
 
+// exampleEnv is the environment variable suggested for each secret, as in
+// the example config.
+var exampleEnv = map[string]string{
+	SecretSASLPassword: "HALLWAY_IRC_PASSWORD",
+	SecretIMAPPassword: "HALLWAY_IMAP_PASSWORD",
+	SecretSMTPPassword: "HALLWAY_SMTP_PASSWORD",
+}
+
 // secretRef is a secret the config refers to.
 type secretRef struct {
 	name      string // one of the Secret* constants

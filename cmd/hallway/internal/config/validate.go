@@ -144,7 +144,7 @@ func (d *decoder) secretKeys(r secretRef) {
 	}
 	if r.neededBy != "" && r.env == "" && r.file == "" {
 		d.errorAt(r.neededBy, r.name+"_env", "is required because %s is set: name the environment variable holding the password, e.g. %s_env = %q (or a file with %s_file)",
-			r.neededBy, lastKey(r.name), "HALLWAY_"+strings.ToUpper(strings.ReplaceAll(r.name, ".", "_")), lastKey(r.name))
+			r.neededBy, lastKey(r.name), exampleEnv[r.name], lastKey(r.name))
 	}
 }
 
