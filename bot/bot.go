@@ -16,6 +16,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -183,6 +184,8 @@ type call struct {
 	person store.Person // zero unless the spec needs a person
 	// organizer is true for the event's organizers.
 	organizer bool
+	// limited is how long the person must wait, if rate limited.
+	limited time.Duration
 }
 
 // prefix is how commands are written in this transport's replies.
@@ -197,64 +200,109 @@ func (c *call) prefix() string {
 // person can fix are replies, not errors; an error returned here is internal
 // and has already been answered with "internal error" where possible.
 func (b *Bot) Handle(ctx context.Context, req Request) error {
-	rep, ok := b.repliers[req.Transport]
-	if !ok {
-		return fmt.Errorf("no replier for transport %q", req.Transport)
-	}
-	who := req.Account
-	if who == "" {
-		who = "nick:" + strings.ToLower(req.Nick)
-	}
-	if req.Email != "" && req.Account == "" {
-		who = "email:" + req.Email
-	}
-	if wait, first := b.limiter.allow(who, b.now()); wait > 0 {
-		if !first {
-			return nil // told once already; stay quiet
-		}
-		return b.store.Do(ctx, func(tx *store.Tx) error {
-			return rep.Reply(tx, req, textReply("slow down: too many commands. Try again in %d s.", int(wait.Seconds()+0.999)))
-		})
-	}
+	return b.HandleBatch(ctx, []Request{req})
+}
 
-	c := &call{ctx: ctx, bot: b, req: req, ev: b.eventFor(req)}
-	c.organizer = req.Account != "" && c.ev.isOrganizer(req.Account)
-	err := b.store.Do(ctx, func(tx *store.Tx) error {
-		c.tx = tx
-		if req.Key != "" {
-			first, err := tx.MarkReceived(store.Received{Channel: req.Transport, Key: req.Key, Sender: who})
-			if err != nil {
-				return err
-			}
+// HandleBatch carries out several command lines in one transaction, each
+// in its own savepoint, in order: under load the IRC transport hands over
+// whatever has queued up, so one commit serves many commands. If the
+// batch fails as a whole, each command is retried alone, so one bad
+// command cannot take the others down.
+func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
+	calls := make([]*call, 0, len(reqs))
+	for _, req := range reqs {
+		if _, ok := b.repliers[req.Transport]; !ok {
+			return fmt.Errorf("no replier for transport %q", req.Transport)
+		}
+		c := &call{ctx: ctx, bot: b, req: req, ev: b.eventFor(req)}
+		c.organizer = req.Account != "" && c.ev.isOrganizer(req.Account)
+		if wait, first := b.limiter.allow(c.who(), b.now()); wait > 0 {
 			if !first {
-				b.log.Debug("duplicate message ignored", "key", req.Key)
-				return nil
+				continue // told once already; stay quiet
 			}
+			c.limited = wait
 		}
-		var reply Reply
-		err := tx.Savepoint(func() error {
-			var err error
-			reply, err = b.run(c)
-			return err
-		})
-		var uerr *Error
-		if errors.As(err, &uerr) {
-			reply = Reply{Lines: []string{uerr.Msg}}
-		} else if err != nil {
-			return err
-		}
-		return rep.Reply(tx, req, b.pager.page(req, reply, c.prefix()))
-	})
-	if err == nil {
+		calls = append(calls, c)
+	}
+	if len(calls) == 0 {
 		return nil
 	}
-	b.log.Error("command failed", "err", err, "text", req.Text, "account", req.Account, "nick", req.Nick)
+	err := b.store.Do(ctx, func(tx *store.Tx) error {
+		for _, c := range calls {
+			if err := b.carryOut(tx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(calls) == 1 {
+		if err != nil {
+			b.internalError(ctx, calls[0], err)
+		}
+		return err
+	}
+	var first error
+	for _, c := range calls {
+		err := b.store.Do(ctx, func(tx *store.Tx) error { return b.carryOut(tx, c) })
+		if err != nil {
+			b.internalError(ctx, c, err)
+			first = cmp.Or(first, err)
+		}
+	}
+	return first
+}
+
+// who keys the rate limit: the account, else the address, else the nick.
+func (c *call) who() string {
+	switch {
+	case c.req.Account != "":
+		return c.req.Account
+	case c.req.Email != "":
+		return "email:" + c.req.Email
+	}
+	return "nick:" + strings.ToLower(c.req.Nick)
+}
+
+// carryOut runs one command in tx and queues its reply.
+func (b *Bot) carryOut(tx *store.Tx, c *call) error {
+	c.tx = tx
+	rep := b.repliers[c.req.Transport]
+	if c.limited > 0 {
+		return rep.Reply(tx, c.req, textReply("slow down: too many commands. Try again in %d s.", int(c.limited.Seconds()+0.999)))
+	}
+	if c.req.Key != "" {
+		first, err := tx.MarkReceived(store.Received{Channel: c.req.Transport, Key: c.req.Key, Sender: c.who()})
+		if err != nil {
+			return err
+		}
+		if !first {
+			b.log.Debug("duplicate message ignored", "key", c.req.Key)
+			return nil
+		}
+	}
+	var reply Reply
+	err := tx.Savepoint(func() error {
+		var err error
+		reply, err = b.run(c)
+		return err
+	})
+	var uerr *Error
+	if errors.As(err, &uerr) {
+		reply = Reply{Lines: []string{uerr.Msg}}
+	} else if err != nil {
+		return err
+	}
+	return rep.Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
+}
+
+// internalError logs a failed command and tells the person.
+func (b *Bot) internalError(ctx context.Context, c *call, err error) {
+	b.log.Error("command failed", "err", err, "text", c.req.Text, "account", c.req.Account, "nick", c.req.Nick)
 	if rerr := b.store.Do(ctx, func(tx *store.Tx) error {
-		return rep.Reply(tx, req, textReply("internal error, sorry: it is logged for the organizers. Please try again later."))
+		return b.repliers[c.req.Transport].Reply(tx, c.req, textReply("internal error, sorry: it is logged for the organizers. Please try again later."))
 	}); rerr != nil {
 		b.log.Error("reply failed", "err", rerr)
 	}
-	return err
 }
 
 // run parses and carries out a command inside the transaction.

@@ -45,7 +45,7 @@ type IRCClient struct {
 	send *sender
 
 	mu     sync.Mutex
-	client *girc.Client // the registered connection, nil when down
+	client *girc.Client  // the registered connection, nil when down
 	ready  chan struct{} // closed while client is set
 }
 
@@ -261,17 +261,51 @@ func commandText(line, prefix, nick string, private bool) (string, bool) {
 	return "", false
 }
 
-// handleLoop carries out commands one at a time, off girc's event loop.
+// maxBatch bounds how many queued commands share one transaction.
+const maxBatch = 64
+
+// handleLoop carries out commands off girc's event loop, in order. Commands
+// that queued up while the last batch ran go together in one transaction.
+// On shutdown it finishes what was already received.
 func (c *IRCClient) handleLoop(ctx context.Context) {
+	batch := make([]Request, 0, maxBatch)
 	for {
 		select {
 		case <-ctx.Done():
+			c.drain()
 			return
 		case req := <-c.work:
-			if err := c.bot.Handle(ctx, req); err != nil {
-				c.log.Error("handling command", "err", err)
+			batch = append(batch[:0], req)
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-c.work:
+				batch = append(batch, req)
+			default:
+				break fill
 			}
-			c.send.wake()
+		}
+		if err := c.bot.HandleBatch(ctx, batch); err != nil {
+			c.log.Error("handling commands", "err", err)
+		}
+		c.send.wake()
+	}
+}
+
+// drain carries out the commands received before shutdown: they were
+// said, so they are done, and their answers go out after the restart.
+func (c *IRCClient) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		select {
+		case req := <-c.work:
+			if err := c.bot.Handle(ctx, req); err != nil {
+				c.log.Error("handling command at shutdown", "err", err)
+			}
+		default:
+			return
 		}
 	}
 }

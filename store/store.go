@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,6 +39,9 @@ const queryTimeout = 10 * time.Second
 // Store is an open hallway database.
 type Store struct {
 	db *sql.DB
+	// stmts caches prepared statements by query text: preparing is most of
+	// the cost of a small query.
+	stmts sync.Map // string → *sql.Stmt
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -61,9 +65,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	// One connection: SQLite has one writer anyway, and a single connection
-	// keeps prepared statements warm and avoids lock hand-offs.
-	db.SetMaxOpenConns(1)
+	// A few connections: WAL lets readers run beside the one writer, and
+	// keeping them open keeps their prepared statements warm.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, Now: time.Now}
 	if err := s.migrate(ctx); err != nil {
@@ -74,13 +79,20 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // Tx is one transaction. Its methods are the store's uses.
 type Tx struct {
-	tx  *sql.Tx
-	ctx context.Context
-	now time.Time
+	store *Store
+	tx    *sql.Tx
+	ctx   context.Context
+	now   time.Time
 }
 
 // Now is the time the transaction started, in UTC: every row it writes
@@ -95,7 +107,7 @@ func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, ctx: ctx, now: s.Now().UTC()}
+	tx := &Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC()}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -106,16 +118,45 @@ func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// stmt returns the cached prepared statement for query, bound to the
+// transaction.
+func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
+	v, ok := tx.store.stmts.Load(query)
+	if !ok {
+		st, err := tx.store.db.PrepareContext(tx.ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok = tx.store.stmts.LoadOrStore(query, st); ok {
+			st.Close()
+		}
+	}
+	return tx.tx.StmtContext(tx.ctx, v.(*sql.Stmt)), nil
+}
+
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(tx.ctx, query, args...)
+	st, err := tx.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(tx.ctx, args...)
 }
 
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(tx.ctx, query, args...)
+	st, err := tx.stmt(query)
+	if err != nil {
+		// A query that does not prepare is a bug; let Scan report it.
+		return tx.tx.QueryRowContext(tx.ctx, query, args...)
+	}
+	return st.QueryRowContext(tx.ctx, args...)
 }
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(tx.ctx, query, args...)
+	st, err := tx.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(tx.ctx, args...)
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound.
