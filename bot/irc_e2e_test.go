@@ -1,0 +1,262 @@
+package bot_test
+
+// End-to-end tests of the IRC board against the real InspIRCd + Anope
+// started by scripts/testenv.sh: real accounts, real SASL, real
+// account-tags.
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hallwayhq/hallway/bot"
+	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/store"
+)
+
+var seq atomic.Int64
+
+// unique makes a nick or channel no earlier run used (Anope keeps accounts
+// until the next testenv start).
+func unique(prefix string) string {
+	return fmt.Sprintf("%s%x%d", prefix, time.Now().UnixNano()/1e6%0xfffff, seq.Add(1))
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// account connects a client and registers its nick as an account.
+func account(t *testing.T, ctx context.Context, addr, nick string) *irctest.Client {
+	t.Helper()
+	c := irctest.DialT(t, addr, nick)
+	if err := c.Register(ctx, "pw-"+nick, nick+"@test.local"); err != nil {
+		t.Fatalf("register %s: %v", nick, err)
+	}
+	return c
+}
+
+// running is a bot connected to the test server.
+type running struct {
+	stop func()
+	irc  *bot.IRCClient
+}
+
+type botSetup struct {
+	addr, nick, account, password, channel, db string
+	organizers                                 []string
+	burst                                      int
+	rate                                       float64
+}
+
+func startBot(t *testing.T, s botSetup) *running {
+	t.Helper()
+	st, err := store.Open(context.Background(), s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4}
+	b := bot.New(st, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true})
+	if err := b.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(s.addr, ":")
+	var p int
+	fmt.Sscan(port, &p)
+	irc := bot.NewIRC(b, &bot.IRCOptions{
+		Server: host, Port: p, Nick: s.nick, SASLUser: s.account, SASLPassword: s.password,
+		Channels: []string{s.channel}, SendBurst: s.burst, SendRate: s.rate,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := irc.Run(ctx); err != nil {
+			t.Errorf("irc.Run: %v", err)
+		}
+	}()
+	r := &running{irc: irc}
+	r.stop = func() {
+		cancel()
+		<-done
+		st.Close()
+	}
+	return r
+}
+
+// said waits for the bot to say text (exactly) to target.
+func said(t *testing.T, ctx context.Context, c *irctest.Client, botNick, text string) {
+	t.Helper()
+	if _, err := c.Expect(ctx, func(m irctest.Message) bool {
+		return m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick) && m.Last() == text
+	}); err != nil {
+		t.Fatalf("waiting for %s to say %q: %v", botNick, text, err)
+	}
+}
+
+func saidPrefix(t *testing.T, ctx context.Context, c *irctest.Client, botNick, prefix string) string {
+	t.Helper()
+	m, err := c.Expect(ctx, func(m irctest.Message) bool {
+		return m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick) && strings.HasPrefix(m.Last(), prefix)
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s to say %q…: %v", botNick, prefix, err)
+	}
+	return m.Last()
+}
+
+// waitJoined waits until the bot is in the channel as seen by c.
+func waitJoined(t *testing.T, ctx context.Context, c *irctest.Client, botNick, channel string) {
+	t.Helper()
+	for ctx.Err() == nil {
+		c.Raw("NAMES " + channel)
+		m, err := c.Expect(ctx, func(m irctest.Message) bool { return m.Command == "353" || m.Command == "366" })
+		if err == nil && m.Command == "353" && strings.Contains(strings.ToLower(" "+m.Last()+" "), strings.ToLower(botNick)) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not join %s", botNick, channel)
+}
+
+func TestIRCBoard(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	channel := "#" + unique("board")
+	botNick := unique("hw")
+	org, alice, bob := unique("org"), unique("alice"), unique("bob")
+
+	// The bot's own services account, logged in with SASL.
+	account(t, ctx, addr, botNick).Close()
+	orgC := account(t, ctx, addr, org)
+	aliceC := account(t, ctx, addr, alice)
+	bobC := account(t, ctx, addr, bob)
+	carolC := irctest.DialT(t, addr, unique("carol")) // never logs in
+	for _, c := range []*irctest.Client{orgC, aliceC, bobC, carolC} {
+		if err := c.Join(ctx, channel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10}
+	b := startBot(t, setup)
+	defer func() { b.stop() }()
+	waitJoined(t, ctx, aliceC, botNick, channel)
+
+	aliceC.Privmsg(channel, `!propose session "Renting Macs for CI" -- who does it, what it costs, what breaks`)
+	said(t, ctx, aliceC, botNick, alice+`: proposed #1 (unconference session) "Renting Macs for CI". Vote with !vote 1.`)
+	aliceC.Privmsg(channel, botNick+`: propose talk "From zero to 2500"`)
+	said(t, ctx, aliceC, botNick, alice+`: proposed #2 (talk) "From zero to 2500". Vote with !vote 2.`)
+
+	bobC.Privmsg(channel, "!vote 1 2")
+	said(t, ctx, bobC, botNick, bob+": voted for #1, #2 (2 of your 4 votes left).")
+	// In a private message, no prefix is needed.
+	aliceC.Privmsg(botNick, "vote 1")
+	said(t, ctx, aliceC, botNick, "voted for #1 (3 of your 4 votes left).")
+
+	carolC.Privmsg(channel, "!vote 1")
+	said(t, ctx, carolC, botNick, carolC.Nick()+": please log in to services (NickServ) first: votes count per account, not per nick.")
+
+	// An organizer's nick without the organizer's account gets no power.
+	orgC.Close()
+	spoof := irctest.DialT(t, addr, org)
+	if err := spoof.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	spoof.Privmsg(channel, "!accept 2")
+	said(t, ctx, spoof, botNick, org+": !accept is for organizers, and you are not logged in to services: identify with NickServ first.")
+	spoof.Close()
+	// The organizer's account under another nick has it.
+	orgC2, err := irctest.DialSASL(ctx, addr, unique("o"), org, "pw-"+org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orgC2.Close()
+	if err := orgC2.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	orgC2.Privmsg(channel, "!accept 2")
+	said(t, ctx, orgC2, botNick, orgC2.Nick()+`: talk #2 "From zero to 2500" accepted.`)
+
+	// The bot restarted keeps every proposal and vote.
+	b.stop()
+	b = startBot(t, setup)
+	waitJoined(t, ctx, bobC, botNick, channel)
+	bobC.Privmsg(channel, "!top")
+	said(t, ctx, bobC, botNick, bob+": Top sessions: #1 Renting Macs for CI (2 votes)")
+	bobC.Privmsg(channel, "!votes")
+	said(t, ctx, bobC, botNick, bob+": your votes: #1 Renting Macs for CI · #2 From zero to 2500 (2 of your 4 votes left).")
+}
+
+// TestIRCAnswersSurviveRestart: commands the bot received are carried out
+// once, and answers still queued when it stops go out after it comes back.
+func TestIRCAnswersSurviveRestart(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	channel := "#" + unique("slow")
+	botNick, alice := unique("hw"), unique("alice")
+	account(t, ctx, addr, botNick).Close()
+	aliceC := account(t, ctx, addr, alice)
+	if err := aliceC.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	// One line per 5 s: the answers queue up behind the first.
+	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 1, rate: 0.2}
+	b := startBot(t, setup)
+	waitJoined(t, ctx, aliceC, botNick, channel)
+	for i := 1; i <= 3; i++ {
+		aliceC.Privmsg(channel, fmt.Sprintf(`!propose "Session %d"`, i))
+	}
+	said(t, ctx, aliceC, botNick, alice+`: proposed #1 (unconference session) "Session 1". Vote with !vote 1.`)
+	b.stop()
+	setup.burst, setup.rate = 10, 10
+	b = startBot(t, setup)
+	defer b.stop()
+	got := map[string]bool{}
+	for len(got) < 2 {
+		got[saidPrefix(t, ctx, aliceC, botNick, alice+": proposed #")] = true
+	}
+	for i := 2; i <= 3; i++ {
+		if want := fmt.Sprintf(`%s: proposed #%d (unconference session) "Session %d". Vote with !vote %d.`, alice, i, i, i); !got[want] {
+			t.Errorf("after restart, missing %q (got %v)", want, got)
+		}
+	}
+	aliceC.Privmsg(channel, "!proposals")
+	said(t, ctx, aliceC, botNick, alice+": Proposals (3):")
+}
+
+// TestIRCReconnect: the IRC server restarts; the bot comes back, rejoins
+// and answers again.
+func TestIRCReconnect(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	channel := "#" + unique("re")
+	botNick, alice := unique("hw"), unique("alice")
+	account(t, ctx, addr, botNick).Close()
+	account(t, ctx, addr, alice).Close()
+	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 10, rate: 10}
+	b := startBot(t, setup)
+	defer b.stop()
+
+	irctest.RestartIRC(t)
+
+	aliceC, err := irctest.DialSASL(ctx, addr, alice, alice, "pw-"+alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer aliceC.Close()
+	if err := aliceC.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	waitJoined(t, ctx, aliceC, botNick, channel)
+	aliceC.Privmsg(channel, `!propose "After the restart"`)
+	said(t, ctx, aliceC, botNick, alice+`: proposed #1 (unconference session) "After the restart". Vote with !vote 1.`)
+}
