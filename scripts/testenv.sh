@@ -136,6 +136,15 @@ server_pid() {
 	echo "$pid"
 }
 
+# live_pids NAME: pids of running (not zombie) processes called NAME
+live_pids() {
+	local p out=()
+	for p in $(pgrep -x "$1" || true); do
+		alive "$p" && out+=("$p")
+	done
+	echo "${out[*]}"
+}
+
 # alive PID: the process exists and is not a zombie
 alive() {
 	local st
@@ -167,6 +176,40 @@ wait_port() {
 	die "$name not listening on $HOST:$port after ${secs}s"
 }
 
+# env_dir_of_port PORT: the state directory of the hallway test environment
+# whose server listens on PORT ("" if it is something else).
+env_dir_of_port() {
+	local pid arg dir
+	pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+	[ -n "$pid" ] || return 0
+	while IFS= read -r -d '' arg; do
+		case "$arg" in
+		--config=*/insp/inspircd.conf) dir=${arg#--config=} dir=${dir%/insp/inspircd.conf} ;;
+		*/dovecot/dovecot.conf) dir=${arg%/dovecot/dovecot.conf} ;;
+		*/smtpd/smtpd.conf) dir=${arg%/smtpd/smtpd.conf} ;;
+		esac
+	done <"/proc/$pid/cmdline"
+	[ -n "${dir:-}" ] && [ -f "$dir/.hallway-testenv" ] && echo "$dir"
+	return 0
+}
+
+# A test environment left running from another state directory (say a
+# developer's checkout, while CI runs in a fresh clone) holds our ports: stop
+# it if no test is using it.
+take_over_ports() {
+	local p other
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
+		port_open "$p" || continue
+		other=$(env_dir_of_port "$p")
+		[ -n "$other" ] && [ "$other" != "$D" ] || continue
+		if ! flock -n "$other/irc.lock" true 2>/dev/null || ! flock -n "$other/users.lock" true 2>/dev/null; then
+			die "port $p is used by the test environment in $other, and tests are using it"
+		fi
+		log "stopping the idle test environment in $other (it holds port $p)"
+		HALLWAY_TESTENV_DIR=$other "$SELF" stop
+	done
+}
+
 port_in_use_error() {
 	local port=$1
 	log "port $HOST:$port is already in use:"
@@ -180,7 +223,7 @@ launch() {
 	local name=$1 comm=$2
 	shift 2
 	(
-		exec 7>&- 8>&- 9>&- # never hand our lock files to a server
+		exec 6>&- 7>&- 8>&- 9>&- # never hand our lock files to a server
 		ulimit -Hn "$NOFILE" 2>/dev/null || true
 		ulimit -n "$NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 		exec "$@"
@@ -265,21 +308,22 @@ start_inspircd() {
 	launch insp inspircd inspircd --nofork --runasroot --config="$D/insp/inspircd.conf"
 }
 
-# irc_probe: connect as a client and ask whether NickServ is online (ISON):
-# true once InspIRCd serves clients and Anope has linked and burst.
+# irc_probe: connect as a client and check that InspIRCd offers the sasl
+# capability, which it does only while the SASL target (Anope) is linked.
+# CAP LS works before registration, so this takes milliseconds (registering
+# a client takes InspIRCd up to a second).
 irc_probe() {
 	port_open "$IRC_PORT" || return 1
 	{ exec 7<>"/dev/tcp/$HOST/$IRC_PORT"; } 2>/dev/null || return 1
 	local line ok=1
-	printf 'NICK testenvprobe%s\r\nUSER probe 0 * :testenv probe\r\n' "$RANDOM" >&7
+	printf 'CAP LS 302\r\n' >&7
 	while IFS= read -r -t 5 line <&7; do
 		line=${line%$'\r'}
 		case "$line" in
-		PING\ *) printf 'PONG %s\r\n' "${line#PING }" >&7 ;;
-		*" 376 "* | *" 422 "*) printf 'ISON NickServ\r\n' >&7 ;;
-		*" 303 "*)
-			[[ "$line" == *NickServ* ]] && ok=0
-			break
+		*" CAP "*" LS "*)
+			[[ " ${line#* LS } " =~ [\ :]sasl[=\ ] ]] && ok=0
+			# "CAP * LS * :..." means more lines follow
+			[[ "$line" == *" LS * "* ]] || break
 			;;
 		ERROR*) break ;;
 		esac
@@ -320,9 +364,11 @@ write_anope_conf() {
 	patch_conf "$c/services.conf" 's/^\(\s*\)usemail = yes/\1usemail = no/' '^\s*usemail = no'
 	patch_conf "$c/services.conf" 's/^\(\s*\)casemap = "ascii"/\1casemap = "rfc1459"/' '^\s*casemap = "rfc1459"'
 	# relink within a second or two after restart-irc: Anope checks its
-	# timers only when its poll returns, which waits up to readtimeout
+	# timers every timeoutcheck, and only when its poll returns (which waits
+	# up to readtimeout)
 	patch_conf "$c/services.conf" 's/^\(\s*\)retrywait = .*/\1retrywait = 1s/' '^\s*retrywait = 1s'
 	patch_conf "$c/services.conf" 's/^\(\s*\)readtimeout = .*/\1readtimeout = 1s/' '^\s*readtimeout = 1s'
+	patch_conf "$c/services.conf" 's/^\(\s*\)timeoutcheck = .*/\1timeoutcheck = 1s/' '^\s*timeoutcheck = 1s'
 	# tests try wrong passwords on purpose: no kill after 5 of them
 	patch_conf "$c/services.conf" 's/^\(\s*\)badpasslimit = .*/\1#badpasslimit = 0/' '^\s*#badpasslimit = 0'
 	patch_conf "$c/services.conf" 's/^\(\s*\)networkname = .*/\1networkname = "TestNet"/' '^\s*networkname = "TestNet"'
@@ -431,9 +477,15 @@ start_smtpd() {
 	# Its control socket (/var/run/smtpd.sock) and queue (/var/spool/smtpd)
 	# are compiled in: only one smtpd per machine. Drop mail queued by an
 	# earlier run so it can't turn up in fresh mailboxes.
-	if pgrep -x smtpd >/dev/null; then
+	local i pids
+	for ((i = 0; i < 100; i++)); do # an earlier instance's helpers may still be exiting
+		pids=$(live_pids smtpd)
+		[ -z "$pids" ] && break
+		sleep 0.02
+	done
+	if [ -n "$pids" ]; then
 		log "another smtpd is running:"
-		pgrep -a -x smtpd >&2 || true
+		ps -o pid,ppid,stat,args -p "${pids// /,}" >&2 || true
 		die "stop it first (Debian: systemctl stop opensmtpd)"
 	fi
 	local q
@@ -473,10 +525,8 @@ cmd_status() {
 }
 
 stop_all() {
-	# anope first so it doesn't try to relink
-	kill_server anope
 	local name
-	for name in insp dovecot smtpd; do kill_server "$name" & done
+	for name in "${SERVERS[@]}"; do kill_server "$name" & done
 	wait
 }
 
@@ -484,6 +534,9 @@ cmd_start() {
 	install_packages
 	exec 8>"$D/.control.lock"
 	flock -w 120 8 || die "another testenv command holds $D/.control.lock"
+	# A restart-irc in progress would look unhealthy: wait for it first.
+	exec 9>>"$D/irc.lock"
+	flock -s -w 300 9 || die "timed out waiting for $D/irc.lock (a restart-irc that never ends?)"
 	if check_health >/dev/null; then
 		log "already running and healthy ($D)"
 		return 0
@@ -491,6 +544,7 @@ cmd_start() {
 	local t0
 	t0=$(now_ms)
 	stop_all
+	take_over_ports
 	local p
 	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
 		port_open "$p" && port_in_use_error "$p"
@@ -498,6 +552,7 @@ cmd_start() {
 	# clean state: fresh accounts and mailboxes every start
 	rm -rf "$D/insp" "$D/anope" "$D/dovecot" "$D/smtpd"
 	mkdir -p "$D/insp" "$D/anope" "$D/dovecot" "$D/smtpd"
+	echo "hallway test environment (scripts/testenv.sh)" >"$D/.hallway-testenv"
 	write_inspircd_conf
 	write_anope_conf
 	write_dovecot_conf
