@@ -30,10 +30,9 @@ func (r *rng) float() float64 {
 
 // schedule parameters of the annealing; see tune notes in docs.
 type annealParams struct {
-	// t0Factor scales the mean uphill delta of random moves into the start
-	// temperature; tEnd is the final temperature.
-	t0Factor float64
-	tEnd     float64
+	// t0 and tEnd are the start and final temperatures, in objective
+	// units (see unit).
+	t0, tEnd float64
 	// cycles is the number of anneals (each reheats from the best so far).
 	cycles int
 	// swapBias is the chance to swap rather than relocate when the target
@@ -41,7 +40,7 @@ type annealParams struct {
 	swapBias float64
 }
 
-var defaultParams = annealParams{t0Factor: 0.6, tEnd: 0.25, cycles: 1, swapBias: 0.5}
+var defaultParams = annealParams{t0: 2, tEnd: 0.25, cycles: 1, swapBias: 0.5}
 
 // budget says when a worker stops and how it measures progress through
 // the temperature schedule: by iterations when maxIter > 0 (deterministic),
@@ -60,9 +59,9 @@ type worker struct {
 	r   rng
 	par annealParams
 
-	best      []int32
-	bestObj   int
-	iters     int64
+	best     []int32
+	bestObj  int
+	iters    int64
 	improved func(obj int) // called on a new best (may be nil)
 	mv       pending
 }
@@ -74,24 +73,22 @@ func newWorker(st *state, seed uint64, par annealParams) *worker {
 	return w
 }
 
-// startTemperature samples random moves and scales their mean uphill delta.
-func (w *worker) startTemperature() float64 {
-	sum, n := 0.0, 0
-	for range 2000 {
-		if d, ok := w.draw(); ok && d > 0 {
-			sum += float64(d)
-			n++
-		}
+// unit is the smallest change of the objective that weights allow; the
+// temperatures are expressed in it, since integer deltas make the useful
+// temperatures the same on small and large instances.
+func (w *worker) unit() float64 {
+	m := w.st.m
+	u := min(m.cw, m.ow)
+	if u <= 0 {
+		u = max(m.cw, m.ow, 1)
 	}
-	if n == 0 {
-		return 1
-	}
-	return max(w.par.t0Factor*sum/float64(n), w.par.tEnd*1.01)
+	return float64(u)
 }
 
 // pending describes the move last returned by propose.
 type pending struct {
 	s, u, a, b int32 // u < 0: relocate s from a to b; else swap s(a) and u(b)
+	w          int32 // co-vote weight of s and u
 }
 
 // draw picks a random move, records it in w.mv and returns its objective
@@ -116,9 +113,7 @@ func (w *worker) draw() (delta int, ok bool) {
 		dc := int(st.attract[s*nt+b] - st.attract[s*nt+a])
 		delta = m.cw * dc
 		if m.ow != 0 {
-			do := slotOverflow(m.caps[a], st.dem[a], ds, -1) - st.ov[a] +
-				slotOverflow(m.caps[b], st.dem[b], -1, ds) - st.ov[b]
-			delta += m.ow * do
+			delta += m.ow * (st.cost[a].removeDelta(ds) + st.cost[b].addDelta(ds))
 		}
 		w.mv = pending{s: s, u: -1, a: a, b: b}
 		return delta, true
@@ -130,26 +125,23 @@ func (w *worker) draw() (delta int, ok bool) {
 	if !m.allowed[int(u)*m.nt+int(a)] || !st.speakersFree(s, b, u) || !st.speakersFree(u, a, s) {
 		return 0, false
 	}
-	dc := int(st.attract[s*nt+b] - st.attract[s*nt+a] + st.attract[u*nt+a] - st.attract[u*nt+b] - 2*m.weight(s, u))
+	wsu := m.weight(s, u)
+	dc := int(st.attract[s*nt+b] - st.attract[s*nt+a] + st.attract[u*nt+a] - st.attract[u*nt+b] - 2*wsu)
 	delta = m.cw * dc
 	if du := m.demand[u]; m.ow != 0 && du != ds {
-		do := slotOverflow(m.caps[a], st.dem[a], ds, du) - st.ov[a] +
-			slotOverflow(m.caps[b], st.dem[b], du, ds) - st.ov[b]
-		delta += m.ow * do
+		delta += m.ow * (st.cost[a].replaceDelta(ds, du) + st.cost[b].replaceDelta(du, ds))
 	}
-	w.mv = pending{s: s, u: u, a: a, b: b}
+	w.mv = pending{s: s, u: u, a: a, b: b, w: wsu}
 	return delta, true
 }
 
 // apply carries out the move last drawn.
 func (w *worker) apply() {
-	st, mv := w.st, w.mv
-	st.remove(mv.s)
-	if mv.u >= 0 {
-		st.remove(mv.u)
-		st.add(mv.u, mv.a)
+	if w.mv.u >= 0 {
+		w.st.swap(w.mv.s, w.mv.u, w.mv.w)
+	} else {
+		w.st.move(w.mv.s, w.mv.b)
 	}
-	st.add(mv.s, mv.b)
 }
 
 // run anneals until the budget is spent or ctx is done.
@@ -158,8 +150,8 @@ func (w *worker) run(ctx context.Context, b budget) {
 	if len(st.movable) == 0 || w.bestObj <= b.target {
 		return
 	}
-	t0 := w.startTemperature()
-	tEnd := w.par.tEnd
+	t0 := w.par.t0 * w.unit()
+	tEnd := w.par.tEnd * w.unit()
 	cycles := max(1, w.par.cycles)
 	cur := st.objective()
 	temp := t0

@@ -23,7 +23,7 @@ func construct(m *model) (st *state, unplaced []int32) {
 			}
 			cost := m.cw * int(st.attract[s*nt+t])
 			if m.ow != 0 {
-				cost += m.ow * (slotOverflow(m.caps[t], st.dem[t], -1, d) - st.ov[t])
+				cost += m.ow * st.cost[t].addDelta(d)
 			}
 			if best < 0 || cost < bestCost {
 				best, bestCost = t, cost

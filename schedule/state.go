@@ -14,10 +14,8 @@ type state struct {
 	// members[t] lists the movable sessions in t; pos[s] is s's index there.
 	members [][]int32
 	pos     []int32
-	// dem[t] holds the demands of members[t], largest first.
-	dem [][]int32
-	// ov[t] is the overflow of the movable sessions of t.
-	ov []int
+	// cost[t] prices overflow changes of slot t's movable sessions.
+	cost []slotCost
 	// attract[s*nt+t] = Σ_{u placed in t} w(s,u).
 	attract []int32
 	// spkCnt[sp*nt+t] counts the sessions of speaker sp in slot t.
@@ -35,14 +33,13 @@ func newState(m *model) *state {
 		slot:    make([]int32, m.ns),
 		members: make([][]int32, m.nt),
 		pos:     make([]int32, m.ns),
-		dem:     make([][]int32, m.nt),
-		ov:      make([]int, m.nt),
+		cost:    make([]slotCost, m.nt),
 		attract: make([]int32, m.ns*m.nt),
 		spkCnt:  make([]int32, m.nsp*m.nt),
 	}
 	for t := range m.nt {
 		st.members[t] = make([]int32, 0, len(m.caps[t]))
-		st.dem[t] = make([]int32, 0, len(m.caps[t]))
+		st.cost[t] = newSlotCost(m.caps[t])
 	}
 	for s := range st.slot {
 		st.slot[s] = -1
@@ -60,15 +57,14 @@ func (st *state) clone() *state {
 	c := *st
 	c.slot = slices.Clone(st.slot)
 	c.pos = slices.Clone(st.pos)
-	c.ov = slices.Clone(st.ov)
 	c.attract = slices.Clone(st.attract)
 	c.spkCnt = slices.Clone(st.spkCnt)
 	c.movable = slices.Clone(st.movable)
 	c.members = make([][]int32, len(st.members))
-	c.dem = make([][]int32, len(st.dem))
+	c.cost = make([]slotCost, len(st.cost))
 	for t := range st.members {
 		c.members[t] = append(make([]int32, 0, cap(st.members[t])), st.members[t]...)
-		c.dem[t] = append(make([]int32, 0, cap(st.dem[t])), st.dem[t]...)
+		c.cost[t] = st.cost[t].clone()
 	}
 	return &c
 }
@@ -109,15 +105,95 @@ func (st *state) unlink(s int32) {
 // add places movable session s in slot t (which must have room for it).
 func (st *state) add(s, t int32) {
 	st.link(s, t)
-	st.pos[s] = int32(len(st.members[t]))
-	st.members[t] = append(st.members[t], s)
-	st.insertDemand(t, st.m.demand[s])
+	st.attach(s, t)
 }
 
 // remove takes movable session s out of its slot.
 func (st *state) remove(s int32) {
 	t := st.slot[s]
 	st.unlink(s)
+	st.detach(s, t)
+}
+
+func (st *state) insertDemand(t, d int32) {
+	c := &st.cost[t]
+	old := c.sum
+	c.insert(d)
+	st.overflow += c.sum - old
+}
+
+func (st *state) removeDemand(t, d int32) {
+	c := &st.cost[t]
+	old := c.sum
+	c.remove(d)
+	st.overflow += c.sum - old
+}
+
+// move relocates movable session s to slot b (which has room), updating
+// the attraction of its neighbours in one pass.
+func (st *state) move(s, b int32) {
+	m := st.m
+	nt := int32(m.nt)
+	a := st.slot[s]
+	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a])
+	ws := m.nbrW[s]
+	for i, u := range m.nbr[s] {
+		row := st.attract[u*nt : u*nt+nt]
+		row[a] -= ws[i]
+		row[b] += ws[i]
+	}
+	for _, sp := range m.spk[s] {
+		st.spkCnt[sp*nt+a]--
+		st.spkCnt[sp*nt+b]++
+	}
+	st.slot[s] = b
+	st.detach(s, a)
+	st.attach(s, b)
+}
+
+// swap exchanges the slots of movable sessions s and u, whose co-vote
+// weight is w.
+func (st *state) swap(s, u, w int32) {
+	m := st.m
+	nt := int32(m.nt)
+	a, b := st.slot[s], st.slot[u]
+	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a] + st.attract[u*nt+a] - st.attract[u*nt+b] - 2*w)
+	ws := m.nbrW[s]
+	for i, x := range m.nbr[s] {
+		row := st.attract[x*nt : x*nt+nt]
+		row[a] -= ws[i]
+		row[b] += ws[i]
+	}
+	wu := m.nbrW[u]
+	for i, x := range m.nbr[u] {
+		row := st.attract[x*nt : x*nt+nt]
+		row[b] -= wu[i]
+		row[a] += wu[i]
+	}
+	for _, sp := range m.spk[s] {
+		st.spkCnt[sp*nt+a]--
+		st.spkCnt[sp*nt+b]++
+	}
+	for _, sp := range m.spk[u] {
+		st.spkCnt[sp*nt+b]--
+		st.spkCnt[sp*nt+a]++
+	}
+	st.slot[s], st.slot[u] = b, a
+	// Members: s takes u's place in b and vice versa.
+	ps, pu := st.pos[s], st.pos[u]
+	st.members[a][ps] = u
+	st.members[b][pu] = s
+	st.pos[s], st.pos[u] = pu, ps
+	if ds, du := m.demand[s], m.demand[u]; ds != du {
+		old := st.cost[a].sum + st.cost[b].sum
+		st.cost[a].replace(ds, du)
+		st.cost[b].replace(du, ds)
+		st.overflow += st.cost[a].sum + st.cost[b].sum - old
+	}
+}
+
+// detach drops s from the members and demands of slot t.
+func (st *state) detach(s, t int32) {
 	mem := st.members[t]
 	i := st.pos[s]
 	last := mem[len(mem)-1]
@@ -127,30 +203,11 @@ func (st *state) remove(s int32) {
 	st.removeDemand(t, st.m.demand[s])
 }
 
-func (st *state) insertDemand(t, d int32) {
-	ds := st.dem[t]
-	i := 0
-	for i < len(ds) && ds[i] >= d {
-		i++
-	}
-	ds = append(ds, 0)
-	copy(ds[i+1:], ds[i:])
-	ds[i] = d
-	st.dem[t] = ds
-	st.refreshOverflow(t)
-}
-
-func (st *state) removeDemand(t, d int32) {
-	ds := st.dem[t]
-	i := slices.Index(ds, d)
-	st.dem[t] = append(ds[:i], ds[i+1:]...)
-	st.refreshOverflow(t)
-}
-
-func (st *state) refreshOverflow(t int32) {
-	o := slotOverflow(st.m.caps[t], st.dem[t], -1, -1)
-	st.overflow += o - st.ov[t]
-	st.ov[t] = o
+// attach adds s to the members and demands of slot t.
+func (st *state) attach(s, t int32) {
+	st.pos[s] = int32(len(st.members[t]))
+	st.members[t] = append(st.members[t], s)
+	st.insertDemand(t, st.m.demand[s])
 }
 
 // hasRoom reports whether slot t can take one more movable session.

@@ -1,0 +1,244 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestSlotCostMatchesPlainMatching(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		n := 1 + r.IntN(8)
+		caps := make([]int32, n)
+		for i := range caps {
+			caps[i] = int32(r.IntN(30))
+		}
+		slices.SortFunc(caps, func(a, b int32) int { return int(b - a) })
+		c := newSlotCost(caps)
+		k := r.IntN(n + 1)
+		for range k {
+			c.insert(int32(r.IntN(40)))
+		}
+		if got, want := c.sum, slotOverflow(caps, c.dem, -1, -1); got != want {
+			t.Fatalf("sum %d, want %d (caps %v dem %v)", got, want, caps, c.dem)
+		}
+		y := int32(r.IntN(40))
+		if k < n {
+			if got, want := c.addDelta(y), slotOverflow(caps, c.dem, -1, y)-c.sum; got != want {
+				t.Fatalf("addDelta(%d) = %d, want %d (caps %v dem %v)", y, got, want, caps, c.dem)
+			}
+		}
+		if k > 0 {
+			x := c.dem[r.IntN(k)]
+			if got, want := c.removeDelta(x), slotOverflow(caps, c.dem, x, -1)-c.sum; got != want {
+				t.Fatalf("removeDelta(%d) = %d, want %d (caps %v dem %v)", x, got, want, caps, c.dem)
+			}
+			if got, want := c.replaceDelta(x, y), slotOverflow(caps, c.dem, x, y)-c.sum; got != want {
+				t.Fatalf("replaceDelta(%d, %d) = %d, want %d (caps %v dem %v)", x, y, got, want, caps, c.dem)
+			}
+		}
+	}
+}
+
+// checkState compares the incremental figures with Evaluate.
+func checkState(t *testing.T, p *Problem, st *state, unplaced int) {
+	t.Helper()
+	sol := &Solution{Assignments: st.assignments()}
+	sc, err := Evaluate(p, sol)
+	if err != nil {
+		t.Fatalf("%s: %v", p.Name, err)
+	}
+	if sc.Conflicts != st.conflicts || sc.Overflow != st.overflow || sc.Objective != st.objective() || sc.Unplaced != unplaced {
+		t.Fatalf("%s: incremental conflicts=%d overflow=%d objective=%d unplaced=%d, evaluated %+v",
+			p.Name, st.conflicts, st.overflow, st.objective(), unplaced, sc)
+	}
+}
+
+// TestMovesKeepScoreAndConstraints applies random feasible moves, accepted
+// unconditionally, and checks after each that the predicted delta was
+// exact, the incremental score equals Evaluate's and no hard constraint
+// broke.
+func TestMovesKeepScoreAndConstraints(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 300 {
+		p := genProblem(uint64(i), randomConfig(r))
+		if err := p.Validate(); err != nil {
+			t.Fatalf("generator made an invalid problem: %v", err)
+		}
+		m := newModel(p)
+		st, unplaced := construct(m)
+		checkState(t, p, st, len(unplaced))
+		if len(st.movable) == 0 {
+			continue
+		}
+		w := newWorker(st, uint64(i), defaultParams)
+		for range 200 {
+			delta, ok := w.draw()
+			if !ok {
+				continue
+			}
+			before := st.objective()
+			w.apply()
+			if got := st.objective() - before; got != delta {
+				t.Fatalf("%s: move %+v predicted delta %d, got %d", p.Name, w.mv, delta, got)
+			}
+			checkState(t, p, st, len(unplaced))
+		}
+	}
+}
+
+func TestSolveRandomProblems(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 150 {
+		p := genProblem(1000+uint64(i), randomConfig(r))
+		sol, err := Solve(context.Background(), p, &SolveOptions{Seed: int64(i), MaxIterations: 3000})
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		sc, err := Evaluate(p, sol)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		if sc != sol.Score {
+			t.Fatalf("%s: reported %+v, evaluated %+v", p.Name, sol.Score, sc)
+		}
+		if len(sol.Unplaced) != sc.Unplaced {
+			t.Fatalf("%s: %d sessions listed unplaced, %d in assignments", p.Name, len(sol.Unplaced), sc.Unplaced)
+		}
+	}
+}
+
+// TestUnplacedAreLowestRanked: with more sessions than cells and no other
+// constraint, exactly the lowest-ranked sessions are left out, ties going
+// to the earlier session.
+func TestUnplacedAreLowestRanked(t *testing.T) {
+	p := &Problem{ConflictWeight: 1, OverflowWeight: 1,
+		Rooms: []Room{{ID: "A", Capacity: 10}, {ID: "B", Capacity: 5}},
+		Slots: []Slot{{ID: "1"}, {ID: "2", Closed: []int{1}}},
+	}
+	// 5 sessions for 3 cells; votes: S0:1, S1:3, S2:1, S3:2, S4:0.
+	votes := []int{1, 3, 1, 2, 0}
+	for i, n := range votes {
+		p.Sessions = append(p.Sessions, Session{ID: string(rune('a' + i))})
+		for v := range n {
+			for len(p.Voters) <= v {
+				p.Voters = append(p.Voters, Voter{})
+			}
+			p.Voters[v].Votes = append(p.Voters[v].Votes, i)
+		}
+	}
+	sol, err := Solve(context.Background(), p, &SolveOptions{MaxIterations: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ranked: S1 (3), S3 (2), S0 (1, earlier than S2), S2 (1), S4 (0).
+	if want := []int{2, 4}; !slices.Equal(sol.Unplaced, want) {
+		t.Fatalf("unplaced %v, want %v", sol.Unplaced, want)
+	}
+}
+
+func TestPinsAndClosedRoomsHonoured(t *testing.T) {
+	p := genProblem(42, genConfig{sessions: 30, rooms: 4, slots: 8, voters: 100, votes: 5,
+		pinFrac: 0.2, closedFrac: 0.2, unavailFrac: 0.3, sharedSpeakerFrac: 0.3})
+	pins := 0
+	for _, s := range p.Sessions {
+		if s.Pin != nil {
+			pins++
+		}
+	}
+	if pins == 0 {
+		t.Fatal("generator made no pins")
+	}
+	sol, err := Solve(context.Background(), p, &SolveOptions{MaxIterations: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range p.Sessions {
+		if s.Pin != nil && (sol.Assignments[i] != Assignment{Room: s.Pin.Room, Slot: s.Pin.Slot}) {
+			t.Errorf("session %s moved off its pin", s.ID)
+		}
+	}
+	if _, err := Evaluate(p, sol); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSolveDeterministic(t *testing.T) {
+	p := genProblem(7, genConfig{sessions: 40, rooms: 4, slots: 12, voters: 200, votes: 6,
+		unavailFrac: 0.1, sharedSpeakerFrac: 0.2})
+	var first *Solution
+	for range 3 {
+		sol, err := Solve(context.Background(), p, &SolveOptions{Seed: 9, MaxIterations: 50000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = sol
+			continue
+		}
+		if !slices.Equal(first.Assignments, sol.Assignments) || first.Score != sol.Score {
+			t.Fatalf("same seed, different results: %v vs %v", first.Score, sol.Score)
+		}
+	}
+}
+
+func TestSolveStopsOnCancel(t *testing.T) {
+	p := genProblem(8, genConfig{sessions: 60, rooms: 6, slots: 12, voters: 300, votes: 6})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	sol, err := Solve(ctx, p, &SolveOptions{TimeLimit: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v after a 100ms deadline", el)
+	}
+	if _, err := Evaluate(p, sol); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSolveRejectsInvalidProblem(t *testing.T) {
+	p := &Problem{Rooms: []Room{{ID: "A", Capacity: 1}}, Slots: []Slot{{ID: "1"}},
+		Sessions: []Session{{ID: "x", Pin: &Pin{Room: 3, Slot: 0}}}}
+	if _, err := Solve(context.Background(), p, nil); !errors.Is(err, ErrInvalidProblem) {
+		t.Fatalf("got %v, want ErrInvalidProblem", err)
+	}
+}
+
+func TestEvaluateCatchesViolations(t *testing.T) {
+	p := &Problem{ConflictWeight: 1, OverflowWeight: 1,
+		Rooms: []Room{{ID: "A", Capacity: 1}, {ID: "B", Capacity: 1}},
+		Slots: []Slot{{ID: "1"}, {ID: "2", Closed: []int{1}}},
+		Sessions: []Session{
+			{ID: "x", Speakers: []string{"p"}},
+			{ID: "y", Speakers: []string{"p"}, Unavailable: []int{1}},
+			{ID: "z", Pin: &Pin{Room: 0, Slot: 1}},
+		},
+	}
+	cases := map[string][]Assignment{
+		"same cell":     {{0, 0}, {0, 0}, {0, 1}},
+		"speaker clash": {{0, 0}, {1, 0}, {0, 1}},
+		"unavailable":   {{0, 0}, {1, 1}, {0, 1}},
+		"closed room":   {{1, 1}, {0, 0}, {0, 1}},
+		"pin moved":     {{0, 0}, {1, 1}, {1, 0}},
+		"pin unplaced":  {{0, 0}, {1, 1}, Unplaced},
+		"out of range":  {{0, 5}, {1, 0}, {0, 1}},
+		"half placed":   {{0, -1}, {1, 0}, {0, 1}},
+	}
+	for name, as := range cases {
+		if _, err := Evaluate(p, &Solution{Assignments: as}); !errors.Is(err, ErrInfeasible) {
+			t.Errorf("%s: got %v, want ErrInfeasible", name, err)
+		}
+	}
+	ok := []Assignment{{0, 0}, Unplaced, {0, 1}}
+	sc, err := Evaluate(p, &Solution{Assignments: ok})
+	if err != nil || sc.Unplaced != 1 {
+		t.Fatalf("feasible solution: %+v, %v", sc, err)
+	}
+}
