@@ -77,11 +77,15 @@ func NewIRC(b *Bot, opts *IRCOptions) *IRCClient {
 
 // Run connects and serves until ctx is done.
 func (c *IRCClient) Run(ctx context.Context) error {
+	// The worker stops only after the connection is down, so that no line
+	// girc delivers during shutdown is left unhandled.
+	connDone := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); c.handleLoop(ctx) }()
+	go func() { defer wg.Done(); c.handleLoop(connDone) }()
 	go func() { defer wg.Done(); c.send.run(ctx) }()
 	defer wg.Wait()
+	defer close(connDone)
 
 	backoff := time.Second
 	for {
@@ -267,11 +271,14 @@ const maxBatch = 64
 // handleLoop carries out commands off girc's event loop, in order. Commands
 // that queued up while the last batch ran go together in one transaction.
 // On shutdown it finishes what was already received.
-func (c *IRCClient) handleLoop(ctx context.Context) {
+func (c *IRCClient) handleLoop(connDone <-chan struct{}) {
+	// Commands run to completion even while shutting down: they were
+	// said, so they are done, and their answers go out after a restart.
+	ctx := context.Background()
 	batch := make([]Request, 0, maxBatch)
 	for {
 		select {
-		case <-ctx.Done():
+		case <-connDone:
 			c.drain()
 			return
 		case req := <-c.work:
