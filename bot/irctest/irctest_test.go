@@ -197,8 +197,9 @@ func TestRestartIRC(t *testing.T) {
 	plain := DialT(t, addr, uniqueNick("plain"))
 
 	t0 := time.Now()
-	RestartIRC(t)
+	RestartIRC(t) // may first wait for other test processes (the IRC lock)
 	t.Logf("restart-irc took %v", time.Since(t0))
+	ctx = testCtx(t, 60*time.Second)
 
 	for _, cl := range []*Client{c, plain} {
 		// the connection ends (maybe after an ERROR line)
@@ -228,7 +229,8 @@ func TestStopStartIRC(t *testing.T) {
 	addr := TestEnv(t)
 	ctx := testCtx(t, 90*time.Second)
 	c := DialT(t, addr, uniqueNick("stop"))
-	start := StopIRC(t)
+	start := StopIRC(t) // may first wait for other test processes (the IRC lock)
+	ctx = testCtx(t, 60*time.Second)
 	if _, err := c.Expect(ctx, func(Message) bool { return false }); !errors.Is(err, ErrClosed) {
 		t.Errorf("after stop-irc: err = %v, want ErrClosed", err)
 	}
