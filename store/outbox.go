@@ -43,7 +43,7 @@ func (tx *Tx) Enqueue(m Message) error {
 		notBefore = m.NotBefore.UTC()
 	}
 	if _, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, body, short, dedupe_key, created_at, not_before)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
 		m.Channel, m.Target, m.Addressee, m.Body, m.Short, key, tx.now, notBefore); err != nil {
 		return fmt.Errorf("enqueue %s message: %w", m.Channel, err)
 	}

@@ -28,7 +28,7 @@ func (tx *Tx) RemoveVote(proposalID, personID int64) (bool, error) {
 // order they voted.
 func (tx *Tx) VotesOf(eventID, personID int64) ([]int64, error) {
 	rows, err := tx.query(`SELECT p.number FROM vote v JOIN proposal p ON p.id = v.proposal_id
-		WHERE v.event_id = ? AND v.person_id = ? ORDER BY v.created_at, v.rowid`, eventID, personID)
+		WHERE v.event_id = ? AND v.person_id = ? ORDER BY v.created_at, p.number`, eventID, personID)
 	if err != nil {
 		return nil, fmt.Errorf("list votes: %w", err)
 	}
