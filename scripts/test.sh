@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 eval "$(scripts/testenv.sh env)"
 
 # Several test.sh runs may share one test environment (same checkout): each
-# holds users.lock shared; the last one out stops the servers.
+# holds users.lock shared; the last one out stops the servers, unless some
+# other test process holds irc.lock (bot/irctest.TestEnv does, per test).
 exec 6>>"$HALLWAY_TESTENV_DIR/users.lock"
 flock -s 6
 
@@ -24,10 +25,10 @@ cleanup() {
 	trap - EXIT INT TERM
 	if [ "${HALLWAY_TESTENV_KEEP:-0}" = 1 ]; then
 		echo "test.sh: leaving the test environment running (HALLWAY_TESTENV_KEEP=1)" >&2
-	elif flock -n -x 6; then
+	elif flock -n -x 6 && flock -n "$HALLWAY_TESTENV_DIR/irc.lock" true; then
 		scripts/testenv.sh stop || true
 	else
-		echo "test.sh: another test run is using the test environment: leaving it running" >&2
+		echo "test.sh: other tests are using the test environment: leaving it running" >&2
 	fi
 	exit "$rc"
 }

@@ -98,7 +98,8 @@ install_packages() {
 	# Update the package lists first only when some package has no candidate.
 	local p
 	for p in "${missing[@]}"; do
-		if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		# (no "apt-cache | grep -q": with pipefail, SIGPIPE reads as failure)
+		if [[ "$(apt-cache policy "$p" 2>/dev/null || true)" != *"Candidate: "[0-9]* ]]; then
 			log "no apt candidate for $p: running apt-get update"
 			need_root "${apt[@]}" update >>"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed"; }
 			updated=1
@@ -136,15 +137,6 @@ server_pid() {
 	echo "$pid"
 }
 
-# live_pids NAME: pids of running (not zombie) processes called NAME
-live_pids() {
-	local p out=()
-	for p in $(pgrep -x "$1" || true); do
-		alive "$p" && out+=("$p")
-	done
-	echo "${out[*]}"
-}
-
 # alive PID: the process exists and is not a zombie
 alive() {
 	local st
@@ -180,7 +172,7 @@ wait_port() {
 # whose server listens on PORT ("" if it is something else).
 env_dir_of_port() {
 	local pid arg dir
-	pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+	pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
 	[ -n "$pid" ] || return 0
 	while IFS= read -r -d '' arg; do
 		case "$arg" in
@@ -217,8 +209,9 @@ port_in_use_error() {
 	die "free port $port (another test environment? try: HALLWAY_TESTENV_DIR=... $0 stop)"
 }
 
-# launch NAME COMM CMD...: start CMD in the background with a raised fd
-# limit, stdout/stderr into $D/NAME/out.log, pid into $D/NAME/bg.pid.
+# launch NAME COMM CMD...: start CMD in the background in its own process
+# group, with a raised fd limit, stdout/stderr into $D/NAME/out.log, pid into
+# $D/NAME/bg.pid.
 launch() {
 	local name=$1 comm=$2
 	shift 2
@@ -226,21 +219,34 @@ launch() {
 		exec 6>&- 7>&- 8>&- 9>&- # never hand our lock files to a server
 		ulimit -Hn "$NOFILE" 2>/dev/null || true
 		ulimit -n "$NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-		exec "$@"
+		# own session and process group: stop kills the server with all
+		# its helper processes, and a ^C at the terminal doesn't reach it
+		exec setsid "$@"
 	) </dev/null >>"$D/$name/out.log" 2>&1 &
 	echo "$! $comm" >"$D/$name/bg.pid"
 }
 
+# group_alive PGID: some process of the group is still running
+group_alive() {
+	local p
+	for p in $(pgrep -g "$1" 2>/dev/null || true); do
+		alive "$p" && return 0
+	done
+	alive "$1"
+}
+
+# kill_server NAME [SIGNAL]: signal the server's process group, wait for all
+# of it to exit (KILL after 3 s)
 kill_server() {
 	local name=$1 sig=${2:-TERM} pid i
 	pid=$(server_pid "$name") || { rm -f "$D/$name/bg.pid"; return 0; }
-	kill "-$sig" "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		alive "$pid" || break
+	kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 150; i++)); do
+		group_alive "$pid" || break
 		sleep 0.02
 	done
-	if alive "$pid"; then
-		kill -KILL "$pid" 2>/dev/null || true
+	if group_alive "$pid"; then
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
 		sleep 0.1
 	fi
 	rm -f "$D/$name/bg.pid"
@@ -477,16 +483,8 @@ start_smtpd() {
 	# Its control socket (/var/run/smtpd.sock) and queue (/var/spool/smtpd)
 	# are compiled in: only one smtpd per machine. Drop mail queued by an
 	# earlier run so it can't turn up in fresh mailboxes.
-	local i pids
-	for ((i = 0; i < 100; i++)); do # an earlier instance's helpers may still be exiting
-		pids=$(live_pids smtpd)
-		[ -z "$pids" ] && break
-		sleep 0.02
-	done
-	if [ -n "$pids" ]; then
-		log "another smtpd is running:"
-		ps -o pid,ppid,stat,args -p "${pids// /,}" >&2 || true
-		die "stop it first (Debian: systemctl stop opensmtpd)"
+	if [ -S /var/run/smtpd.sock ] && smtpctl show status >/dev/null 2>&1; then
+		die "another smtpd is running (its control socket /var/run/smtpd.sock answers): stop it first (Debian: systemctl stop opensmtpd)"
 	fi
 	local q
 	for q in queue incoming corrupt temporary purge offline; do
@@ -525,18 +523,29 @@ cmd_status() {
 }
 
 stop_all() {
-	local name
-	for name in "${SERVERS[@]}"; do kill_server "$name" & done
+	local name p i
+	# Anope gets KILL: its database is wiped on start anyway, and on TERM it
+	# takes up to readtimeout (1 s) to notice
+	kill_server anope KILL &
+	for name in insp dovecot smtpd; do kill_server "$name" & done
 	wait
+	# helpers (dovecot's imap-login, smtpd's children) may hold a listening
+	# socket a little longer than their master
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
+		for ((i = 0; i < 100; i++)); do
+			port_open "$p" || break
+			sleep 0.03
+		done
+	done
 }
 
 cmd_start() {
 	install_packages
-	exec 8>"$D/.control.lock"
-	flock -w 120 8 || die "another testenv command holds $D/.control.lock"
 	# A restart-irc in progress would look unhealthy: wait for it first.
+	# (Lock order everywhere: irc.lock, then .control.lock.)
 	exec 9>>"$D/irc.lock"
-	flock -s -w 300 9 || die "timed out waiting for $D/irc.lock (a restart-irc that never ends?)"
+	flock -s -w 300 9 || die "timed out waiting for $D/irc.lock (an IRC restart that never ends?)"
+	control_lock
 	if check_health >/dev/null; then
 		log "already running and healthy ($D)"
 		return 0
@@ -571,9 +580,14 @@ cmd_start() {
 	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT (state: $D)"
 }
 
-cmd_stop() {
-	exec 8>"$D/.control.lock"
+# control_lock: one start/stop/restart at a time
+control_lock() {
+	exec 8>>"$D/.control.lock"
 	flock -w 120 8 || die "another testenv command holds $D/.control.lock"
+}
+
+cmd_stop() {
+	control_lock
 	stop_all
 	log "stopped ($D)"
 }
@@ -610,7 +624,6 @@ cmd_start_irc() {
 }
 
 cmd_restart_irc() {
-	irc_lock
 	local t0
 	t0=$(now_ms)
 	cmd_stop_irc KILL
@@ -659,9 +672,9 @@ install) install_packages ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
-restart-irc) cmd_restart_irc ;;
-stop-irc) irc_lock; cmd_stop_irc ;;
-start-irc) cmd_start_irc ;;
+restart-irc) irc_lock; control_lock; cmd_restart_irc ;;
+stop-irc) irc_lock; control_lock; cmd_stop_irc ;;
+start-irc) control_lock; cmd_start_irc ;;
 env) cmd_env ;;
 logs) cmd_logs ;;
 *) usage ;;
