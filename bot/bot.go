@@ -85,6 +85,17 @@ type Options struct {
 	RateInterval time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// SolveTime bounds the scheduler's search for a preview or a release.
+	SolveTime time.Duration
+	// SolveIterations, if set, bounds the search by moves instead, which
+	// makes a release a function of its input alone.
+	SolveIterations int64
+}
+
+// Announcer posts an announcement to an event's mailing list, queued in
+// the transaction that caused it.
+type Announcer interface {
+	Announce(tx *store.Tx, event, subject, body string) error
 }
 
 // Bot carries out commands.
@@ -95,9 +106,14 @@ type Bot struct {
 	log      *slog.Logger
 	now      func() time.Time
 	repliers map[string]replier
-	pager    *pager
-	limiter  *limiter
+	pager     *pager
+	limiter   *limiter
+	announcer Announcer
 }
+
+// SetAnnouncer sets where announcements to the mailing list go; without
+// one they are only said on IRC.
+func (b *Bot) SetAnnouncer(a Announcer) { b.announcer = a }
 
 // New returns a bot for these events. It does no I/O: call Init before use.
 func New(s *store.Store, events []*Event, opts *Options) *Bot {
@@ -119,6 +135,9 @@ func New(s *store.Store, events []*Event, opts *Options) *Bot {
 	}
 	if o.RateInterval == 0 {
 		o.RateInterval = 2 * time.Second
+	}
+	if o.SolveTime == 0 {
+		o.SolveTime = 5 * time.Second
 	}
 	b := &Bot{
 		store:    s,
@@ -186,6 +205,9 @@ type call struct {
 	organizer bool
 	// limited is how long the person must wait, if rate limited.
 	limited time.Duration
+	// later is slow work (the scheduler) to run after the transaction
+	// commits; its reply is queued then.
+	later func(ctx context.Context) (Reply, error)
 }
 
 // prefix is how commands are written in this transport's replies.
@@ -235,10 +257,12 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		}
 		return nil
 	})
-	if err == nil || len(calls) == 1 {
-		if err != nil {
-			b.internalError(ctx, calls[0], err)
-		}
+	if err == nil {
+		b.runLater(ctx, calls)
+		return nil
+	}
+	if len(calls) == 1 {
+		b.internalError(ctx, calls[0], err)
 		return err
 	}
 	var first error
@@ -247,9 +271,35 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		if err != nil {
 			b.internalError(ctx, c, err)
 			first = cmp.Or(first, err)
+			continue
 		}
+		b.runLater(ctx, []*call{c})
 	}
 	return first
+}
+
+// runLater does the slow part of commands that have one, each replying
+// when done.
+func (b *Bot) runLater(ctx context.Context, calls []*call) {
+	for _, c := range calls {
+		if c.later == nil {
+			continue
+		}
+		reply, err := c.later(ctx)
+		var uerr *Error
+		if errors.As(err, &uerr) {
+			reply, err = Reply{Lines: []string{uerr.Msg}}, nil
+		}
+		if err != nil {
+			b.internalError(ctx, c, err)
+			continue
+		}
+		if err := b.store.Do(ctx, func(tx *store.Tx) error {
+			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
+		}); err != nil {
+			b.log.Error("reply failed", "err", err)
+		}
+	}
 }
 
 // who keys the rate limit: the account, else the address, else the nick.
@@ -291,6 +341,9 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 		reply = Reply{Lines: []string{uerr.Msg}}
 	} else if err != nil {
 		return err
+	}
+	if len(reply.Lines) == 0 {
+		return nil // the answer comes after the slow part
 	}
 	return rep.Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
 }

@@ -3,6 +3,8 @@ package bot
 import (
 	"strings"
 	"time"
+
+	"github.com/hallwayhq/hallway/schedule"
 )
 
 // Event is what the bot needs to know of an event from the config.
@@ -17,6 +19,10 @@ type Event struct {
 	Phases map[string]PhaseTimes
 	// URL is the event's public page, for links in long answers; may be "".
 	URL string
+	// Zone is the event's timezone; times are shown in it.
+	Zone *time.Location
+	// Grid is the event's rooms and slots, for the scheduler.
+	Grid schedule.Grid
 
 	id int64 // store id, set by Bot.Init
 }

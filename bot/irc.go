@@ -316,3 +316,6 @@ func (c *IRCClient) drain() {
 		}
 	}
 }
+
+// Wake tells the sender that lines were queued outside a command.
+func (c *IRCClient) Wake() { c.send.wake() }

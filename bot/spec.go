@@ -64,7 +64,8 @@ func init() {
 		helpSpec, moreSpec,
 		proposeSpec, editSpec, withdrawSpec, showSpec, proposalsSpec,
 		voteSpec, unvoteSpec, votesSpec, topSpec,
-		acceptSpec, rejectSpec, openSpec, closeSpec,
+		scheduleSpec, nowSpec, nextSpec, whereSpec,
+		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec,
 	}
 	for _, s := range specs {
 		byName[s.Name] = s

@@ -35,6 +35,12 @@ type Message struct {
 // Enqueue adds a message to the outbox. A message whose DedupeKey is already
 // there is dropped, so retried work never sends twice.
 func (tx *Tx) Enqueue(m Message) error {
+	_, err := tx.EnqueueOnce(m)
+	return err
+}
+
+// EnqueueOnce is Enqueue, reporting whether the message was new.
+func (tx *Tx) EnqueueOnce(m Message) (bool, error) {
 	var key, notBefore any
 	if m.DedupeKey != "" {
 		key = m.DedupeKey
@@ -42,12 +48,14 @@ func (tx *Tx) Enqueue(m Message) error {
 	if !m.NotBefore.IsZero() {
 		notBefore = m.NotBefore.UTC()
 	}
-	if _, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, body, short, dedupe_key, created_at, not_before)
+	res, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, body, short, dedupe_key, created_at, not_before)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-		m.Channel, m.Target, m.Addressee, m.Body, m.Short, key, tx.now, notBefore); err != nil {
-		return fmt.Errorf("enqueue %s message: %w", m.Channel, err)
+		m.Channel, m.Target, m.Addressee, m.Body, m.Short, key, tx.now, notBefore)
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s message: %w", m.Channel, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // Pending returns up to limit unsent messages of a channel that are due,

@@ -160,3 +160,32 @@ func (tx *Tx) Speakers(proposalID int64) ([]int64, error) {
 	}
 	return ids, rows.Err()
 }
+
+// Speaker is a person speaking in a proposal, with the name to show.
+type Speaker struct {
+	PersonID int64
+	Name     string
+}
+
+// SpeakersByNumber returns the speakers of every proposal of an event,
+// keyed by proposal number.
+func (tx *Tx) SpeakersByNumber(eventID int64) (map[int64][]Speaker, error) {
+	rows, err := tx.query(`SELECT p.number, s.person_id, CASE WHEN pe.display_name != '' THEN pe.display_name
+		ELSE COALESCE((SELECT value FROM identity WHERE person_id = pe.id AND kind = 'irc' ORDER BY id LIMIT 1), 'someone') END
+		FROM speaker s JOIN proposal p ON p.id = s.proposal_id JOIN person pe ON pe.id = s.person_id
+		WHERE p.event_id = ? ORDER BY p.number, s.rowid`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list speakers: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]Speaker{}
+	for rows.Next() {
+		var n int64
+		var s Speaker
+		if err := rows.Scan(&n, &s.PersonID, &s.Name); err != nil {
+			return nil, err
+		}
+		out[n] = append(out[n], s)
+	}
+	return out, rows.Err()
+}

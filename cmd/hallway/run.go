@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -92,6 +94,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, debug bool)
 // Run serves until ctx is done.
 func (m *Main) Run(ctx context.Context) error {
 	m.log.Info("hallway running", "events", len(m.Bot.Events()))
+	clockDone := make(chan struct{})
+	go func() {
+		defer close(clockDone)
+		m.Bot.RunClock(ctx, m.IRC.Wake)
+	}()
+	defer func() { <-clockDone }()
 	if err := m.IRC.Run(ctx); err != nil {
 		return fmt.Errorf("irc: %w", err)
 	}
@@ -114,5 +122,22 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		VotesPerPerson: e.VotesPerPerson,
 		Phases:         phases,
 		URL:            baseURL + "/" + e.Slug,
+		Zone:           e.Location,
+		Grid:           grid(e),
 	}
+}
+
+// grid turns the config's rooms and days into the scheduler's grid.
+func grid(e config.Event) schedule.Grid {
+	var g schedule.Grid
+	for _, r := range e.Rooms {
+		g.Rooms = append(g.Rooms, schedule.GridRoom{Name: r.Name, Capacity: r.Capacity})
+	}
+	for _, d := range e.Days {
+		for _, s := range d.Slots {
+			g.Slots = append(g.Slots, schedule.GridSlot{Start: s.Start, End: s.End(), Kind: string(s.Kind), Rooms: s.Rooms, Title: s.Title})
+		}
+	}
+	slices.SortStableFunc(g.Slots, func(a, b schedule.GridSlot) int { return a.Start.Compare(b.Start) })
+	return g
 }

@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hallwayhq/hallway/schedule"
+	"github.com/hallwayhq/hallway/store"
+)
+
+// startWindow is how late a slot's start may still be announced: after a
+// longer outage the bot stays quiet about what started long ago.
+const startWindow = 2 * time.Minute
+
+// RunClock says in each event's channel what is starting where, as each
+// slot of the released schedule starts (PTGbot's now/next, one line per
+// slot). wake is called when lines were queued.
+func (b *Bot) RunClock(ctx context.Context, wake func()) {
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	for {
+		n, err := b.AnnounceStarts(ctx, b.now())
+		if err != nil {
+			b.log.Error("announcing slot starts", "err", err)
+		}
+		if n > 0 && wake != nil {
+			wake()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// AnnounceStarts queues, for every event, the announcement of the items
+// of its latest release that started within startWindow before now. Each
+// slot is announced once, even across restarts (the outbox's dedupe key).
+// It returns how many lines it queued.
+func (b *Bot) AnnounceStarts(ctx context.Context, now time.Time) (int, error) {
+	queued := 0
+	err := b.store.Do(ctx, func(tx *store.Tx) error {
+		for _, ev := range b.events {
+			if ev.Channel == "" {
+				continue
+			}
+			row, err := tx.LatestRelease(ev.id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			var r schedule.Release
+			if err := json.Unmarshal(row.Schedule, &r); err != nil {
+				return fmt.Errorf("decode release %d: %w", row.Version, err)
+			}
+			starting := map[time.Time][]string{}
+			var starts []time.Time
+			for _, it := range r.Items {
+				if it.Start.After(now) || now.Sub(it.Start) > startWindow {
+					continue
+				}
+				if _, ok := starting[it.Start]; !ok {
+					starts = append(starts, it.Start)
+				}
+				starting[it.Start] = append(starting[it.Start], fmt.Sprintf("%s: #%d %s", it.Room, it.Number, it.Title))
+			}
+			for _, st := range starts {
+				head := fmt.Sprintf("Starting now (%s-%s): ", st.In(ev.zone()).Format("15:04"), endOf(r.Items, st).In(ev.zone()).Format("15:04"))
+				for i, line := range packLines(head, starting[st], " · ", 380) {
+					key := fmt.Sprintf("start:%s:%d:%d", ev.Slug, st.Unix(), i)
+					fresh, err := tx.EnqueueOnce(store.Message{Channel: store.IRC, Target: ev.Channel, Body: line, DedupeKey: key})
+					if err != nil {
+						return err
+					}
+					if fresh {
+						queued++
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return queued, err
+}
+
+// endOf is when the items starting at st end (the latest of them).
+func endOf(items []schedule.Item, st time.Time) time.Time {
+	end := st
+	for _, it := range items {
+		if it.Start.Equal(st) && it.End.After(end) {
+			end = it.End
+		}
+	}
+	return end
+}
+

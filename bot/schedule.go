@@ -1,0 +1,396 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hallwayhq/hallway/schedule"
+	"github.com/hallwayhq/hallway/store"
+)
+
+var scheduleSpec = &Spec{
+	Name:     "schedule",
+	Usage:    "[preview|release [-- note]]",
+	Help:     "Where to find the schedule; organizers preview it, or release a new version (announced here and on the list).",
+	Examples: []string{"schedule", "schedule preview", "schedule release -- room 106 has no projector"},
+	Run:      runSchedule,
+}
+
+var pinSpec = &Spec{
+	Name:      "pin",
+	Usage:     "N ROOM [DAY] HH:MM",
+	Help:      "Pin a proposal to a room and slot; the scheduler keeps it there.",
+	Examples:  []string{`pin 7 "Room 104" 14:00`, "pin 7 Room 104 2027-03-04 14:00"},
+	Organizer: true,
+	Run:       runPin,
+}
+
+var unpinSpec = &Spec{
+	Name:      "unpin",
+	Usage:     "N",
+	Help:      "Let the scheduler place a pinned proposal again.",
+	Examples:  []string{"unpin 7"},
+	Organizer: true,
+	Run:       runUnpin,
+}
+
+var nowSpec = &Spec{
+	Name:     "now",
+	Help:     "What is on now, and where.",
+	Examples: []string{"now"},
+	Run:      func(c *call) (Reply, error) { return c.nowNext(true) },
+}
+
+var nextSpec = &Spec{
+	Name:     "next",
+	Help:     "What starts next, and where.",
+	Examples: []string{"next"},
+	Run:      func(c *call) (Reply, error) { return c.nowNext(false) },
+}
+
+var whereSpec = &Spec{
+	Name:     "where",
+	Aliases:  []string{"when"},
+	Usage:    "N",
+	Help:     "Where and when a proposal is scheduled.",
+	Examples: []string{"where 7"},
+	Run:      runWhere,
+}
+
+// zone is the event's timezone (UTC if the config gave none).
+func (e *Event) zone() *time.Location {
+	if e.Zone == nil {
+		return time.UTC
+	}
+	return e.Zone
+}
+
+// released returns the event's latest release, or ErrNotFound.
+func (c *call) released() (*schedule.Release, error) {
+	row, err := c.tx.LatestRelease(c.ev.id)
+	if err != nil {
+		return nil, err
+	}
+	var r schedule.Release
+	if err := json.Unmarshal(row.Schedule, &r); err != nil {
+		return nil, fmt.Errorf("decode release %d: %w", row.Version, err)
+	}
+	return &r, nil
+}
+
+func runSchedule(c *call) (Reply, error) {
+	switch c.args.keyword(0) {
+	case "":
+		r, err := c.released()
+		if errors.Is(err, store.ErrNotFound) {
+			return textReply("the schedule is not released yet."), nil
+		} else if err != nil {
+			return Reply{}, err
+		}
+		msg := fmt.Sprintf("schedule version %d (%s): %s.", r.Version, r.CreatedAt.In(c.ev.zone()).Format("Mon 2 Jan 15:04"), plural(len(r.Items), "item"))
+		if c.ev.URL != "" {
+			msg += " Full schedule: " + c.ev.URL + "/schedule"
+		}
+		return textReply("%s Say %snow, %snext or %swhere N.", msg, c.prefix(), c.prefix(), c.prefix()), nil
+	case "preview", "release":
+		if !c.organizer {
+			return Reply{}, userErr(fmt.Sprintf("%sschedule %s is for the organizers of %s.", c.prefix(), c.args.Words[0], c.ev.Name))
+		}
+		if err := c.identify(); err != nil {
+			return Reply{}, err
+		}
+		return c.planLater(c.args.keyword(0) == "release")
+	default:
+		return Reply{}, c.usageErr(fmt.Sprintf("%q is not preview or release.", c.args.Words[0]))
+	}
+}
+
+// planInput gathers what the planner needs, inside the transaction.
+func (c *call) planInput() ([]schedule.Proposal, []schedule.Ballot, error) {
+	ps, err := c.tx.Proposals(c.ev.id, store.ProposalFilter{Statuses: []string{store.Proposed, store.Accepted}})
+	if err != nil {
+		return nil, nil, err
+	}
+	speakers, err := c.tx.SpeakersByNumber(c.ev.id)
+	if err != nil {
+		return nil, nil, err
+	}
+	pins, err := c.tx.Pins(c.ev.id)
+	if err != nil {
+		return nil, nil, err
+	}
+	pinned := map[int64]*schedule.PinAt{}
+	for _, p := range pins {
+		pinned[p.Number] = &schedule.PinAt{Room: p.Room, Start: p.Start}
+	}
+	var props []schedule.Proposal
+	for _, p := range ps {
+		if p.Kind == store.Talk && p.Status != store.Accepted {
+			continue // talks are scheduled once accepted
+		}
+		sp := schedule.Proposal{Number: p.Number, Kind: p.Kind, Title: p.Title, Votes: p.Votes, Pin: pinned[p.Number]}
+		for _, s := range speakers[p.Number] {
+			sp.Speakers = append(sp.Speakers, s.Name)
+			sp.SpeakerIDs = append(sp.SpeakerIDs, strconv.FormatInt(s.PersonID, 10))
+		}
+		props = append(props, sp)
+	}
+	raw, err := c.tx.Ballots(c.ev.id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ballots := make([]schedule.Ballot, len(raw))
+	for i, b := range raw {
+		ballots[i] = b
+	}
+	return props, ballots, nil
+}
+
+// planLater reads the input now and solves after the transaction, so the
+// solver's seconds never hold the database.
+func (c *call) planLater(release bool) (Reply, error) {
+	props, ballots, err := c.planInput()
+	if err != nil {
+		return Reply{}, err
+	}
+	note := c.args.Text
+	c.later = func(ctx context.Context) (Reply, error) {
+		opts := &schedule.SolveOptions{Seed: 1, TimeLimit: c.bot.opts.SolveTime, MaxIterations: c.bot.opts.SolveIterations}
+		plan, err := schedule.MakePlan(ctx, c.ev.Grid, props, ballots, opts)
+		if err != nil {
+			return Reply{}, err
+		}
+		if !release {
+			return c.previewReply(plan), nil
+		}
+		var reply Reply
+		err = c.bot.store.Do(ctx, func(tx *store.Tx) error {
+			c.tx = tx
+			var err error
+			reply, err = c.release(plan, note)
+			return err
+		})
+		return reply, err
+	}
+	return Reply{}, nil
+}
+
+func (c *call) previewReply(plan *schedule.Plan) Reply {
+	zone := c.ev.zone()
+	lines := []string{fmt.Sprintf("preview: %s placed, %d not; %d attendee conflicts, %d seats short.",
+		plural(len(plan.Items), "item"), len(plan.Left), plan.Conflicts, plan.Overflow)}
+	for _, it := range plan.Items {
+		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%d votes)", it.Start.In(zone).Format("Mon 15:04"), it.Room, it.Number, it.Title, it.Votes))
+	}
+	for _, l := range plan.Left {
+		lines = append(lines, fmt.Sprintf("not placed: #%d %s (%d votes): %s", l.Number, l.Title, l.Votes, l.Reason))
+	}
+	return Reply{Lines: lines}
+}
+
+// release freezes the plan as the next version, announces it in the
+// channel and to the list, and answers with the diff.
+func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
+	var prev *schedule.Release
+	if r, err := c.released(); err == nil {
+		prev = r
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Reply{}, err
+	}
+	version, err := c.tx.NextReleaseVersion(c.ev.id)
+	if err != nil {
+		return Reply{}, err
+	}
+	rel := &schedule.Release{Version: version, CreatedAt: c.tx.Now(), Note: note, Plan: *plan}
+	data, err := json.Marshal(rel)
+	if err != nil {
+		return Reply{}, err
+	}
+	if err := c.tx.AddRelease(c.ev.id, store.Release{Version: version, Note: note, Schedule: data}, c.person.ID); err != nil {
+		return Reply{}, err
+	}
+	changes := schedule.Diff(prev, rel)
+	summary := schedule.Summary(rel, changes)
+	if c.ev.URL != "" {
+		summary += " " + c.ev.URL + "/schedule"
+	}
+	if c.ev.Channel != "" && !strings.EqualFold(c.req.Where, c.ev.Channel) {
+		if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: c.ev.Channel, Body: summary}); err != nil {
+			return Reply{}, err
+		}
+	}
+	if a := c.bot.announcer; a != nil {
+		subject := fmt.Sprintf("%s: schedule version %d", c.ev.Name, version)
+		if err := a.Announce(c.tx, c.ev.Slug, subject, schedule.Announcement(c.ev.Name, rel, changes, c.ev.zone())); err != nil {
+			return Reply{}, err
+		}
+	}
+	return Reply{Lines: append([]string{summary}, schedule.ChangeLines(changes, c.ev.zone())...)}, nil
+}
+
+func runPin(c *call) (Reply, error) {
+	p, err := c.proposalArg()
+	if err != nil {
+		return Reply{}, err
+	}
+	words := c.args.Words[1:]
+	if len(words) < 2 {
+		return Reply{}, c.usageErr("Say the room and the slot's start.")
+	}
+	// The slot is the last word (HH:MM), or the last two (DATE HH:MM).
+	slotWords := 1
+	if len(words) >= 3 && len(words[len(words)-2]) == len("2006-01-02") {
+		slotWords = 2
+	}
+	roomName := strings.Join(words[:len(words)-slotWords], " ")
+	slotText := strings.Join(words[len(words)-slotWords:], " ")
+	room, ok := c.ev.room(roomName)
+	if !ok {
+		return Reply{}, userErr(fmt.Sprintf("there is no room %q. Rooms: %s.", roomName, strings.Join(c.ev.roomNames(), ", ")))
+	}
+	slot, err := c.ev.slotAt(slotText, p.Kind)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !slicesContainsFold(slot.Rooms, room) {
+		return Reply{}, userErr(fmt.Sprintf("%s is not open in the %s slot at %s.", room, slot.Kind, slot.Start.In(c.ev.zone()).Format("Mon 15:04")))
+	}
+	if err := c.tx.SetPin(p.ID, room, slot.Start, c.person.ID); err != nil {
+		return Reply{}, err
+	}
+	return textReply("pinned #%d %q to %s, %s. It takes effect at the next release.", p.Number, p.Title, room, slot.Start.In(c.ev.zone()).Format("Mon 2 Jan 15:04")), nil
+}
+
+func runUnpin(c *call) (Reply, error) {
+	p, err := c.proposalArg()
+	if err != nil {
+		return Reply{}, err
+	}
+	ok, err := c.tx.RemovePin(p.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !ok {
+		return textReply("#%d was not pinned.", p.Number), nil
+	}
+	return textReply("unpinned #%d %q: the scheduler places it at the next release.", p.Number, p.Title), nil
+}
+
+func slicesContainsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// room finds a room by name, ignoring case.
+func (e *Event) room(name string) (string, bool) {
+	for _, r := range e.Grid.Rooms {
+		if strings.EqualFold(r.Name, name) {
+			return r.Name, true
+		}
+	}
+	return "", false
+}
+
+func (e *Event) roomNames() []string {
+	names := make([]string, len(e.Grid.Rooms))
+	for i, r := range e.Grid.Rooms {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// slotAt finds the slot taking proposals of kind that starts at "HH:MM"
+// (on the only day that has one) or "YYYY-MM-DD HH:MM".
+func (e *Event) slotAt(text, kind string) (schedule.GridSlot, error) {
+	zone := e.zone()
+	var matches []schedule.GridSlot
+	for _, s := range e.Grid.Slots {
+		st := s.Start.In(zone)
+		if s.Kind == kind && (text == st.Format("15:04") || text == st.Format("2006-01-02 15:04")) {
+			matches = append(matches, s)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		var starts []string
+		for _, s := range e.Grid.Slots {
+			if s.Kind == kind {
+				starts = append(starts, s.Start.In(zone).Format("2006-01-02 15:04"))
+			}
+		}
+		if len(starts) == 0 {
+			return schedule.GridSlot{}, userErr(fmt.Sprintf("the event has no %s slots.", kind))
+		}
+		return schedule.GridSlot{}, userErr(fmt.Sprintf("no %s slot starts at %s. The %s slots start at: %s.", kind, text, kind, strings.Join(starts, ", ")))
+	default:
+		return schedule.GridSlot{}, userErr(fmt.Sprintf("%s slots start at %s on several days: say the day too, as in %s.", kind, text, matches[0].Start.In(zone).Format("2006-01-02 15:04")))
+	}
+}
+
+func (c *call) nowNext(wantNow bool) (Reply, error) {
+	r, err := c.released()
+	if errors.Is(err, store.ErrNotFound) {
+		return textReply("the schedule is not released yet."), nil
+	} else if err != nil {
+		return Reply{}, err
+	}
+	zone := c.ev.zone()
+	now, next := r.At(c.tx.Now())
+	list := func(items []schedule.Item) []string {
+		out := make([]string, len(items))
+		for i, it := range items {
+			out[i] = fmt.Sprintf("%s: #%d %s", it.Room, it.Number, it.Title)
+		}
+		return out
+	}
+	if wantNow && len(now) > 0 {
+		head := fmt.Sprintf("now (until %s): ", now[0].End.In(zone).Format("15:04"))
+		return Reply{Lines: packLines(head, list(now), " · ", 380)}, nil
+	}
+	if len(next) == 0 {
+		if wantNow {
+			return textReply("nothing is on now, and nothing more is scheduled."), nil
+		}
+		return textReply("nothing more is scheduled."), nil
+	}
+	head := fmt.Sprintf("next, %s: ", next[0].Start.In(zone).Format("Mon 15:04"))
+	if wantNow {
+		head = "nothing is on now. " + head
+	}
+	return Reply{Lines: packLines(head, list(next), " · ", 380)}, nil
+}
+
+func runWhere(c *call) (Reply, error) {
+	p, err := c.proposalArg()
+	if err != nil {
+		return Reply{}, err
+	}
+	r, err := c.released()
+	if errors.Is(err, store.ErrNotFound) {
+		return textReply("the schedule is not released yet."), nil
+	} else if err != nil {
+		return Reply{}, err
+	}
+	it, ok := r.Find(p.Number)
+	if !ok {
+		for _, l := range r.Left {
+			if l.Number == p.Number {
+				return textReply("#%d %q is not in schedule version %d: %s.", p.Number, p.Title, r.Version, l.Reason), nil
+			}
+		}
+		return textReply("#%d %q is not in schedule version %d.", p.Number, p.Title, r.Version), nil
+	}
+	zone := c.ev.zone()
+	return textReply("#%d %q: %s, %s-%s.", it.Number, it.Title, it.Room, it.Start.In(zone).Format("Mon 2 Jan 15:04"), it.End.In(zone).Format("15:04")), nil
+}
