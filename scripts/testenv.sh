@@ -403,27 +403,26 @@ start_anope() {
 # ---------------------------------------------------------------- Dovecot
 
 # Dovecot refuses to deliver mail as root, so mailboxes belong to nobody
-# (65534), which must be able to reach them; and its sockets live in
-# base_dir, whose path must stay short (unix socket paths < 108 bytes).
+# (65534), and its auth process runs as user dovecot: both must reach the
+# mail and the users file. Its sockets live in base_dir, whose path must stay
+# short (unix socket paths < 108 bytes). If $D/dovecot fails either test
+# (a long path, or a checkout under a private home), use a directory in /tmp.
 dovecot_dirs() {
-	DOVECOT_RUN="$D/dovecot/run"
-	DOVECOT_MAIL="$D/dovecot/mail"
-	local alt
-	alt="/tmp/hallway-testenv-$(printf %s "$D" | md5sum | cut -c1-10)"
-	if [ "${#DOVECOT_RUN}" -gt 70 ]; then
-		DOVECOT_RUN="$alt/run"
+	local dv="$D/dovecot"
+	mkdir -p "$dv"
+	if [ "${#dv}" -gt 60 ] || ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$dv" 2>/dev/null; then
+		dv="/tmp/hallway-testenv-$(printf %s "$D" | md5sum | cut -c1-10)"
 	fi
-	mkdir -p "$DOVECOT_MAIL"
-	chmod 0777 "$DOVECOT_MAIL"
-	if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -w "$DOVECOT_MAIL" 2>/dev/null; then
-		DOVECOT_MAIL="$alt/mail"
-	fi
+	DOVECOT_RUN="$dv/run"
+	DOVECOT_MAIL="$dv/mail"
+	DOVECOT_USERS="$dv/users"
 }
 
 write_dovecot_conf() {
 	dovecot_dirs
 	rm -rf "$DOVECOT_RUN" "$DOVECOT_MAIL"
 	mkdir -p "$D/dovecot/state" "$DOVECOT_RUN" "$DOVECOT_MAIL"
+	chmod 0755 "$(dirname "$DOVECOT_MAIL")"
 	chmod 0777 "$DOVECOT_MAIL"
 	cat >"$D/dovecot/dovecot.conf" <<EOF
 protocols = imap lmtp
@@ -438,7 +437,7 @@ mail_location = maildir:~/Maildir
 first_valid_uid = 1
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u $D/dovecot/users
+  args = scheme=PLAIN username_format=%u $DOVECOT_USERS
 }
 userdb {
   driver = static
@@ -464,7 +463,8 @@ protocol imap {
 }
 EOF
 	printf '%s\n' 'bot@test.local:{PLAIN}botpass' 'alice@test.local:{PLAIN}alicepass' \
-		'bob@test.local:{PLAIN}bobpass' 'list@test.local:{PLAIN}listpass' >"$D/dovecot/users"
+		'bob@test.local:{PLAIN}bobpass' 'list@test.local:{PLAIN}listpass' >"$DOVECOT_USERS"
+	chmod 0644 "$DOVECOT_USERS"
 }
 
 # ---------------------------------------------------------------- OpenSMTPD
