@@ -28,19 +28,53 @@ func (r *rng) float() float64 {
 	return float64(r.next()>>11) / (1 << 53)
 }
 
-// schedule parameters of the annealing; see tune notes in docs.
+// annealParams shape the search; the values in defaultParams were tuned
+// on generated instances of every size (not on the public ones alone).
 type annealParams struct {
-	// t0 and tEnd are the start and final temperatures, in objective
-	// units (see unit).
-	t0, tEnd float64
-	// cycles is the number of anneals (each reheats from the best so far).
-	cycles int
+	// Start and final temperatures, in objective units (see unit), for
+	// short anneals and for long ones (at least longMoves moves): a long
+	// anneal can afford to start hotter and explore more.
+	t0Short, tEndShort float64
+	t0Long, tEndLong   float64
+	longMoves          int64
+	// cycleLen is the length in moves of one anneal (0: one anneal over
+	// the whole budget; <0: autoCycleLen). Later anneals restart from the
+	// constructed schedule.
+	cycleLen int64
 	// swapBias is the chance to swap rather than relocate when the target
 	// slot has room.
 	swapBias float64
+	// tournament is the number of target slots drawn for a move, the one
+	// where the session has the fewest co-voted sessions winning.
+	tournament int
 }
 
-var defaultParams = annealParams{t0: 2, tEnd: 0.25, cycles: 1, swapBias: 0.5}
+var defaultParams = annealParams{
+	t0Short: 0.8, tEndShort: 0.2,
+	t0Long: 2, tEndLong: 0.25,
+	longMoves:  8_000_000,
+	cycleLen:   -1,
+	swapBias:   0.5,
+	tournament: 1,
+}
+
+// temperatures returns the schedule's ends for an anneal of n moves.
+func (p *annealParams) temperatures(n int64) (t0, tEnd float64) {
+	if n < p.longMoves {
+		return p.t0Short, p.tEndShort
+	}
+	return p.t0Long, p.tEndLong
+}
+
+// autoCycleLen picks the length of one anneal for n movable sessions. The
+// moves an anneal needs grow about as n³ (n sessions × n candidate
+// partners × n for the depth of the landscape, roughly); on an
+// unconference of 60 sessions that is 700k moves, a tenth of a second, so
+// a one-second budget makes a dozen tries, while a FOSDEM-sized instance
+// (800) gets one anneal over any budget up to a few minutes.
+func autoCycleLen(n int) int64 {
+	return max(200_000, int64(n)*int64(n)*int64(n)*16/5)
+}
 
 // budget says when a worker stops and how it measures progress through
 // the temperature schedule: by iterations when maxIter > 0 (deterministic),
@@ -101,6 +135,13 @@ func (w *worker) draw() (delta int, ok bool) {
 	a := st.slot[s]
 	al := m.allowedSlots[s]
 	b := al[w.r.intn(len(al))]
+	for k := 1; k < w.par.tournament; k++ {
+		// Prefer the slot where s has fewer co-voted sessions: random
+		// targets are mostly bad late in the anneal.
+		if c := al[w.r.intn(len(al))]; c != a && (b == a || st.attract[s*nt+c] < st.attract[s*nt+b]) {
+			b = c
+		}
+	}
 	if b == a {
 		return 0, false
 	}
@@ -144,69 +185,119 @@ func (w *worker) apply() {
 	}
 }
 
-// run anneals until the budget is spent or ctx is done.
+// run anneals until the budget is spent or ctx is done. The budget is cut
+// into cycles of cycleLen moves, each a complete anneal (the first from the
+// constructed schedule, later ones reheated from the best so far, or
+// restarted when reheat is zero); the last cycle stretches to the end of
+// the budget. A single long anneal is best on large instances, but on small
+// ones an anneal settles into one of many far-apart local optima, and
+// several tries find better ones more reliably.
 func (w *worker) run(ctx context.Context, b budget) {
 	st := w.st
 	if len(st.movable) == 0 || w.bestObj <= b.target {
 		return
 	}
-	t0 := w.par.t0 * w.unit()
-	tEnd := w.par.tEnd * w.unit()
-	cycles := max(1, w.par.cycles)
-	cur := st.objective()
-	temp := t0
-	frac := 0.0
-	var total time.Duration
-	if !b.deadline.IsZero() {
-		total = b.deadline.Sub(b.start)
-	}
+	unit := w.unit()
+	init := st.snapshot(nil)
 	const checkEvery = 1024
-	for {
-		if w.iters%checkEvery == 0 {
-			if b.maxIter > 0 {
-				if w.iters >= b.maxIter {
+	L := w.par.cycleLen
+	if L < 0 {
+		L = autoCycleLen(len(st.movable))
+	}
+	L = (L + checkEvery - 1) / checkEvery * checkEvery
+	workerStart := time.Now()
+	// movesLeft estimates the moves the budget still allows after from.
+	movesLeft := func(from time.Time) int64 {
+		if b.maxIter > 0 {
+			return b.maxIter - w.iters
+		}
+		el := from.Sub(workerStart)
+		if w.iters == 0 || el <= 0 {
+			return L
+		}
+		return int64(float64(w.iters) / float64(el) * float64(b.deadline.Sub(from)))
+	}
+	for cycle := 0; ; cycle++ {
+		if cycle > 0 {
+			st.restore(init)
+		}
+		cur := st.objective()
+		startIter, startTime := w.iters, time.Now()
+		final, decided := false, false
+		switch {
+		case L == 0:
+			final, decided = true, b.maxIter > 0
+		case b.maxIter > 0 || cycle > 0:
+			final, decided = movesLeft(startTime) < 2*L, true
+		}
+		length := L
+		if decided && final {
+			length = movesLeft(startTime)
+		} else if L == 0 {
+			length = w.par.longMoves
+		}
+		t0, tEnd := w.par.temperatures(length)
+		t0, tEnd = t0*unit, tEnd*unit
+		temp := t0
+		for {
+			if done := w.iters - startIter; done%checkEvery == 0 {
+				if b.maxIter > 0 && w.iters >= b.maxIter {
 					return
 				}
-				frac = float64(w.iters) / float64(b.maxIter)
-			}
-			if !b.deadline.IsZero() {
-				now := time.Now()
-				if !now.Before(b.deadline) {
+				var now time.Time
+				if !b.deadline.IsZero() {
+					now = time.Now()
+					if !now.Before(b.deadline) {
+						return
+					}
+				}
+				if ctx.Err() != nil {
 					return
 				}
-				if b.maxIter <= 0 {
-					frac = float64(now.Sub(b.start)) / float64(total)
+				if !decided && done >= 1<<16 {
+					// Time budget, first cycle: the rate is known now.
+					left := done + movesLeft(now)
+					final, decided = final || left < 2*L, true
+					if final {
+						t0, tEnd = w.par.temperatures(left)
+						t0, tEnd = t0*unit, tEnd*unit
+					}
 				}
+				var frac float64
+				switch {
+				case !final:
+					frac = float64(done) / float64(L)
+				case b.maxIter > 0:
+					frac = float64(done) / float64(b.maxIter-startIter)
+				default:
+					frac = float64(now.Sub(startTime)) / float64(b.deadline.Sub(startTime))
+				}
+				if !final && done >= L {
+					break
+				}
+				temp = t0 * math.Pow(tEnd/t0, frac)
 			}
-			if ctx.Err() != nil {
-				return
-			}
-			cf := frac * float64(cycles)
-			cyc := int(cf)
-			pos := cf - float64(cyc)
-			temp = t0 * math.Pow(tEnd/t0, pos)
-			_ = cyc
-		}
-		w.iters++
-		delta, ok := w.draw()
-		if !ok {
-			continue
-		}
-		if delta > 0 {
-			if float64(delta) > 30*temp || w.r.float() >= math.Exp(-float64(delta)/temp) {
+			w.iters++
+			delta, ok := w.draw()
+			if !ok {
 				continue
 			}
-		}
-		w.apply()
-		cur += delta
-		if cur < w.bestObj {
-			w.bestObj = cur
-			w.best = st.snapshot(w.best)
-			if w.improved != nil {
-				w.improved(cur)
+			if delta > 0 {
+				if float64(delta) > 30*temp || w.r.float() >= math.Exp(-float64(delta)/temp) {
+					continue
+				}
 			}
-			if cur <= b.target {
-				return
+			w.apply()
+			cur += delta
+			if cur < w.bestObj {
+				w.bestObj = cur
+				w.best = st.snapshot(w.best)
+				if w.improved != nil {
+					w.improved(cur)
+				}
+				if cur <= b.target {
+					return
+				}
 			}
 		}
 	}
