@@ -46,8 +46,8 @@ type model struct {
 	nbr    [][]int32
 	nbrW   [][]int32
 	dense  []uint16 // ns×ns co-vote weights, when small enough
-	rank   []int32 // sessions, best-ranked first
-	lbOver int     // lower bound on total overflow
+	rank   []int32  // sessions, best-ranked first
+	lbOver int      // lower bound on total overflow
 }
 
 // denseLimit bounds the session count for which the co-vote matrix is kept
