@@ -42,8 +42,15 @@ type Request struct {
 	// Account is the sender's services account, case-folded; "" if not
 	// logged in.
 	Account string
-	// Email is the sender's confirmed email address, lower-cased.
+	// Email is the address a mail came from, lower-cased. It counts as the
+	// person only once confirmed.
 	Email string
+	// RefersTo are the Message-IDs a mail replies to (In-Reply-To and
+	// References), to recognise replies to confirmation mails.
+	RefersTo []string
+	// Mail is the transport's own record of the message, for threading
+	// the reply; the bot does not look inside.
+	Mail any
 	// Nick is the sender's nick, for addressing replies only.
 	Nick string
 	// Where is the IRC channel the line was said in; "" for a private message.
@@ -54,9 +61,9 @@ type Request struct {
 	Event string
 }
 
-// replier delivers a command's answer: it turns reply lines into outbox
-// messages in the command's transaction.
-type replier interface {
+// Replier delivers a command's answer for one transport: it turns reply
+// lines into outbox messages in the command's transaction.
+type Replier interface {
 	Reply(tx *store.Tx, req Request, r Reply) error
 }
 
@@ -90,6 +97,11 @@ type Options struct {
 	// SolveIterations, if set, bounds the search by moves instead, which
 	// makes a release a function of its input alone.
 	SolveIterations int64
+	// RegistrationHold is how long a seat freed by a cancellation is held
+	// for the person it is offered to.
+	RegistrationHold time.Duration
+	// Nick is the bot's IRC nick, for mails that point to IRC.
+	Nick string
 }
 
 // Announcer posts an announcement to an event's mailing list, queued in
@@ -105,10 +117,11 @@ type Bot struct {
 	opts     Options
 	log      *slog.Logger
 	now      func() time.Time
-	repliers map[string]replier
+	repliers map[string]Replier
 	pager     *pager
 	limiter   *limiter
 	announcer Announcer
+	mailer    Mailer
 }
 
 // SetAnnouncer sets where announcements to the mailing list go; without
@@ -139,17 +152,23 @@ func New(s *store.Store, events []*Event, opts *Options) *Bot {
 	if o.SolveTime == 0 {
 		o.SolveTime = 5 * time.Second
 	}
+	if o.RegistrationHold == 0 {
+		o.RegistrationHold = 48 * time.Hour
+	}
+	if o.Nick == "" {
+		o.Nick = "hallway"
+	}
 	b := &Bot{
 		store:    s,
 		events:   events,
 		opts:     o,
 		log:      o.Logger.With("component", "bot"),
 		now:      o.Now,
-		repliers: map[string]replier{},
+		repliers: map[string]Replier{},
 		pager:    newPager(),
 		limiter:  newLimiter(o.RateBurst, o.RateInterval),
 	}
-	b.setReplier(IRC, ircReplier{})
+	b.SetReplier(IRC, ircReplier{})
 	return b
 }
 
@@ -167,8 +186,8 @@ func (b *Bot) Init(ctx context.Context) error {
 	})
 }
 
-// setReplier installs the replier for a transport.
-func (b *Bot) setReplier(transport string, r replier) { b.repliers[transport] = r }
+// SetReplier installs the replier for a transport (IRC has one built in).
+func (b *Bot) SetReplier(transport string, r Replier) { b.repliers[transport] = r }
 
 // Events returns the bot's events.
 func (b *Bot) Events() []*Event { return b.events }
@@ -379,6 +398,16 @@ func (b *Bot) run(c *call) (Reply, error) {
 	c.spec = spec
 	args.shift(1)
 	c.args = args
+	// A reply to a confirmation mail confirms, whatever its subject says.
+	if c.req.Transport == Mail && (spec == registerSpec || spec == confirmSpec) {
+		for _, ref := range c.req.RefersTo {
+			if m := confirmRefRe.FindStringSubmatch(ref); m != nil {
+				c.spec, c.args = confirmSpec, Args{Words: []string{strings.ToUpper(m[1])}, Quoted: []bool{false}}
+				spec = confirmSpec
+				break
+			}
+		}
+	}
 	if spec.Organizer && !c.organizer {
 		if c.req.Account == "" && c.req.Transport == IRC {
 			return Reply{}, userErr(fmt.Sprintf("%s%s is for organizers, and you are not logged in to services: identify with NickServ first.", c.prefix(), spec.Name))
@@ -401,6 +430,13 @@ func (c *call) identify() error {
 	case c.req.Account != "":
 		kind, value, name = store.IRCAccount, c.req.Account, c.req.Account
 	case c.req.Email != "":
+		id, err := c.tx.IdentityOf(store.Email, c.req.Email)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if id.ConfirmedAt.IsZero() && !c.spec.Unconfirmed {
+			return userErr(fmt.Sprintf("your address is not confirmed yet. Send \"register\" and reply to the confirmation mail first: %s count only for confirmed addresses.", c.spec.countsWhat()))
+		}
 		kind, value = store.Email, c.req.Email
 	case !c.bot.opts.RequireAccount && c.req.Nick != "":
 		// Networks without services: the nick is all there is.

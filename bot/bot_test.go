@@ -214,6 +214,7 @@ func TestExamples(t *testing.T) {
 			// Each example runs on its own event with eight sessions, alice's,
 			// and bob's votes for #7 and #3.
 			f := newFixture(t)
+			f.bot.SetMailer(&fakeMail{})
 			for i := 0; i < 8; i++ {
 				f.say("alice", "alice", `propose "Session `+string(rune('A'+i))+`"`)
 			}

@@ -26,6 +26,9 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 		if err != nil {
 			b.log.Error("announcing slot starts", "err", err)
 		}
+		if err := b.store.Do(ctx, func(tx *store.Tx) error { return b.ExpireOffers(tx, tx.Now()) }); err != nil {
+			b.log.Error("expiring seat offers", "err", err)
+		}
 		if n > 0 && wake != nil {
 			wake()
 		}

@@ -14,6 +14,8 @@ type Event struct {
 	Channel        string // the IRC channel where the event lives
 	Organizers     []string
 	VotesPerPerson int
+	// Capacity is how many seats registration gives; 0 means no limit.
+	Capacity int
 	// Phases holds the scheduled opening and closing times from the config.
 	// A phase missing here is open until an organizer closes it.
 	Phases map[string]PhaseTimes

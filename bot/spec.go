@@ -20,6 +20,9 @@ type Spec struct {
 	Organizer bool
 	// Person commands need to know who is asking (a services account).
 	Person bool
+	// Unconfirmed commands accept a mail sender whose address is not
+	// confirmed yet (register, confirm); others need it confirmed.
+	Unconfirmed bool
 	// Counts names what is counted per person, for the log-in hint.
 	Counts string
 	Run    func(c *call) (Reply, error)
@@ -64,6 +67,7 @@ func init() {
 		helpSpec, moreSpec,
 		proposeSpec, editSpec, withdrawSpec, showSpec, proposalsSpec,
 		voteSpec, unvoteSpec, votesSpec, topSpec,
+		registerSpec, confirmSpec, cancelSpec, registrationsSpec,
 		scheduleSpec, nowSpec, nextSpec, whereSpec,
 		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec,
 	}

@@ -92,3 +92,108 @@ func (tx *Tx) PersonName(personID int64) (string, error) {
 		FROM person p WHERE p.id = ?`, personID).Scan(&name)
 	return name, notFound(err)
 }
+
+// IdentityOf returns the identity of a kind and value, or ErrNotFound.
+func (tx *Tx) IdentityOf(kind IdentityKind, value string) (Identity, error) {
+	id := Identity{Kind: kind, Value: value}
+	var confirmed sql.NullTime
+	err := tx.queryRow(`SELECT person_id, confirmed_at FROM identity WHERE kind = ? AND value = ?`, kind, value).
+		Scan(&id.PersonID, &confirmed)
+	id.ConfirmedAt = confirmed.Time
+	return id, notFound(err)
+}
+
+// ConfirmedEmail returns a person's first confirmed email address, or
+// ErrNotFound.
+func (tx *Tx) ConfirmedEmail(personID int64) (string, error) {
+	var email string
+	err := tx.queryRow(`SELECT value FROM identity WHERE person_id = ? AND kind = 'email' AND confirmed_at IS NOT NULL
+		ORDER BY confirmed_at, id LIMIT 1`, personID).Scan(&email)
+	return email, notFound(err)
+}
+
+// ConfirmEmail makes a confirmed email address one of a person's
+// identities. If the address was another person's (someone who wrote by
+// mail before logging in on IRC), that person is merged into this one: one
+// person, whichever way they came.
+func (tx *Tx) ConfirmEmail(personID int64, email string) error {
+	id, err := tx.IdentityOf(Email, email)
+	switch {
+	case err == ErrNotFound:
+		_, err = tx.exec(`INSERT INTO identity (person_id, kind, value, confirmed_at, created_at) VALUES (?, 'email', ?, ?, ?)`,
+			personID, email, tx.now, tx.now)
+		return err
+	case err != nil:
+		return err
+	}
+	if id.PersonID != personID {
+		if err := tx.MergePerson(id.PersonID, personID); err != nil {
+			return err
+		}
+	}
+	_, err = tx.exec(`UPDATE identity SET confirmed_at = COALESCE(confirmed_at, ?) WHERE kind = 'email' AND value = ?`, tx.now, email)
+	return err
+}
+
+// registrationRank orders statuses when two registrations of one event
+// meet in a merge: the better one is kept.
+var registrationRank = map[string]int{Registered: 5, Offered: 4, Waitlisted: 3, Pending: 2, Cancelled: 1}
+
+// MergePerson moves everything of person from onto person into and
+// deletes from. Where both have a row that must be unique (a vote for one
+// proposal, a registration for one event), into keeps the better one.
+func (tx *Tx) MergePerson(from, into int64) error {
+	regs, err := tx.registrations(`SELECT `+registrationColumns+` FROM registration WHERE person_id = ?`, from)
+	if err != nil {
+		return err
+	}
+	for _, r := range regs {
+		mine, err := tx.Registration(r.EventID, into)
+		if err == ErrNotFound {
+			if _, err := tx.exec(`UPDATE registration SET person_id = ? WHERE id = ?`, into, r.ID); err != nil {
+				return fmt.Errorf("merge registration: %w", err)
+			}
+			continue
+		} else if err != nil {
+			return err
+		}
+		loser := r.ID
+		if registrationRank[r.Status] > registrationRank[mine.Status] {
+			loser = mine.ID
+			if _, err := tx.exec(`DELETE FROM registration WHERE id = ?`, loser); err != nil {
+				return err
+			}
+			if _, err := tx.exec(`UPDATE registration SET person_id = ? WHERE id = ?`, into, r.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.exec(`DELETE FROM registration WHERE id = ?`, loser); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{
+		`UPDATE identity SET person_id = ? WHERE person_id = ?`,
+		`UPDATE proposal SET author_id = ? WHERE author_id = ?`,
+		`UPDATE OR IGNORE speaker SET person_id = ? WHERE person_id = ?`,
+		`UPDATE OR IGNORE vote SET person_id = ? WHERE person_id = ?`,
+		`UPDATE pledge SET person_id = ? WHERE person_id = ?`,
+		`UPDATE meeting SET started_by = ? WHERE started_by = ?`,
+		`UPDATE note SET person_id = ? WHERE person_id = ?`,
+		`UPDATE note SET assignee_id = ? WHERE assignee_id = ?`,
+		`UPDATE pin SET person_id = ? WHERE person_id = ?`,
+		`UPDATE release SET person_id = ? WHERE person_id = ?`,
+		`UPDATE phase_change SET person_id = ? WHERE person_id = ?`,
+	} {
+		if _, err := tx.exec(q, into, from); err != nil {
+			return fmt.Errorf("merge person %d into %d: %w", from, into, err)
+		}
+	}
+	// What was ignored above duplicated a row of into's.
+	for _, q := range []string{`DELETE FROM speaker WHERE person_id = ?`, `DELETE FROM vote WHERE person_id = ?`, `DELETE FROM person WHERE id = ?`} {
+		if _, err := tx.exec(q, from); err != nil {
+			return fmt.Errorf("merge person %d into %d: %w", from, into, err)
+		}
+	}
+	return nil
+}

@@ -86,7 +86,9 @@ CREATE TABLE vote (
 CREATE INDEX vote_person ON vote(event_id, person_id);
 
 -- Registrations: double opt-in by email, or by a confirmed address linked to
--- an IRC account. number is the place in the registration order.
+-- an IRC account. number is the place in the registration order, given when
+-- the person gets a seat. A waitlisted person offered a freed seat has until
+-- offered_until to take it.
 CREATE TABLE registration (
 	id            INTEGER PRIMARY KEY,
 	event_id      INTEGER NOT NULL REFERENCES event(id),
@@ -94,6 +96,7 @@ CREATE TABLE registration (
 	email         TEXT NOT NULL,
 	status        TEXT NOT NULL
 	              CHECK (status IN ('pending', 'registered', 'waitlisted', 'offered', 'cancelled')),
+	number        INTEGER,
 	token         TEXT NOT NULL UNIQUE,
 	offered_until DATETIME,
 	checked_in_at DATETIME,
@@ -101,6 +104,7 @@ CREATE TABLE registration (
 	updated_at    DATETIME NOT NULL,
 	UNIQUE (event_id, person_id)
 );
+CREATE INDEX registration_status ON registration(event_id, status, id);
 
 -- Pledges of money (minor units + ISO 4217 currency), time (minutes) or
 -- kind (free text) to an event, optionally to one of its campaigns.

@@ -62,6 +62,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, debug bool)
 	b := bot.New(s, events, &bot.Options{
 		Prefix:         cfg.IRC.Prefix,
 		RequireAccount: cfg.IRC.RequireAccount,
+		Nick:           cfg.IRC.Nick,
 		Logger:         log,
 	})
 	if err := b.Init(ctx); err != nil {
@@ -120,6 +121,7 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Channel:        e.Channel,
 		Organizers:     e.Organizers,
 		VotesPerPerson: e.VotesPerPerson,
+		Capacity:       e.RegistrationCapacity,
 		Phases:         phases,
 		URL:            baseURL + "/" + e.Slug,
 		Zone:           e.Location,

@@ -1,0 +1,374 @@
+package bot
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+// OutMail is a mail the bot sends to one person.
+type OutMail struct {
+	To      string
+	Subject string
+	Body    string
+	// IDPrefix starts the Message-ID's local part, so that a reply can be
+	// recognised by its In-Reply-To or References ("confirm-K7Q2-9XM4").
+	IDPrefix string
+	// DedupeKey makes queueing it twice a no-op.
+	DedupeKey string
+	// Reply is the incoming mail this answers (Request.Mail), if any: the
+	// mail then threads under it.
+	Reply any
+}
+
+// Mailer queues mail to people, in the transaction that caused it.
+type Mailer interface {
+	Mail(tx *store.Tx, m OutMail) error
+}
+
+// SetMailer sets how the bot sends mail; without one, commands that need
+// mail say it is not set up.
+func (b *Bot) SetMailer(m Mailer) { b.mailer = m }
+
+var registerSpec = &Spec{
+	Name:        "register",
+	Usage:       "[ADDRESS]",
+	Help:        "Register for the event; we confirm your address by mail first. Also takes a seat offered to you from the waitlist.",
+	Examples:    []string{"register jane@example.org"},
+	Person:      true,
+	Unconfirmed: true,
+	Counts:      "registrations",
+	Run:         runRegister,
+}
+
+var confirmSpec = &Spec{
+	Name:        "confirm",
+	Usage:       "CODE",
+	Help:        "Confirm your address with the code from the confirmation mail.",
+	Examples:    []string{"confirm K7Q2-9XM4"},
+	Person:      true,
+	Unconfirmed: true,
+	Counts:      "registrations",
+	Run:         runConfirm,
+}
+
+var cancelSpec = &Spec{
+	Name:     "cancel",
+	Help:     "Cancel your registration; your seat goes to the next on the waitlist.",
+	Examples: []string{"cancel"},
+	Person:   true,
+	Counts:   "registrations",
+	Run:      runCancel,
+}
+
+var registrationsSpec = &Spec{
+	Name:     "registrations",
+	Help:     "How many people are registered, waiting, and still to confirm.",
+	Examples: []string{"registrations"},
+	Run:      runRegistrations,
+}
+
+// tokenAlphabet is Crockford's base 32: no I, L, O or U to misread.
+const tokenAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// newToken returns a confirmation code like K7Q2-9XM4 (40 bits).
+func newToken() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	for i := range b {
+		b[i] = tokenAlphabet[int(b[i])%len(tokenAlphabet)]
+	}
+	return string(b[:4]) + "-" + string(b[4:])
+}
+
+var tokenRe = regexp.MustCompile(`(?i)\b([0-9A-Z]{4})-?([0-9A-Z]{4})\b`)
+
+// normalizeToken reads a code as people type it: any case, with or without
+// the dash, O for 0 and I or L for 1.
+func normalizeToken(s string) (string, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.NewReplacer("O", "0", "I", "1", "L", "1").Replace(s)
+	m := tokenRe.FindStringSubmatch(s)
+	if m == nil || len(m[0]) != len(s) {
+		return "", false
+	}
+	return m[1] + "-" + m[2], true
+}
+
+// confirmRefRe finds a confirmation mail's Message-ID in a reply's
+// In-Reply-To or References.
+var confirmRefRe = regexp.MustCompile(`(?i)confirm-([0-9A-Z]{4}-[0-9A-Z]{4})`)
+
+// maskEmail shows an address without giving it away: j***@example.org.
+func maskEmail(addr string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	return local[:1] + "***@" + domain
+}
+
+// parseEmail checks and lower-cases an address someone typed.
+func parseEmail(s string) (string, error) {
+	a, err := mail.ParseAddress(s)
+	if err != nil || !strings.Contains(a.Address, "@") || strings.ContainsAny(a.Address, " <>") {
+		return "", userErr(fmt.Sprintf("%q is not an email address; write it as jane@example.org.", s))
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+func runRegister(c *call) (Reply, error) {
+	if err := c.requirePhase("registration"); err != nil {
+		return Reply{}, err
+	}
+	reg, err := c.tx.Registration(c.ev.id, c.person.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Reply{}, err
+	}
+	exists := err == nil
+	if exists {
+		switch reg.Status {
+		case store.Registered:
+			return textReply("you are already registered. To cancel, say %scancel.", c.prefix()), nil
+		case store.Waitlisted:
+			return textReply("you are on the waitlist; we mail you when a seat frees up."), nil
+		case store.Offered:
+			return c.seat(&reg)
+		}
+	}
+	// The address to confirm: the one given, else (by mail) the sender.
+	addr := c.req.Email
+	if len(c.args.Words) > 0 {
+		if addr, err = parseEmail(c.args.Words[0]); err != nil {
+			return Reply{}, err
+		}
+	}
+	if addr == "" {
+		if confirmed, err := c.tx.ConfirmedEmail(c.person.ID); err == nil {
+			addr = confirmed
+		} else {
+			return Reply{}, c.usageErr("Say the address to send the confirmation to.")
+		}
+	}
+	if !exists {
+		reg = store.Registration{EventID: c.ev.id, PersonID: c.person.ID}
+	}
+	// Asking again resends the same code, so every mail sent stays good,
+	// unless the address changed.
+	if !exists || reg.Status != store.Pending || reg.Email != addr {
+		reg.Token = newToken()
+	}
+	reg.Email, reg.Status = addr, store.Pending
+	// An address already confirmed needs no new round trip.
+	if id, err := c.tx.IdentityOf(store.Email, addr); err == nil && id.PersonID == c.person.ID && !id.ConfirmedAt.IsZero() {
+		return c.seat(&reg)
+	}
+	if err := c.tx.SaveRegistration(&reg); err != nil {
+		return Reply{}, err
+	}
+	if c.bot.mailer == nil {
+		return Reply{}, userErr("registration by mail is not set up for this event; ask the organizers.")
+	}
+	body := fmt.Sprintf("Hello,\n\nTo confirm your registration for %s, reply to this mail (or say \"%sconfirm %s\" to %s on IRC).\n\nIf you did not ask for this, ignore this mail: nothing happens without your reply.\n",
+		c.ev.Name, c.bot.opts.Prefix, reg.Token, c.bot.opts.Nick)
+	if err := c.bot.mailer.Mail(c.tx, OutMail{To: addr, Subject: "Confirm your registration for " + c.ev.Name, Body: body,
+		IDPrefix: "confirm-" + reg.Token, DedupeKey: c.dedupeKey("confirm:" + reg.Token), Reply: c.req.Mail}); err != nil {
+		return Reply{}, err
+	}
+	if c.req.Transport == Mail {
+		return Reply{}, nil // the confirmation mail is the answer
+	}
+	return textReply("sent a confirmation mail to %s: reply to it, or say %sconfirm CODE here with the code it gives.", maskEmail(addr), c.prefix()), nil
+}
+
+func runConfirm(c *call) (Reply, error) {
+	if len(c.args.Words) != 1 {
+		return Reply{}, c.usageErr("Give the code from the mail.")
+	}
+	token, ok := normalizeToken(c.args.Words[0])
+	if !ok {
+		return Reply{}, c.usageErr(fmt.Sprintf("%q is not a confirmation code (they look like K7Q2-9XM4).", c.args.Words[0]))
+	}
+	reg, err := c.tx.RegistrationByToken(token)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && reg.EventID != c.ev.id) {
+		return Reply{}, userErr(fmt.Sprintf("no registration waits for the code %s: check the mail, or say %sregister again.", token, c.prefix()))
+	} else if err != nil {
+		return Reply{}, err
+	}
+	if c.req.Transport == Mail && c.req.Email != reg.Email {
+		return Reply{}, userErr("confirm from the address the confirmation mail went to.")
+	}
+	if reg.Status != store.Pending {
+		return textReply("that code was already used: you are %s.", statusWord(reg)), nil
+	}
+	// The code proves the address is this person's: link the two.
+	if err := c.tx.ConfirmEmail(c.person.ID, reg.Email); err != nil {
+		return Reply{}, err
+	}
+	if reg.PersonID != c.person.ID {
+		// Someone else asked (by mail, before logging in here): one person.
+		if err := c.tx.MergePerson(reg.PersonID, c.person.ID); err != nil {
+			return Reply{}, err
+		}
+	}
+	// A merge may have brought a better registration along.
+	cur, err := c.tx.Registration(c.ev.id, c.person.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	if cur.Status != store.Pending {
+		return textReply("your address is confirmed and linked: you are %s.", statusWord(cur)), nil
+	}
+	return c.seat(&cur)
+}
+
+// seat gives a confirmed registration a seat, or a place on the waitlist.
+func (c *call) seat(reg *store.Registration) (Reply, error) {
+	counts, err := c.tx.RegistrationCounts(c.ev.id)
+	if err != nil {
+		return Reply{}, err
+	}
+	taken := counts[store.Registered] + counts[store.Offered]
+	if reg.Status == store.Offered {
+		taken-- // the offered seat is this person's
+	}
+	if c.ev.Capacity > 0 && taken >= c.ev.Capacity {
+		reg.Status = store.Waitlisted
+		if err := c.tx.SaveRegistration(reg); err != nil {
+			return Reply{}, err
+		}
+		return textReply("the event is full (%d seats): you are on the waitlist, #%d. We mail you when a seat frees up.", c.ev.Capacity, counts[store.Waitlisted]+1), nil
+	}
+	n, err := c.tx.NextRegistrationNumber(c.ev.id)
+	if err != nil {
+		return Reply{}, err
+	}
+	reg.Status, reg.Number, reg.OfferedUntil = store.Registered, n, time.Time{}
+	if err := c.tx.SaveRegistration(reg); err != nil {
+		return Reply{}, err
+	}
+	msg := fmt.Sprintf("you're registered (#%d", taken+1)
+	if c.ev.Capacity > 0 {
+		msg += fmt.Sprintf(" of %d", c.ev.Capacity)
+	}
+	msg += ")."
+	if c.ev.URL != "" {
+		msg += " Calendar: " + c.ev.URL + "/schedule.ics"
+	}
+	if c.req.Transport == Mail {
+		return textReply("%s\nTo cancel, reply \"cancel\".", capitalize(msg)), nil
+	}
+	return textReply("%s To cancel, say %scancel.", msg, c.prefix()), nil
+}
+
+func statusWord(r store.Registration) string {
+	switch r.Status {
+	case store.Registered:
+		return "registered"
+
+	case store.Waitlisted:
+		return "on the waitlist"
+	case store.Offered:
+		return "offered a seat"
+	}
+	return r.Status
+}
+
+func runCancel(c *call) (Reply, error) {
+	reg, err := c.tx.Registration(c.ev.id, c.person.ID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && reg.Status == store.Cancelled) {
+		return textReply("you are not registered for %s.", c.ev.Name), nil
+	} else if err != nil {
+		return Reply{}, err
+	}
+	hadSeat := reg.Status == store.Registered || reg.Status == store.Offered
+	reg.Status, reg.OfferedUntil = store.Cancelled, time.Time{}
+	if err := c.tx.SaveRegistration(&reg); err != nil {
+		return Reply{}, err
+	}
+	if hadSeat {
+		if err := c.bot.offerNext(c.tx, c.ev); err != nil {
+			return Reply{}, err
+		}
+	}
+	return textReply("cancelled your registration for %s. Thanks for freeing the seat.", c.ev.Name), nil
+}
+
+// offerNext offers a freed seat to the first on the waitlist, by mail,
+// held for the configured time.
+func (b *Bot) offerNext(tx *store.Tx, ev *Event) error {
+	next, err := tx.FirstWaitlisted(ev.id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	next.Status = store.Offered
+	next.OfferedUntil = tx.Now().Add(b.opts.RegistrationHold)
+	if err := tx.SaveRegistration(&next); err != nil {
+		return err
+	}
+	if b.mailer == nil {
+		return nil
+	}
+	until := next.OfferedUntil.In(ev.zone()).Format("Mon 2 Jan 15:04 MST")
+	body := fmt.Sprintf("Hello,\n\nA seat at %s is free, and it is yours if you want it: reply \"register\" to this mail (or say \"%sregister\" to %s on IRC) before %s. After that it goes to the next person on the waitlist.\n",
+		ev.Name, b.opts.Prefix, b.opts.Nick, until)
+	return b.mailer.Mail(tx, OutMail{To: next.Email, Subject: "A seat is free for you at " + ev.Name, Body: body,
+		DedupeKey: fmt.Sprintf("offer:%d:%d", next.ID, next.OfferedUntil.Unix())})
+}
+
+// ExpireOffers passes seats whose offer ran out to the next on the
+// waitlist. The clock calls it.
+func (b *Bot) ExpireOffers(tx *store.Tx, now time.Time) error {
+	for _, ev := range b.events {
+		expired, err := tx.ExpiredOffers(ev.id, now)
+		if err != nil {
+			return err
+		}
+		for _, r := range expired {
+			r.Status, r.OfferedUntil = store.Cancelled, time.Time{}
+			if err := tx.SaveRegistration(&r); err != nil {
+				return err
+			}
+			if err := b.offerNext(tx, ev); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func runRegistrations(c *call) (Reply, error) {
+	counts, err := c.tx.RegistrationCounts(c.ev.id)
+	if err != nil {
+		return Reply{}, err
+	}
+	seats := counts[store.Registered]
+	msg := fmt.Sprintf("%d registered", seats)
+	if c.ev.Capacity > 0 {
+		msg += fmt.Sprintf(" of %d seats", c.ev.Capacity)
+	}
+	msg += fmt.Sprintf(", %d on the waitlist", counts[store.Waitlisted])
+	if counts[store.Offered] > 0 {
+		msg += fmt.Sprintf(", %d offered a freed seat", counts[store.Offered])
+	}
+	return textReply("%s, %d still to confirm their address.", msg, counts[store.Pending]), nil
+}
+
+// dedupeKey makes an outbox key for what this request sends: the same
+// request carried out again (a redelivered mail) sends nothing new, while
+// the same person asking again does.
+func (c *call) dedupeKey(what string) string {
+	key := c.req.Key
+	if key == "" {
+		key = c.tx.Now().Format(time.RFC3339Nano)
+	}
+	return what + ":" + key
+}

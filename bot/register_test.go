@@ -1,0 +1,114 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+// fakeMail records the mail the bot sends and its answers to mail.
+type fakeMail struct {
+	sent    []OutMail
+	replies []string
+}
+
+func (m *fakeMail) Mail(_ *store.Tx, out OutMail) error {
+	m.sent = append(m.sent, out)
+	return nil
+}
+
+func (m *fakeMail) Reply(_ *store.Tx, req Request, r Reply) error {
+	m.replies = append(m.replies, req.Email+": "+strings.Join(r.Lines, "\n"))
+	return nil
+}
+
+// token returns the confirmation code of the last mail to addr.
+func (m *fakeMail) token(t *testing.T, addr string) string {
+	t.Helper()
+	for i := len(m.sent) - 1; i >= 0; i-- {
+		if m.sent[i].To == addr && strings.HasPrefix(m.sent[i].IDPrefix, "confirm-") {
+			return strings.TrimPrefix(m.sent[i].IDPrefix, "confirm-")
+		}
+	}
+	t.Fatalf("no confirmation mail to %s", addr)
+	return ""
+}
+
+func TestRegistration(t *testing.T) {
+	f := newFixture(t)
+	f.ev.Capacity = 2
+	mail := &fakeMail{}
+	f.bot.SetMailer(mail)
+	f.bot.SetReplier(Mail, mail)
+	byMail := func(from, text string, refs ...string) string {
+		t.Helper()
+		mail.replies = nil
+		req := Request{Transport: Mail, Email: from, Text: text, RefersTo: refs, Key: fmt.Sprintf("mail:%d", time.Now().UnixNano())}
+		if err := f.bot.Handle(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(mail.replies, "\n")
+	}
+	check := func(got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	}
+
+	check(f.say("alice", "alice", "register"), `alice: Say the address to send the confirmation to. Usage: !register [ADDRESS] (e.g. !register jane@example.org)`)
+	check(f.say("alice", "alice", "register not-an-address"), `alice: "not-an-address" is not an email address; write it as jane@example.org.`)
+	check(f.say("alice", "alice", "register Alice@Example.org"), "alice: sent a confirmation mail to a***@example.org: reply to it, or say !confirm CODE here with the code it gives.")
+	check(f.say("alice", "alice", "confirm ZZZZ-ZZZZ"), "alice: no registration waits for the code ZZZZ-ZZZZ: check the mail, or say !register again.")
+	code := mail.token(t, "alice@example.org")
+	check(f.say("alice", "alice", "confirm "+strings.ToLower(strings.ReplaceAll(code, "-", ""))), "alice: you're registered (#1 of 2). To cancel, say !cancel.")
+	check(f.say("alice", "alice", "register"), "alice: you are already registered. To cancel, say !cancel.")
+
+	// By mail: the answer is the confirmation mail, threaded under the request.
+	check(byMail("jane@example.org", "register -- Hi, I'd like to come. Jane"), "")
+	if last := mail.sent[len(mail.sent)-1]; last.To != "jane@example.org" || !strings.Contains(last.Body, "reply to this mail") {
+		t.Errorf("confirmation mail: %+v", last)
+	}
+	// A forged "register" from jane's address does not confirm it…
+	check(byMail("jane@example.org", "register"), "")
+	// …a reply to the confirmation mail does.
+	code = mail.token(t, "jane@example.org")
+	check(byMail("jane@example.org", "register", "<confirm-"+code+".x1@openinfra.test>"), "jane@example.org: You're registered (#2 of 2).\nTo cancel, reply \"cancel\".")
+	// An address that is not confirmed cannot propose.
+	check(byMail("mallory@example.org", `propose session "Spam"`), "mallory@example.org: your address is not confirmed yet. Send \"register\" and reply to the confirmation mail first: proposals count only for confirmed addresses.")
+
+	// Full: the next two wait.
+	for _, who := range []string{"bob", "carol"} {
+		f.say(who, who, "register "+who+"@example.org")
+		check(f.say(who, who, "confirm "+mail.token(t, who+"@example.org")), fmt.Sprintf("%s: the event is full (2 seats): you are on the waitlist, #%d. We mail you when a seat frees up.", who, map[string]int{"bob": 1, "carol": 2}[who]))
+	}
+	check(f.say("x", "x", "registrations"), "x: 2 registered of 2 seats, 2 on the waitlist, 0 still to confirm their address.")
+
+	// jane cancels by mail: bob is offered her seat, by mail.
+	check(byMail("jane@example.org", "cancel"), "jane@example.org: cancelled your registration for Open Source Infrastructure Day 2027. Thanks for freeing the seat.")
+	if last := mail.sent[len(mail.sent)-1]; last.To != "bob@example.org" || !strings.Contains(last.Body, "A seat at Open Source Infrastructure Day 2027 is free") {
+		t.Errorf("offer mail: %+v", last)
+	}
+	check(f.say("x", "x", "registrations"), "x: 1 registered of 2 seats, 1 on the waitlist, 1 offered a freed seat, 0 still to confirm their address.")
+	// bob lets the offer run out; it passes to carol, who takes it.
+	if err := f.store.Do(context.Background(), func(tx *store.Tx) error { return f.bot.ExpireOffers(tx, f.now.Add(49*time.Hour)) }); err != nil {
+		t.Fatal(err)
+	}
+	if last := mail.sent[len(mail.sent)-1]; last.To != "carol@example.org" {
+		t.Errorf("after bob's offer expired, mail went to %s, want carol", last.To)
+	}
+	check(f.say("carol", "carol", "register"), "carol: you're registered (#2 of 2). To cancel, say !cancel.")
+	check(f.say("bob", "bob", "cancel"), "bob: you are not registered for Open Source Infrastructure Day 2027.")
+
+	// dave registers by mail, then links the address to his IRC account:
+	// one person, one registration.
+	byMail("dave@example.org", "register")
+	byMail("dave@example.org", "register", "<confirm-"+mail.token(t, "dave@example.org")+".x@h>")
+	check(f.say("dave", "dave", "register dave@example.org"), "dave: sent a confirmation mail to d***@example.org: reply to it, or say !confirm CODE here with the code it gives.")
+	check(f.say("dave", "dave", "confirm "+mail.token(t, "dave@example.org")), "dave: your address is confirmed and linked: you are on the waitlist.")
+	check(f.say("x", "x", "registrations"), "x: 2 registered of 2 seats, 1 on the waitlist, 0 still to confirm their address.")
+}

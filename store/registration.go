@@ -1,0 +1,141 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Registration statuses.
+const (
+	Pending    = "pending"    // waiting for the address to be confirmed
+	Registered = "registered" // has a seat
+	Waitlisted = "waitlisted" // waiting for a seat
+	Offered    = "offered"    // offered a freed seat until OfferedUntil
+	Cancelled  = "cancelled"
+)
+
+// Registration is a person's registration for an event.
+type Registration struct {
+	ID           int64
+	EventID      int64
+	PersonID     int64
+	Email        string
+	Status       string
+	Number       int64 // place in the registration order; 0 until registered
+	Token        string
+	OfferedUntil time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+const registrationColumns = `id, event_id, person_id, email, status, COALESCE(number, 0), token, offered_until, created_at, updated_at`
+
+func scanRegistration(row scanner) (Registration, error) {
+	var r Registration
+	var until sql.NullTime
+	err := row.Scan(&r.ID, &r.EventID, &r.PersonID, &r.Email, &r.Status, &r.Number, &r.Token, &until, &r.CreatedAt, &r.UpdatedAt)
+	r.OfferedUntil = until.Time
+	return r, notFound(err)
+}
+
+// Registration returns a person's registration for an event, or
+// ErrNotFound.
+func (tx *Tx) Registration(eventID, personID int64) (Registration, error) {
+	return scanRegistration(tx.queryRow(`SELECT `+registrationColumns+` FROM registration WHERE event_id = ? AND person_id = ?`, eventID, personID))
+}
+
+// RegistrationByToken returns the registration a confirmation token is
+// for, or ErrNotFound.
+func (tx *Tx) RegistrationByToken(token string) (Registration, error) {
+	return scanRegistration(tx.queryRow(`SELECT `+registrationColumns+` FROM registration WHERE token = ?`, token))
+}
+
+// SaveRegistration creates a registration (ID 0) or updates it.
+func (tx *Tx) SaveRegistration(r *Registration) error {
+	var until any
+	if !r.OfferedUntil.IsZero() {
+		until = r.OfferedUntil.UTC()
+	}
+	var number any
+	if r.Number != 0 {
+		number = r.Number
+	}
+	if r.ID == 0 {
+		r.CreatedAt = tx.now
+		res, err := tx.exec(`INSERT INTO registration (event_id, person_id, email, status, number, token, offered_until, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.EventID, r.PersonID, r.Email, r.Status, number, r.Token, until, tx.now, tx.now)
+		if err != nil {
+			return fmt.Errorf("add registration: %w", err)
+		}
+		r.ID, err = res.LastInsertId()
+		return err
+	}
+	r.UpdatedAt = tx.now
+	if _, err := tx.exec(`UPDATE registration SET person_id = ?, email = ?, status = ?, number = ?, token = ?, offered_until = ?, updated_at = ?
+		WHERE id = ?`, r.PersonID, r.Email, r.Status, number, r.Token, until, tx.now, r.ID); err != nil {
+		return fmt.Errorf("update registration: %w", err)
+	}
+	return nil
+}
+
+// NextRegistrationNumber is the number the next seat of an event gets.
+func (tx *Tx) NextRegistrationNumber(eventID int64) (int64, error) {
+	var n int64
+	err := tx.queryRow(`SELECT COALESCE(MAX(number), 0) + 1 FROM registration WHERE event_id = ?`, eventID).Scan(&n)
+	return n, err
+}
+
+// RegistrationCounts counts an event's registrations by status.
+func (tx *Tx) RegistrationCounts(eventID int64) (map[string]int, error) {
+	rows, err := tx.query(`SELECT status, count(*) FROM registration WHERE event_id = ? GROUP BY status`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("count registrations: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		counts[s] = n
+	}
+	return counts, rows.Err()
+}
+
+// FirstWaitlisted returns the person longest on an event's waitlist, or
+// ErrNotFound.
+func (tx *Tx) FirstWaitlisted(eventID int64) (Registration, error) {
+	return scanRegistration(tx.queryRow(`SELECT `+registrationColumns+` FROM registration
+		WHERE event_id = ? AND status = 'waitlisted' ORDER BY created_at, id LIMIT 1`, eventID))
+}
+
+// ExpiredOffers lists an event's offers whose time ran out by now.
+func (tx *Tx) ExpiredOffers(eventID int64, now time.Time) ([]Registration, error) {
+	return tx.registrations(`SELECT `+registrationColumns+` FROM registration
+		WHERE event_id = ? AND status = 'offered' AND offered_until <= ? ORDER BY offered_until, id`, eventID, now.UTC())
+}
+
+// Registrations lists an event's registrations in the order they came.
+func (tx *Tx) Registrations(eventID int64) ([]Registration, error) {
+	return tx.registrations(`SELECT `+registrationColumns+` FROM registration WHERE event_id = ? ORDER BY created_at, id`, eventID)
+}
+
+func (tx *Tx) registrations(q string, args ...any) ([]Registration, error) {
+	rows, err := tx.query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list registrations: %w", err)
+	}
+	defer rows.Close()
+	var out []Registration
+	for rows.Next() {
+		r, err := scanRegistration(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
