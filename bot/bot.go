@@ -112,12 +112,12 @@ type Announcer interface {
 
 // Bot carries out commands.
 type Bot struct {
-	store    *store.Store
-	events   []*Event
-	opts     Options
-	log      *slog.Logger
-	now      func() time.Time
-	repliers map[string]Replier
+	store     *store.Store
+	events    []*Event
+	opts      Options
+	log       *slog.Logger
+	now       func() time.Time
+	repliers  map[string]Replier
 	pager     *pager
 	limiter   *limiter
 	announcer Announcer

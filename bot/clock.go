@@ -101,4 +101,3 @@ func endOf(items []schedule.Item, st time.Time) time.Time {
 	}
 	return end
 }
-
