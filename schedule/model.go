@@ -55,7 +55,11 @@ type model struct {
 // footprint of the lookup that every swap makes.
 const denseLimit = 3000
 
-func newModel(p *Problem) *model {
+func newModel(p *Problem) *model { return buildModel(p, denseLimit) }
+
+// buildModel compiles p, keeping co-vote weights dense up to denseMax
+// sessions (tests lower it to exercise the sparse path).
+func buildModel(p *Problem, denseMax int) *model {
 	ns, nt, nr := len(p.Sessions), len(p.Slots), len(p.Rooms)
 	m := &model{p: p, ns: ns, nt: nt, cw: p.ConflictWeight, ow: p.OverflowWeight}
 	dem := p.Demand()
@@ -140,56 +144,59 @@ func newModel(p *Problem) *model {
 	}
 	m.nsp = len(spkID)
 
-	// Co-vote weights.
-	pair := map[uint64]int32{}
-	for _, v := range p.Voters {
-		for i, a := range v.Votes {
-			for _, b := range v.Votes[i+1:] {
-				x, y := uint64(min(a, b)), uint64(max(a, b))
-				pair[x<<32|y]++
-			}
-		}
-	}
+	// Co-vote weights, counted densely when the matrix is small enough (a
+	// map is ten times slower to fill), sparsely otherwise. Rows come out
+	// sorted by neighbour either way.
 	m.nbr = make([][]int32, ns)
 	m.nbrW = make([][]int32, ns)
-	keys := slices.Sorted(func(yield func(uint64) bool) {
-		for k := range pair {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	maxW := int32(0)
-	for _, w := range pair {
-		maxW = max(maxW, w)
-	}
-	if ns <= denseLimit && maxW <= math.MaxUint16 {
-		m.dense = make([]uint16, ns*ns)
-	}
-	for _, k := range keys {
-		x, y, w := int32(k>>32), int32(k&0xffffffff), pair[k]
+	addPair := func(x, y, w int32) {
 		m.nbr[x] = append(m.nbr[x], y)
 		m.nbrW[x] = append(m.nbrW[x], w)
-		m.nbr[y] = append(m.nbr[y], x)
-		m.nbrW[y] = append(m.nbrW[y], w)
-		if m.dense != nil {
-			m.dense[int(x)*ns+int(y)] = uint16(w)
-			m.dense[int(y)*ns+int(x)] = uint16(w)
-		}
 	}
-	if m.dense == nil {
-		// Keep rows sorted by neighbour for binary search in weight().
-		for s := range ns {
-			idx := make([]int, len(m.nbr[s]))
-			for i := range idx {
-				idx[i] = i
+	maxW := int32(0)
+	if ns <= denseMax {
+		count := make([]int32, ns*ns)
+		for _, v := range p.Voters {
+			for i, a := range v.Votes {
+				for _, b := range v.Votes[i+1:] {
+					count[a*ns+b]++
+					count[b*ns+a]++
+				}
 			}
-			slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(m.nbr[s][a], m.nbr[s][b]) })
-			nb, nw := make([]int32, len(idx)), make([]int32, len(idx))
-			for i, j := range idx {
-				nb[i], nw[i] = m.nbr[s][j], m.nbrW[s][j]
+		}
+		for x := range ns {
+			for y, w := range count[x*ns : (x+1)*ns] {
+				if w > 0 {
+					addPair(int32(x), int32(y), w)
+					maxW = max(maxW, w)
+				}
 			}
-			m.nbr[s], m.nbrW[s] = nb, nw
+		}
+		if maxW <= math.MaxUint16 {
+			m.dense = make([]uint16, ns*ns)
+			for i, w := range count {
+				m.dense[i] = uint16(w)
+			}
+		}
+	} else {
+		pair := map[uint64]int32{}
+		for _, v := range p.Voters {
+			for i, a := range v.Votes {
+				for _, b := range v.Votes[i+1:] {
+					pair[uint64(a)<<32|uint64(b)]++
+					pair[uint64(b)<<32|uint64(a)]++
+				}
+			}
+		}
+		keys := slices.Sorted(func(yield func(uint64) bool) {
+			for k := range pair {
+				if !yield(k) {
+					return
+				}
+			}
+		})
+		for _, k := range keys {
+			addPair(int32(k>>32), int32(k&0xffffffff), pair[k])
 		}
 	}
 

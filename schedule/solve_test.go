@@ -242,3 +242,23 @@ func TestEvaluateCatchesViolations(t *testing.T) {
 		t.Fatalf("feasible solution: %+v, %v", sc, err)
 	}
 }
+
+// TestSparseWeightsMatchDense checks the sparse co-vote rows used for
+// very large problems against the dense matrix.
+func TestSparseWeightsMatchDense(t *testing.T) {
+	p := genProblem(11, genConfig{sessions: 50, rooms: 4, slots: 10, voters: 300, votes: 6})
+	dense, sparse := buildModel(p, denseLimit), buildModel(p, 0)
+	if dense.dense == nil || sparse.dense != nil {
+		t.Fatal("wrong representations")
+	}
+	for s := range int32(dense.ns) {
+		if !slices.Equal(dense.nbr[s], sparse.nbr[s]) || !slices.Equal(dense.nbrW[s], sparse.nbrW[s]) {
+			t.Fatalf("session %d: rows differ", s)
+		}
+		for u := range int32(dense.ns) {
+			if dense.weight(s, u) != sparse.weight(s, u) {
+				t.Fatalf("weight(%d,%d): dense %d, sparse %d", s, u, dense.weight(s, u), sparse.weight(s, u))
+			}
+		}
+	}
+}
