@@ -22,6 +22,8 @@ const usage = `hallway runs an event's community side from IRC and a mailing lis
 Usage:
   hallway run -config FILE [-debug]     run the bot
   hallway check -config FILE            validate the config and print it resolved, secrets masked
+  hallway export registrations -config FILE -event SLUG
+                                        registrations as CSV, for organizers
   hallway help                          this text
 `
 
@@ -46,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runRun(ctx, args[1:], stderr)
 	case "check":
 		err = runCheck(args[1:], stdout, stderr)
+	case "export":
+		err = runExport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hallwayhq/hallway/bot"
+	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/store"
+)
+
+type sinkMailer struct{ codes []string }
+
+func (m *sinkMailer) Mail(_ *store.Tx, out bot.OutMail) error {
+	m.codes = append(m.codes, strings.TrimPrefix(out.IDPrefix, "confirm-"))
+	return nil
+}
+
+func TestExportRegistrations(t *testing.T) {
+	dir := t.TempDir()
+	example, err := os.ReadFile("../../examples/openinfra-day.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "hallway.toml")
+	if err := os.WriteFile(cfgPath, example, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bot.New(s, []*bot.Event{botEvent(cfg.Events[0], cfg.Web.BaseURL)}, nil)
+	if err := b.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := &sinkMailer{}
+	b.SetMailer(m)
+	for _, who := range []string{"alice", "bob"} {
+		for _, text := range []string{"register " + who + "@example.org", "confirm"} {
+			if text == "confirm" {
+				text += " " + m.codes[len(m.codes)-1]
+			}
+			if err := b.Handle(ctx, bot.Request{Transport: bot.IRC, Account: who, Nick: who, Text: text}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.Close()
+
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"export", "registrations", "-config", cfgPath, "-event", "openinfra-day-2027"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 3 || lines[0] != "number,status,name,email,irc_account,registered_at,updated_at" ||
+		!strings.HasPrefix(lines[1], "1,registered,alice,alice@example.org,alice,") ||
+		!strings.HasPrefix(lines[2], "2,registered,bob,bob@example.org,bob,") {
+		t.Errorf("export:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(ctx, []string{"export", "registrations", "-config", cfgPath, "-event", "nope"}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), `no event "nope"`) || !strings.Contains(stderr.String(), "openinfra-day-2027") {
+		t.Errorf("unknown event: exit %d, %s", code, stderr.String())
+	}
+}
