@@ -36,9 +36,11 @@ const (
 // Request is one command someone sent.
 type Request struct {
 	Transport string // IRC or Mail
-	// Key identifies the message so it is carried out once (an IRC msgid, a
-	// mail's Message-ID); "" if the transport has none.
-	Key string
+	// Keys identify the message so it is carried out once: an IRC msgid;
+	// for a mail its IMAP UIDVALIDITY/UID and its Message-ID. If any of them
+	// was seen before, the message is not carried out again. Empty if the
+	// transport has none.
+	Keys []string
 	// Account is the sender's services account, case-folded; "" if not
 	// logged in.
 	Account string
@@ -339,13 +341,15 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	if c.limited > 0 {
 		return rep.Reply(tx, c.req, textReply("slow down: too many commands. Try again in %d s.", int(c.limited.Seconds()+0.999)))
 	}
-	if c.req.Key != "" {
-		first, err := tx.MarkReceived(store.Received{Channel: c.req.Transport, Key: c.req.Key, Sender: c.who()})
+	for _, key := range c.req.Keys {
+		first, err := tx.MarkReceived(store.Received{Channel: c.req.Transport, Key: key, Sender: c.who()})
 		if err != nil {
 			return err
 		}
 		if !first {
-			b.log.Debug("duplicate message ignored", "key", c.req.Key)
+			// The keys recorded before this one stay: that copy of the
+			// message is processed too, without repeating the effect.
+			b.log.Debug("duplicate message ignored", "key", key)
 			return nil
 		}
 	}

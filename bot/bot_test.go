@@ -193,7 +193,7 @@ func TestRateLimit(t *testing.T) {
 
 func TestDuplicateMessageOnce(t *testing.T) {
 	f := newFixture(t)
-	req := Request{Transport: IRC, Key: "msgid:1", Account: "alice", Nick: "alice", Where: "#openinfra", Text: `propose "Once"`}
+	req := Request{Transport: IRC, Keys: []string{"msgid:1"}, Account: "alice", Nick: "alice", Where: "#openinfra", Text: `propose "Once"`}
 	for i := 0; i < 2; i++ {
 		if err := f.bot.Handle(context.Background(), req); err != nil {
 			t.Fatal(err)

@@ -221,7 +221,7 @@ func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 	}
 	req := Request{Transport: IRC, Nick: nick, Where: where, Text: text}
 	if id, ok := e.Tags.Get("msgid"); ok && id != "" {
-		req.Key = "irc:" + id
+		req.Keys = []string{"irc:" + id}
 	}
 	account, tagged := e.Tags.Get("account")
 	if !tagged && !cl.HasCapability("account-tag") {

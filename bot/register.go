@@ -366,7 +366,7 @@ func runRegistrations(c *call) (Reply, error) {
 // request carried out again (a redelivered mail) sends nothing new, while
 // the same person asking again does.
 func (c *call) dedupeKey(what string) string {
-	key := c.req.Key
+	key := strings.Join(c.req.Keys, " ")
 	if key == "" {
 		key = c.tx.Now().Format(time.RFC3339Nano)
 	}

@@ -47,7 +47,7 @@ func TestRegistration(t *testing.T) {
 	byMail := func(from, text string, refs ...string) string {
 		t.Helper()
 		mail.replies = nil
-		req := Request{Transport: Mail, Email: from, Text: text, RefersTo: refs, Key: fmt.Sprintf("mail:%d", time.Now().UnixNano())}
+		req := Request{Transport: Mail, Email: from, Text: text, RefersTo: refs, Keys: []string{fmt.Sprintf("mail:%d", time.Now().UnixNano())}}
 		if err := f.bot.Handle(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}
