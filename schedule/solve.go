@@ -70,6 +70,11 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 		b.deadline = d
 	}
 
+	base := Score{Unplaced: len(unplaced)}
+	for _, u := range unplaced {
+		base.UnplacedVotes += int(m.demand[u])
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -89,7 +94,7 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 				cancel() // proven optimal: the others can stop
 			}
 			if o.Progress != nil {
-				o.Progress(time.Since(start), scoreOf(w.st, len(unplaced), m))
+				o.Progress(time.Since(start), scoreOf(w.st, base))
 			}
 		}
 		workers[i] = w
@@ -129,14 +134,12 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 }
 
 // scoreOf reports a worker's current figures (its state is at the new best
-// when called from the improvement hook).
-func scoreOf(st *state, unplaced int, m *model) Score {
-	return Score{
-		Conflicts: st.conflicts,
-		Overflow:  st.overflow,
-		Objective: st.objective(),
-		Unplaced:  unplaced,
-	}
+// when called from the improvement hook); base carries the unplaced counts.
+func scoreOf(st *state, base Score) Score {
+	base.Conflicts = st.conflicts
+	base.Overflow = st.overflow
+	base.Objective = st.objective()
+	return base
 }
 
 // mix scrambles a seed (SplitMix64 finaliser) so that nearby seeds give

@@ -262,3 +262,22 @@ func TestSparseWeightsMatchDense(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressReportsImprovements(t *testing.T) {
+	p := genProblem(12, genConfig{sessions: 40, rooms: 4, slots: 12, voters: 200, votes: 6})
+	var last *Score
+	calls := 0
+	sol, err := Solve(context.Background(), p, &SolveOptions{MaxIterations: 100000, Progress: func(_ time.Duration, s Score) {
+		calls++
+		if last != nil && s.Objective >= last.Objective {
+			t.Errorf("progress went from %d to %d", last.Objective, s.Objective)
+		}
+		last = &s
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls == 0 || last.Objective != sol.Score.Objective {
+		t.Fatalf("%d progress calls, last %+v, final %+v", calls, last, sol.Score)
+	}
+}
