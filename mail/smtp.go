@@ -1,0 +1,481 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+// Connection security for SenderOptions.Security.
+const (
+	// SecurityNone is plain SMTP: allowed only to a loopback host.
+	SecurityNone = "none"
+	// SecuritySTARTTLS upgrades with STARTTLS (RFC 3207) and refuses a
+	// server that does not offer it.
+	SecuritySTARTTLS = "starttls"
+	// SecurityTLS is implicit TLS from the first byte (RFC 8314, port 465).
+	SecurityTLS = "tls"
+)
+
+// SenderOptions configure a Sender. Zero fields take the defaults given.
+type SenderOptions struct {
+	// Addr is the submission server's host:port.
+	Addr string
+	// Security is SecurityNone, SecuritySTARTTLS (the default) or
+	// SecurityTLS.
+	Security string
+	// TLSConfig, if set, is used for TLS; its ServerName defaults to
+	// Addr's host.
+	TLSConfig *tls.Config
+	// Username and Password, if Username is set, log in with AUTH PLAIN
+	// (RFC 4616), which the connection's security rules keep off an
+	// unencrypted link to another host.
+	Username, Password string
+	// From is the envelope sender (MAIL FROM), where bounces go.
+	From string
+	// HelloName is the name given in EHLO; default "localhost".
+	HelloName string
+
+	// RatePerAddress is how many mails one address gets per RatePeriod;
+	// more wait their turn in the outbox. Default 10; negative means no
+	// limit.
+	RatePerAddress int
+	// RatePeriod is the rate limit's window; default one hour.
+	RatePeriod time.Duration
+
+	// RetryBase and RetryMax bound the exponential backoff after a
+	// temporary failure: about RetryBase after the first attempt, doubling
+	// up to RetryMax, with jitter. Defaults one minute and four hours.
+	RetryBase, RetryMax time.Duration
+	// GiveUpAfter is how old a message may get while it keeps failing
+	// temporarily before it is given up, as an MTA's queue lifetime.
+	// Default three days.
+	GiveUpAfter time.Duration
+
+	// PollInterval is how often the outbox is looked at without a Wake;
+	// default 30 s. Batch is how many messages are read at a time;
+	// default 50. Timeout bounds connecting and each SMTP command;
+	// default one minute.
+	PollInterval time.Duration
+	Batch        int
+	Timeout      time.Duration
+
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger gets the sender's log, under component=mail; default none.
+	Logger *slog.Logger
+}
+
+// outbox is what the Sender needs of the store.
+type outbox interface {
+	Pending(ctx context.Context, channel string, after int64, limit int) ([]store.Message, error)
+	MarkSent(ctx context.Context, ids ...int64) error
+	MarkFailed(ctx context.Context, id int64, cause error, retryAt time.Time) error
+}
+
+// giveUpAt is the retry time of a message given up: the outbox never sees
+// it as due again. Its last error starts with "gave up: ".
+var giveUpAt = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Sender drains the mail outbox through SMTP. Each outbox message's Body is
+// a whole RFC 5322 message (see Compose), its Target the envelope
+// recipient.
+//
+// # Failures
+//
+// A 4xx reply or a network error during a message is temporary: the
+// message is retried with exponential backoff and jitter (MarkFailed with
+// a retry time) until it is older than GiveUpAfter. A 5xx reply is
+// permanent: the message is given up at once. A message given up is
+// marked failed with an error starting "gave up: " and a retry time in the
+// year 9999, so it stays in the outbox for organizers to see but is never
+// due again.
+//
+// Failing to connect, to start TLS or to log in is not a message's fault:
+// no message is marked, the Sender logs it and tries again later with
+// backoff.
+//
+// # Connections
+//
+// One connection serves a whole batch; it is closed when the outbox is
+// empty. A transaction the server refused is cleared with RSET before the
+// next; after a successful one the next MAIL FROM follows directly, as RFC
+// 5321 section 3.3 allows (go-smtp's RSET also repeats EHLO, which some
+// servers refuse once logged in). A connection that dropped while idle is
+// redialled and the message tried again once at once.
+//
+// # Rate limit
+//
+// An address gets at most RatePerAddress mails per RatePeriod. A mail over
+// the limit is deferred (MarkFailed with the time a slot frees up, which
+// counts as an attempt), never dropped. The window is kept in memory, so
+// a restart forgets it.
+type Sender struct {
+	box    outbox
+	opts   SenderOptions
+	tls    *tls.Config
+	log    *slog.Logger
+	wakeCh chan struct{}
+	jitter func() float64 // in [0, 1)
+	rate   *rateLimiter
+
+	// Owned by the Run goroutine.
+	client    *smtp.Client
+	stop      func() bool // undoes the context.AfterFunc closing the connection
+	needReset bool        // the last transaction failed: RSET first
+}
+
+// NewSender checks opts and returns a Sender for box (a *store.Store). It
+// does no I/O. Security "none" to a host that is not loopback is refused,
+// as is a login without a password.
+func NewSender(box outbox, opts *SenderOptions) (*Sender, error) {
+	var o SenderOptions
+	if opts != nil {
+		o = *opts
+	}
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("mail: SMTP address %q: %w", o.Addr, err)
+	}
+	switch o.Security {
+	case "":
+		o.Security = SecuritySTARTTLS
+	case SecurityNone:
+		if !isLoopback(host) {
+			return nil, fmt.Errorf("mail: SMTP security %q to %s refused: unencrypted SMTP is only allowed to a loopback host (use %q or %q)",
+				SecurityNone, host, SecuritySTARTTLS, SecurityTLS)
+		}
+	case SecuritySTARTTLS, SecurityTLS:
+	default:
+		return nil, fmt.Errorf("mail: SMTP security %q: want %q, %q or %q", o.Security, SecurityNone, SecuritySTARTTLS, SecurityTLS)
+	}
+	if o.Username != "" && o.Password == "" {
+		return nil, errors.New("mail: SMTP username set without a password")
+	}
+	if _, err := validAddress(o.From); err != nil {
+		return nil, fmt.Errorf("mail: envelope sender: %w", err)
+	}
+	if o.HelloName == "" {
+		o.HelloName = "localhost"
+	}
+	if o.RatePerAddress == 0 {
+		o.RatePerAddress = 10
+	}
+	o.RatePeriod = orDefault(o.RatePeriod, time.Hour)
+	o.RetryBase = orDefault(o.RetryBase, time.Minute)
+	o.RetryMax = orDefault(o.RetryMax, 4*time.Hour)
+	o.GiveUpAfter = orDefault(o.GiveUpAfter, 72*time.Hour)
+	o.PollInterval = orDefault(o.PollInterval, 30*time.Second)
+	o.Timeout = orDefault(o.Timeout, time.Minute)
+	if o.Batch <= 0 {
+		o.Batch = 50
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &tls.Config{}
+	if o.TLSConfig != nil {
+		cfg = o.TLSConfig.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	return &Sender{
+		box:    box,
+		opts:   o,
+		tls:    cfg,
+		log:    log.With("component", "mail"),
+		wakeCh: make(chan struct{}, 1),
+		jitter: rand.Float64,
+		rate:   newRateLimiter(o.RatePerAddress, o.RatePeriod),
+	}, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// validAddress checks an envelope address: addr-spec only, no line breaks.
+func validAddress(a string) (string, error) {
+	if a == "" || strings.ContainsAny(a, "\r\n<> \t") || !strings.Contains(a, "@") {
+		return "", fmt.Errorf("invalid address %q", a)
+	}
+	return a, nil
+}
+
+// Wake tells the Sender the outbox has new mail. It never blocks.
+func (s *Sender) Wake() {
+	select {
+	case s.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends outbox mail until ctx is done, then returns nil. Only one Run
+// may be going at a time.
+func (s *Sender) Run(ctx context.Context) error {
+	defer s.hangUp()
+	failures := 0 // connection failures in a row
+	for {
+		wait := s.opts.PollInterval
+		if err := s.drain(ctx); err != nil && ctx.Err() == nil {
+			failures++
+			wait = retryDelay(failures-1, s.opts.RetryBase/4, s.opts.RetryMax, s.jitter())
+			s.log.Error("cannot reach the SMTP server", "addr", s.opts.Addr, "retry_in", wait, "err", err)
+		} else {
+			failures = 0
+		}
+		s.hangUp()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-s.wakeCh:
+			if failures > 0 {
+				// Keep the backoff: a wake-up does not fix the server.
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil
+				case <-t.C:
+				}
+			}
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// connError is a failure to connect, start TLS or log in.
+type connError struct{ err error }
+
+func (e *connError) Error() string { return e.err.Error() }
+func (e *connError) Unwrap() error { return e.err }
+
+// drain sends every message due now, once each. It returns a *connError
+// if the server cannot be reached; message failures are handled per
+// message.
+func (s *Sender) drain(ctx context.Context) error {
+	var after int64
+	for ctx.Err() == nil {
+		msgs, err := s.box.Pending(ctx, store.Mail, after, s.opts.Batch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.log.Error("reading the mail outbox", "err", err)
+			return nil
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		for _, m := range msgs {
+			if ctx.Err() != nil {
+				return nil
+			}
+			after = m.ID
+			if err := s.handle(ctx, m); err != nil {
+				return err
+			}
+		}
+		s.rate.sweep(s.opts.Now())
+	}
+	return nil
+}
+
+// handle sends one message and records the outcome. It returns only
+// connection errors.
+func (s *Sender) handle(ctx context.Context, m store.Message) error {
+	now := s.opts.Now()
+	rcpt, err := validAddress(m.Target)
+	if err != nil {
+		return s.giveUp(ctx, m, err)
+	}
+	key := strings.ToLower(rcpt)
+	if ok, next := s.rate.allow(key, now); !ok {
+		s.log.Info("mail deferred by the rate limit", "id", m.ID, "to", rcpt, "until", next)
+		s.mark(ctx, m.ID, &RateLimitError{Addr: rcpt, Until: next}, next)
+		return nil
+	}
+	err = s.deliver(ctx, rcpt, m.Body)
+	var ce *connError
+	switch {
+	case err == nil:
+		s.rate.record(key, now)
+		if err := s.box.MarkSent(ctx, m.ID); err != nil {
+			s.log.Error("marking mail sent", "id", m.ID, "err", err)
+		}
+		s.log.Info("mail sent", "id", m.ID, "to", rcpt)
+		return nil
+	case errors.As(err, &ce):
+		return err
+	case ctx.Err() != nil:
+		return nil // cancelled mid-send: the message stays due
+	case IsPermanent(err):
+		return s.giveUp(ctx, m, err)
+	case now.Sub(m.CreatedAt) > s.opts.GiveUpAfter:
+		return s.giveUp(ctx, m, fmt.Errorf("still failing after %v: %w", s.opts.GiveUpAfter, err))
+	}
+	retry := now.Add(retryDelay(m.Attempts, s.opts.RetryBase, s.opts.RetryMax, s.jitter()))
+	s.log.Warn("mail failed, will retry", "id", m.ID, "to", rcpt, "attempt", m.Attempts+1, "retry_at", retry, "err", err)
+	s.mark(ctx, m.ID, err, retry)
+	return nil
+}
+
+func (s *Sender) giveUp(ctx context.Context, m store.Message, err error) error {
+	s.log.Warn("mail given up", "id", m.ID, "to", m.Target, "err", err)
+	s.mark(ctx, m.ID, fmt.Errorf("gave up: %w", err), giveUpAt)
+	return nil
+}
+
+func (s *Sender) mark(ctx context.Context, id int64, cause error, retryAt time.Time) {
+	if err := s.box.MarkFailed(ctx, id, cause, retryAt); err != nil {
+		s.log.Error("marking mail failed", "id", id, "err", err)
+	}
+}
+
+// RateLimitError is the cause recorded for a mail deferred by the
+// per-address rate limit.
+type RateLimitError struct {
+	Addr  string
+	Until time.Time
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limit for %s: deferred until %s", e.Addr, e.Until.UTC().Format(time.RFC3339))
+}
+
+// IsPermanent tells whether a send error will not go away by itself: an
+// SMTP 5xx reply (RFC 5321 section 4.2.1).
+func IsPermanent(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600
+}
+
+// deliver sends one message over the current connection, or a new one. A
+// reused connection that turns out dead is replaced and the message tried
+// once more.
+func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
+	for try := 0; ; try++ {
+		fresh := s.client == nil
+		if fresh {
+			if err := s.connect(ctx); err != nil {
+				return &connError{err}
+			}
+		} else if s.needReset {
+			if err := s.client.Reset(); err != nil {
+				s.hangUp()
+				continue
+			}
+		}
+		s.needReset = false
+		err := s.client.SendMail(s.opts.From, []string{rcpt}, strings.NewReader(body))
+		var se *smtp.SMTPError
+		if err == nil || errors.As(err, &se) {
+			// The session is still usable; after a refusal the transaction
+			// may be half open, so the next one starts with RSET.
+			s.needReset = err != nil
+			return err
+		}
+		s.hangUp()
+		if fresh || try > 0 {
+			return err
+		}
+		s.log.Debug("SMTP connection dropped, reconnecting", "err", err)
+	}
+}
+
+// connect dials the server, secures the connection as configured, says
+// EHLO and logs in.
+func (s *Sender) connect(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	d := &net.Dialer{}
+	conn, err := d.DialContext(cctx, "tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", s.opts.Addr, err)
+	}
+	// go-smtp takes no context: closing the connection cancels it.
+	stopConnect := context.AfterFunc(cctx, func() { conn.Close() })
+	defer stopConnect()
+
+	var c *smtp.Client
+	switch s.opts.Security {
+	case SecurityTLS:
+		tc := tls.Client(conn, s.tls)
+		if err := tc.HandshakeContext(cctx); err != nil {
+			conn.Close()
+			return fmt.Errorf("TLS with %s: %w", s.opts.Addr, err)
+		}
+		c = smtp.NewClient(tc)
+	case SecuritySTARTTLS:
+		c, err = smtp.NewClientStartTLS(conn, s.tls)
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("STARTTLS with %s: %w", s.opts.Addr, err)
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	c.CommandTimeout = s.opts.Timeout
+	c.SubmissionTimeout = 2 * s.opts.Timeout
+	if err := c.Hello(s.opts.HelloName); err != nil {
+		c.Close()
+		return fmt.Errorf("EHLO to %s: %w", s.opts.Addr, err)
+	}
+	if s.opts.Username != "" {
+		if ok := c.SupportsAuth(sasl.Plain); !ok {
+			c.Close()
+			return fmt.Errorf("SMTP server %s does not offer AUTH PLAIN", s.opts.Addr)
+		}
+		if err := c.Auth(sasl.NewPlainClient("", s.opts.Username, s.opts.Password)); err != nil {
+			c.Close()
+			return fmt.Errorf("SMTP login to %s as %s: %w", s.opts.Addr, s.opts.Username, err)
+		}
+	}
+	if !stopConnect() {
+		c.Close()
+		return fmt.Errorf("connect to %s: %w", s.opts.Addr, cctx.Err())
+	}
+	s.client = c
+	s.stop = context.AfterFunc(ctx, func() { c.Close() })
+	return nil
+}
+
+// hangUp ends the current connection, politely if it still works.
+func (s *Sender) hangUp() {
+	if s.client == nil {
+		return
+	}
+	s.stop()
+	_ = s.client.Quit() // closes the connection, also when QUIT fails
+	_ = s.client.Close()
+	s.client, s.stop, s.needReset = nil, nil, false
+}
