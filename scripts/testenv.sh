@@ -120,7 +120,7 @@ install_packages() {
 		tail -30 "$aptlog" >&2
 		die "apt-get install ${missing[*]} failed (log: $aptlog)"
 	fi
-	log "installed in $(( ($(now_ms) - t0) ))ms"
+	log "installed in $(( $(now_ms) - t0 ))ms"
 }
 
 # ---------------------------------------------------------------- helpers
@@ -193,7 +193,7 @@ take_over_ports() {
 	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
 		port_open "$p" || continue
 		other=$(env_dir_of_port "$p")
-		[ -n "$other" ] && [ "$other" != "$D" ] || continue
+		if [ -z "$other" ] || [ "$other" = "$D" ]; then continue; fi
 		if ! flock -n "$other/irc.lock" true 2>/dev/null || ! flock -n "$other/users.lock" true 2>/dev/null; then
 			die "port $p is used by the test environment in $other, and tests are using it"
 		fi
@@ -488,7 +488,9 @@ start_smtpd() {
 	fi
 	local q
 	for q in queue incoming corrupt temporary purge offline; do
-		[ -d "/var/spool/smtpd/$q" ] && need_root find "/var/spool/smtpd/$q" -mindepth 1 -delete 2>/dev/null || true
+		if [ -d "/var/spool/smtpd/$q" ]; then
+			need_root find "/var/spool/smtpd/$q" -mindepth 1 -delete 2>/dev/null || true
+		fi
 	done
 	launch smtpd smtpd smtpd -d -f "$D/smtpd/smtpd.conf"
 }
