@@ -109,10 +109,11 @@ var giveUpAt = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // # Connections
 //
 // One connection serves a whole batch; it is closed when the outbox is
-// empty. A transaction the server refused is cleared with RSET before the
-// next; after a successful one the next MAIL FROM follows directly, as RFC
-// 5321 section 3.3 allows (go-smtp's RSET also repeats EHLO, which some
-// servers refuse once logged in). A connection that dropped while idle is
+// empty. After a delivered message the next MAIL FROM follows directly,
+// as RFC 5321 section 3.3 allows. After a refused one the connection is
+// replaced rather than cleared with RSET: go-smtp v0.25's Reset repeats
+// EHLO before the next command, which OpenSMTPD answers with "503 Invalid
+// command: Already identified". A connection that dropped while idle is
 // redialled and the message tried again once at once.
 //
 // # Rate limit
@@ -131,9 +132,8 @@ type Sender struct {
 	rate   *rateLimiter
 
 	// Owned by the Run goroutine.
-	client    *smtp.Client
-	stop      func() bool // undoes the context.AfterFunc closing the connection
-	needReset bool        // the last transaction failed: RSET first
+	client *smtp.Client
+	stop   func() bool // undoes the context.AfterFunc closing the connection
 }
 
 // NewSender checks opts and returns a Sender for box (a *store.Store). It
@@ -373,15 +373,16 @@ func (e *RateLimitError) Error() string {
 }
 
 // IsPermanent tells whether a send error will not go away by itself: an
-// SMTP 5xx reply (RFC 5321 section 4.2.1).
+// SMTP 5xx reply (RFC 5321 section 4.2.1), except 503 "bad sequence of
+// commands", which is the session's fault, not the message's.
 func IsPermanent(err error) bool {
 	var se *smtp.SMTPError
-	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600
+	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600 && se.Code != 503
 }
 
 // deliver sends one message over the current connection, or a new one. A
-// reused connection that turns out dead is replaced and the message tried
-// once more.
+// reused connection that turns out dead, or out of step (421, 503), is
+// replaced and the message tried once more.
 func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
 	for try := 0; ; try++ {
 		fresh := s.client == nil
@@ -389,22 +390,19 @@ func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
 			if err := s.connect(ctx); err != nil {
 				return &connError{err}
 			}
-		} else if s.needReset {
-			if err := s.client.Reset(); err != nil {
-				s.hangUp()
-				continue
-			}
 		}
-		s.needReset = false
 		err := s.client.SendMail(s.opts.From, []string{rcpt}, strings.NewReader(body))
-		var se *smtp.SMTPError
-		if err == nil || errors.As(err, &se) {
-			// The session is still usable; after a refusal the transaction
-			// may be half open, so the next one starts with RSET.
-			s.needReset = err != nil
-			return err
+		if err == nil {
+			return nil
 		}
+		// The transaction may be left half open. go-smtp's Reset (RSET)
+		// makes the next command repeat EHLO, which OpenSMTPD refuses
+		// ("503 Already identified"), so start afresh instead.
 		s.hangUp()
+		var se *smtp.SMTPError
+		if errors.As(err, &se) && se.Code != 421 && se.Code != 503 {
+			return err // the server's answer to this message
+		}
 		if fresh || try > 0 {
 			return err
 		}
@@ -477,5 +475,5 @@ func (s *Sender) hangUp() {
 	s.stop()
 	_ = s.client.Quit() // closes the connection, also when QUIT fails
 	_ = s.client.Close()
-	s.client, s.stop, s.needReset = nil, nil, false
+	s.client, s.stop = nil, nil
 }
