@@ -55,6 +55,8 @@ type Request struct {
 	Mail any
 	// Nick is the sender's nick, for addressing replies only.
 	Nick string
+	// Name is the sender's display name from a mail's From, for greetings.
+	Name string
 	// Where is the IRC channel the line was said in; "" for a private message.
 	Where string
 	// Text is the command line without the prefix.
@@ -124,6 +126,17 @@ type Bot struct {
 	limiter   *limiter
 	announcer Announcer
 	mailer    Mailer
+	wakers    []func()
+}
+
+// OnQueued adds a function called after a command queued messages, so
+// the senders look at the outbox at once instead of at their next poll.
+func (b *Bot) OnQueued(wake func()) { b.wakers = append(b.wakers, wake) }
+
+func (b *Bot) wake() {
+	for _, w := range b.wakers {
+		w()
+	}
 }
 
 // SetAnnouncer sets where announcements to the mailing list go; without
@@ -279,6 +292,7 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		return nil
 	})
 	if err == nil {
+		b.wake()
 		b.runLater(ctx, calls)
 		return nil
 	}
@@ -320,6 +334,7 @@ func (b *Bot) runLater(ctx context.Context, calls []*call) {
 		}); err != nil {
 			b.log.Error("reply failed", "err", err)
 		}
+		b.wake()
 	}
 }
 

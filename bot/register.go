@@ -175,8 +175,8 @@ func runRegister(c *call) (Reply, error) {
 	if c.bot.mailer == nil {
 		return Reply{}, userErr("registration by mail is not set up for this event; ask the organizers.")
 	}
-	body := fmt.Sprintf("Hello,\n\nTo confirm your registration for %s, reply to this mail (or say \"%sconfirm %s\" to %s on IRC).\n\nIf you did not ask for this, ignore this mail: nothing happens without your reply.\n",
-		c.ev.Name, c.bot.opts.Prefix, reg.Token, c.bot.opts.Nick)
+	body := fmt.Sprintf("%s\n\nTo confirm your registration for %s, reply to this mail (or say \"%sconfirm %s\" to %s on IRC).\n\nIf you did not ask for this, ignore this mail: nothing happens without your reply.\n",
+		c.greeting(), c.ev.Name, c.bot.opts.Prefix, reg.Token, c.bot.opts.Nick)
 	if err := c.bot.mailer.Mail(c.tx, OutMail{To: addr, Subject: "Confirm your registration for " + c.ev.Name, Body: body,
 		IDPrefix: "confirm-" + reg.Token, DedupeKey: c.dedupeKey("confirm:" + reg.Token), Reply: c.req.Mail}); err != nil {
 		return Reply{}, err
@@ -371,4 +371,12 @@ func (c *call) dedupeKey(what string) string {
 		key = c.tx.Now().Format(time.RFC3339Nano)
 	}
 	return what + ":" + key
+}
+
+// greeting opens a mail: "Thanks Jane!" when the sender gave a name.
+func (c *call) greeting() string {
+	if first, _, _ := strings.Cut(strings.TrimSpace(c.req.Name), " "); first != "" {
+		return "Thanks " + first + "!"
+	}
+	return "Hello,"
 }

@@ -525,15 +525,18 @@ func (c *Client) Register(ctx context.Context, password, email string) error {
 	if err := c.Privmsg("NickServ", cmd); err != nil {
 		return err
 	}
+	nick := c.Nick()
 	var failure string
 	_, err := c.Expect(ctx, func(m Message) bool {
 		switch {
 		case m.Command == "900":
 			return true
 		case m.Command == "NOTICE" && strings.EqualFold(m.Prefix.Nick, "NickServ"):
-			text := m.Last()
-			if strings.Contains(text, " registered") && !strings.Contains(text, "already") {
-				return false // success notice; 900 follows
+			// Anope: "Nickname <nick> registered." (nick in bold), then
+			// RPL_LOGGEDIN; anything else it says first is a refusal.
+			text := StripFormatting(m.Last())
+			if strings.EqualFold(text, "Nickname "+nick+" registered.") {
+				return false
 			}
 			failure = text
 			return true
@@ -544,10 +547,50 @@ func (c *Client) Register(ctx context.Context, password, email string) error {
 		return err
 	}
 	if failure != "" {
-		return fmt.Errorf("irctest: %s: NickServ REGISTER failed: %s", c.Nick(), failure)
+		return fmt.Errorf("irctest: %s: NickServ REGISTER failed: %s", nick, failure)
 	}
 	return nil
 }
+
+// StripFormatting removes mIRC formatting codes (bold, colours, ...) from
+// text.
+func StripFormatting(text string) string {
+	if !strings.ContainsAny(text, "\x02\x03\x04\x0f\x11\x16\x1d\x1e\x1f") {
+		return text
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case 0x02, 0x0f, 0x11, 0x16, 0x1d, 0x1e, 0x1f:
+		case 0x03: // ^C[fg[,bg]] with 1-2 digit numbers
+			i = skipColour(text, i, isDigit, 2)
+		case 0x04: // hex colour ^D[RRGGBB[,RRGGBB]]
+			i = skipColour(text, i, isHex, 6)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// skipColour returns the index of the last byte of a colour code starting
+// at i.
+func skipColour(s string, i int, digit func(byte) bool, max int) int {
+	n := 0
+	for n < max && i+1 < len(s) && digit(s[i+1]) {
+		i++
+		n++
+	}
+	if n > 0 && i+2 < len(s) && s[i+1] == ',' && digit(s[i+2]) {
+		i++
+		for n = 0; n < max && i+1 < len(s) && digit(s[i+1]); n++ {
+			i++
+		}
+	}
+	return i
+}
+
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // Nick returns the client's current nick.
 func (c *Client) Nick() string {

@@ -50,11 +50,24 @@ func RequireEnv(t testing.TB, name string) string {
 func TestEnv(t testing.TB) string {
 	t.Helper()
 	addr := RequireEnv(t, EnvIRC)
-	if err := lockShared(); err != nil {
+	unlock, err := LockEnv()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(unlockShared)
+	t.Cleanup(unlock)
 	return addr
+}
+
+// LockEnv takes the test environment's IRC lock shared, as TestEnv does,
+// for programs that are not tests (load generators): while it is held,
+// RestartIRC and `scripts/testenv.sh restart-irc` in other processes wait.
+// Without HALLWAY_TESTENV_DIR it does nothing.
+func LockEnv() (unlock func(), err error) {
+	if err := lockShared(); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(unlockShared) }, nil
 }
 
 // DialT dials for a test: 30 s to connect, fails the test on error, closes

@@ -58,7 +58,7 @@ func TestExportRegistrations(t *testing.T) {
 	s.Close()
 
 	var stdout, stderr bytes.Buffer
-	if code := run(ctx, []string{"export", "registrations", "-config", cfgPath, "-event", "openinfra-day-2027"}, &stdout, &stderr); code != 0 {
+	if code := run(ctx, []string{"export", "registrations", "-config", cfgPath, "-event", "openinfra-day-2027"}, nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
@@ -69,7 +69,7 @@ func TestExportRegistrations(t *testing.T) {
 	}
 	stdout.Reset()
 	stderr.Reset()
-	if code := run(ctx, []string{"export", "registrations", "-config", cfgPath, "-event", "nope"}, &stdout, &stderr); code != 1 ||
+	if code := run(ctx, []string{"export", "registrations", "-config", cfgPath, "-event", "nope"}, nil, &stdout, &stderr); code != 1 ||
 		!strings.Contains(stderr.String(), `no event "nope"`) || !strings.Contains(stderr.String(), "openinfra-day-2027") {
 		t.Errorf("unknown event: exit %d, %s", code, stderr.String())
 	}

@@ -22,6 +22,8 @@ const usage = `hallway runs an event's community side from IRC and a mailing lis
 Usage:
   hallway run -config FILE [-debug]     run the bot
   hallway check -config FILE            validate the config and print it resolved, secrets masked
+  hallway ingest -config FILE < MAIL     carry out one mail (for an MTA pipe or .forward);
+                                        exits 75 (EX_TEMPFAIL) when the MTA should retry
   hallway export registrations -config FILE -event SLUG
                                         registrations as CSV, for organizers
   hallway help                          this text
@@ -30,14 +32,14 @@ Usage:
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // errUsage means the command line was wrong; usage has been printed.
 var errUsage = errors.New("usage")
 
 // run is main without the process: tests call it.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -48,6 +50,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runRun(ctx, args[1:], stderr)
 	case "check":
 		err = runCheck(args[1:], stdout, stderr)
+	case "ingest":
+		if err := runIngest(ctx, args[1:], stdin, stderr); err != nil {
+			fmt.Fprintf(stderr, "hallway ingest: %v\n", err)
+			return exitCode(err)
+		}
+		return 0
 	case "export":
 		err = runExport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

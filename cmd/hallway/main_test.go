@@ -29,7 +29,7 @@ func TestCommandLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), tt.args, &stdout, &stderr)
+		code := run(context.Background(), tt.args, strings.NewReader(""), &stdout, &stderr)
 		if code != tt.code || !strings.Contains(stdout.String(), tt.inStdout) || !strings.Contains(stderr.String(), tt.inStderr) {
 			t.Errorf("hallway %q: exit %d, want %d\nstdout: %s\nstderr: %s\n(want %q in stdout, %q in stderr)",
 				tt.args, code, tt.code, stdout.String(), stderr.String(), tt.inStdout, tt.inStderr)

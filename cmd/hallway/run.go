@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	netmail "net/mail"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
@@ -44,20 +48,37 @@ type Main struct {
 	Store *store.Store
 	Bot   *bot.Bot
 	IRC   *bot.IRCClient
-	log   *slog.Logger
+	// Desk, Intake and Sender are the mail side; nil when the config has
+	// no mail (Intake without mail.imap, Sender without mail.smtp).
+	Desk   *mail.Desk
+	Intake *mail.Intake
+	Sender *mail.Sender
+	log    *slog.Logger
 }
 
 // Open opens the store and wires the parts; it connects to nothing yet.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, debug bool) (*Main, error) {
+	m, err := openCore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.connect(cfg, debug); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// openCore opens the store and the bot with its mail desk: enough to carry
+// out commands and queue answers, as "hallway ingest" does.
+func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main, error) {
 	s, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
 		return nil, err
 	}
 	events := make([]*bot.Event, len(cfg.Events))
-	channels := append([]string(nil), cfg.IRC.Channels...)
 	for i, e := range cfg.Events {
 		events[i] = botEvent(e, cfg.Web.BaseURL)
-		channels = append(channels, e.Channel)
 	}
 	b := bot.New(s, events, &bot.Options{
 		Prefix:         cfg.IRC.Prefix,
@@ -69,10 +90,26 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, debug bool)
 		s.Close()
 		return nil, err
 	}
+	m := &Main{Store: s, Bot: b, log: log}
+	if mc := cfg.Mail; mc.From != "" {
+		m.Desk = &mail.Desk{Bot: b, Store: s, From: mc.From, List: mc.List, Logger: log}
+		b.SetReplier(bot.Mail, m.Desk)
+		b.SetMailer(m.Desk)
+		b.SetAnnouncer(m.Desk)
+	}
+	return m, nil
+}
+
+// connect sets up the network parts: IRC, SMTP sending of the outbox, IMAP
+// intake. Nothing connects before Run.
+func (m *Main) connect(cfg *config.Config, debug bool) error {
 	password, err := cfg.Secret(config.SecretSASLPassword)
 	if err != nil {
-		s.Close()
-		return nil, err
+		return err
+	}
+	channels := append([]string(nil), cfg.IRC.Channels...)
+	for _, e := range cfg.Events {
+		channels = append(channels, e.Channel)
 	}
 	ircOpts := &bot.IRCOptions{
 		Server:       cfg.IRC.Server,
@@ -84,25 +121,82 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, debug bool)
 		Channels:     channels,
 		SendBurst:    cfg.IRC.SendBurst,
 		SendRate:     cfg.IRC.SendRate,
-		Logger:       log,
+		Logger:       m.log,
 	}
 	if debug {
 		ircOpts.Debug = os.Stderr
 	}
-	return &Main{Store: s, Bot: b, IRC: bot.NewIRC(b, ircOpts), log: log}, nil
+	m.IRC = bot.NewIRC(m.Bot, ircOpts)
+	m.Bot.OnQueued(m.IRC.Wake)
+	mc := cfg.Mail
+	if m.Desk != nil && mc.SMTP != "" {
+		password, err := cfg.Secret(config.SecretSMTPPassword)
+		if err != nil {
+			return err
+		}
+		sender, err := mail.NewSender(m.Store, &mail.SenderOptions{
+			Addr: mc.SMTP, Security: string(mc.SMTPSecurity), Username: mc.SMTPUser, Password: password,
+			From: addressOf(mc.From), Logger: m.log,
+		})
+		if err != nil {
+			return fmt.Errorf("mail.smtp: %w", err)
+		}
+		m.Sender = sender
+		m.Bot.OnQueued(sender.Wake)
+	}
+	if m.Desk != nil && mc.IMAP != "" {
+		password, err := cfg.Secret(config.SecretIMAPPassword)
+		if err != nil {
+			return err
+		}
+		m.Intake = mail.NewIntake(&mail.IntakeOptions{
+			Addr: mc.IMAP, Security: string(mc.IMAPSecurity), Username: mc.IMAPUser, Password: password,
+			Mailbox: mc.Mailbox, Processed: mc.ProcessedMailbox, Logger: m.log,
+		}, m.Desk)
+	}
+	return nil
+}
+
+// addressOf takes the address out of "Name <addr>".
+func addressOf(from string) string {
+	if a, err := netmail.ParseAddress(from); err == nil {
+		return a.Address
+	}
+	return from
 }
 
 // Run serves until ctx is done.
+// Every part runs until ctx is done; if one fails, the others are stopped
+// and its error returned.
 func (m *Main) Run(ctx context.Context) error {
-	m.log.Info("hallway running", "events", len(m.Bot.Events()))
-	clockDone := make(chan struct{})
-	go func() {
-		defer close(clockDone)
+	m.log.Info("hallway running", "events", len(m.Bot.Events()), "mail_in", m.Intake != nil, "mail_out", m.Sender != nil)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	run("clock", func(ctx context.Context) error {
 		m.Bot.RunClock(ctx, m.IRC.Wake)
-	}()
-	defer func() { <-clockDone }()
-	if err := m.IRC.Run(ctx); err != nil {
-		return fmt.Errorf("irc: %w", err)
+		return nil
+	})
+	run("irc", m.IRC.Run)
+	if m.Sender != nil {
+		run("smtp", m.Sender.Run)
+	}
+	if m.Intake != nil {
+		run("imap", m.Intake.Run)
+	}
+	<-ctx.Done()
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
 	return nil
 }

@@ -1,0 +1,234 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message"
+	gomail "github.com/emersion/go-message/mail"
+
+	"github.com/hallwayhq/hallway/bot"
+	"github.com/hallwayhq/hallway/store"
+)
+
+// Desk is the mail transport of the bot, both ways: it turns delivered
+// mails into the bot's requests (a Deliverer for the intake and for
+// "hallway ingest"), and the bot's answers, mails and announcements into
+// composed messages in the outbox (a bot.Replier, bot.Mailer and
+// bot.Announcer).
+type Desk struct {
+	Bot   *bot.Bot
+	Store *store.Store
+	// From is the bot's address, "Name <addr>".
+	From string
+	// List is the mailing list's address for announcements; "" for none.
+	List string
+	// MaxBytes is the size limit of a mail (see ParseOptions).
+	MaxBytes int64
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+func (d *Desk) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Desk) log() *slog.Logger {
+	if d.Logger != nil {
+		return d.Logger.With("component", "mail")
+	}
+	return slog.Default().With("component", "mail")
+}
+
+// rawKept is how much of a bad mail is kept for the organizers.
+const rawKept = 64 << 10
+
+// Deliver carries out one mail: the command in it goes to the bot, whose
+// answer is mailed back; a mail that is no command for us is recorded
+// with why, and answered only where answering cannot start a mail loop.
+func (d *Desk) Deliver(ctx context.Context, dv Delivery) error {
+	in, err := Parse(bytes.NewReader(dv.Raw), &ParseOptions{MaxBytes: d.MaxBytes})
+	if dv.TooLarge && err == nil {
+		err = fmt.Errorf("%w: %d bytes", ErrTooLarge, dv.Size)
+	}
+	if err != nil {
+		return d.refuse(ctx, dv, in, err)
+	}
+	if no, why := in.MustNotReply(); no {
+		return d.record(ctx, dv, in, "ignored: "+why, nil)
+	}
+	if in.From.Addr == "" {
+		return d.record(ctx, dv, in, "ignored: no From address", nil)
+	}
+	keys := []string{dv.Key}
+	if in.MessageID != "" {
+		keys = append(keys, "msgid:"+in.MessageID)
+	}
+	req := bot.Request{
+		Transport: bot.Mail,
+		Keys:      keys,
+		Email:     in.From.Addr,
+		Name:      in.From.Name,
+		Text:      in.Text,
+		RefersTo:  append(append([]string(nil), in.InReplyTo...), in.References...),
+		Mail:      in,
+	}
+	return d.Bot.Handle(ctx, req)
+}
+
+// refuse records a mail that could not be read and tells the sender why,
+// when there is a sender to tell and it is safe to.
+func (d *Desk) refuse(ctx context.Context, dv Delivery, in *Incoming, cause error) error {
+	var answer string
+	switch {
+	case errors.Is(cause, ErrTooLarge):
+		answer = fmt.Sprintf("Your mail was too large for me to read (%d kB; the limit is %d kB).\n\nSend the command in a short plain-text mail: the command in the subject (register, cancel, propose session Title, …) and any text in the body.\n",
+			dv.Size/1024, d.maxBytes()/1024)
+	default:
+		answer = "I could not read your mail: " + cause.Error() + ".\n\nSend the command in a plain-text mail: the command in the subject (register, cancel, propose session Title, …) and any text in the body.\n"
+	}
+	if in == nil {
+		in = headersOnly(dv.Raw)
+	}
+	if in == nil || in.From.Addr == "" {
+		return d.record(ctx, dv, nil, "unreadable: "+cause.Error(), nil)
+	}
+	if no, why := in.MustNotReply(); no {
+		return d.record(ctx, dv, in, fmt.Sprintf("unreadable (%v), not answered: %s", cause, why), nil)
+	}
+	reply := Reply(in, d.From, answer)
+	return d.record(ctx, dv, in, "unreadable: "+cause.Error(), &reply)
+}
+
+// headersOnly reads what it can of a mail's header, for answering a mail
+// whose body could not be read.
+func headersOnly(raw []byte) *Incoming {
+	e, err := message.Read(bytes.NewReader(raw))
+	if e == nil || (err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err)) {
+		return nil
+	}
+	h := gomail.Header{Header: e.Header}
+	in := &Incoming{loop: readLoopHeaders(e.Header)}
+	in.Subject, _ = h.Subject()
+	in.MessageID, _ = h.MessageID()
+	if from, err := h.AddressList("From"); err == nil && len(from) > 0 {
+		in.From = Address{Name: from[0].Name, Addr: strings.ToLower(from[0].Address)}
+	}
+	return in
+}
+
+func (d *Desk) maxBytes() int64 {
+	if d.MaxBytes > 0 {
+		return d.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// record keeps a mail that carried no command (with its raw text, for the
+// organizers) and queues an answer if there is one, in one transaction.
+func (d *Desk) record(ctx context.Context, dv Delivery, in *Incoming, outcome string, answer *Outgoing) error {
+	raw := dv.Raw
+	if len(raw) > rawKept {
+		raw = raw[:rawKept]
+	}
+	sender := ""
+	if in != nil {
+		sender = in.From.Addr
+	}
+	d.log().Info("mail not carried out", "key", dv.Key, "from", sender, "outcome", outcome)
+	return d.Store.Do(ctx, func(tx *store.Tx) error {
+		first, err := tx.MarkReceived(store.Received{Channel: store.Mail, Key: dv.Key, Sender: sender, Outcome: outcome, Raw: string(raw)})
+		if err != nil || !first || answer == nil {
+			return err
+		}
+		return d.enqueue(tx, in.From.Addr, *answer, "answer:"+dv.Key)
+	})
+}
+
+// enqueue composes a mail and queues it for the SMTP sender.
+func (d *Desk) enqueue(tx *store.Tx, to string, o Outgoing, dedupeKey string) error {
+	if o.Date.IsZero() {
+		o.Date = d.now()
+	}
+	data, err := Compose(o)
+	if err != nil {
+		return fmt.Errorf("compose mail to %s: %w", to, err)
+	}
+	return tx.Enqueue(store.Message{Channel: store.Mail, Target: to, Body: string(data), DedupeKey: dedupeKey})
+}
+
+// Reply mails the bot's answer to a request that came by mail, threaded
+// under it. It implements bot.Replier.
+func (d *Desk) Reply(tx *store.Tx, req bot.Request, r bot.Reply) error {
+	if len(r.Lines) == 0 {
+		return nil
+	}
+	body := strings.Join(r.Lines, "\n") + "\n"
+	in, _ := req.Mail.(*Incoming)
+	if in == nil {
+		o := Outgoing{From: d.From, To: []string{req.Email}, Subject: "hallway", Body: body, AutoSubmitted: AutoGenerated}
+		return d.enqueue(tx, req.Email, o, "")
+	}
+	if no, _ := in.MustNotReply(); no {
+		return nil
+	}
+	return d.enqueue(tx, in.From.Addr, Reply(in, d.From, body), "reply:"+strings.Join(req.Keys, " "))
+}
+
+// Mail queues a mail the bot sends to one person: a reply to their mail
+// if it answers one, else a new mail. It implements bot.Mailer.
+func (d *Desk) Mail(tx *store.Tx, m bot.OutMail) error {
+	var o Outgoing
+	if in, ok := m.Reply.(*Incoming); ok && in != nil {
+		if no, _ := in.MustNotReply(); no {
+			return nil
+		}
+		o = Reply(in, d.From, m.Body)
+		o.To = []string{m.To}
+	} else {
+		o = Outgoing{From: d.From, To: []string{m.To}, Subject: m.Subject, Body: m.Body, AutoSubmitted: AutoGenerated}
+	}
+	if m.IDPrefix != "" {
+		o.MessageID = m.IDPrefix + "." + NewMessageID(addrOf(d.From))
+	}
+	return d.enqueue(tx, m.To, o, m.DedupeKey)
+}
+
+// Announce posts to the mailing list, every post of an event threaded
+// under one root, so an event is one thread in people's mail. Posting the
+// same subject twice for an event posts once. It implements bot.Announcer.
+func (d *Desk) Announce(tx *store.Tx, event, subject, body string) error {
+	if d.List == "" {
+		return nil
+	}
+	root := "event-" + event + "@" + domainOf(addrOf(d.From))
+	o := Outgoing{From: d.From, To: []string{d.List}, Subject: subject, Body: body,
+		InReplyTo: root, References: []string{root}, AutoSubmitted: AutoGenerated}
+	sum := sha256.Sum256([]byte(event + "\x00" + subject))
+	return d.enqueue(tx, d.List, o, "announce:"+hex.EncodeToString(sum[:8]))
+}
+
+func addrOf(from string) string {
+	if a, err := mail.ParseAddress(from); err == nil {
+		return a.Address
+	}
+	return from
+}
+
+func domainOf(addr string) string {
+	if _, domain, ok := strings.Cut(addr, "@"); ok {
+		return domain
+	}
+	return "hallway.invalid"
+}
