@@ -263,4 +263,3 @@ func (in *Intake) take(ctx context.Context, c *imapclient.Client, validity uint3
 	}
 	return nil
 }
-
