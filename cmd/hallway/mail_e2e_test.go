@@ -1,0 +1,240 @@
+package main
+
+// End-to-end tests of the mail side against the real Dovecot (IMAP, LMTP)
+// and OpenSMTPD started by scripts/testenv.sh.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
+
+	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+)
+
+// testConfig is a config for the test servers, its database in a temp dir.
+func testConfig(t *testing.T, ircAddr, imapAddr, smtpAddr string) *config.Config {
+	t.Helper()
+	host, port, _ := strings.Cut(ircAddr, ":")
+	text := fmt.Sprintf(`
+[store]
+path = "hallway.db"
+[irc]
+server = %q
+port = %s
+tls = false
+nick = "hw%d"
+[mail]
+imap = %q
+imap_security = "none"
+imap_user = "bot@test.local"
+imap_password_env = "HALLWAY_TEST_IMAP_PASSWORD"
+smtp = %q
+smtp_security = "none"
+from = "Test Day <bot@test.local>"
+list = "list@test.local"
+[[event]]
+slug = "test-day"
+name = "Test Day"
+timezone = "Europe/Brussels"
+channel = "#testday%d"
+organizers = ["nobody"]
+registration_capacity = 1
+`, host, port, time.Now().UnixNano()%1e6, imapAddr, smtpAddr, time.Now().UnixNano()%1e6)
+	path := filepath.Join(t.TempDir(), "hallway.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.ResolveSecrets(func(name string) string {
+		if name == "HALLWAY_TEST_IMAP_PASSWORD" {
+			return "botpass"
+		}
+		return ""
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// sendMail submits a message through the test OpenSMTPD.
+func sendMail(t *testing.T, addr, from, to, msg string) {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SendMail(from, []string{to}, strings.NewReader(strings.ReplaceAll(msg, "\n", "\r\n"))); err != nil {
+		t.Fatalf("send mail to %s: %v", to, err)
+	}
+}
+
+// inbox reads a Dovecot user's INBOX, seeing only mail that arrived after
+// it was opened: the mailboxes outlive test runs.
+type inbox struct {
+	t          *testing.T
+	addr, user string
+	pass       string
+	from       imap.UID
+}
+
+func openInbox(t *testing.T, addr, user, pass string) *inbox {
+	t.Helper()
+	c, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, pass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := c.Select("INBOX", nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &inbox{t: t, addr: addr, user: user, pass: pass, from: sel.UIDNext}
+}
+
+// wait polls the INBOX until a new message matching match arrives, and
+// returns it whole.
+func (b *inbox) wait(ctx context.Context, match func(string) bool) string {
+	t := b.t
+	t.Helper()
+	c, err := imapclient.DialInsecure(b.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(b.user, b.pass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for ctx.Err() == nil {
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var uids imap.UIDSet
+		uids.AddRange(b.from, 0)
+		found, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{uids}}, nil).Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uids := found.AllUIDs(); len(uids) > 0 {
+			section := &imap.FetchItemBodySection{Peek: true}
+			msgs, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range msgs {
+				if raw := string(m.FindBodySection(section)); match(raw) {
+					return raw
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no matching mail for %s: %v", b.user, ctx.Err())
+	return ""
+}
+
+var messageIDRe = regexp.MustCompile(`(?mi)^Message-Id:\s*<([^>]+)>`)
+
+func TestMailRegistration(t *testing.T) {
+	imapAddr := irctest.RequireEnv(t, "HALLWAY_TEST_IMAP")
+	smtpAddr := irctest.RequireEnv(t, "HALLWAY_TEST_SMTP")
+	ircAddr := irctest.TestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t, ircAddr, imapAddr, smtpAddr)
+	var logs bytes.Buffer
+	m, err := Open(ctx, cfg, newLogger(&logs, true), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("hallway's log:\n%s", logs.String())
+		}
+	}()
+
+	tag := fmt.Sprintf("t%d", time.Now().UnixNano())
+	alice := openInbox(t, imapAddr, "alice@test.local", "alicepass")
+	bob := openInbox(t, imapAddr, "bob@test.local", "bobpass")
+	start := time.Now()
+	sendMail(t, smtpAddr, "alice@test.local", "bot@test.local", fmt.Sprintf(
+		"From: Alice Test <alice@test.local>\nTo: bot@test.local\nSubject: register\nMessage-ID: <%s-1@test.local>\n\nHello! %s\n", tag, tag))
+	confirmation := alice.wait(ctx, func(raw string) bool {
+		return strings.Contains(raw, "In-Reply-To: <"+tag+"-1@test.local>")
+	})
+	for _, want := range []string{"Subject: Re: register", "Auto-Submitted: auto-replied", "Thanks Alice!", "reply to this mail"} {
+		if !strings.Contains(confirmation, want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, confirmation)
+		}
+	}
+	id := messageIDRe.FindStringSubmatch(confirmation)
+	if id == nil {
+		t.Fatalf("confirmation has no Message-ID:\n%s", confirmation)
+	}
+	// Alice replies; her client quotes the mail, and the reply is threaded.
+	sendMail(t, smtpAddr, "alice@test.local", "bot@test.local", fmt.Sprintf(
+		"From: Alice Test <alice@test.local>\nTo: bot@test.local\nSubject: Re: register\nMessage-ID: <%s-2@test.local>\nIn-Reply-To: <%s>\nReferences: <%s-1@test.local> <%s>\n\nYes please.\n\nOn Thu, bot wrote:\n> To confirm your registration\n", tag, id[1], tag, id[1]))
+	registered := alice.wait(ctx, func(raw string) bool {
+		return strings.Contains(raw, "In-Reply-To: <"+tag+"-2@test.local>")
+	})
+	if !strings.Contains(registered, "You're registered (#1 of 1).") || !strings.Contains(registered, `To cancel, reply "cancel".`) {
+		t.Errorf("registration answer:\n%s", registered)
+	}
+	// The event is full: bob is put on the waitlist once he confirms; an
+	// auto-reply from him is never answered.
+	sendMail(t, smtpAddr, "bob@test.local", "bot@test.local", fmt.Sprintf(
+		"From: bob@test.local\nTo: bot@test.local\nSubject: Automatic reply: register\nAuto-Submitted: auto-replied\nMessage-ID: <%s-3@test.local>\n\nI am away.\n", tag))
+	sendMail(t, smtpAddr, "bob@test.local", "bot@test.local", fmt.Sprintf(
+		"From: bob@test.local\nTo: bot@test.local\nSubject: register\nMessage-ID: <%s-4@test.local>\n\nme too\n", tag))
+	bobConf := bob.wait(ctx, func(raw string) bool {
+		return strings.Contains(raw, "In-Reply-To: <"+tag+"-4@test.local>")
+	})
+	code := regexp.MustCompile(`confirm ([0-9A-Z]{4}-[0-9A-Z]{4})`).FindStringSubmatch(bobConf)
+	if code == nil {
+		t.Fatalf("no code in bob's confirmation:\n%s", bobConf)
+	}
+	// bob confirms by quoting the code in a new mail's subject.
+	sendMail(t, smtpAddr, "bob@test.local", "bot@test.local", fmt.Sprintf(
+		"From: bob@test.local\nTo: bot@test.local\nSubject: confirm %s\nMessage-ID: <%s-5@test.local>\n\n\n", code[1], tag))
+	waitlisted := bob.wait(ctx, func(raw string) bool {
+		return strings.Contains(raw, "In-Reply-To: <"+tag+"-5@test.local>")
+	})
+	if !strings.Contains(waitlisted, "waitlist") {
+		t.Errorf("bob's answer:\n%s", waitlisted)
+	}
+	// alice cancels: bob is offered her seat.
+	sendMail(t, smtpAddr, "alice@test.local", "bot@test.local", fmt.Sprintf(
+		"From: alice@test.local\nTo: bot@test.local\nSubject: cancel\nMessage-ID: <%s-6@test.local>\n\n", tag))
+	bob.wait(ctx, func(raw string) bool {
+		return strings.Contains(raw, "A seat at Test Day is free")
+	})
+	t.Logf("six mails in, five answers out in %s", time.Since(start).Round(time.Millisecond))
+	if !regexp.MustCompile(`mail not carried out.*from=bob@test.local outcome="ignored: `).MatchString(logs.String()) {
+		t.Errorf("the auto-reply was not recorded as ignored")
+	}
+}
