@@ -206,7 +206,10 @@ func (in *Intake) idle(ctx context.Context, c *imapclient.Client, wake chan stru
 	return ctx.Err()
 }
 
-// drain delivers every mail in the mailbox, oldest first, moving each
+// batch is how many mails are fetched with one command.
+const batch = 100
+
+// drain delivers every mail in the mailbox, oldest first, moving them
 // away once delivered.
 func (in *Intake) drain(ctx context.Context, c *imapclient.Client, validity uint32) error {
 	for ctx.Err() == nil {
@@ -218,48 +221,77 @@ func (in *Intake) drain(ctx context.Context, c *imapclient.Client, validity uint
 		if len(uids) == 0 {
 			return nil
 		}
-		for _, uid := range uids {
-			if err := in.take(ctx, c, validity, uid); err != nil {
+		for len(uids) > 0 && ctx.Err() == nil {
+			n := min(batch, len(uids))
+			if err := in.take(ctx, c, validity, uids[:n]); err != nil {
 				return err
 			}
+			uids = uids[n:]
 		}
 	}
 	return ctx.Err()
 }
 
-var wholeBody = &imap.FetchItemBodySection{Peek: true}
-var headerOnly = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+var (
+	wholeBody  = &imap.FetchItemBodySection{Peek: true}
+	headerOnly = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+)
 
-// take delivers one mail and moves it to the processed mailbox.
-func (in *Intake) take(ctx context.Context, c *imapclient.Client, validity uint32, uid imap.UID) error {
-	set := imap.UIDSetNum(uid)
-	size, err := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+// take delivers a batch of mails, each in its own transaction, and moves
+// the delivered ones to the processed mailbox. A crash between the two
+// leaves delivered mail in the mailbox; delivering it again finds its key
+// already recorded and does nothing but move it.
+func (in *Intake) take(ctx context.Context, c *imapclient.Client, validity uint32, uids []imap.UID) error {
+	sizes, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
-		return fmt.Errorf("imap fetch size of %d: %w", uid, err)
+		return fmt.Errorf("imap fetch sizes: %w", err)
 	}
-	if len(size) == 0 {
-		return nil // gone meanwhile
+	var small, large []imap.UID
+	size := map[imap.UID]int64{}
+	for _, m := range sizes {
+		size[m.UID] = m.RFC822Size
+		if m.RFC822Size > in.opts.MaxBytes {
+			large = append(large, m.UID)
+		} else {
+			small = append(small, m.UID)
+		}
 	}
-	d := Delivery{Key: fmt.Sprintf("imap:%d:%d", validity, uid), Size: size[0].RFC822Size}
-	section := wholeBody
-	if d.Size > in.opts.MaxBytes {
-		section, d.TooLarge = headerOnly, true
+	var done []imap.UID
+	for _, part := range []struct {
+		uids    []imap.UID
+		section *imap.FetchItemBodySection
+	}{{small, wholeBody}, {large, headerOnly}} {
+		if len(part.uids) == 0 {
+			continue
+		}
+		msgs, err := c.Fetch(imap.UIDSetNum(part.uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{part.section}}).Collect()
+		if err != nil {
+			return fmt.Errorf("imap fetch: %w", err)
+		}
+		for _, m := range msgs {
+			d := Delivery{
+				Key:      fmt.Sprintf("imap:%d:%d", validity, m.UID),
+				Raw:      m.FindBodySection(part.section),
+				Size:     size[m.UID],
+				TooLarge: part.section == headerOnly,
+			}
+			if err := in.to.Deliver(ctx, d); err != nil {
+				in.moveDone(c, done)
+				return fmt.Errorf("deliver %s: %w", d.Key, err)
+			}
+			done = append(done, m.UID)
+		}
 	}
-	msgs, err := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
-	if err != nil {
-		return fmt.Errorf("imap fetch %d: %w", uid, err)
-	}
-	if len(msgs) == 0 {
+	return in.moveDone(c, done)
+}
+
+// moveDone moves delivered mail to the processed mailbox.
+func (in *Intake) moveDone(c *imapclient.Client, uids []imap.UID) error {
+	if len(uids) == 0 {
 		return nil
 	}
-	d.Raw = msgs[0].FindBodySection(section)
-	if err := in.to.Deliver(ctx, d); err != nil {
-		return fmt.Errorf("deliver %s: %w", d.Key, err)
-	}
-	if _, err := c.Move(set, in.opts.Processed).Wait(); err != nil {
-		// Delivered and recorded: a later session sees the key and only
-		// moves it again.
-		return fmt.Errorf("imap move %d to %s: %w", uid, in.opts.Processed, err)
+	if _, err := c.Move(imap.UIDSetNum(uids...), in.opts.Processed).Wait(); err != nil {
+		return fmt.Errorf("imap move to %s: %w", in.opts.Processed, err)
 	}
 	return nil
 }
