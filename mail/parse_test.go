@@ -352,3 +352,32 @@ func FuzzParse(f *testing.F) {
 		_, _ = io.Discard.Write([]byte(in.Text))
 	})
 }
+
+func FuzzHTMLToText(f *testing.F) {
+	for _, s := range []string{"<p>a</p>", "<blockquote><blockquote>x", "<!--", "a < b", "<a href='>'>x</a>", "&#x1F44B;&amp"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := HTMLToText(s)
+		if utf8.ValidString(s) && !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 from valid input: %q", out)
+		}
+	})
+}
+
+func FuzzStripQuotes(f *testing.F) {
+	for _, s := range []string{"a\n> b\nOn x wrote:\n> c", "-- \nsig", "From: a\nSent: b\nSubject: c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := StripQuotes(s)
+		if len(out) > len(s) {
+			t.Fatalf("StripQuotes grew %q to %q", s, out)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), ">") {
+				t.Fatalf("quoted line kept: %q", l)
+			}
+		}
+	})
+}

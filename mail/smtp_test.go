@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"path/filepath"
 	"strings"
@@ -140,6 +141,7 @@ func startFakeSMTP(t *testing.T, f *fakeSMTP) *fakeSMTP {
 		return &fakeSession{f: f, conn: c}, nil
 	}))
 	srv.Domain = "fake.test"
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
@@ -486,6 +488,7 @@ func TestSenderRunWakeAndServerDown(t *testing.T) {
 		return &fakeSession{f: srv, conn: c}, nil
 	}))
 	srvObj.AllowInsecureAuth = true
+	srvObj.ErrorLog = log.New(io.Discard, "", 0)
 	go srvObj.Serve(l)
 	defer srvObj.Close()
 	waitFor(t, 10*time.Second, func() bool { _, n := srv.count(); return n == 1 })
