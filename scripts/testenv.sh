@@ -223,7 +223,16 @@ launch() {
 		# its helper processes, and a ^C at the terminal doesn't reach it
 		exec setsid "$@"
 	) </dev/null >>"$D/$name/out.log" 2>&1 &
-	echo "$! $comm" >"$D/$name/bg.pid"
+	local pid=$! i
+	echo "$pid $comm" >"$D/$name/bg.pid"
+	# Until the exec chain (subshell, setsid, ...) reaches the server, its
+	# name is wrong and server_pid would take it for dead.
+	for ((i = 0; i < 500; i++)); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] && return 0
+		alive "$pid" || return 0 # died: wait_port shows its log
+		sleep 0.01
+	done
+	return 0
 }
 
 # group_alive PGID: some process of the group is still running
