@@ -552,6 +552,7 @@ stop_all() {
 
 cmd_start() {
 	install_packages
+	[ "$(id -u)" -eq 0 ] || die "start needs root: Dovecot and OpenSMTPD switch to their own users, and OpenSMTPD's socket and queue are in /var"
 	# A restart-irc in progress would look unhealthy: wait for it first.
 	# (Lock order everywhere: irc.lock, then .control.lock.)
 	exec 9>>"$D/irc.lock"
