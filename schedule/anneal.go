@@ -44,18 +44,14 @@ type annealParams struct {
 	// swapBias is the chance to swap rather than relocate when the target
 	// slot has room.
 	swapBias float64
-	// tournament is the number of target slots drawn for a move, the one
-	// where the session has the fewest co-voted sessions winning.
-	tournament int
 }
 
 var defaultParams = annealParams{
 	t0Short: 0.8, tEndShort: 0.2,
 	t0Long: 2, tEndLong: 0.25,
-	longMoves:  8_000_000,
-	cycleLen:   -1,
-	swapBias:   0.5,
-	tournament: 1,
+	longMoves: 8_000_000,
+	cycleLen:  -1,
+	swapBias:  0.5,
 }
 
 // temperatures returns the schedule's ends for an anneal of n moves.
@@ -82,7 +78,6 @@ func autoCycleLen(n int) int64 {
 type budget struct {
 	maxIter  int64
 	deadline time.Time // zero: none
-	start    time.Time
 	// target stops the search early once reached (a proven lower bound).
 	target int
 }
@@ -119,7 +114,7 @@ func (w *worker) unit() float64 {
 	return float64(u)
 }
 
-// pending describes the move last returned by propose.
+// pending describes the move last drawn.
 type pending struct {
 	s, u, a, b int32 // u < 0: relocate s from a to b; else swap s(a) and u(b)
 	w          int32 // co-vote weight of s and u
@@ -135,13 +130,6 @@ func (w *worker) draw() (delta int, ok bool) {
 	a := st.slot[s]
 	al := m.allowedSlots[s]
 	b := al[w.r.intn(len(al))]
-	for k := 1; k < w.par.tournament; k++ {
-		// Prefer the slot where s has fewer co-voted sessions: random
-		// targets are mostly bad late in the anneal.
-		if c := al[w.r.intn(len(al))]; c != a && (b == a || st.attract[s*nt+c] < st.attract[s*nt+b]) {
-			b = c
-		}
-	}
 	if b == a {
 		return 0, false
 	}

@@ -43,11 +43,11 @@ type model struct {
 
 	// Co-vote weights: sparse rows for updates, dense matrix for lookups
 	// when small enough.
-	nbr    [][]int32
-	nbrW   [][]int32
-	dense  []uint16 // ns×ns co-vote weights, when small enough
-	rank   []int32  // sessions, best-ranked first
-	lbOver int      // lower bound on total overflow
+	nbr     [][]int32
+	nbrW    [][]int32
+	dense   []uint16 // ns×ns co-vote weights, when small enough
+	rank    []int32  // sessions, best-ranked first
+	allCaps []int32  // capacities of all free cells, largest first
 }
 
 // denseLimit bounds the session count for which the co-vote matrix is kept
@@ -207,23 +207,29 @@ func buildModel(p *Problem, denseMax int) *model {
 	}
 	slices.SortStableFunc(m.rank, func(a, b int32) int { return cmp.Compare(m.demand[b], m.demand[a]) })
 
-	// Overflow lower bound: sorted matching of the movable demands against
-	// every free cell, ignoring all other constraints.
-	var dm []int32
-	for s := range ns {
-		if m.pinSlot[s] < 0 {
-			dm = append(dm, m.demand[s])
-		}
+	slices.SortFunc(allCaps, func(a, b int32) int { return cmp.Compare(b, a) })
+	m.allCaps = allCaps
+	return m
+}
+
+// overflowBound returns a lower bound on the overflow of any schedule
+// that places exactly the given movable sessions (plus the pinned ones):
+// the sorted matching of their demands against every free cell, ignoring
+// all other constraints. It must be taken over the placed set: dropping a
+// session can only lower the bound.
+func (m *model) overflowBound(placed []int32) int {
+	dm := make([]int32, len(placed))
+	for i, s := range placed {
+		dm[i] = m.demand[s]
 	}
 	slices.SortFunc(dm, func(a, b int32) int { return cmp.Compare(b, a) })
-	slices.SortFunc(allCaps, func(a, b int32) int { return cmp.Compare(b, a) })
-	m.lbOver = m.pinnedOverflow
-	for i := range min(len(dm), len(allCaps)) {
-		if d := dm[i] - allCaps[i]; d > 0 {
-			m.lbOver += int(d)
+	lb := m.pinnedOverflow
+	for i := range min(len(dm), len(m.allCaps)) {
+		if d := dm[i] - m.allCaps[i]; d > 0 {
+			lb += int(d)
 		}
 	}
-	return m
+	return lb
 }
 
 // weight returns the co-vote weight of sessions s and u.

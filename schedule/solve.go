@@ -62,7 +62,7 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 
 	m := newModel(p)
 	init, unplaced := construct(m)
-	b := budget{maxIter: o.MaxIterations, start: start, target: m.ow * m.lbOver}
+	b := budget{maxIter: o.MaxIterations, target: m.ow * m.overflowBound(init.movable)}
 	if o.TimeLimit > 0 {
 		b.deadline = start.Add(o.TimeLimit)
 	}

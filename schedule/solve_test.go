@@ -281,3 +281,60 @@ func TestProgressReportsImprovements(t *testing.T) {
 		t.Fatalf("%d progress calls, last %+v, final %+v", calls, last, sol.Score)
 	}
 }
+
+// TestOptimalClaimsHold: a problem whose bound is reachable stops early
+// and says so; the claim is checked by brute force on tiny problems.
+func TestOptimalClaimsHold(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	claims := 0
+	for i := range 200 {
+		c := randomConfig(r)
+		c.sessions = min(c.sessions, 4)
+		c.slots = min(c.slots, 3)
+		c.rooms = min(c.rooms, 3)
+		p := genProblem(2000+uint64(i), c)
+		sol, err := Solve(context.Background(), p, &SolveOptions{MaxIterations: 20000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sol.Optimal {
+			continue
+		}
+		claims++
+		if best := bruteForce(p, sol.Assignments); best < sol.Score.Objective {
+			t.Fatalf("%s: claimed optimal at %d, brute force finds %d", p.Name, sol.Score.Objective, best)
+		}
+	}
+	if claims == 0 {
+		t.Fatal("no optimality claims to check")
+	}
+}
+
+// bruteForce returns the best objective over all feasible placements of
+// the sessions placed in ref (the others stay unplaced).
+func bruteForce(p *Problem, ref []Assignment) int {
+	as := slices.Clone(ref)
+	best := -1
+	var rec func(i int)
+	rec = func(i int) {
+		if i == len(as) {
+			if sc, err := Evaluate(p, &Solution{Assignments: as}); err == nil && (best < 0 || sc.Objective < best) {
+				best = sc.Objective
+			}
+			return
+		}
+		if !ref[i].Placed() || p.Sessions[i].Pin != nil {
+			rec(i + 1)
+			return
+		}
+		for t := range p.Slots {
+			for room := range p.Rooms {
+				as[i] = Assignment{Room: room, Slot: t}
+				rec(i + 1)
+			}
+		}
+		as[i] = ref[i]
+	}
+	rec(0)
+	return best
+}
