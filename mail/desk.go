@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +34,11 @@ type Desk struct {
 	List string
 	// MaxBytes is the size limit of a mail (see ParseOptions).
 	MaxBytes int64
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Wake, if set, is called after the desk queued an answer itself, so
+	// the sender looks at the outbox at once.
+	Wake   func()
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 func (d *Desk) now() time.Time {
@@ -75,12 +79,27 @@ func (d *Desk) Deliver(ctx context.Context, dv Delivery) error {
 	if in.MessageID != "" {
 		keys = append(keys, "msgid:"+in.MessageID)
 	}
+	text := in.Text
+	if d.repliesToUs(in) {
+		// "Re: propose session X" is our own subject coming back: the
+		// command of a reply is what the person wrote on the first line
+		// ("cancel"). A reply to a confirmation mail confirms (the bot
+		// knows it by its Message-ID), whatever it says.
+		text = commandLine(in.Body)
+		if text == "" && in.CommandFrom == FromSubject && refersToConfirmation(in) {
+			text = in.Command
+		}
+		if text == "" {
+			answer := Reply(in, d.From, "I found no command in your reply. Write it on the first line of your mail, for example:\n\n    cancel\n\nor send \"help\" for the list of commands.\n")
+			return d.record(ctx, dv, in, "no command in a reply", &answer)
+		}
+	}
 	req := bot.Request{
 		Transport: bot.Mail,
 		Keys:      keys,
 		Email:     in.From.Addr,
 		Name:      in.From.Name,
-		Text:      in.Text,
+		Text:      text,
 		RefersTo:  append(append([]string(nil), in.InReplyTo...), in.References...),
 		Mail:      in,
 	}
@@ -147,13 +166,17 @@ func (d *Desk) record(ctx context.Context, dv Delivery, in *Incoming, outcome st
 		sender = in.From.Addr
 	}
 	d.log().Info("mail not carried out", "key", dv.Key, "from", sender, "outcome", outcome)
-	return d.Store.Do(ctx, func(tx *store.Tx) error {
+	err := d.Store.Do(ctx, func(tx *store.Tx) error {
 		first, err := tx.MarkReceived(store.Received{Channel: store.Mail, Key: dv.Key, Sender: sender, Outcome: outcome, Raw: string(raw)})
 		if err != nil || !first || answer == nil {
 			return err
 		}
 		return d.enqueue(tx, in.From.Addr, *answer, "answer:"+dv.Key)
 	})
+	if err == nil && answer != nil && d.Wake != nil {
+		d.Wake()
+	}
+	return err
 }
 
 // enqueue composes a mail and queues it for the SMTP sender.
@@ -231,4 +254,42 @@ func domainOf(addr string) string {
 		return domain
 	}
 	return "hallway.invalid"
+}
+
+// repliesToUs tells whether a mail answers one of the bot's own mails.
+func (d *Desk) repliesToUs(in *Incoming) bool {
+	ours := "@" + domainOf(addrOf(d.From))
+	for _, ref := range append(append([]string(nil), in.InReplyTo...), in.References...) {
+		if strings.HasSuffix(strings.ToLower(ref), ours) {
+			return true
+		}
+	}
+	return false
+}
+
+// refersToConfirmation tells whether a mail answers a confirmation mail.
+func refersToConfirmation(in *Incoming) bool {
+	for _, ref := range append(append([]string(nil), in.InReplyTo...), in.References...) {
+		if strings.HasPrefix(strings.ToLower(ref), "confirm-") {
+			return true
+		}
+	}
+	return false
+}
+
+// commandLine returns the body's first line as a command line, with the
+// rest as its free text, if that line starts with a command word.
+func commandLine(body string) string {
+	first, rest, _ := strings.Cut(strings.TrimSpace(body), "\n")
+	first = strings.TrimSpace(first)
+	word, _, _ := strings.Cut(first, " ")
+	word = strings.ToLower(strings.TrimPrefix(word, "!"))
+	if word == "" || !slices.Contains(DefaultCommands(), word) {
+		return ""
+	}
+	line := strings.TrimPrefix(first, "!")
+	if rest = strings.TrimSpace(rest); rest != "" && !strings.Contains(line, " -- ") {
+		line += " -- " + rest
+	}
+	return line
 }

@@ -173,7 +173,7 @@ func TestMailRegistration(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		if t.Failed() {
+		if t.Failed() || os.Getenv("HALLWAY_TEST_DEBUG") != "" {
 			t.Logf("hallway's log:\n%s", logs.String())
 		}
 	}()
@@ -227,13 +227,27 @@ func TestMailRegistration(t *testing.T) {
 	if !strings.Contains(waitlisted, "waitlist") {
 		t.Errorf("bob's answer:\n%s", waitlisted)
 	}
-	// alice cancels: bob is offered her seat.
+	// alice answers the registration mail with a thank-you: no command in
+	// it, and "Re: register" is not taken for one.
+	regID := messageIDRe.FindStringSubmatch(registered)[1]
 	sendMail(t, smtpAddr, "alice@test.local", "bot@test.local", fmt.Sprintf(
-		"From: alice@test.local\nTo: bot@test.local\nSubject: cancel\nMessage-ID: <%s-6@test.local>\n\n", tag))
+		"From: alice@test.local\nTo: bot@test.local\nSubject: Re: Re: register\nMessage-ID: <%s-7@test.local>\nIn-Reply-To: <%s>\n\nThanks!\n", tag, regID))
+	noCommand := alice.wait(ctx, func(raw string) bool { return strings.Contains(raw, "In-Reply-To: <"+tag+"-7@test.local>") })
+	if !strings.Contains(noCommand, "I found no command in your reply") {
+		t.Errorf("answer to a thank-you:\n%s", noCommand)
+	}
+	// alice cancels by replying "cancel", as the mail says: bob is offered
+	// her seat.
+	sendMail(t, smtpAddr, "alice@test.local", "bot@test.local", fmt.Sprintf(
+		"From: alice@test.local\nTo: bot@test.local\nSubject: Re: Re: register\nMessage-ID: <%s-6@test.local>\nIn-Reply-To: <%s>\n\ncancel\n\nOn Thu, bot wrote:\n> You're registered\n", tag, regID))
+	cancelled := alice.wait(ctx, func(raw string) bool { return strings.Contains(raw, "In-Reply-To: <"+tag+"-6@test.local>") })
+	if !strings.Contains(cancelled, "cancelled your registration") {
+		t.Errorf("answer to cancel:\n%s", cancelled)
+	}
 	bob.wait(ctx, func(raw string) bool {
 		return strings.Contains(raw, "A seat at Test Day is free")
 	})
-	t.Logf("six mails in, five answers out in %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("eight mails in, seven answers out in %s", time.Since(start).Round(time.Millisecond))
 	if !regexp.MustCompile(`mail not carried out.*from=bob@test.local outcome="ignored: `).MatchString(logs.String()) {
 		t.Errorf("the auto-reply was not recorded as ignored")
 	}

@@ -143,6 +143,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		}
 		m.Sender = sender
 		m.Bot.OnQueued(sender.Wake)
+		m.Desk.Wake = sender.Wake
 	}
 	if m.Desk != nil && mc.IMAP != "" {
 		password, err := cfg.Secret(config.SecretIMAPPassword)
