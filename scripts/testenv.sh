@@ -23,7 +23,9 @@
 #
 # State directory: $HALLWAY_TESTENV_DIR, default <repo>/.local/testenv.
 # Test accounts: Dovecot users bot@test.local/botpass, alice@test.local/alicepass,
-# bob@test.local/bobpass, list@test.local/listpass; mail for any @test.local
+# bob@test.local/bobpass, list@test.local/listpass, and for the example config
+# bot@openinfra.test/botpass, jane@openinfra.test/janepass,
+# openinfra@openinfra.test/listpass; mail for any @test.local or @openinfra.test
 # address is accepted by OpenSMTPD and delivered through LMTP.
 set -euo pipefail
 
@@ -34,6 +36,9 @@ mkdir -p "$D"
 D=$(cd "$D" && pwd)
 
 IRC_PORT=16668
+# The example config (examples/openinfra-day.toml) talks to 127.0.0.1:6667:
+# the same InspIRCd listens there too, for scripts/run-local.sh.
+LOCAL_IRC_PORT=6667
 LINK_PORT=17000
 IMAP_PORT=1143
 LMTP_PORT=10024
@@ -279,6 +284,7 @@ write_inspircd_conf() {
 <server name="irc.test.local" description="hallway test server" network="TestNet">
 <admin name="admin" nick="admin" email="admin@test.local">
 <bind address="$HOST" port="$IRC_PORT" type="clients">
+<bind address="$HOST" port="$LOCAL_IRC_PORT" type="clients">
 <bind address="$HOST" port="$LINK_PORT" type="servers">
 
 # One class for every test client: no per-IP limits (every client comes from
@@ -471,8 +477,11 @@ protocol imap {
   mail_max_userip_connections = 1000
 }
 EOF
+	# openinfra.test is the example config's domain (scripts/run-local.sh).
 	printf '%s\n' 'bot@test.local:{PLAIN}botpass' 'alice@test.local:{PLAIN}alicepass' \
-		'bob@test.local:{PLAIN}bobpass' 'list@test.local:{PLAIN}listpass' >"$DOVECOT_USERS"
+		'bob@test.local:{PLAIN}bobpass' 'list@test.local:{PLAIN}listpass' \
+		'bot@openinfra.test:{PLAIN}botpass' 'jane@openinfra.test:{PLAIN}janepass' \
+		'openinfra@openinfra.test:{PLAIN}listpass' >"$DOVECOT_USERS"
 	chmod 0644 "$DOVECOT_USERS"
 }
 
@@ -481,10 +490,11 @@ EOF
 write_smtpd_conf() {
 	mkdir -p "$D/smtpd"
 	cat >"$D/smtpd/smtpd.conf" <<EOF
-table vusers { "@test.local" = "nobody" }
+table vusers { "@test.local" = "nobody", "@openinfra.test" = "nobody" }
+table domains { "test.local", "openinfra.test" }
 listen on $HOST port $SMTP_PORT
 action "to_dovecot" lmtp "$HOST:$LMTP_PORT" rcpt-to virtual <vusers>
-match from any for domain "test.local" action "to_dovecot"
+match from any for domain <domains> action "to_dovecot"
 EOF
 }
 
