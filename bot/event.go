@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/schedule"
+	"github.com/hallwayhq/hallway/store"
 )
 
 // Event is what the bot needs to know of an event from the config.
@@ -82,4 +83,18 @@ func FoldAccount(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// announce tells the event: a line in its channel (unless the command was
+// said there, where the reply already does) and a post to its list.
+func (c *call) announce(ircLine, subject, body string) error {
+	if ircLine != "" && c.ev.Channel != "" && !strings.EqualFold(c.req.Where, c.ev.Channel) {
+		if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: c.ev.Channel, Body: ircLine}); err != nil {
+			return err
+		}
+	}
+	if c.bot.announcer == nil || subject == "" {
+		return nil
+	}
+	return c.bot.announcer.Announce(c.tx, c.ev.Slug, subject, body)
 }

@@ -100,5 +100,32 @@ func (c *call) setPhase(open bool) (Reply, error) {
 	if err := c.tx.AddPhaseChange(c.ev.id, phase, open, c.person.ID); err != nil {
 		return Reply{}, err
 	}
-	return textReply("%s is now %s for %s.", capitalize(phaseTitle(phase)), verb[open], c.ev.Name), nil
+	line := fmt.Sprintf("%s is now %s for %s.", capitalize(phaseTitle(phase)), verb[open], c.ev.Name)
+	if err := c.announce(line, line, phaseBody(c, phase, open)); err != nil {
+		return Reply{}, err
+	}
+	return textReply("%s", line), nil
+}
+
+// phaseBody is the list post of a phase opening or closing: what people
+// can do now, by IRC and by mail.
+func phaseBody(c *call, phase string, open bool) string {
+	p := c.bot.opts.Prefix
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s is now %s for %s.\n", capitalize(phaseTitle(phase)), map[bool]string{true: "open", false: "closed"}[open], c.ev.Name)
+	if open {
+		b.WriteString("\n")
+		switch phase {
+		case "cfp":
+			fmt.Fprintf(&b, "Propose a talk or an unconference session: say %spropose talk \"Title\" -- abstract in %s, or mail us with the subject \"propose session Title\" and the abstract in the body.\n", p, c.ev.Channel)
+		case "voting":
+			fmt.Fprintf(&b, "Vote for the sessions you want to attend: %sproposals lists them, %svote N votes, in %s. You have %d votes.\n", p, p, c.ev.Channel, c.ev.VotesPerPerson)
+		case "registration":
+			fmt.Fprintf(&b, "Register by replying to this mail with \"register\" on the first line, or say %sregister you@example.org in %s.\n", p, c.ev.Channel)
+		}
+	}
+	if c.ev.URL != "" {
+		fmt.Fprintf(&b, "\n%s\n", c.ev.URL)
+	}
+	return b.String()
 }

@@ -329,6 +329,19 @@ var acceptSpec = &Spec{
 		if err := c.tx.UpdateProposal(p); err != nil {
 			return Reply{}, err
 		}
+		if p.Kind == store.Talk {
+			author, err := c.tx.PersonName(p.AuthorID)
+			if err != nil {
+				return Reply{}, err
+			}
+			body := fmt.Sprintf("%s by %s is accepted for %s.\n", strconv.Quote(p.Title), author, c.ev.Name)
+			if p.Abstract != "" {
+				body += "\n" + p.Abstract + "\n"
+			}
+			if err := c.announce("", fmt.Sprintf("Talk accepted: %s", p.Title), body); err != nil {
+				return Reply{}, err
+			}
+		}
 		return textReply("%s #%d %q accepted.", p.Kind, p.Number, p.Title), nil
 	},
 }

@@ -100,6 +100,11 @@ func TestScheduleRelease(t *testing.T) {
 	say("pleia2", "schedule release")
 	f.now = time.Date(2027, 3, 5, 9, 0, 0, 0, time.UTC)
 	say("alice", "now")
+	// An organizer closing voting in private: the channel and the list are told.
+	b.WriteString("<pleia2> (privately) close voting\n")
+	for _, l := range f.sayIn("", "pleia2", "pleia2", "close voting") {
+		b.WriteString(l + "\n")
+	}
 	b.WriteString(list.String())
 	golden(t, "schedule.golden", b.String())
 }
