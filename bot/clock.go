@@ -29,6 +29,11 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 		if err := b.store.Do(ctx, func(tx *store.Tx) error { return b.ExpireOffers(tx, tx.Now()) }); err != nil {
 			b.log.Error("expiring seat offers", "err", err)
 		}
+		if m, err := b.AnnouncePhases(ctx, b.now()); err != nil {
+			b.log.Error("announcing phases", "err", err)
+		} else {
+			n += m
+		}
 		if n > 0 && wake != nil {
 			wake()
 		}
@@ -100,4 +105,54 @@ func endOf(items []schedule.Item, st time.Time) time.Time {
 		}
 	}
 	return end
+}
+
+// AnnouncePhases tells each event's channel and list when a phase opens or
+// closes on its own at a time the config set, once, if that time passed
+// within startWindow before now. It returns how many it announced.
+func (b *Bot) AnnouncePhases(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := b.store.Do(ctx, func(tx *store.Tx) error {
+		for _, ev := range b.events {
+			for _, phase := range phaseNames {
+				sched, ok := ev.Phases[phase]
+				if !ok {
+					continue
+				}
+				for _, edge := range []struct {
+					at   time.Time
+					open bool
+				}{{sched.Open, true}, {sched.Close, false}} {
+					if edge.at.IsZero() || edge.at.After(now) || now.Sub(edge.at) > startWindow {
+						continue
+					}
+					c := &call{ctx: ctx, tx: tx, bot: b, ev: ev}
+					open, err := c.phaseOpen(phase)
+					if err != nil {
+						return err
+					}
+					if open != edge.open {
+						continue // an organizer overrode it by hand
+					}
+					line := fmt.Sprintf("%s is now %s for %s.", capitalize(phaseTitle(phase)), map[bool]string{true: "open", false: "closed"}[edge.open], ev.Name)
+					key := fmt.Sprintf("phase:%s:%s:%d", ev.Slug, phase, edge.at.Unix())
+					fresh, err := tx.EnqueueOnce(store.Message{Channel: store.IRC, Target: ev.Channel, Body: line, DedupeKey: key})
+					if err != nil {
+						return err
+					}
+					if !fresh {
+						continue
+					}
+					n++
+					if b.announcer != nil {
+						if err := b.announcer.Announce(tx, ev.Slug, line, phaseBody(c, phase, edge.open)); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return n, err
 }

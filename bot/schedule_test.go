@@ -144,3 +144,29 @@ func TestAnnounceStarts(t *testing.T) {
 		t.Errorf("announcement %q to %s", last.Body, last.Target)
 	}
 }
+
+func TestAnnouncePhases(t *testing.T) {
+	f := newFixture(t)
+	var list strings.Builder
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	open := time.Date(2027, 3, 4, 19, 0, 0, 0, time.UTC)
+	f.ev.Phases = map[string]PhaseTimes{"voting": {Open: open, Close: open.Add(time.Hour)}}
+	ctx := t.Context()
+	for _, tc := range []struct {
+		at   time.Time
+		want int
+	}{
+		{open.Add(-time.Minute), 0},
+		{open.Add(10 * time.Second), 1},
+		{open.Add(20 * time.Second), 0},          // once
+		{open.Add(time.Hour + 5*time.Minute), 0}, // the close passed too long ago
+	} {
+		f.now = tc.at
+		if n, err := f.bot.AnnouncePhases(ctx, tc.at); err != nil || n != tc.want {
+			t.Errorf("AnnouncePhases at %s = %d, %v; want %d", tc.at.Format("15:04:05"), n, err, tc.want)
+		}
+	}
+	if !strings.Contains(list.String(), "Voting is now open for Open Source Infrastructure Day 2027.") || !strings.Contains(list.String(), "You have 4 votes.") {
+		t.Errorf("list post:\n%s", list.String())
+	}
+}
