@@ -101,9 +101,6 @@ type Options struct {
 	// SolveIterations, if set, bounds the search by moves instead, which
 	// makes a release a function of its input alone.
 	SolveIterations int64
-	// RegistrationHold is how long a seat freed by a cancellation is held
-	// for the person it is offered to.
-	RegistrationHold time.Duration
 	// Nick is the bot's IRC nick, for mails that point to IRC.
 	Nick string
 }
@@ -166,9 +163,6 @@ func New(s *store.Store, events []*Event, opts *Options) *Bot {
 	}
 	if o.SolveTime == 0 {
 		o.SolveTime = 5 * time.Second
-	}
-	if o.RegistrationHold == 0 {
-		o.RegistrationHold = 48 * time.Hour
 	}
 	if o.Nick == "" {
 		o.Nick = "hallway"

@@ -17,6 +17,9 @@ type Event struct {
 	VotesPerPerson int
 	// Capacity is how many seats registration gives; 0 means no limit.
 	Capacity int
+	// Hold is how long a seat freed by a cancellation is held for the
+	// person it is offered to; 0 means 48 hours.
+	Hold time.Duration
 	// Phases holds the scheduled opening and closing times from the config.
 	// A phase missing here is open until an organizer closes it.
 	Phases map[string]PhaseTimes

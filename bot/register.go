@@ -310,7 +310,11 @@ func (b *Bot) offerNext(tx *store.Tx, ev *Event) error {
 		return err
 	}
 	next.Status = store.Offered
-	next.OfferedUntil = tx.Now().Add(b.opts.RegistrationHold)
+	hold := ev.Hold
+	if hold == 0 {
+		hold = 48 * time.Hour
+	}
+	next.OfferedUntil = tx.Now().Add(hold)
 	if err := tx.SaveRegistration(&next); err != nil {
 		return err
 	}

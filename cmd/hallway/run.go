@@ -217,6 +217,7 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Organizers:     e.Organizers,
 		VotesPerPerson: e.VotesPerPerson,
 		Capacity:       e.RegistrationCapacity,
+		Hold:           e.RegistrationHold,
 		Phases:         phases,
 		URL:            baseURL + "/" + e.Slug,
 		Zone:           e.Location,

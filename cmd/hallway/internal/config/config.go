@@ -156,6 +156,9 @@ type Event struct {
 	OrganizerEmails []string
 	// RegistrationCapacity caps registrations; 0 means no limit.
 	RegistrationCapacity int
+	// RegistrationHold is how long a seat freed by a cancellation is held
+	// for the first on the waitlist before it goes to the next. Default 48h.
+	RegistrationHold time.Duration
 	// VotesPerPerson is how many votes each person may cast. Default 4.
 	VotesPerPerson int
 	// Phases holds the phases configured to open and close on their own,

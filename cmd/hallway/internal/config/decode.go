@@ -139,6 +139,27 @@ func (t *table) int(k string, dst *int) bool {
 	return false
 }
 
+// durationDefault decodes a duration ("48h", "90m"), or fills in def when
+// the key is absent.
+func (t *table) durationDefault(k string, dst *time.Duration, def time.Duration) {
+	if !t.has(k) {
+		t.get(k)
+		*dst = def
+		t.def(k)
+		return
+	}
+	var s string
+	if !t.str(k, &s) {
+		return
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		t.d.errorf(t.key(k), "must be a positive duration such as \"48h\" or \"90m\" (got %q)", s)
+		return
+	}
+	*dst = d
+}
+
 // intDefault decodes a whole number, or fills in def when absent.
 func (t *table) intDefault(k string, dst *int, def int) {
 	if !t.has(k) {
@@ -519,6 +540,7 @@ func (d *decoder) event(t *table) Event {
 	t.strs("organizers", &e.Organizers)
 	t.strs("organizer_emails", &e.OrganizerEmails)
 	t.int("registration_capacity", &e.RegistrationCapacity)
+	t.durationDefault("registration_hold", &e.RegistrationHold, 48*time.Hour)
 	t.intDefault("votes_per_person", &e.VotesPerPerson, 4)
 
 	if t.has("phases") {

@@ -121,6 +121,7 @@ func (p *printer) event(path string, e *Event) {
 		capNote = "no limit"
 	}
 	p.kv(path, "registration_capacity", strconv.Itoa(e.RegistrationCapacity), capNote)
+	p.kv(path, "registration_hold", quote(shortDuration(e.RegistrationHold)), "")
 	p.kv(path, "votes_per_person", strconv.Itoa(e.VotesPerPerson), "")
 
 	p.indent = "  "
@@ -249,4 +250,16 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// shortDuration writes "48h" rather than Go's "48h0m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
