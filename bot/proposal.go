@@ -231,6 +231,9 @@ var showSpec = &Spec{
 		if err != nil {
 			return Reply{}, err
 		}
+		if p, err = c.tx.ProposalWithVotes(c.ev.id, p.Number); err != nil {
+			return Reply{}, err
+		}
 		author, err := c.tx.PersonName(p.AuthorID)
 		if err != nil {
 			return Reply{}, err
