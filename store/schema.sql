@@ -172,6 +172,17 @@ CREATE TABLE release (
 	UNIQUE (event_id, version)
 );
 
+-- Personal calendar feeds: an unguessable token per person and event,
+-- revocable (a new one replaces it).
+CREATE TABLE feed_token (
+	token      TEXT PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	person_id  INTEGER NOT NULL REFERENCES person(id),
+	created_at DATETIME NOT NULL,
+	revoked_at DATETIME
+);
+CREATE INDEX feed_token_person ON feed_token(event_id, person_id);
+
 -- Messages to send, written in the same transaction as the change that
 -- caused them, so a crash loses none and sends none twice. channel is 'irc'
 -- or 'mail'; target is an IRC channel or nick, or an email address; body is

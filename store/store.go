@@ -134,6 +134,19 @@ func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
 	return tx.tx.StmtContext(tx.ctx, v.(*sql.Stmt)), nil
 }
 
+// View runs fn in a read-only transaction: a plain BEGIN, so readers (web
+// pages, feeds) never wait for the write lock, and see one snapshot.
+func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer sqlTx.Rollback()
+	return fn(&Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC()})
+}
+
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	st, err := tx.stmt(query)
 	if err != nil {

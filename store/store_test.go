@@ -161,3 +161,25 @@ func TestOutboxDedupeAndInboxOnce(t *testing.T) {
 		return err
 	})
 }
+
+// TestViewDoesNotWaitForWriter: a reader runs while a write transaction
+// holds the write lock.
+func TestViewDoesNotWaitForWriter(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	do(t, s, func(tx *Tx) error { _, err := tx.EnsureEvent("ev", "Ev"); return err })
+	inWrite, release := make(chan struct{}), make(chan struct{})
+	go s.Do(ctx, func(tx *Tx) error {
+		tx.AddPhaseChange(1, "voting", false, 0)
+		close(inWrite)
+		<-release
+		return nil
+	})
+	<-inWrite
+	defer close(release)
+	readCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.View(readCtx, func(tx *Tx) error { _, err := tx.EventBySlug("ev"); return err }); err != nil {
+		t.Fatalf("View while a write is open: %v", err)
+	}
+}
