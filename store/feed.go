@@ -101,4 +101,3 @@ func (tx *Tx) EventBySlug(slug string) (Event, error) {
 	err := tx.queryRow(`SELECT id, name FROM event WHERE slug = ?`, slug).Scan(&e.ID, &e.Name)
 	return e, notFound(err)
 }
-
