@@ -133,7 +133,7 @@ func (c *call) planInput() ([]schedule.Proposal, []schedule.Ballot, error) {
 		if p.Kind == store.Talk && p.Status != store.Accepted {
 			continue // talks are scheduled once accepted
 		}
-		sp := schedule.Proposal{Number: p.Number, Kind: p.Kind, Title: p.Title, Votes: p.Votes, Pin: pinned[p.Number]}
+		sp := schedule.Proposal{Number: p.Number, Kind: p.Kind, Title: p.Title, Abstract: p.Abstract, Votes: p.Votes, Pin: pinned[p.Number]}
 		for _, s := range speakers[p.Number] {
 			sp.Speakers = append(sp.Speakers, s.Name)
 			sp.SpeakerIDs = append(sp.SpeakerIDs, strconv.FormatInt(s.PersonID, 10))

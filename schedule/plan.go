@@ -43,12 +43,13 @@ type Proposal struct {
 	Number   int64
 	Kind     string // KindTalk or KindSession
 	Title    string
+	Abstract string
 	Speakers []string // display names
 	// SpeakerIDs identify the speakers, to keep each in one place at a
 	// time; Speakers are used when it is empty.
 	SpeakerIDs []string
 	Votes      int
-	Pin      *PinAt
+	Pin        *PinAt
 }
 
 // PinAt is where an organizer pinned a proposal.
@@ -62,6 +63,7 @@ type Item struct {
 	Number   int64     `json:"number"`
 	Kind     string    `json:"kind"`
 	Title    string    `json:"title"`
+	Abstract string    `json:"abstract,omitempty"`
 	Speakers []string  `json:"speakers,omitempty"`
 	Votes    int       `json:"votes"`
 	Room     string    `json:"room"`
@@ -222,7 +224,7 @@ func (plan *Plan) place(ctx context.Context, g Grid, kind string, cands []Propos
 			continue
 		}
 		s := slots[a.Slot]
-		plan.Items = append(plan.Items, Item{Number: c.Number, Kind: c.Kind, Title: c.Title, Speakers: c.Speakers, Votes: c.Votes,
+		plan.Items = append(plan.Items, Item{Number: c.Number, Kind: c.Kind, Title: c.Title, Abstract: c.Abstract, Speakers: c.Speakers, Votes: c.Votes,
 			Room: g.Rooms[a.Room].Name, Start: s.Start, End: s.End, Pinned: c.Pin != nil})
 	}
 	return nil
