@@ -77,6 +77,9 @@ type Reply struct {
 	// Short is a compact acknowledgement ("#7 #3 ✓, 2 left") used when many
 	// replies to one channel are coalesced into one line.
 	Short string
+	// Private answers go only to the person (a secret link), even when
+	// the command was said in a channel.
+	Private bool
 }
 
 func textReply(format string, args ...any) Reply {

@@ -8,6 +8,13 @@ type ircReplier struct{}
 
 func (ircReplier) Reply(tx *store.Tx, req Request, r Reply) error {
 	target, addressee := req.Where, req.Nick
+	if r.Private && target != "" {
+		if err := tx.Enqueue(store.Message{Channel: store.IRC, Target: target, Addressee: addressee,
+			Body: addressee + ": sent you a private message."}); err != nil {
+			return err
+		}
+		target = ""
+	}
 	if target == "" {
 		target, addressee = req.Nick, ""
 	}

@@ -30,7 +30,7 @@ func (p *pager) page(req Request, r Reply, prefix string) Reply {
 		return r
 	}
 	limit := privateLines
-	if req.Where != "" {
+	if req.Where != "" && !r.Private {
 		limit = channelLines
 	}
 	p.mu.Lock()

@@ -258,11 +258,20 @@ func (c *call) seat(reg *store.Registration) (Reply, error) {
 		msg += fmt.Sprintf(" of %d", c.ev.Capacity)
 	}
 	msg += ")."
-	if c.ev.URL != "" {
-		msg += " Calendar: " + c.ev.URL + "/schedule.ics"
-	}
 	if c.req.Transport == Mail {
+		// The mail goes to the person alone: it can carry their own feed.
+		if c.ev.URL != "" {
+			token, err := c.tx.FeedToken(c.ev.id, c.person.ID)
+			if err != nil {
+				return Reply{}, err
+			}
+			msg += "\nYour calendar (the sessions you vote for): " + webcal(c.ev.personalFeed(token)) +
+				"\nThe whole schedule: " + webcal(c.ev.URL+"/schedule.ics")
+		}
 		return textReply("%s\nTo cancel, reply \"cancel\".", capitalize(msg)), nil
+	}
+	if c.ev.URL != "" {
+		msg += " Calendar: " + webcal(c.ev.URL+"/schedule.ics") + " (yours: " + c.prefix() + "feed)"
 	}
 	return textReply("%s To cancel, say %scancel.", msg, c.prefix()), nil
 }

@@ -68,7 +68,7 @@ func init() {
 		proposeSpec, editSpec, withdrawSpec, showSpec, proposalsSpec,
 		voteSpec, unvoteSpec, votesSpec, topSpec,
 		registerSpec, confirmSpec, cancelSpec, registrationsSpec,
-		scheduleSpec, nowSpec, nextSpec, whereSpec,
+		scheduleSpec, nowSpec, nextSpec, whereSpec, feedSpec,
 		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec,
 	}
 	for _, s := range specs {
