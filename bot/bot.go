@@ -109,9 +109,10 @@ type Options struct {
 }
 
 // Announcer posts an announcement to an event's mailing list, queued in
-// the transaction that caused it.
+// the transaction that caused it. A post with a key already posted for the
+// event is not posted again ("" means no such key).
 type Announcer interface {
-	Announce(tx *store.Tx, event, subject, body string) error
+	Announce(tx *store.Tx, event, key, subject, body string) error
 }
 
 // Bot carries out commands.

@@ -90,7 +90,7 @@ func FoldAccount(s string) string {
 
 // announce tells the event: a line in its channel (unless the command was
 // said there, where the reply already does) and a post to its list.
-func (c *call) announce(ircLine, subject, body string) error {
+func (c *call) announce(key, ircLine, subject, body string) error {
 	if ircLine != "" && c.ev.Channel != "" && !strings.EqualFold(c.req.Where, c.ev.Channel) {
 		if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: c.ev.Channel, Body: ircLine}); err != nil {
 			return err
@@ -99,5 +99,5 @@ func (c *call) announce(ircLine, subject, body string) error {
 	if c.bot.announcer == nil || subject == "" {
 		return nil
 	}
-	return c.bot.announcer.Announce(c.tx, c.ev.Slug, subject, body)
+	return c.bot.announcer.Announce(c.tx, c.ev.Slug, key, subject, body)
 }

@@ -101,7 +101,7 @@ func (c *call) setPhase(open bool) (Reply, error) {
 		return Reply{}, err
 	}
 	line := fmt.Sprintf("%s is now %s for %s.", capitalize(phaseTitle(phase)), verb[open], c.ev.Name)
-	if err := c.announce(line, line, phaseBody(c, phase, open)); err != nil {
+	if err := c.announce("", line, line, phaseBody(c, phase, open)); err != nil {
 		return Reply{}, err
 	}
 	return textReply("%s", line), nil

@@ -341,7 +341,7 @@ var acceptSpec = &Spec{
 			if p.Abstract != "" {
 				body += "\n" + p.Abstract + "\n"
 			}
-			if err := c.announce("", fmt.Sprintf("Talk accepted: %s", p.Title), body); err != nil {
+			if err := c.announce(fmt.Sprintf("accepted:%d", p.Number), "", fmt.Sprintf("Talk accepted: %s", p.Title), body); err != nil {
 				return Reply{}, err
 			}
 		}

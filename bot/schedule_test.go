@@ -13,7 +13,7 @@ import (
 // listAnnouncer keeps what would go to the mailing list.
 type listAnnouncer struct{ b *strings.Builder }
 
-func (a listAnnouncer) Announce(_ *store.Tx, event, subject, body string) error {
+func (a listAnnouncer) Announce(_ *store.Tx, event, _, subject, body string) error {
 	fmt.Fprintf(a.b, "--- to the list of %s: %s\n%s---\n", event, subject, body)
 	return nil
 }
