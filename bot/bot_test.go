@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -222,6 +223,11 @@ func TestExamples(t *testing.T) {
 			}
 			f.say("bob", "bob", "vote 7 3")
 			f.say("alice", "alice", "vote 3")
+			f.ev.Campaigns = []Campaign{
+				{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}},
+				{Slug: "infra-time", Title: "Engineer time for the infrastructure team", GoalHours: 200},
+			}
+			f.say("alice", "alice", "pledge 100 USD for ci-macs")
 			who := "alice"
 			if s.Organizer {
 				who = "pleia2"

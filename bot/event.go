@@ -29,6 +29,8 @@ type Event struct {
 	Zone *time.Location
 	// Grid is the event's rooms and slots, for the scheduler.
 	Grid schedule.Grid
+	// Campaigns are the event's pledge drives.
+	Campaigns []Campaign
 
 	id int64 // store id, set by Bot.Init
 }

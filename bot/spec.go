@@ -69,7 +69,8 @@ func init() {
 		voteSpec, unvoteSpec, votesSpec, topSpec,
 		registerSpec, confirmSpec, cancelSpec, registrationsSpec,
 		scheduleSpec, nowSpec, nextSpec, whereSpec, feedSpec,
-		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec,
+		pledgeSpec, pledgesSpec, unpledgeSpec, campaignSpec,
+		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec, receivedSpec,
 	}
 	for _, s := range specs {
 		byName[s.Name] = s

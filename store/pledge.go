@@ -55,11 +55,12 @@ func (tx *Tx) Pledge(eventID, id int64) (Pledge, error) {
 	return scanPledge(tx.queryRow(`SELECT `+pledgeColumns+` FROM pledge WHERE event_id = ? AND id = ?`, eventID, id))
 }
 
-// OpenPledge returns a person's pledge to a campaign that is still
-// pledged (not yet received, withdrawn or expired), or ErrNotFound.
-func (tx *Tx) OpenPledge(eventID int64, campaign string, personID int64) (Pledge, error) {
+// OpenPledge returns a person's pledge of a kind to a campaign that is
+// still pledged (not yet received, withdrawn or expired), or ErrNotFound.
+func (tx *Tx) OpenPledge(eventID int64, campaign string, personID int64, kind string) (Pledge, error) {
 	return scanPledge(tx.queryRow(`SELECT `+pledgeColumns+` FROM pledge
-		WHERE event_id = ? AND campaign = ? AND person_id = ? AND status = 'pledged' ORDER BY id DESC LIMIT 1`, eventID, campaign, personID))
+		WHERE event_id = ? AND campaign = ? AND person_id = ? AND kind = ? AND status = 'pledged' ORDER BY id DESC LIMIT 1`,
+		eventID, campaign, personID, kind))
 }
 
 // SavePledge creates a pledge (ID 0) or updates it.

@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallwayhq/hallway/bot/money"
+)
+
+func pledgeFixture(t *testing.T) (*fixture, *strings.Builder) {
+	f := newFixture(t)
+	f.ev.Campaigns = []Campaign{
+		{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}},
+		{Slug: "infra-time", Title: "Engineer time for the infrastructure team", GoalHours: 200},
+		{Slug: "old", Title: "Last year's drive", Goal: money.Amount{Minor: 100000, Currency: "EUR"}, Closes: f.now.Add(-time.Hour)},
+	}
+	var list strings.Builder
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	return f, &list
+}
+
+func TestPledges(t *testing.T) {
+	f, list := pledgeFixture(t)
+	steps := []struct{ who, text, want string }{
+		{"alice", "pledge 250 USD for ci-macs", `alice: thank you! Pledge #1: 250.00 USD to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received.`},
+		{"bob", "pledge 8h for infra-time as anonymous", `bob: thank you! Pledge #2: 8h to "Engineer time for the infrastructure team" — 8h of 200h pledged (4%), 0h given (shown as anonymous).`},
+		{"carol", `pledge "2 Mac minis (M2)" for ci-macs`, `carol: thank you! Pledge #3: "2 Mac minis (M2)" to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received; 1 pledge of things.`},
+		{"dave", "pledge 1300 USD for ci-macs", `dave: thank you! Pledge #4: 1,300.00 USD to "Macs for CI testing" — 1,550.00 of 3,000.00 USD pledged (51%), 0.00 received; 1 pledge of things.`},
+		{"erin", "pledge 100 EUR for ci-macs", `erin: thank you! Pledge #5: 100.00 EUR to "Macs for CI testing" — 1,550.00 of 3,000.00 USD pledged (51%), 0.00 received; 100.00 EUR pledged; 1 pledge of things.`},
+		// Pledging again changes the pledge.
+		{"alice", "pledge 300 USD for ci-macs", `alice: changed your pledge #1: 300.00 USD to "Macs for CI testing" — 1,600.00 of 3,000.00 USD pledged (53%), 0.00 received; 100.00 EUR pledged; 1 pledge of things.`},
+		{"pleia2", "received 4 400", `pleia2: pledge #4: 400.00 USD received, 900.00 USD still to come — Macs for CI testing: 1,600.00 of 3,000.00 USD pledged (53%), 400.00 received; 100.00 EUR pledged; 1 pledge of things.`},
+		{"pleia2", "received 4 1000", `pleia2: only 900.00 USD of pledge #4 is still to come.`},
+		{"pleia2", "received 3", `pleia2: pledge #3 received in full — Macs for CI testing: 1,600.00 of 3,000.00 USD pledged (53%), 400.00 received; 100.00 EUR pledged; 1 pledge of things.`},
+		{"mallory", "received 1", `mallory: !received is for the organizers of Open Source Infrastructure Day 2027.`},
+		{"bob", "unpledge 1", `bob: pledge #1 is not yours.`},
+		{"erin", "unpledge 5", `erin: withdrew pledge #5 (100.00 EUR).`},
+		{"alice", "pledges", "alice: your pledges (1):\nalice: #1 300.00 USD for ci-macs, not yet received"},
+		{"x", "campaign ci-macs", `x: Macs for CI testing: 1,600.00 of 3,000.00 USD pledged (53%), 400.00 received; 1 pledge of things.`},
+		{"frank", "pledge 1400 USD for ci-macs", `frank: thank you! Pledge #6: 1,400.00 USD to "Macs for CI testing" — 3,000.00 of 3,000.00 USD pledged (100%), 400.00 received; 1 pledge of things.`},
+		{"gina", "pledge 20 EUR", `gina: thank you! Pledge #7: 20.00 EUR to Open Source Infrastructure Day 2027.`},
+		// Bad input gets the right form.
+		{"x", "pledge a lot", `x: I can't tell what "a lot" is: write !pledge 100 EUR, !pledge 8h, or !pledge "a rack server".`},
+		{"x", "pledge -5 USD", `x: the amount must be more than zero, not -5.`},
+		{"x", "pledge 5 dollars", `x: write the currency as its ISO 4217 code: 5 USD, not dollars.`},
+		{"x", "pledge 1e9 USD", `x: "1e9" is not an amount: write digits with an optional decimal point, as in 250 USD or 99.50 USD.`},
+		{"x", "pledge 10 XYZ", `x: "XYZ" is not a currency code: use an ISO 4217 code like USD, EUR or GBP, as in 100 EUR.`},
+		{"x", "pledge 50", `x: 50 of what? Add a currency code (50 USD) or h for hours (50h).`},
+		{"x", "pledge USD 50", `x: put the amount first: 50 USD.`},
+		{"x", "pledge 10 EUR for old", `x: the campaign "Last year's drive" closed on 4 Mar 2027; thank you all the same.`},
+		{"x", "pledge 10 EUR for nope", `x: there is no campaign "nope". Campaigns: ci-macs, infra-time, old.`},
+		{"x", "pledge", `x: say what you pledge: write !pledge 100 EUR, !pledge 8h, or !pledge "a rack server".`},
+	}
+	for _, s := range steps {
+		if got := f.say(s.who, s.who, s.text); got != s.want {
+			t.Errorf("<%s> !%s\n got: %s\nwant: %s", s.who, s.text, got, s.want)
+		}
+	}
+	// 50% and 100% were posted to the list, once each.
+	for _, want := range []string{"Macs for CI testing: 50% of the goal pledged", "Macs for CI testing: the goal is reached"} {
+		if n := strings.Count(list.String(), want); n != 1 {
+			t.Errorf("%q posted %d times:\n%s", want, n, list.String())
+		}
+	}
+	if got := f.say("", "nonick", "pledge 5 USD"); got != "nonick: please log in to services (NickServ) first: pledges count per account, not per nick." {
+		t.Errorf("unidentified pledge: %q", got)
+	}
+}
+
+func TestPledgeThanksByMail(t *testing.T) {
+	f, _ := pledgeFixture(t)
+	mail := &fakeMail{}
+	f.bot.SetMailer(mail)
+	f.say("alice", "alice", "register alice@example.org")
+	f.say("alice", "alice", "confirm "+mail.token(t, "alice@example.org"))
+	f.say("alice", "alice", "pledge 100 USD for ci-macs")
+	last := mail.sent[len(mail.sent)-1]
+	if last.To != "alice@example.org" || !strings.Contains(last.Body, "Thank you for pledging 100.00 USD to Macs for CI testing (pledge #1)") {
+		t.Errorf("thank-you mail: %+v", last)
+	}
+}
