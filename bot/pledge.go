@@ -256,7 +256,7 @@ func hours(minutes int64) string {
 
 // totals of a campaign: money per currency, minutes, things.
 type totals struct {
-	pledged, received map[string]int64 // by currency
+	pledged, received  map[string]int64 // by currency
 	minutes, minutesIn int64
 	things             []string
 	count              int
