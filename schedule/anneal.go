@@ -62,14 +62,20 @@ func (p *annealParams) temperatures(n int64) (t0, tEnd float64) {
 	return p.t0Long, p.tEndLong
 }
 
-// autoCycleLen picks the length of one anneal for n movable sessions. The
-// moves an anneal needs grow about as n³ (n sessions × n candidate
-// partners × n for the depth of the landscape, roughly); on an
-// unconference of 60 sessions that is 700k moves, a tenth of a second, so
-// a one-second budget makes a dozen tries, while a FOSDEM-sized instance
-// (800) gets one anneal over any budget up to a few minutes.
+// autoCycleLen picks the length of one anneal for n movable sessions.
+// Restarts pay off only once an anneal has run long enough to settle: on
+// an unconference of 60 sessions that is about 700k moves (a tenth of a
+// second), so a one-second budget makes a dozen tries, each ending in one
+// of the many far-apart local optima of such instances. The length grows
+// steeply with n (as n⁴, a conservative fit: on 250 sessions it is 210M
+// moves, so a single anneal runs up to about a minute, and a FOSDEM-sized
+// instance always gets one).
 func autoCycleLen(n int) int64 {
-	return max(200_000, int64(n)*int64(n)*int64(n)*16/5)
+	if n > 10_000 {
+		return math.MaxInt64 / 8 // one anneal (and no overflow below)
+	}
+	n4 := int64(n) * int64(n) * int64(n) * int64(n)
+	return max(200_000, n4/18)
 }
 
 // budget says when a worker stops and how it measures progress through
