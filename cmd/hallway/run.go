@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/hallwayhq/hallway/bot"
+	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/schedule"
@@ -222,7 +223,18 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		URL:            baseURL + "/" + e.Slug,
 		Zone:           e.Location,
 		Grid:           grid(e),
+		Campaigns:      campaigns(e),
 	}
+}
+
+// campaigns turns the config's pledge drives into the bot's.
+func campaigns(e config.Event) []bot.Campaign {
+	var out []bot.Campaign
+	for _, c := range e.Campaigns {
+		out = append(out, bot.Campaign{Slug: c.Slug, Title: c.Title, Closes: c.Closes, GoalHours: c.Goal.Hours,
+			Goal: money.Amount{Minor: c.Goal.Amount, Currency: c.Goal.Currency}})
+	}
+	return out
 }
 
 // grid turns the config's rooms and days into the scheduler's grid.
