@@ -29,6 +29,9 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 		if err := b.store.Do(ctx, func(tx *store.Tx) error { return b.ExpireOffers(tx, tx.Now()) }); err != nil {
 			b.log.Error("expiring seat offers", "err", err)
 		}
+		if err := b.store.Do(ctx, func(tx *store.Tx) error { return b.RemindPledges(tx, tx.Now()) }); err != nil {
+			b.log.Error("reminding of pledges", "err", err)
+		}
 		if m, err := b.AnnouncePhases(ctx, b.now()); err != nil {
 			b.log.Error("announcing phases", "err", err)
 		} else {

@@ -31,6 +31,10 @@ type Event struct {
 	Grid schedule.Grid
 	// Campaigns are the event's pledge drives.
 	Campaigns []Campaign
+	// ReminderAfter is how long after a pledge, and after each reminder,
+	// an unreceived pledge is reminded of by mail, at most Reminders times.
+	ReminderAfter time.Duration
+	Reminders     int
 
 	id int64 // store id, set by Bot.Init
 }

@@ -524,3 +524,62 @@ func runCampaign(c *call) (Reply, error) {
 	}
 	return textReply("%s", msg), nil
 }
+
+// RemindPledges mails a reminder for each pledge still not received a
+// while after it was made (or last reminded), at most the configured
+// number of times; once a campaign has closed and the reminders went
+// unanswered as long again, its open pledges expire. The clock calls it.
+func (b *Bot) RemindPledges(tx *store.Tx, now time.Time) error {
+	for _, ev := range b.events {
+		if ev.ReminderAfter <= 0 {
+			continue
+		}
+		ps, err := tx.Pledges(ev.id, "*", 0)
+		if err != nil {
+			return err
+		}
+		c := &call{tx: tx, bot: b, ev: ev, req: Request{Transport: Mail}}
+		for _, p := range ps {
+			if p.Status != store.Pledged || now.Sub(p.UpdatedAt) < ev.ReminderAfter {
+				continue
+			}
+			var cp *Campaign
+			if p.Campaign != "" {
+				cp, _ = c.campaign(p.Campaign)
+			}
+			if p.RemindersSent >= ev.Reminders {
+				if cp != nil && !cp.Closes.IsZero() && now.Sub(cp.Closes) >= ev.ReminderAfter {
+					p.Status = store.PledgeExpired
+					if err := tx.SavePledge(&p); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			addr, err := tx.ConfirmedEmail(p.PersonID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // nobody to remind by mail
+			} else if err != nil {
+				return err
+			}
+			p.RemindersSent++
+			if err := tx.SavePledge(&p); err != nil {
+				return err
+			}
+			if b.mailer == nil {
+				continue
+			}
+			target := ev.Name
+			if cp != nil {
+				target = cp.Title
+			}
+			body := fmt.Sprintf("Hello,\n\nOn %s you pledged %s to %s (pledge #%d), and it has not arrived yet. The organizers will tell you how to deliver it; if your plans changed, reply \"unpledge %d\" and we will stop asking.\n",
+				p.CreatedAt.In(ev.zone()).Format("2 January 2006"), pledgeWhat(p), target, p.ID, p.ID)
+			if err := b.mailer.Mail(tx, OutMail{To: addr, Subject: "Your pledge to " + target, Body: body,
+				DedupeKey: fmt.Sprintf("remind:%d:%d", p.ID, p.RemindersSent)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot/money"
+	"github.com/hallwayhq/hallway/store"
 )
 
 func pledgeFixture(t *testing.T) (*fixture, *strings.Builder) {
@@ -78,5 +79,44 @@ func TestPledgeThanksByMail(t *testing.T) {
 	last := mail.sent[len(mail.sent)-1]
 	if last.To != "alice@example.org" || !strings.Contains(last.Body, "Thank you for pledging 100.00 USD to Macs for CI testing (pledge #1)") {
 		t.Errorf("thank-you mail: %+v", last)
+	}
+}
+
+func TestPledgeRemindersAndExpiry(t *testing.T) {
+	f, _ := pledgeFixture(t)
+	f.ev.ReminderAfter, f.ev.Reminders = 14*24*time.Hour, 2
+	f.ev.Campaigns[0].Closes = f.now.Add(40 * 24 * time.Hour)
+	mail := &fakeMail{}
+	f.bot.SetMailer(mail)
+	f.say("alice", "alice", "register alice@example.org")
+	f.say("alice", "alice", "confirm "+mail.token(t, "alice@example.org"))
+	f.say("alice", "alice", "pledge 100 USD for ci-macs")
+	f.say("bob", "bob", "pledge 5 USD for ci-macs") // no address: never reminded
+	sent := len(mail.sent)
+	remind := func(days int) {
+		t.Helper()
+		if err := f.store.Do(t.Context(), func(tx *store.Tx) error {
+			return f.bot.RemindPledges(tx, f.now.Add(time.Duration(days)*24*time.Hour))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []int
+	for day := 1; day <= 80; day++ {
+		f.now = f.now.Add(24 * time.Hour) // the store's clock moves too
+		remind(0)
+		if len(mail.sent) > sent {
+			got = append(got, day)
+			sent = len(mail.sent)
+			if last := mail.sent[sent-1]; last.To != "alice@example.org" || !strings.Contains(last.Body, `reply "unpledge 1"`) {
+				t.Errorf("reminder: %+v", last)
+			}
+		}
+	}
+	if len(got) != 2 || got[0] != 14 || got[1] != 28 {
+		t.Errorf("reminders on days %v, want 14 and 28", got)
+	}
+	if want := "alice: your pledges (1):\nalice: #1 100.00 USD for ci-macs, expired"; f.say("alice", "alice", "pledges") != want {
+		t.Errorf("after the campaign closed: %q", f.say("alice", "alice", "pledges"))
 	}
 }

@@ -224,6 +224,8 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Zone:           e.Location,
 		Grid:           grid(e),
 		Campaigns:      campaigns(e),
+		ReminderAfter:  e.PledgeReminderAfter,
+		Reminders:      e.PledgeReminders,
 	}
 }
 

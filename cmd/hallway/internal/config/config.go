@@ -159,6 +159,11 @@ type Event struct {
 	// RegistrationHold is how long a seat freed by a cancellation is held
 	// for the first on the waitlist before it goes to the next. Default 48h.
 	RegistrationHold time.Duration
+	// PledgeReminderAfter is how long after a pledge (and after each
+	// reminder) an unreceived pledge gets a reminder by mail; at most
+	// PledgeReminders of them. Defaults 14 days and 2.
+	PledgeReminderAfter time.Duration
+	PledgeReminders     int
 	// VotesPerPerson is how many votes each person may cast. Default 4.
 	VotesPerPerson int
 	// Phases holds the phases configured to open and close on their own,

@@ -152,12 +152,29 @@ func (t *table) durationDefault(k string, dst *time.Duration, def time.Duration)
 	if !t.str(k, &s) {
 		return
 	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	d, err := parseDuration(strings.TrimSpace(s))
 	if err != nil || d <= 0 {
-		t.d.errorf(t.key(k), "must be a positive duration such as \"48h\" or \"90m\" (got %q)", s)
+		t.d.errorf(t.key(k), "must be a positive duration such as \"14d\", \"48h\" or \"90m\" (got %q)", s)
 		return
 	}
 	*dst = d
+}
+
+// parseDuration is time.ParseDuration with days: "14d", "1d12h".
+func parseDuration(s string) (time.Duration, error) {
+	days := time.Duration(0)
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, err
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	return days + d, err
 }
 
 // intDefault decodes a whole number, or fills in def when absent.
@@ -541,6 +558,8 @@ func (d *decoder) event(t *table) Event {
 	t.strs("organizer_emails", &e.OrganizerEmails)
 	t.int("registration_capacity", &e.RegistrationCapacity)
 	t.durationDefault("registration_hold", &e.RegistrationHold, 48*time.Hour)
+	t.durationDefault("pledge_reminder_after", &e.PledgeReminderAfter, 14*24*time.Hour)
+	t.intDefault("pledge_reminders", &e.PledgeReminders, 2)
 	t.intDefault("votes_per_person", &e.VotesPerPerson, 4)
 
 	if t.has("phases") {

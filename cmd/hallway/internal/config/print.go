@@ -122,6 +122,8 @@ func (p *printer) event(path string, e *Event) {
 	}
 	p.kv(path, "registration_capacity", strconv.Itoa(e.RegistrationCapacity), capNote)
 	p.kv(path, "registration_hold", quote(shortDuration(e.RegistrationHold)), "")
+	p.kv(path, "pledge_reminder_after", quote(shortDuration(e.PledgeReminderAfter)), "")
+	p.kv(path, "pledge_reminders", strconv.Itoa(e.PledgeReminders), "")
 	p.kv(path, "votes_per_person", strconv.Itoa(e.VotesPerPerson), "")
 
 	p.indent = "  "
@@ -252,8 +254,12 @@ func quote(s string) string {
 	return b.String()
 }
 
-// shortDuration writes "48h" rather than Go's "48h0m0s".
+// shortDuration writes "48h" rather than Go's "48h0m0s", and whole days
+// as "14d".
 func shortDuration(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

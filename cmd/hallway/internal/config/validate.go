@@ -206,6 +206,9 @@ func (d *decoder) validateEvent(p string, e *Event) {
 	if e.VotesPerPerson < 1 {
 		d.errorf(p+".votes_per_person", "must be at least 1 (got %d); leave it out for the default 4", e.VotesPerPerson)
 	}
+	if e.PledgeReminders < 0 {
+		d.errorf(p+".pledge_reminders", "must be 0 (no reminders) or more (got %d)", e.PledgeReminders)
+	}
 	for _, name := range phaseNames {
 		ph := e.Phases[name]
 		k := p + ".phases." + name
