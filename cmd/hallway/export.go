@@ -7,14 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
+	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 	"github.com/hallwayhq/hallway/store"
 )
 
 const exportUsage = `Usage:
   hallway export registrations -config FILE -event SLUG   registrations as CSV, for organizers
+  hallway export pledges -config FILE -event SLUG         pledges as CSV, with who, for the treasurer
 `
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -52,6 +55,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch what {
 	case "registrations":
 		return exportRegistrations(ctx, s, ev, stdout)
+	case "pledges":
+		return exportPledges(ctx, s, ev, stdout)
 	default:
 		fmt.Fprintf(stderr, "hallway export: unknown export %q\n\n%s", what, exportUsage)
 		return errUsage
@@ -101,4 +106,73 @@ func exportRegistrations(ctx context.Context, s *store.Store, ev *config.Event, 
 	}
 	out.Flush()
 	return out.Error()
+}
+
+// exportPledges writes an event's pledges as CSV for the treasurer: who
+// (name, accounts, confirmed address) even for anonymous pledges, what,
+// and what arrived.
+func exportPledges(ctx context.Context, s *store.Store, ev *config.Event, w io.Writer) error {
+	out := csv.NewWriter(w)
+	out.Write([]string{"pledge", "campaign", "status", "kind", "amount", "currency", "received", "description",
+		"shown_as", "name", "irc_account", "email", "reminders_sent", "pledged_at", "updated_at"})
+	err := s.View(ctx, func(tx *store.Tx) error {
+		e, err := tx.EventBySlug(ev.Slug)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // nothing happened yet
+		} else if err != nil {
+			return err
+		}
+		ps, err := tx.Pledges(e.ID, "*", 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			name, err := tx.PersonName(p.PersonID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			ids, err := tx.Identities(p.PersonID)
+			if err != nil {
+				return err
+			}
+			var accounts, emails []string
+			for _, id := range ids {
+				switch {
+				case id.Kind == store.IRCAccount:
+					accounts = append(accounts, id.Value)
+				case id.Kind == store.Email && !id.ConfirmedAt.IsZero():
+					emails = append(emails, id.Value)
+				}
+			}
+			amount, received := "", ""
+			switch p.Kind {
+			case store.PledgeMoney:
+				amount, received = decimal(p.Amount, p.Currency), decimal(p.Received, p.Currency)
+			case store.PledgeTime:
+				amount, received = strconv.FormatFloat(float64(p.Amount)/60, 'f', -1, 64), strconv.FormatFloat(float64(p.Received)/60, 'f', -1, 64)
+			}
+			unit := p.Currency
+			if p.Kind == store.PledgeTime {
+				unit = "hours"
+			}
+			shown := p.DisplayName
+			if shown == "" {
+				shown = name
+			}
+			out.Write([]string{strconv.FormatInt(p.ID, 10), p.Campaign, p.Status, p.Kind, amount, unit, received, p.Description,
+				shown, name, strings.Join(accounts, " "), strings.Join(emails, " "), strconv.Itoa(p.RemindersSent),
+				p.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), p.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out.Flush()
+	return out.Error()
+}
+
+// decimal writes minor units as a plain decimal for spreadsheets: 1850.00.
+func decimal(minor int64, currency string) string {
+	return strings.ReplaceAll(strings.TrimSuffix(money.Format(minor, currency), " "+currency), ",", "")
 }

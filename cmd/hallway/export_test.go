@@ -55,6 +55,11 @@ func TestExportRegistrations(t *testing.T) {
 			}
 		}
 	}
+	for _, text := range []string{"pledge 250 USD for ci-macs as anonymous", "pledge 8h for infra-time", `pledge "a rack server"`} {
+		if err := b.Handle(ctx, bot.Request{Transport: bot.IRC, Account: "alice", Nick: "alice", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.Close()
 
 	var stdout, stderr bytes.Buffer
@@ -66,6 +71,16 @@ func TestExportRegistrations(t *testing.T) {
 		!strings.HasPrefix(lines[1], "1,registered,alice,alice@example.org,alice,") ||
 		!strings.HasPrefix(lines[2], "2,registered,bob,bob@example.org,bob,") {
 		t.Errorf("export:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	if code := run(ctx, []string{"export", "pledges", "-config", cfgPath}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("export pledges: exit %d: %s", code, stderr.String())
+	}
+	pledges := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(pledges) != 4 || !strings.HasPrefix(pledges[1], "1,ci-macs,pledged,money,250.00,USD,0.00,,anonymous,alice,alice,alice@example.org,0,") ||
+		!strings.HasPrefix(pledges[2], "2,infra-time,pledged,time,8,hours,0,,alice,alice,alice,") ||
+		!strings.HasPrefix(pledges[3], "3,,pledged,kind,,,,a rack server,alice,") {
+		t.Errorf("export pledges:\n%s", stdout.String())
 	}
 	stdout.Reset()
 	stderr.Reset()

@@ -24,8 +24,8 @@ Usage:
   hallway check -config FILE            validate the config and print it resolved, secrets masked
   hallway ingest -config FILE < MAIL     carry out one mail (for an MTA pipe or .forward);
                                         exits 75 (EX_TEMPFAIL) when the MTA should retry
-  hallway export registrations -config FILE -event SLUG
-                                        registrations as CSV, for organizers
+  hallway export registrations|pledges -config FILE -event SLUG
+                                        registrations or pledges as CSV, for organizers
   hallway help                          this text
 `
 
