@@ -8,7 +8,7 @@ import (
 )
 
 // sessionLog is a scripted unconference session in #openinfra.
-func sessionLog(t *testing.T) (MeetingInfo, []LogLine, []string) {
+func sessionLog(t *testing.T) (MeetingInfo, []LogLine) {
 	zone, err := time.LoadLocation("America/Los_Angeles")
 	if err != nil {
 		t.Fatal(err)
@@ -17,7 +17,9 @@ func sessionLog(t *testing.T) (MeetingInfo, []LogLine, []string) {
 	info := MeetingInfo{Event: "Open Source Infrastructure Day 2027", Title: "Renting Macs for CI", Number: 7, Room: "Room 104",
 		Start: start, End: start.Add(50 * time.Minute), Speakers: []string{"alice"}, Votes: 12, Channel: "#openinfra",
 		Zone: zone, URL: "http://127.0.0.1:8080/openinfra-day-2027/notes/1", Organizers: []string{"pleia2"}}
-	at := func(min, sec int) time.Time { return start.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second) }
+	at := func(min, sec int) time.Time {
+		return start.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second)
+	}
 	lines := []LogLine{
 		{At: at(0, 5), Nick: "alice", Account: "alice", Text: "#startmeeting Renting Macs for CI"},
 		{At: at(0, 30), Nick: "bob", Account: "bob", Text: "hi all, notes at https://etherpad.example.org/p/macs"},
@@ -38,13 +40,11 @@ func sessionLog(t *testing.T) (MeetingInfo, []LogLine, []string) {
 		{At: at(9, 0), Nick: "alice", Account: "alice", Text: "#actions"},
 		{At: at(49, 0), Nick: "alice", Account: "alice", Text: "#endmeeting"},
 	}
-	carried := []Note{{Kind: NoteAction, Text: "carol: find a host for the runners", Owners: []string{"carol"}, At: start.Add(-24 * time.Hour)}}
-	_ = carried
-	return info, lines, nil
+	return info, lines
 }
 
 func TestMinutesReplayIsLive(t *testing.T) {
-	info, lines, _ := sessionLog(t)
+	info, lines := sessionLog(t)
 	carried := []Note{{Kind: NoteAction, Text: "carol: find a host for the runners", Owners: []string{"carol"}, At: info.Start.Add(-24 * time.Hour)}}
 	live := NewRecorder(info, carried)
 	var said []string
@@ -85,7 +85,7 @@ func TestMinutesReplayIsLive(t *testing.T) {
 }
 
 func TestEventSummary(t *testing.T) {
-	info, lines, _ := sessionLog(t)
+	info, lines := sessionLog(t)
 	m := Replay(info, nil, lines)
 	s := &EventSummary{Event: info.Event, URL: "http://127.0.0.1:8080/openinfra-day-2027/wrapup", Sessions: []*Minutes{m},
 		Registered: 35, CheckedIn: 50, RegisteredIn: 31, Proposals: 24, Votes: 180, Voters: 47,
