@@ -53,6 +53,14 @@ type Request struct {
 	// Mail is the transport's own record of the message, for threading
 	// the reply; the bot does not look inside.
 	Mail any
+	// Raw marks a line said in a channel that is not addressed to the bot:
+	// it matters only where notes are being taken (or to #startmeeting).
+	Raw bool
+	// At is when the line was said (IRC server-time); zero means now.
+	At time.Time
+	// Resolve returns the services account of a nick in the channel now,
+	// or ""; nil where the transport cannot tell.
+	Resolve func(nick string) string
 	// Nick is the sender's nick, for addressing replies only.
 	Nick string
 	// Name is the sender's display name from a mail's From, for greetings.
@@ -128,6 +136,7 @@ type Bot struct {
 	announcer Announcer
 	mailer    Mailer
 	wakers    []func()
+	meetings  meetings
 }
 
 // OnQueued adds a function called after a command queued messages, so
@@ -185,7 +194,8 @@ func New(s *store.Store, events []*Event, opts *Options) *Bot {
 	return b
 }
 
-// Init records the events in the store.
+// Init records the events in the store and picks up the notes being
+// taken when the bot stopped.
 func (b *Bot) Init(ctx context.Context) error {
 	return b.store.Do(ctx, func(tx *store.Tx) error {
 		for _, e := range b.events {
@@ -195,7 +205,7 @@ func (b *Bot) Init(ctx context.Context) error {
 			}
 			e.id = row.ID
 		}
-		return nil
+		return b.loadMeetings(tx)
 	})
 }
 
@@ -240,6 +250,18 @@ type call struct {
 	// later is slow work (the scheduler) to run after the transaction
 	// commits; its reply is queued then.
 	later func(ctx context.Context) (Reply, error)
+	// rollbacks undo in-memory changes if the command's writes are undone.
+	rollbacks []func()
+}
+
+// onRollback registers fn to run if what the command wrote is undone.
+func (c *call) onRollback(fn func()) { c.rollbacks = append(c.rollbacks, fn) }
+
+func (c *call) rolledBack() {
+	for i := len(c.rollbacks) - 1; i >= 0; i-- {
+		c.rollbacks[i]()
+	}
+	c.rollbacks = nil
 }
 
 // prefix is how commands are written in this transport's replies.
@@ -270,6 +292,11 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		}
 		c := &call{ctx: ctx, bot: b, req: req, ev: b.eventFor(req)}
 		c.organizer = req.Account != "" && c.ev.isOrganizer(req.Account)
+		if req.Raw {
+			// What people say in a channel is not a command to limit.
+			calls = append(calls, c)
+			continue
+		}
 		if wait, first := b.limiter.allow(c.who(), b.now()); wait > 0 {
 			if !first {
 				continue // told once already; stay quiet
@@ -293,6 +320,9 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		b.wake()
 		b.runLater(ctx, calls)
 		return nil
+	}
+	for _, c := range calls {
+		c.rolledBack()
 	}
 	if len(calls) == 1 {
 		b.internalError(ctx, calls[0], err)
@@ -369,9 +399,16 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	var reply Reply
 	err := tx.Savepoint(func() error {
 		var err error
-		reply, err = b.run(c)
+		if c.req.Raw {
+			reply, err = b.handleLine(c)
+		} else {
+			reply, err = b.run(c)
+		}
 		return err
 	})
+	if err != nil {
+		c.rolledBack()
+	}
 	var uerr *Error
 	if errors.As(err, &uerr) {
 		reply = Reply{Lines: []string{uerr.Msg}}

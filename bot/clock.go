@@ -32,6 +32,11 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 		if err := b.store.Do(ctx, func(tx *store.Tx) error { return b.RemindPledges(tx, tx.Now()) }); err != nil {
 			b.log.Error("reminding of pledges", "err", err)
 		}
+		if closed, err := b.CloseMeetings(ctx, b.now()); err != nil {
+			b.log.Error("closing notes of sessions that ended", "err", err)
+		} else {
+			n += closed
+		}
 		if m, err := b.AnnouncePhases(ctx, b.now()); err != nil {
 			b.log.Error("announcing phases", "err", err)
 		} else {

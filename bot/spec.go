@@ -69,7 +69,7 @@ func init() {
 		voteSpec, unvoteSpec, votesSpec, topSpec,
 		registerSpec, confirmSpec, cancelSpec, registrationsSpec,
 		scheduleSpec, nowSpec, nextSpec, whereSpec, feedSpec,
-		pledgeSpec, pledgesSpec, unpledgeSpec, campaignSpec,
+		pledgeSpec, pledgesSpec, unpledgeSpec, campaignSpec, notesSpec,
 		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec, receivedSpec,
 	}
 	for _, s := range specs {

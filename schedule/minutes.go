@@ -163,8 +163,12 @@ func IsCommand(text string) bool {
 	return false
 }
 
+// SystemAccount is the account of lines hallway itself adds to a log (the
+// #endmeeting when a session's slot is over): no IRC account has a "!".
+const SystemAccount = "!hallway"
+
 func (r *Recorder) isChair(account string) bool {
-	return account != "" && (slices.Contains(r.m.Chairs, account) || slices.Contains(r.m.Info.Organizers, account))
+	return account != "" && (account == SystemAccount || slices.Contains(r.m.Chairs, account) || slices.Contains(r.m.Info.Organizers, account))
 }
 
 // Add records one line and returns what to say about it.

@@ -1,0 +1,427 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hallwayhq/hallway/schedule"
+	"github.com/hallwayhq/hallway/store"
+)
+
+// meetings holds the recorders of the meetings running now, by channel
+// (lower-cased). The database has every line; the recorders are what the
+// replay of those lines gives, kept so a line costs no replay.
+type meetings struct {
+	mu   sync.Mutex
+	live map[string]*liveMeeting
+}
+
+type liveMeeting struct {
+	row store.Meeting
+	ev  *Event
+	rec *schedule.Recorder
+}
+
+// Recording reports whether notes are being taken in a channel, so the
+// IRC transport hands over every line said there.
+func (b *Bot) Recording(channel string) bool {
+	b.meetings.mu.Lock()
+	defer b.meetings.mu.Unlock()
+	_, ok := b.meetings.live[strings.ToLower(channel)]
+	return ok
+}
+
+// loadMeetings rebuilds the recorders of the running meetings from their
+// logs, at start.
+func (b *Bot) loadMeetings(tx *store.Tx) error {
+	rows, err := tx.Meetings(0)
+	if err != nil {
+		return err
+	}
+	b.meetings.live = map[string]*liveMeeting{}
+	for _, row := range rows {
+		ev := b.eventByID(row.EventID)
+		if ev == nil {
+			continue
+		}
+		m, err := b.replayMeeting(tx, ev, row)
+		if err != nil {
+			return err
+		}
+		b.meetings.live[strings.ToLower(row.Channel)] = m
+	}
+	return nil
+}
+
+func (b *Bot) eventByID(id int64) *Event {
+	for _, e := range b.events {
+		if e.id == id {
+			return e
+		}
+	}
+	return nil
+}
+
+// meetingInfo is what the minutes say of a meeting's session, from the
+// latest release.
+func (c *call) meetingInfo(row store.Meeting) schedule.MeetingInfo {
+	info := schedule.MeetingInfo{Event: c.ev.Name, Title: row.Title, Number: row.Number, Channel: row.Channel,
+		Zone: c.ev.zone(), Organizers: foldAll(c.ev.Organizers)}
+	if c.ev.URL != "" {
+		info.URL = fmt.Sprintf("%s/notes/%d", c.ev.URL, row.ID)
+	}
+	if row.Number != 0 {
+		if r, err := c.released(); err == nil {
+			if it, ok := r.Find(row.Number); ok {
+				info.Room, info.Start, info.End, info.Speakers, info.Votes = it.Room, it.Start, it.End, it.Speakers, it.Votes
+			}
+		}
+		if p, err := c.tx.ProposalWithVotes(c.ev.id, row.Number); err == nil && info.Votes == 0 {
+			info.Votes = p.Votes
+		}
+	}
+	return info
+}
+
+func foldAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = FoldAccount(n)
+	}
+	return out
+}
+
+// replayMeeting rebuilds a meeting's recorder from its log.
+func (b *Bot) replayMeeting(tx *store.Tx, ev *Event, row store.Meeting) (*liveMeeting, error) {
+	c := &call{tx: tx, bot: b, ev: ev}
+	carried, err := c.carriedActions(row)
+	if err != nil {
+		return nil, err
+	}
+	rec := schedule.NewRecorder(c.meetingInfo(row), carried)
+	lines, err := tx.Lines(row.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		rec.Add(logLine(l))
+	}
+	return &liveMeeting{row: row, ev: ev, rec: rec}, nil
+}
+
+// Minutes replays a meeting's log into its minutes.
+func (b *Bot) Minutes(ctx context.Context, id int64) (*schedule.Minutes, error) {
+	var m *schedule.Minutes
+	err := b.store.View(ctx, func(tx *store.Tx) error {
+		row, err := tx.Meeting(id)
+		if err != nil {
+			return err
+		}
+		ev := b.eventByID(row.EventID)
+		if ev == nil {
+			return store.ErrNotFound
+		}
+		live, err := b.replayMeeting(tx, ev, row)
+		if err != nil {
+			return err
+		}
+		m = live.rec.Minutes()
+		return nil
+	})
+	return m, err
+}
+
+func logLine(l store.Line) schedule.LogLine {
+	out := schedule.LogLine{At: l.At, Nick: l.Nick, Account: l.Account, Text: l.Text}
+	if l.Resolved != "" {
+		json.Unmarshal([]byte(l.Resolved), &out.Resolved)
+	}
+	return out
+}
+
+// carriedActions are the open actions of the series' previous meeting.
+func (c *call) carriedActions(row store.Meeting) ([]schedule.Note, error) {
+	prev, err := c.tx.PreviousInSeries(row)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	m, err := c.bot.replayMeeting(c.tx, c.ev, prev)
+	if err != nil {
+		return nil, err
+	}
+	return m.rec.Minutes().OpenActions(), nil
+}
+
+var notesSpec = &Spec{
+	Name:     "notes",
+	Usage:    "start [N] | stop",
+	Help:     "Take notes of session N (or of what is on now) in this channel, MeetBot style: #topic #info #idea #agreed #action #link #undo #endmeeting.",
+	Examples: []string{"notes start 7", "notes stop"},
+	Person:   true,
+	Counts:   "notes",
+	Run:      runNotes,
+}
+
+func runNotes(c *call) (Reply, error) {
+	if c.req.Where == "" {
+		return Reply{}, userErr("notes are taken in a channel: say this in the session's channel.")
+	}
+	switch c.args.keyword(0) {
+	case "start":
+		var number int64
+		if len(c.args.Words) > 1 {
+			p, err := c.proposalArg2(c.args.Words[1])
+			if err != nil {
+				return Reply{}, err
+			}
+			number = p
+		}
+		return c.startMeeting(number, "")
+	case "stop", "end":
+		return c.lineAsCommand("#endmeeting")
+	}
+	return Reply{}, c.usageErr("Say start or stop.")
+}
+
+// proposalArg2 checks a proposal number given after a keyword.
+func (c *call) proposalArg2(word string) (int64, error) {
+	n, ok := parseNumber(word)
+	if !ok {
+		return 0, c.usageErr(fmt.Sprintf("%q is not a proposal number.", word))
+	}
+	if _, err := c.proposal(n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// startMeeting opens notes in the request's channel: for session number
+// (0: what is on now in the schedule, or a free meeting named name).
+func (c *call) startMeeting(number int64, name string) (Reply, error) {
+	key := strings.ToLower(c.req.Where)
+	c.bot.meetings.mu.Lock()
+	_, running := c.bot.meetings.live[key]
+	c.bot.meetings.mu.Unlock()
+	if running {
+		return Reply{}, userErr("notes are already being taken here; #endmeeting first.")
+	}
+	row := store.Meeting{EventID: c.ev.id, Channel: c.req.Where, StartedBy: c.person.ID}
+	rel, err := c.released()
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Reply{}, err
+	}
+	if number == 0 && name == "" && rel != nil {
+		now, _ := rel.At(c.tx.Now())
+		if len(now) == 1 {
+			number = now[0].Number
+		}
+	}
+	switch {
+	case number != 0:
+		p, err := c.proposal(number)
+		if err != nil {
+			return Reply{}, err
+		}
+		row.Number, row.Title, row.Series = number, p.Title, "session-"+strconv.FormatInt(number, 10)
+		if rel != nil {
+			if it, ok := rel.Find(number); ok && it.End.After(c.tx.Now()) {
+				row.EndsAt = it.End
+			}
+		}
+	case name != "":
+		row.Title, row.Series = name, "meeting-"+strings.ToLower(name)
+	default:
+		return Reply{}, userErr(fmt.Sprintf("say which session: %snotes start N, or #startmeeting a name.", c.prefix()))
+	}
+	if err := c.tx.StartMeeting(&row); err != nil {
+		return Reply{}, err
+	}
+	live, err := c.bot.replayMeeting(c.tx, c.ev, row)
+	if err != nil {
+		return Reply{}, err
+	}
+	c.bot.meetings.mu.Lock()
+	c.bot.meetings.live[key] = live
+	c.bot.meetings.mu.Unlock()
+	// If the transaction fails, the recorder must go too.
+	c.onRollback(func() {
+		c.bot.meetings.mu.Lock()
+		delete(c.bot.meetings.live, key)
+		c.bot.meetings.mu.Unlock()
+	})
+	return c.recordLine(live, "#startmeeting "+row.Title)
+}
+
+// lineAsCommand records a meeting command the bot was asked for with a
+// bot command (!notes stop) as if it had been said.
+func (c *call) lineAsCommand(text string) (Reply, error) {
+	c.bot.meetings.mu.Lock()
+	live, ok := c.bot.meetings.live[strings.ToLower(c.req.Where)]
+	c.bot.meetings.mu.Unlock()
+	if !ok {
+		return Reply{}, userErr("no notes are being taken here.")
+	}
+	return c.recordLine(live, text)
+}
+
+// handleLine is a line said in a channel that is no bot command: logged if
+// notes are being taken there, and carried out if it is a meeting command.
+func (b *Bot) handleLine(c *call) (Reply, error) {
+	text := strings.TrimSpace(c.req.Text)
+	b.meetings.mu.Lock()
+	live, ok := b.meetings.live[strings.ToLower(c.req.Where)]
+	b.meetings.mu.Unlock()
+	if !ok {
+		word, rest, _ := strings.Cut(text, " ")
+		if strings.EqualFold(word, "#startmeeting") {
+			c.spec = notesSpec
+			if err := c.identify(); err != nil {
+				return Reply{}, err
+			}
+			return c.startMeeting(0, strings.TrimSpace(rest))
+		}
+		return Reply{}, nil
+	}
+	return c.recordLine(live, text)
+}
+
+// recordLine adds a line to a running meeting: to the log, then to its
+// recorder, whose answer is said in the channel.
+func (c *call) recordLine(live *liveMeeting, text string) (Reply, error) {
+	line := store.Line{At: c.req.At, Nick: c.req.Nick, Account: c.req.Account, Text: text}
+	if line.At.IsZero() {
+		line.At = c.tx.Now()
+	}
+	if resolved := c.resolveNicks(text); len(resolved) > 0 {
+		data, err := json.Marshal(resolved)
+		if err != nil {
+			return Reply{}, err
+		}
+		line.Resolved = string(data)
+	}
+	if err := c.tx.AddLine(live.row.ID, line); err != nil {
+		return Reply{}, err
+	}
+	// The recorder changes in memory; a rolled-back transaction would leave
+	// it ahead of the log, so it is rebuilt from the log then.
+	c.onRollback(func() { c.bot.reloadMeeting(live) })
+	ans := live.rec.Add(logLine(line))
+	if ans.Ended {
+		if err := c.bot.endMeeting(c.tx, live, line.At); err != nil {
+			return Reply{}, err
+		}
+	}
+	if ans.Text == "" {
+		return Reply{}, nil
+	}
+	// Meeting answers go to the channel as MeetBot's do, not to a person.
+	if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: live.row.Channel, Body: ans.Text}); err != nil {
+		return Reply{}, err
+	}
+	return Reply{}, nil
+}
+
+// resolveNicks maps the nicks a #chair, #unchair or #action line names to
+// their services accounts now.
+func (c *call) resolveNicks(text string) map[string]string {
+	word, rest, _ := strings.Cut(strings.TrimSpace(text), " ")
+	switch strings.ToLower(word) {
+	case "#chair", "#unchair", "#action":
+	default:
+		return nil
+	}
+	if c.req.Resolve == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, w := range strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == ',' || r == ':' }) {
+		if acct := c.req.Resolve(w); acct != "" {
+			out[strings.ToLower(w)] = FoldAccount(acct)
+		}
+	}
+	return out
+}
+
+// reloadMeeting rebuilds a recorder from the committed log.
+func (b *Bot) reloadMeeting(live *liveMeeting) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.store.View(ctx, func(tx *store.Tx) error {
+		row, err := tx.Meeting(live.row.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			b.meetings.mu.Lock()
+			delete(b.meetings.live, strings.ToLower(live.row.Channel))
+			b.meetings.mu.Unlock()
+			return nil
+		} else if err != nil {
+			return err
+		}
+		fresh, err := b.replayMeeting(tx, live.ev, row)
+		if err != nil {
+			return err
+		}
+		b.meetings.mu.Lock()
+		if row.EndedAt.IsZero() {
+			b.meetings.live[strings.ToLower(row.Channel)] = fresh
+		} else {
+			delete(b.meetings.live, strings.ToLower(row.Channel))
+		}
+		b.meetings.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		b.log.Error("reloading a meeting after a failed line", "err", err)
+	}
+}
+
+// endMeeting closes a meeting and posts its minutes to the list.
+func (b *Bot) endMeeting(tx *store.Tx, live *liveMeeting, at time.Time) error {
+	if err := tx.EndMeeting(live.row.ID, at); err != nil {
+		return err
+	}
+	b.meetings.mu.Lock()
+	delete(b.meetings.live, strings.ToLower(live.row.Channel))
+	b.meetings.mu.Unlock()
+	if b.announcer == nil {
+		return nil
+	}
+	m := live.rec.Minutes()
+	subject := "Minutes: " + live.row.Title
+	if live.row.Number != 0 {
+		subject = fmt.Sprintf("Minutes: #%d %s", live.row.Number, live.row.Title)
+	}
+	return b.announcer.Announce(tx, live.ev.Slug, fmt.Sprintf("minutes-%d", live.row.ID), subject, m.Text())
+}
+
+// CloseMeetings ends the meetings whose session slot is over. The clock
+// calls it.
+func (b *Bot) CloseMeetings(ctx context.Context, now time.Time) (int, error) {
+	b.meetings.mu.Lock()
+	var due []*liveMeeting
+	for _, m := range b.meetings.live {
+		if !m.row.EndsAt.IsZero() && !now.Before(m.row.EndsAt) {
+			due = append(due, m)
+		}
+	}
+	b.meetings.mu.Unlock()
+	for _, m := range due {
+		err := b.store.Do(ctx, func(tx *store.Tx) error {
+			c := &call{ctx: ctx, tx: tx, bot: b, ev: m.ev, req: Request{Transport: IRC, Where: m.row.Channel, Nick: b.opts.Nick,
+				Account: schedule.SystemAccount, At: m.row.EndsAt}}
+			_, err := c.recordLine(m, "#endmeeting")
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
+}

@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+// channelLine is something said in #openinfra that is not a bot command.
+func (f *fixture) line(account, nick, text string, resolve map[string]string) []string {
+	f.t.Helper()
+	req := Request{Transport: IRC, Account: account, Nick: nick, Where: "#openinfra", Text: text, Raw: true,
+		At: f.now, Resolve: func(n string) string { return resolve[strings.ToLower(n)] }}
+	if err := f.bot.Handle(context.Background(), req); err != nil {
+		f.t.Fatalf("line %q: %v", text, err)
+	}
+	msgs, err := f.store.Pending(context.Background(), store.IRC, f.last, 1000)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Body)
+		f.last = m.ID
+	}
+	return out
+}
+
+func TestNotesSession(t *testing.T) {
+	f := newFixture(t)
+	f.ev.URL = "http://127.0.0.1:8080/openinfra-day-2027"
+	var list strings.Builder
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	f.say("alice", "alice", `propose "Renting Macs for CI"`)
+	var transcript strings.Builder
+	step := func(account, nick, text string, resolve map[string]string) {
+		t.Helper()
+		f.now = f.now.Add(30 * time.Second)
+		fmt.Fprintf(&transcript, "<%s> %s\n", nick, text)
+		for _, l := range f.line(account, nick, text, resolve) {
+			fmt.Fprintf(&transcript, "  %s\n", l)
+		}
+	}
+	step("", "carol", "just chatting, no notes yet", nil)
+	if f.bot.Recording("#openinfra") {
+		t.Fatal("recording before any #startmeeting")
+	}
+	fmt.Fprintf(&transcript, "<alice> !notes start 1\n  %s\n", strings.Join(f.sayIn("#openinfra", "alice", "alice", "notes start 1"), "\n  "))
+	step("bob", "bob", "#info hosts: MacStadium, EC2 Mac", nil)
+	step("", "mallory", "#topic spam", nil)
+	step("", "alice_", "#endmeeting", nil) // alice's nick without her account
+	step("alice", "alice", "#chair bob", map[string]string{"bob": "bob"})
+
+	// The bot restarts mid-session: the notes go on from the log.
+	f.bot = New(f.store, []*Event{f.ev}, &f.bot.opts)
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	if err := f.bot.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !f.bot.Recording("#openinfra") {
+		t.Fatal("after a restart the running notes were lost")
+	}
+	step("bob", "bob", "#topic Costs", nil)
+	step("bob", "bob", "#agreed pool budgets", nil)
+	step("carol", "carol", "#action alice: write the spec", map[string]string{"alice": "alice"})
+	step("bob", "bob", "see https://example.org/macs for prices", nil)
+	step("bob", "bob", "#endmeeting", nil)
+	step("bob", "bob", "#info after the end: not recorded", nil)
+	if f.bot.Recording("#openinfra") {
+		t.Fatal("still recording after #endmeeting")
+	}
+	got := transcript.String() + list.String()
+	golden(t, "notes.golden", got)
+	if strings.Count(list.String(), "--- to the list of openinfra-day-2027: Minutes: #1 Renting Macs for CI") != 1 {
+		t.Errorf("minutes posted to the list: %q", list.String())
+	}
+	// The minutes regenerate from the log exactly.
+	m, err := f.bot.Minutes(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(list.String(), m.Text()) {
+		t.Error("the regenerated minutes differ from the posted ones")
+	}
+	if len(m.Actions()) != 1 || m.Actions()[0].Owners[0] != "alice" {
+		t.Errorf("actions: %+v", m.Actions())
+	}
+
+	// The next meeting of the series carries the open action over.
+	f.now = f.now.Add(time.Hour)
+	f.sayIn("#openinfra", "alice", "alice", "notes start 1")
+	carried := f.line("alice", "alice", "#actions", nil)
+	if len(carried) != 1 || !strings.Contains(carried[0], "alice: write the spec") {
+		t.Errorf("#actions in the next meeting: %q", carried)
+	}
+}
+
+func TestNotesCloseWhenSlotEnds(t *testing.T) {
+	f := newFixture(t)
+	f.ev.Grid, f.ev.Zone = exampleGrid(t)
+	f.bot.opts.SolveIterations = 2000
+	var list strings.Builder
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	f.say("alice", "alice", `propose "Session A"`)
+	f.say("bob", "bob", "vote 1")
+	f.say("pleia2", "pleia2", "schedule release")
+	f.now = time.Date(2027, 3, 4, 21, 5, 0, 0, time.UTC) // 13:05 in Pasadena: session A runs
+	f.sayIn("#openinfra", "alice", "alice", "notes start")
+	if !f.bot.Recording("#openinfra") {
+		t.Fatal("notes start without a number did not pick what is on now")
+	}
+	if n, err := f.bot.CloseMeetings(context.Background(), f.now.Add(10*time.Minute)); n != 0 || err != nil {
+		t.Fatalf("closed before the slot ended: %d, %v", n, err)
+	}
+	if n, err := f.bot.CloseMeetings(context.Background(), f.now.Add(time.Hour)); n != 1 || err != nil {
+		t.Fatalf("CloseMeetings at the end of the slot = %d, %v", n, err)
+	}
+	if f.bot.Recording("#openinfra") || !strings.Contains(list.String(), "Minutes: #1 Session A") {
+		t.Errorf("notes not closed and posted: %q", list.String())
+	}
+}
