@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/lrstanley/girc"
+
+	"github.com/hallwayhq/hallway/schedule"
 )
 
 // IRCOptions configure the IRC transport.
@@ -198,13 +200,11 @@ func (c *IRCClient) current() (*girc.Client, <-chan struct{}) {
 	return c.client, c.ready
 }
 
-// onPrivmsg runs on girc's event loop: it only decides whether the line is
-// a command and hands it to the worker.
+// onPrivmsg runs on girc's event loop: it only decides what a line is
+// (a command, a line of notes being taken, or nothing for us) and hands it
+// to the worker.
 func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 	if e.Source == nil || len(e.Params) < 2 {
-		return
-	}
-	if ok, _ := e.IsCTCP(); ok {
 		return
 	}
 	nick := e.Source.Name
@@ -215,18 +215,46 @@ func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 	if e.IsFromChannel() {
 		where = e.Params[0]
 	}
-	text, ok := commandText(e.Last(), c.bot.opts.Prefix, cl.GetNick(), where == "")
-	if !ok {
-		return
+	text := e.Last()
+	if ok, ctcp := e.IsCTCP(); ok {
+		if ctcp.Command != "ACTION" || where == "" {
+			return
+		}
+		text = "/me " + ctcp.Text
 	}
-	req := Request{Transport: IRC, Nick: nick, Where: where, Text: text}
+	base := Request{Transport: IRC, Nick: nick, Where: where, At: e.Timestamp.UTC(), Account: c.account(cl, e, nick),
+		Resolve: func(n string) string {
+			if u := cl.LookupUser(n); u != nil {
+				return u.Extras.Account
+			}
+			return ""
+		}}
 	if id, ok := e.Tags.Get("msgid"); ok && id != "" {
-		req.Keys = []string{"irc:" + id}
+		base.Keys = []string{"irc:" + id}
 	}
+	command, isCommand := commandText(text, c.bot.opts.Prefix, cl.GetNick(), where == "")
+	if where != "" && (c.bot.Recording(where) || schedule.IsCommand(text) || strings.HasPrefix(strings.ToLower(text), "#startmeeting")) {
+		// Notes keep every line said, commands to the bot too.
+		line := base
+		line.Raw, line.Text = true, text
+		if isCommand && len(line.Keys) > 0 {
+			line.Keys = []string{line.Keys[0] + ":line"}
+		}
+		c.queue(line)
+	}
+	if isCommand && !strings.HasPrefix(text, "/me ") {
+		req := base
+		req.Text = command
+		c.queue(req)
+	}
+}
+
+// account is the services account behind a line: the account-tag, or, on
+// networks without it, what girc tracked from extended-join,
+// account-notify and WHO.
+func (c *IRCClient) account(cl *girc.Client, e girc.Event, nick string) string {
 	account, tagged := e.Tags.Get("account")
 	if !tagged && !cl.HasCapability("account-tag") {
-		// No account-tag on this network: fall back to what girc tracked
-		// from extended-join, account-notify and WHO.
 		if u := cl.LookupUser(nick); u != nil {
 			account = u.Extras.Account
 		}
@@ -234,11 +262,14 @@ func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 	if account == "*" {
 		account = ""
 	}
-	req.Account = FoldAccount(account)
+	return FoldAccount(account)
+}
+
+func (c *IRCClient) queue(req Request) {
 	select {
 	case c.work <- req:
 	default:
-		c.log.Warn("command queue full; dropping a line", "nick", nick)
+		c.log.Warn("command queue full; dropping a line", "nick", req.Nick)
 	}
 }
 

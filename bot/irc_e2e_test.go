@@ -6,10 +6,12 @@ package bot_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -274,4 +276,78 @@ func debugWriter() io.Writer {
 		return os.Stderr
 	}
 	return nil
+}
+
+// TestIRCNotes: a session's notes taken through the real IRC server give
+// the golden minutes (nicks and times normalised: they differ each run);
+// a nick-spoofer is no chair.
+func TestIRCNotes(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	channel := "#" + unique("notes")
+	botNick, alice, bob := unique("hw"), unique("alice"), unique("bob")
+	account(t, ctx, addr, botNick).Close()
+	aliceC := account(t, ctx, addr, alice)
+	bobC := account(t, ctx, addr, bob)
+	carolC := irctest.DialT(t, addr, unique("carol")) // no account
+	for _, c := range []*irctest.Client{aliceC, bobC, carolC} {
+		if err := c.Join(ctx, channel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "hallway.db")
+	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: db, burst: 20, rate: 20})
+	waitJoined(t, ctx, aliceC, botNick, channel)
+	aliceC.Privmsg(channel, `!propose "Renting Macs for CI"`)
+	saidPrefix(t, ctx, aliceC, botNick, alice+": proposed #1")
+	aliceC.Privmsg(channel, "!notes start 1")
+	saidPrefix(t, ctx, aliceC, botNick, "Meeting started")
+	say := func(c *irctest.Client, text string) {
+		t.Helper()
+		c.Privmsg(channel, text)
+		if _, err := c.Sync(ctx); err != nil { // the server has it before the next
+			t.Fatal(err)
+		}
+	}
+	say(bobC, "#info MacStadium and EC2 Mac both work")
+	say(carolC, "#topic spam from someone without an account")
+	saidPrefix(t, ctx, carolC, botNick, carolC.Nick()+": #topic is for the chairs")
+	say(aliceC, "#chair "+bob)
+	saidPrefix(t, ctx, aliceC, botNick, "Current chairs: "+strings.ToLower(alice))
+	say(bobC, "#topic Costs")
+	say(bobC, "#agreed pool budgets through the foundation")
+	say(carolC, "#action "+alice+": write the Mac CI spec")
+	say(bobC, "prices are on https://example.org/macs")
+	say(bobC, "#endmeeting")
+	saidPrefix(t, ctx, bobC, botNick, "Meeting ended")
+	b.stop()
+
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := bot.New(st, []*bot.Event{{Slug: "e2e", Name: "E2E Day", Channel: channel, VotesPerPerson: 4}}, nil)
+	if err := rb.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m, err := rb.Minutes(context.Background(), 1)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := m.Text()
+	for nick, role := range map[string]string{strings.ToLower(alice): "alice", strings.ToLower(bob): "bob", alice: "alice", bob: "bob", carolC.Nick(): "carol", channel: "#notes"} {
+		text = strings.ReplaceAll(text, nick, role)
+	}
+	text = regexp.MustCompile(`\d\d:\d\d(:\d\d)?`).ReplaceAllString(text, "hh:mm")
+	path := filepath.Join("testdata", "irc_notes.golden")
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		os.WriteFile(path, []byte(text), 0o644)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil || string(want) != text {
+		t.Errorf("the minutes differ from %s (go test ./bot -update rewrites it; %v):\n%s", path, err, text)
+	}
 }
