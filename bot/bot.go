@@ -118,9 +118,10 @@ type Options struct {
 
 // Announcer posts an announcement to an event's mailing list, queued in
 // the transaction that caused it. A post with a key already posted for the
-// event is not posted again ("" means no such key).
+// event is not posted again ("" means no such key); posted says whether
+// this one was.
 type Announcer interface {
-	Announce(tx *store.Tx, event, key, subject, body string) error
+	Announce(tx *store.Tx, event, key, subject, body string) (posted bool, err error)
 }
 
 // Bot carries out commands.

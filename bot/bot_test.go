@@ -218,6 +218,7 @@ func TestExamples(t *testing.T) {
 			f := newFixture(t)
 			f.ev.URL = "http://127.0.0.1:8080/openinfra-day-2027"
 			f.bot.SetMailer(&fakeMail{})
+			f.bot.SetAnnouncer(listAnnouncer{&strings.Builder{}})
 			for i := 0; i < 8; i++ {
 				f.say("alice", "alice", `propose "Session `+string(rune('A'+i))+`"`)
 			}

@@ -153,7 +153,7 @@ func (b *Bot) AnnouncePhases(ctx context.Context, now time.Time) (int, error) {
 					}
 					n++
 					if b.announcer != nil {
-						if err := b.announcer.Announce(tx, ev.Slug, key, line, phaseBody(c, phase, edge.open)); err != nil {
+						if _, err := b.announcer.Announce(tx, ev.Slug, key, line, phaseBody(c, phase, edge.open)); err != nil {
 							return err
 						}
 					}

@@ -105,5 +105,6 @@ func (c *call) announce(key, ircLine, subject, body string) error {
 	if c.bot.announcer == nil || subject == "" {
 		return nil
 	}
-	return c.bot.announcer.Announce(c.tx, c.ev.Slug, key, subject, body)
+	_, err := c.bot.announcer.Announce(c.tx, c.ev.Slug, key, subject, body)
+	return err
 }

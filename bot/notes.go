@@ -398,7 +398,8 @@ func (b *Bot) endMeeting(tx *store.Tx, live *liveMeeting, at time.Time) error {
 	if live.row.Number != 0 {
 		subject = fmt.Sprintf("Minutes: #%d %s", live.row.Number, live.row.Title)
 	}
-	return b.announcer.Announce(tx, live.ev.Slug, fmt.Sprintf("minutes-%d", live.row.ID), subject, m.Text())
+	_, err := b.announcer.Announce(tx, live.ev.Slug, fmt.Sprintf("minutes-%d", live.row.ID), subject, m.Text())
+	return err
 }
 
 // CloseMeetings ends the meetings whose session slot is over. The clock

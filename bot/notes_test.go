@@ -123,3 +123,34 @@ func TestNotesCloseWhenSlotEnds(t *testing.T) {
 		t.Errorf("notes not closed and posted: %q", list.String())
 	}
 }
+
+func TestWrapupPostedOnce(t *testing.T) {
+	f := newFixture(t)
+	f.ev.URL = "http://127.0.0.1:8080/openinfra-day-2027"
+	var list strings.Builder
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	f.say("alice", "alice", `propose "Renting Macs for CI"`)
+	f.say("bob", "bob", "vote 1")
+	f.say("carol", "carol", "here")
+	f.sayIn("#openinfra", "alice", "alice", "notes start 1")
+	f.line("alice", "alice", "#agreed rent, don't buy", nil)
+	f.line("alice", "alice", "#endmeeting", nil)
+	if got := f.say("pleia2", "pleia2", "wrapup"); got != "pleia2: posted the wrap-up to the list. http://127.0.0.1:8080/openinfra-day-2027/wrapup" {
+		t.Errorf("first wrapup: %q", got)
+	}
+	if got := f.say("pleia2", "pleia2", "wrapup"); !strings.Contains(got, "was posted already") {
+		t.Errorf("second wrapup: %q", got)
+	}
+	md, posted, err := f.bot.Wrapup(t.Context(), "openinfra-day-2027", true)
+	if err != nil || posted {
+		t.Errorf("hallway wrapup after the post: posted=%v, %v", posted, err)
+	}
+	if n := strings.Count(list.String(), "--- to the list of openinfra-day-2027: Open Source Infrastructure Day 2027: wrap-up"); n != 1 {
+		t.Errorf("wrap-up posted %d times", n)
+	}
+	for _, want := range []string{"0 registered, 1 checked in", "1, with 1 votes from 1 people", "AGREED: rent, don't buy"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("wrap-up lacks %q:\n%s", want, md)
+		}
+	}
+}

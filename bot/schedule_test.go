@@ -13,9 +13,15 @@ import (
 // listAnnouncer keeps what would go to the mailing list.
 type listAnnouncer struct{ b *strings.Builder }
 
-func (a listAnnouncer) Announce(_ *store.Tx, event, _, subject, body string) error {
+func (a listAnnouncer) Announce(_ *store.Tx, event, key, subject, body string) (bool, error) {
+	if key != "" && strings.Contains(a.b.String(), "key="+key+"\n") {
+		return false, nil
+	}
 	fmt.Fprintf(a.b, "--- to the list of %s: %s\n%s---\n", event, subject, body)
-	return nil
+	if key != "" {
+		fmt.Fprintf(a.b, "key=%s\n", key)
+	}
+	return true, nil
 }
 
 // exampleGrid is the example config's day.

@@ -69,8 +69,8 @@ func init() {
 		voteSpec, unvoteSpec, votesSpec, topSpec,
 		registerSpec, confirmSpec, cancelSpec, registrationsSpec,
 		scheduleSpec, nowSpec, nextSpec, whereSpec, feedSpec,
-		pledgeSpec, pledgesSpec, unpledgeSpec, campaignSpec, notesSpec,
-		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec, receivedSpec,
+		pledgeSpec, pledgesSpec, unpledgeSpec, campaignSpec, notesSpec, hereSpec,
+		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec, receivedSpec, checkinSpec, wrapupSpec,
 	}
 	for _, s := range specs {
 		byName[s.Name] = s

@@ -181,14 +181,20 @@ func (d *Desk) record(ctx context.Context, dv Delivery, in *Incoming, outcome st
 
 // enqueue composes a mail and queues it for the SMTP sender.
 func (d *Desk) enqueue(tx *store.Tx, to string, o Outgoing, dedupeKey string) error {
+	_, err := d.enqueueOnce(tx, to, o, dedupeKey)
+	return err
+}
+
+// enqueueOnce is enqueue, reporting whether the mail was new.
+func (d *Desk) enqueueOnce(tx *store.Tx, to string, o Outgoing, dedupeKey string) (bool, error) {
 	if o.Date.IsZero() {
 		o.Date = d.now()
 	}
 	data, err := Compose(o)
 	if err != nil {
-		return fmt.Errorf("compose mail to %s: %w", to, err)
+		return false, fmt.Errorf("compose mail to %s: %w", to, err)
 	}
-	return tx.Enqueue(store.Message{Channel: store.Mail, Target: to, Body: string(data), DedupeKey: dedupeKey})
+	return tx.EnqueueOnce(store.Message{Channel: store.Mail, Target: to, Body: string(data), DedupeKey: dedupeKey})
 }
 
 // Reply mails the bot's answer to a request that came by mail, threaded
@@ -231,9 +237,9 @@ func (d *Desk) Mail(tx *store.Tx, m bot.OutMail) error {
 // Announce posts to the mailing list, every post of an event threaded
 // under one root, so an event is one thread in people's mail. It
 // implements bot.Announcer.
-func (d *Desk) Announce(tx *store.Tx, event, key, subject, body string) error {
+func (d *Desk) Announce(tx *store.Tx, event, key, subject, body string) (bool, error) {
 	if d.List == "" {
-		return nil
+		return false, nil
 	}
 	root := "event-" + event + "@" + domainOf(addrOf(d.From))
 	o := Outgoing{From: d.From, To: []string{d.List}, Subject: subject, Body: body,
@@ -244,7 +250,7 @@ func (d *Desk) Announce(tx *store.Tx, event, key, subject, body string) error {
 		sum := sha256.Sum256([]byte(event + "\x00" + subject + "\x00" + tx.Now().Format(time.RFC3339Nano)))
 		key = hex.EncodeToString(sum[:8])
 	}
-	return d.enqueue(tx, d.List, o, "announce:"+event+":"+key)
+	return d.enqueueOnce(tx, d.List, o, "announce:"+event+":"+key)
 }
 
 func addrOf(from string) string {
