@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,40 +13,37 @@ import (
 
 	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
 
 const exportUsage = `Usage:
+  hallway export -config FILE -event SLUG -format ics|json|frab|text
+                                                          the released schedule, the bytes the web serves
   hallway export registrations -config FILE -event SLUG   registrations as CSV, for organizers
   hallway export pledges -config FILE -event SLUG         pledges as CSV, with who, for the treasurer
 `
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprint(stderr, "hallway export: say what to export\n\n"+exportUsage)
-		return errUsage
+	what := "schedule"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		what, args = args[0], args[1:]
 	}
-	what := args[0]
 	fs := flag.NewFlagSet("export "+what, flag.ContinueOnError)
 	path := fs.String("config", "hallway.toml", "config file")
-	slug := fs.String("event", "", "the event's slug")
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
+	slug := fs.String("event", "", "the event's slug (needed when the config has several)")
+	format := fs.String("format", "ics", "for the schedule: ics, json, frab or text")
+	fs.Usage = func() { fmt.Fprint(stderr, exportUsage) }
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}
-	if *slug == "" && len(cfg.Events) == 1 {
-		*slug = cfg.Events[0].Slug
-	}
-	ev, ok := cfg.Event(*slug)
-	if !ok {
-		var slugs []string
-		for _, e := range cfg.Events {
-			slugs = append(slugs, e.Slug)
-		}
-		return fmt.Errorf("no event %q in %s; events: %s", *slug, *path, strings.Join(slugs, ", "))
+	ev, err := pickEvent(cfg, *slug, *path)
+	if err != nil {
+		return err
 	}
 	s, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
@@ -53,6 +51,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer s.Close()
 	switch what {
+	case "schedule":
+		return exportSchedule(ctx, s, cfg, ev, *format, stdout)
 	case "registrations":
 		return exportRegistrations(ctx, s, ev, stdout)
 	case "pledges":
@@ -175,4 +175,78 @@ func exportPledges(ctx context.Context, s *store.Store, ev *config.Event, w io.W
 // decimal writes minor units as a plain decimal for spreadsheets: 1850.00.
 func decimal(minor int64, currency string) string {
 	return strings.ReplaceAll(strings.TrimSuffix(money.Format(minor, currency), " "+currency), ",", "")
+}
+
+// exportSchedule writes the released schedule in one of the published
+// formats: the same bytes the web server serves, for static hosting.
+func exportSchedule(ctx context.Context, s *store.Store, cfg *config.Config, ev *config.Event, format string, w io.Writer) error {
+	render := map[string]func(schedule.EventInfo, schedule.History) []byte{
+		"ics":  func(e schedule.EventInfo, h schedule.History) []byte { return schedule.ICS(e, h, schedule.Selection{}) },
+		"json": schedule.JSON, "frab": schedule.Frab, "text": schedule.Text,
+	}[format]
+	if render == nil {
+		return fmt.Errorf("unknown format %q: use ics, json, frab or text", format)
+	}
+	h, err := history(ctx, s, ev.Slug)
+	if err != nil {
+		return err
+	}
+	if h.Latest() == nil {
+		return fmt.Errorf("%s has no released schedule yet: an organizer says !schedule release first", ev.Slug)
+	}
+	_, err = w.Write(render(eventInfo(cfg, ev), h))
+	return err
+}
+
+// history reads every release of an event, oldest first.
+func history(ctx context.Context, s *store.Store, slug string) (schedule.History, error) {
+	var h schedule.History
+	err := s.View(ctx, func(tx *store.Tx) error {
+		e, err := tx.EventBySlug(slug)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		rows, err := tx.Releases(e.ID)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			var r schedule.Release
+			if err := json.Unmarshal(row.Schedule, &r); err != nil {
+				return fmt.Errorf("release %d: %w", row.Version, err)
+			}
+			h = append(h, &r)
+		}
+		return nil
+	})
+	return h, err
+}
+
+// eventInfo is what the renderers need of an event, from the config.
+func eventInfo(cfg *config.Config, ev *config.Event) schedule.EventInfo {
+	return schedule.EventInfo{Slug: ev.Slug, Name: ev.Name, Venue: ev.Venue, URL: cfg.Web.BaseURL + "/" + ev.Slug,
+		Zone: ev.Location, Rooms: grid(*ev).Rooms}
+}
+
+func loadConfig(path string) (*config.Config, error) { return config.Load(path) }
+
+// pickEvent finds the event a subcommand is about: the one named, or the
+// only one.
+func pickEvent(cfg *config.Config, slug, path string) (*config.Event, error) {
+	if slug == "" && len(cfg.Events) == 1 {
+		slug = cfg.Events[0].Slug
+	}
+	if ev, ok := cfg.Event(slug); ok {
+		return ev, nil
+	}
+	var slugs []string
+	for _, e := range cfg.Events {
+		slugs = append(slugs, e.Slug)
+	}
+	if slug == "" {
+		return nil, fmt.Errorf("say which event with -event: %s", strings.Join(slugs, ", "))
+	}
+	return nil, fmt.Errorf("no event %q in %s; events: %s", slug, path, strings.Join(slugs, ", "))
 }

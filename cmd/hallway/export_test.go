@@ -89,3 +89,50 @@ func TestExportRegistrations(t *testing.T) {
 		t.Errorf("unknown event: exit %d, %s", code, stderr.String())
 	}
 }
+
+func TestExportScheduleAndWrapup(t *testing.T) {
+	cfgPath := exampleCopy(t)
+	ctx := context.Background()
+	runCmd := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, args, nil, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, stderr := runCmd("export", "-config", cfgPath, "-format", "ics"); code != 1 || !strings.Contains(stderr, "no released schedule yet") {
+		t.Errorf("export before a release: exit %d, %s", code, stderr)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := openCore(ctx, cfg, newLogger(&bytes.Buffer{}, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ who, text string }{
+		{"alice", `propose "Renting Macs for CI"`}, {"bob", "vote 1"}, {"pleia2", "schedule release"},
+	} {
+		if err := m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Account: step.who, Nick: step.who, Text: step.text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Close()
+	for format, want := range map[string]string{
+		"ics": "BEGIN:VCALENDAR\r\n", "json": `"format": "hallway-schedule/1"`, "frab": "<schedule", "text": "Renting Macs for CI",
+	} {
+		code, stdout, stderr := runCmd("export", "-config", cfgPath, "-format", format)
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("export -format %s: exit %d, %s\n%.300s", format, code, stderr, stdout)
+		}
+	}
+	if code, _, stderr := runCmd("export", "-config", cfgPath, "-format", "pdf"); code != 1 || !strings.Contains(stderr, `unknown format "pdf"`) {
+		t.Errorf("export -format pdf: exit %d, %s", code, stderr)
+	}
+	code, stdout, stderr := runCmd("wrapup", "-config", cfgPath, "-post")
+	if code != 0 || !strings.Contains(stdout, "# Open Source Infrastructure Day 2027: wrap-up") || !strings.Contains(stderr, "queued for the list") {
+		t.Errorf("wrapup -post: exit %d, %s\n%s", code, stderr, stdout)
+	}
+	if code, _, stderr := runCmd("wrapup", "-config", cfgPath, "-post"); code != 0 || !strings.Contains(stderr, "posted before") {
+		t.Errorf("second wrapup -post: exit %d, %s", code, stderr)
+	}
+}

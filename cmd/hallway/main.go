@@ -24,8 +24,12 @@ Usage:
   hallway check -config FILE            validate the config and print it resolved, secrets masked
   hallway ingest -config FILE < MAIL     carry out one mail (for an MTA pipe or .forward);
                                         exits 75 (EX_TEMPFAIL) when the MTA should retry
-  hallway export registrations|pledges -config FILE -event SLUG
+  hallway export -config FILE [-event SLUG] -format ics|json|frab|text
+                                        the released schedule, for static hosting
+  hallway export registrations|pledges -config FILE [-event SLUG]
                                         registrations or pledges as CSV, for organizers
+  hallway wrapup -config FILE [-event SLUG] [-post]
+                                        the event's wrap-up (Markdown); -post queues it for the list, once
   hallway help                          this text
 `
 
@@ -58,6 +62,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	case "export":
 		err = runExport(ctx, args[1:], stdout, stderr)
+	case "wrapup":
+		err = runWrapup(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
