@@ -426,3 +426,42 @@ func (b *Bot) CloseMeetings(ctx context.Context, now time.Time) (int, error) {
 	}
 	return len(due), nil
 }
+
+// AddMailNote puts a mail into a meeting's notes: someone answered the
+// minutes' thread on the list. It lands in the log as an #info from the
+// sender, so the minutes and the wrap-up regenerated from the log show it.
+// keys make it happen once.
+func (b *Bot) AddMailNote(ctx context.Context, meetingID int64, from, text string, keys []string) error {
+	text = strings.Join(strings.Fields(text), " ")
+	if len(text) > 1000 {
+		text = text[:1000] + "…"
+	}
+	if text == "" {
+		return nil
+	}
+	return b.store.Do(ctx, func(tx *store.Tx) error {
+		for _, key := range keys {
+			first, err := tx.MarkReceived(store.Received{Channel: store.Mail, Key: key, Sender: from, Outcome: fmt.Sprintf("note for meeting %d", meetingID)})
+			if err != nil || !first {
+				return err
+			}
+		}
+		row, err := tx.Meeting(meetingID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		line := store.Line{At: tx.Now(), Nick: from + " (by mail)", Text: "#info " + text}
+		if err := tx.AddLine(row.ID, line); err != nil {
+			return err
+		}
+		b.meetings.mu.Lock()
+		live, ok := b.meetings.live[strings.ToLower(row.Channel)]
+		b.meetings.mu.Unlock()
+		if ok && live.row.ID == row.ID {
+			live.rec.Add(logLine(line))
+		}
+		return nil
+	})
+}

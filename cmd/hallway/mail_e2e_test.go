@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
 
+	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 )
@@ -48,7 +49,7 @@ slug = "test-day"
 name = "Test Day"
 timezone = "Europe/Brussels"
 channel = "#testday%d"
-organizers = ["nobody"]
+organizers = ["alice"]
 registration_capacity = 1
 `, host, port, time.Now().UnixNano()%1e6, imapAddr, smtpAddr, time.Now().UnixNano()%1e6)
 	path := filepath.Join(t.TempDir(), "hallway.toml")
@@ -250,5 +251,80 @@ func TestMailRegistration(t *testing.T) {
 	t.Logf("eight mails in, seven answers out in %s", time.Since(start).Round(time.Millisecond))
 	if !regexp.MustCompile(`mail not carried out.*from=bob@test.local outcome="ignored: `).MatchString(logs.String()) {
 		t.Errorf("the auto-reply was not recorded as ignored")
+	}
+}
+
+// TestMailMinutesAndWrapup: the minutes of a session reach a list
+// subscriber's mailbox; an answer to them on the list joins the session's
+// notes; the wrap-up reaches the list once.
+func TestMailMinutesAndWrapup(t *testing.T) {
+	imapAddr := irctest.RequireEnv(t, "HALLWAY_TEST_IMAP")
+	smtpAddr := irctest.RequireEnv(t, "HALLWAY_TEST_SMTP")
+	ircAddr := irctest.TestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t, ircAddr, imapAddr, smtpAddr)
+	var logs bytes.Buffer
+	m, err := Open(ctx, cfg, newLogger(&logs, true), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	list := openInbox(t, imapAddr, "list@test.local", "listpass")
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	defer func() {
+		stop()
+		<-done
+		if t.Failed() {
+			t.Logf("hallway's log:\n%s", logs.String())
+		}
+	}()
+	channel := cfg.Events[0].Channel
+	say := func(account, text string, raw bool) {
+		t.Helper()
+		req := bot.Request{Transport: bot.IRC, Account: account, Nick: account, Where: channel, Text: text, Raw: raw}
+		if err := m.Bot.Handle(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tag := fmt.Sprintf("t%d", time.Now().UnixNano())
+	say("alice", `propose "Renting Macs `+tag+`"`, false)
+	say("alice", "notes start 1", false)
+	say("alice", "#agreed rent, don't buy", true)
+	say("alice", "#endmeeting", true)
+	minutes := list.wait(ctx, func(raw string) bool { return strings.Contains(raw, "Subject: Minutes: #1 Renting Macs "+tag) })
+	id := messageIDRe.FindStringSubmatch(minutes)
+	if id == nil || !strings.HasPrefix(id[1], "minutes-1.") || !strings.Contains(minutes, "AGREED: rent, don't buy") {
+		t.Fatalf("minutes on the list:\n%s", minutes)
+	}
+	// Bob answers on the list (his mail comes back through the list).
+	sendMail(t, smtpAddr, "bob@test.local", "bot@test.local", fmt.Sprintf(
+		"From: Bob <bob@test.local>\nTo: list@test.local\nSubject: Re: Minutes: #1 Renting Macs\nList-Id: <list.test.local>\nMessage-ID: <%s-n@test.local>\nIn-Reply-To: <%s>\n\nAlso: MacStadium gives open source projects a discount.\n\n> AGREED: rent\n", tag, id[1]))
+	for ctx.Err() == nil {
+		mins, err := m.Bot.Minutes(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(mins.Text(), "INFO: Also: MacStadium gives open source projects a discount. (Bob (by mail)") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the answer on the list never reached the notes")
+	}
+	say("nobody", "wrapup", false) // not an organizer: refused
+	md, posted, err := m.Bot.Wrapup(ctx, cfg.Events[0].Slug, true)
+	if err != nil || !posted || !strings.Contains(md, "AGREED: rent, don't buy") || !strings.Contains(md, "2 people spoke") {
+		t.Fatalf("wrapup: posted=%v, %v\n%s", posted, err, md)
+	}
+	if _, again, _ := m.Bot.Wrapup(ctx, cfg.Events[0].Slug, true); again {
+		t.Error("the wrap-up was posted twice")
+	}
+	wrap := list.wait(ctx, func(raw string) bool { return strings.Contains(raw, "Subject: Test Day: wrap-up") })
+	if !strings.Contains(wrap, "References: <event-test-day@test.local>") || !strings.Contains(wrap, "Renting Macs "+tag) {
+		t.Errorf("wrap-up on the list:\n%s", wrap)
 	}
 }
