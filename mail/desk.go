@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"net/mail"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
