@@ -179,8 +179,8 @@ func (tx *Tx) MergePerson(from, into int64) error {
 		`UPDATE OR IGNORE vote SET person_id = ? WHERE person_id = ?`,
 		`UPDATE pledge SET person_id = ? WHERE person_id = ?`,
 		`UPDATE meeting SET started_by = ? WHERE started_by = ?`,
-		`UPDATE note SET person_id = ? WHERE person_id = ?`,
-		`UPDATE note SET assignee_id = ? WHERE assignee_id = ?`,
+		`UPDATE OR IGNORE checkin SET person_id = ? WHERE person_id = ?`,
+		`UPDATE checkin SET by_id = ? WHERE by_id = ?`,
 		`UPDATE pin SET person_id = ? WHERE person_id = ?`,
 		`UPDATE release SET person_id = ? WHERE person_id = ?`,
 		`UPDATE phase_change SET person_id = ? WHERE person_id = ?`,
@@ -191,7 +191,8 @@ func (tx *Tx) MergePerson(from, into int64) error {
 		}
 	}
 	// What was ignored above duplicated a row of into's.
-	for _, q := range []string{`DELETE FROM speaker WHERE person_id = ?`, `DELETE FROM vote WHERE person_id = ?`, `DELETE FROM person WHERE id = ?`} {
+	for _, q := range []string{`DELETE FROM speaker WHERE person_id = ?`, `DELETE FROM vote WHERE person_id = ?`,
+		`DELETE FROM checkin WHERE person_id = ?`, `DELETE FROM person WHERE id = ?`} {
 		if _, err := tx.exec(q, from); err != nil {
 			return fmt.Errorf("merge person %d into %d: %w", from, into, err)
 		}

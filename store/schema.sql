@@ -127,29 +127,48 @@ CREATE TABLE pledge (
 );
 CREATE INDEX pledge_event ON pledge(event_id, campaign);
 
--- Notes taken during a session (MeetBot style). A meeting is one run of
--- notes; lines are kept raw so the wrap-up can be regenerated exactly.
+-- Notes taken during a session, MeetBot style. A meeting is one run of
+-- notes in a channel; every line said there while it runs is kept raw, so
+-- the minutes are a replay of the log and can be regenerated exactly.
+-- series groups meetings whose open actions carry over (a session's
+-- number, or the name given to #startmeeting).
 CREATE TABLE meeting (
 	id          INTEGER PRIMARY KEY,
 	event_id    INTEGER NOT NULL REFERENCES event(id),
-	proposal_id INTEGER REFERENCES proposal(id),
+	number      INTEGER,
+	series      TEXT NOT NULL,
+	title       TEXT NOT NULL,
 	channel     TEXT NOT NULL,
 	started_by  INTEGER NOT NULL REFERENCES person(id),
 	started_at  DATETIME NOT NULL,
+	ends_at     DATETIME,
 	ended_at    DATETIME
 );
-CREATE TABLE note (
-	id          INTEGER PRIMARY KEY,
-	meeting_id  INTEGER NOT NULL REFERENCES meeting(id),
-	kind        TEXT NOT NULL,
-	text        TEXT NOT NULL,
-	nick        TEXT NOT NULL DEFAULT '',
-	person_id   INTEGER REFERENCES person(id),
-	assignee_id INTEGER REFERENCES person(id),
-	undone      INTEGER NOT NULL DEFAULT 0,
-	created_at  DATETIME NOT NULL
+CREATE INDEX meeting_channel ON meeting(channel, ended_at);
+CREATE INDEX meeting_series ON meeting(event_id, series, started_at);
+
+-- One line of a meeting's log. account is the speaker's services account
+-- ("" if none); resolved holds, as JSON, the accounts of the nicks a
+-- #chair or #action line named, as they were when it was said.
+CREATE TABLE meeting_line (
+	id         INTEGER PRIMARY KEY,
+	meeting_id INTEGER NOT NULL REFERENCES meeting(id),
+	at         DATETIME NOT NULL,
+	nick       TEXT NOT NULL,
+	account    TEXT NOT NULL DEFAULT '',
+	text       TEXT NOT NULL,
+	resolved   TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX note_meeting ON note(meeting_id, id);
+CREATE INDEX meeting_line_meeting ON meeting_line(meeting_id, id);
+
+-- People in the room: checked in by an organizer or by themselves (!here).
+CREATE TABLE checkin (
+	event_id  INTEGER NOT NULL REFERENCES event(id),
+	person_id INTEGER NOT NULL REFERENCES person(id),
+	by_id     INTEGER NOT NULL REFERENCES person(id),
+	at        DATETIME NOT NULL,
+	PRIMARY KEY (event_id, person_id)
+);
 
 -- Pinned sessions stay where an organizer put them.
 CREATE TABLE pin (
