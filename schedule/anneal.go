@@ -44,6 +44,9 @@ type annealParams struct {
 	// swapBias is the chance to swap rather than relocate when the target
 	// slot has room.
 	swapBias float64
+	// scramble is the number of random moves per session made, whatever
+	// their cost, before each anneal.
+	scramble int
 }
 
 var defaultParams = annealParams{
@@ -52,6 +55,7 @@ var defaultParams = annealParams{
 	longMoves: 8_000_000,
 	cycleLen:  -1,
 	swapBias:  0.5,
+	scramble:  5,
 }
 
 // temperatures returns the schedule's ends for an anneal of n moves.
@@ -180,9 +184,8 @@ func (w *worker) apply() {
 }
 
 // run anneals until the budget is spent or ctx is done. The budget is cut
-// into cycles of cycleLen moves, each a complete anneal (the first from the
-// constructed schedule, later ones reheated from the best so far, or
-// restarted when reheat is zero); the last cycle stretches to the end of
+// into cycles of cycleLen moves, each a complete anneal from the
+// constructed schedule; the last cycle stretches to the end of
 // the budget. A single long anneal is best on large instances, but on small
 // ones an anneal settles into one of many far-apart local optima, and
 // several tries find better ones more reliably.
@@ -215,7 +218,22 @@ func (w *worker) run(ctx context.Context, b budget) {
 		if cycle > 0 {
 			st.restore(init)
 		}
+		// A few random moves first, so that the anneals of one worker do
+		// not all start from the same schedule (on small instances they
+		// otherwise tend to end in the same few local optima).
+		for range w.par.scramble * len(st.movable) {
+			if _, ok := w.draw(); ok {
+				w.apply()
+			}
+		}
 		cur := st.objective()
+		if cur < w.bestObj {
+			w.bestObj = cur
+			w.best = st.snapshot(w.best)
+			if w.improved != nil {
+				w.improved(cur)
+			}
+		}
 		startIter, startTime := w.iters, time.Now()
 		final, decided := false, false
 		switch {

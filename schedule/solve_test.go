@@ -338,3 +338,34 @@ func bruteForce(p *Problem, ref []Assignment) int {
 	rec(0)
 	return best
 }
+
+// slotOverflow returns the overflow of a slot whose movable sessions have
+// the demands dem (largest first) after removing one session of demand rm
+// (rm < 0: none) and adding one of demand add (add < 0: none), with the
+// sessions matched in order to caps (largest first). It is the plain
+// reference the incremental slotCost is checked against.
+func slotOverflow(caps, dem []int32, rm, add int32) int {
+	sum := 0
+	i := 0
+	for _, d := range dem {
+		if rm >= 0 && d == rm {
+			rm = -1
+			continue
+		}
+		if add > d {
+			if c := caps[i]; add > c {
+				sum += int(add - c)
+			}
+			i++
+			add = -1
+		}
+		if c := caps[i]; d > c {
+			sum += int(d - c)
+		}
+		i++
+	}
+	if add >= 0 && add > caps[i] {
+		sum += int(add - caps[i])
+	}
+	return sum
+}
