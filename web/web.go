@@ -1,0 +1,303 @@
+// Package web serves an event's schedule over HTTP: calendar feeds
+// (iCalendar, RFC 5545), the JSON, frab XML and text exports, and a few
+// server-rendered pages (the schedule grid, the proposals with their votes,
+// one page per session, the release history), plus /healthz and /metrics.
+//
+// # Caching
+//
+// Thousands of calendar apps poll the same feeds, so a request must cost
+// next to nothing and a CDN must be able to sit in front. Every response
+// carries a strong ETag (a hash of the exact bytes, before compression), a
+// Last-Modified and a Cache-Control; conditional requests get 304 Not
+// Modified (RFC 9110 §13.1.2, §13.1.3, §13.2.2). Rendered bytes, and their
+// gzip form, are kept in memory keyed by the route and the versions of the
+// data they were made from: the latest release version (read with one
+// indexed query at most once a second per event) and, for pages, a hash of
+// the proposals (read at most once a second too). A 304 or a cached 200
+// thus usually runs no query at all.
+//
+// # Routes
+//
+// Per event slug: schedule.ics, talks.ics, sessions.ics, room/{room}.ics,
+// feed/{token}.ics (personal), session/{n}.ics, schedule.json,
+// schedule.xml (frab), schedule.txt, and the pages /{slug}/,
+// /{slug}/proposals, /{slug}/session/{n}, /{slug}/releases. The site root
+// lists the events.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hallwayhq/hallway/schedule"
+	"github.com/hallwayhq/hallway/store"
+)
+
+// Event is what the web needs of an event from the config.
+type Event struct {
+	Slug    string
+	Name    string
+	Venue   string
+	Zone    *time.Location // nil means UTC
+	Rooms   []schedule.GridRoom
+	Grid    schedule.Grid // the slots, for the day grid
+	Channel string        // the IRC channel, named on the pages
+}
+
+// Options tune a Server. The zero value (or nil) means defaults.
+type Options struct {
+	// BaseURL is the public URL of the site without a trailing slash
+	// ("https://hallway.example.org"); feed links and the events' URLs
+	// are made from it. Empty means links relative to the site root and
+	// no webcal:// links.
+	BaseURL string
+	// Now is the clock, for what is on now and next. Default time.Now.
+	Now func() time.Time
+	// Logger gets errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server serves the feeds and pages of some events. Its methods are safe
+// for concurrent use.
+type Server struct {
+	store    *store.Store
+	events   []*eventState // in config order
+	bySlug   map[string]*eventState
+	baseURL  string
+	basePath string // BaseURL's path, prefixed to links
+	now      func() time.Time
+	log      *slog.Logger
+	metrics  *metrics
+	// fresh is how long a read version is trusted before it is read
+	// again; tests set it to 0.
+	fresh time.Duration
+	index slot // the site root's page
+	mux   *http.ServeMux
+	// fast routes the event-wide feeds and exports, the addresses
+	// calendar apps poll, by file name without the ServeMux (whose path
+	// cleaning is half the cost of a 304).
+	fast map[string]*fastRoute
+}
+
+// fastRoute is one of the files of the fast path.
+type fastRoute struct {
+	pattern string
+	counts  *routeCounts
+	h       func(http.ResponseWriter, *http.Request, *eventState)
+}
+
+// defaultFresh is how stale a release version or proposals snapshot may
+// be: a new release shows up within a second.
+const defaultFresh = time.Second
+
+// New returns a Server for events backed by s. It does no I/O.
+func New(s *store.Store, events []Event, opts *Options) *Server {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	base := strings.TrimSuffix(o.BaseURL, "/")
+	srv := &Server{
+		store:   s,
+		bySlug:  map[string]*eventState{},
+		baseURL: base,
+		now:     o.Now,
+		log:     o.Logger.With("component", "web"),
+		metrics: newMetrics(),
+		fresh:   defaultFresh,
+		fast:    map[string]*fastRoute{},
+	}
+	if u, err := url.Parse(base); err == nil {
+		srv.basePath = strings.TrimSuffix(u.Path, "/")
+	}
+	for _, e := range events {
+		st := newEventState(e, base)
+		srv.events = append(srv.events, st)
+		srv.bySlug[e.Slug] = st
+	}
+	srv.mux = srv.routes()
+	return srv
+}
+
+// routes maps the URL patterns to handlers. The pattern is the route's
+// name in the metrics.
+func (srv *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	// "GET" patterns also take HEAD; other methods get 405.
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, srv.metrics.wrap(pattern, h))
+	}
+	handle("GET /{$}", srv.serveIndex)
+	handle("GET /healthz", srv.serveHealth)
+	handle("GET /metrics", srv.serveMetrics)
+	handle("GET /{slug}", srv.redirectToSchedule)
+	handle("GET /{slug}/schedule", srv.redirectToSchedule) // the bot's links
+	handle("GET /{slug}/{$}", srv.eventHandler(srv.serveSchedulePage))
+	handle("GET /{slug}/proposals", srv.eventHandler(srv.serveProposalsPage))
+	handle("GET /{slug}/releases", srv.eventHandler(srv.serveReleasesPage))
+	handle("GET /{slug}/session/{n}", srv.eventHandler(srv.serveSession))
+	handle("GET /{slug}/room/{room}", srv.eventHandler(srv.serveRoomFeed))
+	handle("GET /{slug}/feed/{token}", srv.eventHandler(srv.servePersonalFeed))
+	// The same routes as the fast path takes, for what it leaves to the
+	// mux (an escaped path).
+	for file, h := range map[string]func(http.ResponseWriter, *http.Request, *eventState){
+		"schedule.ics":  srv.serveFeed(feedAll),
+		"talks.ics":     srv.serveFeed(feedTalks),
+		"sessions.ics":  srv.serveFeed(feedSessions),
+		"schedule.json": srv.serveExport(exportJSON),
+		"schedule.xml":  srv.serveExport(exportFrab),
+		"schedule.txt":  srv.serveExport(exportText),
+	} {
+		pattern := "GET /{slug}/" + file
+		handle(pattern, srv.eventHandler(h))
+		srv.fast[file] = &fastRoute{pattern: pattern, counts: srv.metrics.route(pattern), h: h}
+	}
+	mux.Handle("GET /", srv.metrics.wrap("other", http.HandlerFunc(srv.notFound)))
+	return mux
+}
+
+// Handler returns the server's HTTP handler.
+func (srv *Server) Handler() http.Handler { return http.HandlerFunc(srv.serveHTTP) }
+
+// serveHTTP takes /{slug}/{file} of the fast routes itself and leaves
+// everything else to the mux. A path it takes is one the mux would not
+// clean or redirect: two plain segments, a known slug, a known file.
+func (srv *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawPath == "" {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/"); ok {
+			if slug, file, ok := strings.Cut(rest, "/"); ok {
+				if fr, st := srv.fast[file], srv.bySlug[slug]; fr != nil && st != nil {
+					r.Pattern = fr.pattern
+					sw := &statusWriter{ResponseWriter: w}
+					fr.h(sw, r, st)
+					srv.metrics.count(fr.counts, sw.code)
+					return
+				}
+			}
+		}
+	}
+	srv.mux.ServeHTTP(w, r)
+}
+
+// Run serves on listen (host:port) until ctx is done, then shuts down
+// gracefully: requests under way get a few seconds to finish.
+func (srv *Server) Run(ctx context.Context, listen string) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, ln)
+}
+
+// shutdownTimeout bounds how long Serve waits for requests under way.
+const shutdownTimeout = 5 * time.Second
+
+// Serve is Run on a listener of the caller's (one on port 0, in tests).
+// It closes ln.
+func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// A large feed to a slow phone still fits in a minute.
+		WriteTimeout: time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(srv.log.Handler(), slog.LevelDebug),
+		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	srv.log.Info("serving", "addr", ln.Addr().String(), "base_url", srv.baseURL)
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// eventHandler resolves the {slug} of the path to a configured event.
+func (srv *Server) eventHandler(h func(http.ResponseWriter, *http.Request, *eventState)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := srv.bySlug[r.PathValue("slug")]
+		if st == nil {
+			srv.notFound(w, r)
+			return
+		}
+		h(w, r, st)
+	}
+}
+
+func (srv *Server) redirectToSchedule(w http.ResponseWriter, r *http.Request) {
+	st := srv.bySlug[r.PathValue("slug")]
+	if st == nil {
+		srv.notFound(w, r)
+		return
+	}
+	http.Redirect(w, r, srv.basePath+"/"+url.PathEscape(st.ev.Slug)+"/", http.StatusMovedPermanently)
+}
+
+// serveHealth answers 200 "ok" when the database answers a query.
+func (srv *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	err := srv.store.View(r.Context(), func(tx *store.Tx) error {
+		_, err := tx.EventBySlug("")
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		srv.log.Error("health check", "err", err)
+		plain(w, r, http.StatusServiceUnavailable, "database unavailable\n")
+		return
+	}
+	plain(w, r, http.StatusOK, "ok\n")
+}
+
+// plain writes a short uncached text answer.
+func plain(w http.ResponseWriter, r *http.Request, code int, text string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		w.Write([]byte(text))
+	}
+}
+
+func (srv *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	// Not-found answers may be cached briefly: a scanner hammering
+	// random addresses then reaches the CDN, not us.
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	plain(w, r, http.StatusNotFound, "not found\n")
+}
+
+// internalError tells the client little and the log everything.
+func (srv *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the client went away
+	}
+	srv.log.Error("request failed", "path", r.URL.Path, "err", err)
+	plain(w, r, http.StatusInternalServerError, "internal error\n")
+}
