@@ -111,7 +111,9 @@ func TestCachedMovesForward(t *testing.T) {
 	srv := New(nil, nil, nil)
 	var s slot
 	render := func(body string) func() (*entry, error) {
-		return func() (*entry, error) { return newEntry(version{}, []byte(body), typeText, cacheFeed, time.Time{}), nil }
+		return func() (*entry, error) {
+			return newEntry(version{}, []byte(body), typeText, cacheFeed, time.Time{}), nil
+		}
 	}
 	if _, err := srv.cached(&s, "r", version{release: 2}, render("two")); err != nil {
 		t.Fatal(err)
