@@ -30,6 +30,8 @@ Usage:
                                         registrations or pledges as CSV, for organizers
   hallway wrapup -config FILE [-event SLUG] [-post]
                                         the event's wrap-up (Markdown); -post queues it for the list, once
+  hallway schedule solve [-time D] [-seed N] [-o FILE] INSTANCE.json
+                                        solve a scheduling instance (sched-instance/1)
   hallway help                          this text
 `
 
@@ -60,6 +62,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitCode(err)
 		}
 		return 0
+	case "schedule":
+		if len(args) < 2 || args[1] != "solve" {
+			fmt.Fprint(stderr, "hallway schedule: the subcommand is solve\n\n"+usage)
+			return 2
+		}
+		err = runScheduleSolve(ctx, args[2:], stdout, stderr)
 	case "export":
 		err = runExport(ctx, args[1:], stdout, stderr)
 	case "wrapup":

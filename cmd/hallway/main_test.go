@@ -36,3 +36,20 @@ func TestCommandLine(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleSolveCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sol.json")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"schedule", "solve", "-time", "200ms", "-o", out, "../../schedule/testdata/sched/small-public.json"}, nil, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stderr.String(), "small-public: objective=") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(data), `"format": "sched-solution/1"`) && !strings.Contains(string(data), `"format":"sched-solution/1"`) {
+		t.Errorf("solution file: %v\n%.200s", err, data)
+	}
+	stderr.Reset()
+	if code := run(context.Background(), []string{"schedule", "plan"}, nil, &stdout, &stderr); code != 2 {
+		t.Errorf("schedule plan: exit %d", code)
+	}
+}
