@@ -30,6 +30,9 @@ func testConfig(t *testing.T, ircAddr, imapAddr, smtpAddr string) *config.Config
 	text := fmt.Sprintf(`
 [store]
 path = "hallway.db"
+[web]
+listen = "127.0.0.1:0"
+base_url = "http://127.0.0.1:8080"
 [irc]
 server = %q
 port = %s

@@ -18,6 +18,7 @@ import (
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/web"
 )
 
 func runRun(ctx context.Context, args []string, stderr io.Writer) error {
@@ -54,6 +55,9 @@ type Main struct {
 	Desk   *mail.Desk
 	Intake *mail.Intake
 	Sender *mail.Sender
+	// Web serves the feeds and pages on Listen.
+	Web    *web.Server
+	Listen string
 	log    *slog.Logger
 }
 
@@ -129,6 +133,14 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	}
 	m.IRC = bot.NewIRC(m.Bot, ircOpts)
 	m.Bot.OnQueued(m.IRC.Wake)
+	var webEvents []web.Event
+	for _, e := range cfg.Events {
+		g := grid(e)
+		webEvents = append(webEvents, web.Event{Slug: e.Slug, Name: e.Name, Venue: e.Venue, Zone: e.Location,
+			Rooms: g.Rooms, Grid: g, Channel: e.Channel})
+	}
+	m.Web = web.New(m.Store, webEvents, &web.Options{BaseURL: cfg.Web.BaseURL, Logger: m.log})
+	m.Listen = cfg.Web.Listen
 	mc := cfg.Mail
 	if m.Desk != nil && mc.SMTP != "" {
 		password, err := cfg.Secret(config.SecretSMTPPassword)
@@ -171,7 +183,7 @@ func addressOf(from string) string {
 // Every part runs until ctx is done; if one fails, the others are stopped
 // and its error returned.
 func (m *Main) Run(ctx context.Context) error {
-	m.log.Info("hallway running", "events", len(m.Bot.Events()), "mail_in", m.Intake != nil, "mail_out", m.Sender != nil)
+	m.log.Info("hallway running", "events", len(m.Bot.Events()), "web", m.Listen, "mail_in", m.Intake != nil, "mail_out", m.Sender != nil)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -189,6 +201,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	})
 	run("irc", m.IRC.Run)
+	run("web", func(ctx context.Context) error { return m.Web.Run(ctx, m.Listen) })
 	if m.Sender != nil {
 		run("smtp", m.Sender.Run)
 	}

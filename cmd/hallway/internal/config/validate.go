@@ -23,7 +23,8 @@ func (d *decoder) validate(c *Config) {
 	if c.Store.Path == "" {
 		d.errorf("store.path", `must not be empty; leave the key out to use the default "hallway.db" next to the config`)
 	}
-	d.hostPort("web.listen", c.Web.Listen, `listen = "127.0.0.1:8080"`)
+	// Port 0 listens on a free port: tests run several hallways at once.
+	d.hostPort("web.listen", c.Web.Listen, `listen = "127.0.0.1:8080"`, 0)
 	// A base_url made from a bad listen is reported as the listen's fault.
 	if u, err := url.Parse(c.Web.BaseURL); !d.defaults["web.base_url"] && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		d.errorf("web.base_url", `must be an absolute http or https URL like "https://hallway.example.org" (got %q)`, c.Web.BaseURL)
@@ -88,14 +89,14 @@ func (d *decoder) validateIRC(irc *IRC) {
 
 func (d *decoder) validateMail(m *Mail) {
 	if m.IMAP != "" {
-		d.hostPort("mail.imap", m.IMAP, `imap = "imap.example.org:993"`)
+		d.hostPort("mail.imap", m.IMAP, `imap = "imap.example.org:993"`, 1)
 		if m.IMAPUser == "" {
 			d.errorAt("mail.imap", "mail.imap_user", "is required with imap: the account hallway reads mail as")
 		}
 	}
 	d.security("mail.imap_security", m.IMAPSecurity, m.IMAP)
 	if m.SMTP != "" {
-		d.hostPort("mail.smtp", m.SMTP, `smtp = "smtp.example.org:465"`)
+		d.hostPort("mail.smtp", m.SMTP, `smtp = "smtp.example.org:465"`, 1)
 		if m.From == "" {
 			d.errorAt("mail.smtp", "mail.from", `is required with smtp: the From of hallway's mail, e.g. from = "Hallway <bot@example.org>"`)
 		}
@@ -370,10 +371,10 @@ func (d *decoder) channel(key, ch string) {
 }
 
 // hostPort checks a "host:port" address.
-func (d *decoder) hostPort(key, hp, example string) {
+func (d *decoder) hostPort(key, hp, example string, minPort int) {
 	_, port, err := net.SplitHostPort(hp)
 	if err == nil {
-		if n, perr := strconv.Atoi(port); perr != nil || n < 1 || n > 65535 {
+		if n, perr := strconv.Atoi(port); perr != nil || n < minPort || n > 65535 {
 			err = fmt.Errorf("bad port")
 		}
 	}
