@@ -6,6 +6,8 @@ package bot_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -57,6 +59,7 @@ type botSetup struct {
 	organizers                                 []string
 	burst                                      int
 	rate                                       float64
+	tls                                        *tls.Config
 }
 
 func startBot(t *testing.T, s botSetup) *running {
@@ -76,6 +79,7 @@ func startBot(t *testing.T, s botSetup) *running {
 	irc := bot.NewIRC(b, &bot.IRCOptions{
 		Server: host, Port: p, Nick: s.nick, SASLUser: s.account, SASLPassword: s.password,
 		Channels: []string{s.channel}, SendBurst: s.burst, SendRate: s.rate, Debug: debugWriter(),
+		TLS: s.tls != nil, TLSConfig: s.tls,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -349,5 +353,43 @@ func TestIRCNotes(t *testing.T) {
 	want, err := os.ReadFile(path)
 	if err != nil || string(want) != text {
 		t.Errorf("the minutes differ from %s (go test ./bot -update rewrites it; %v):\n%s", path, err, text)
+	}
+}
+
+// TestIRCTLS: the bot connects over TLS, verifying the server's
+// certificate, logs in with SASL and answers.
+func TestIRCTLS(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	tlsAddr := irctest.RequireEnv(t, "HALLWAY_TEST_IRC_TLS")
+	caFile := irctest.RequireEnv(t, "HALLWAY_TEST_IRC_CA")
+	ctx := ctxFor(t, time.Minute)
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("no certificate in " + caFile)
+	}
+	channel := "#" + unique("tls")
+	botNick, alice := unique("hw"), unique("alice")
+	account(t, ctx, addr, botNick).Close()
+	aliceC := account(t, ctx, addr, alice)
+	if err := aliceC.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	b := startBot(t, botSetup{addr: tlsAddr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 10, rate: 10,
+		tls: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+	defer b.stop()
+	waitJoined(t, ctx, aliceC, botNick, channel)
+	// The bot's lines carry its account: SASL worked over TLS.
+	aliceC.Privmsg(channel, "!votes")
+	m, err := aliceC.Expect(ctx, func(m irctest.Message) bool { return m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Account(); !strings.EqualFold(got, botNick) {
+		t.Errorf("the bot's line came with account %q, want %q (SASL over TLS)", got, botNick)
 	}
 }

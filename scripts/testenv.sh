@@ -2,7 +2,7 @@
 # scripts/testenv.sh — install and run the real servers hallway's tests need,
 # all on loopback, all state in one directory:
 #
-#   InspIRCd 3 (IRC, IRCv3 caps, SASL)  127.0.0.1:16668   (services link :17000)
+#   InspIRCd 3 (IRC, IRCv3 caps, SASL)  127.0.0.1:16668, TLS :16697 (services link :17000)
 #   Anope 2.0 (NickServ accounts, SASL)  linked to InspIRCd
 #   Dovecot (IMAP)                       127.0.0.1:1143    (LMTP :10024)
 #   OpenSMTPD                            127.0.0.1:2525    -> LMTP -> Dovecot
@@ -39,13 +39,15 @@ IRC_PORT=16668
 # The example config (examples/openinfra-day.toml) talks to 127.0.0.1:6667:
 # the same InspIRCd listens there too, for scripts/run-local.sh.
 LOCAL_IRC_PORT=6667
+# TLS clients (a self-signed certificate made at start; tests trust it).
+TLS_IRC_PORT=16697
 LINK_PORT=17000
 IMAP_PORT=1143
 LMTP_PORT=10024
 SMTP_PORT=2525
 HOST=127.0.0.1
 
-PKGS=(inspircd anope dovecot-imapd dovecot-lmtpd opensmtpd python3-icalendar python3-vobject)
+PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd opensmtpd python3-icalendar python3-vobject)
 FULL_PKGS=(vdirsyncer khal chromium chromium-driver)
 
 # How many file descriptors the servers get (InspIRCd needs one per client).
@@ -279,12 +281,20 @@ patch_conf() {
 write_inspircd_conf() {
 	mkdir -p "$D/insp"
 	printf 'hallway test IRC server\n' >"$D/insp/motd.txt"
+	# A self-signed certificate for 127.0.0.1, trusted by the TLS tests.
+	if [ ! -s "$D/insp/cert.pem" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=irc.test.local" \
+			-addext "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:irc.test.local" \
+			-keyout "$D/insp/key.pem" -out "$D/insp/cert.pem" >/dev/null 2>&1 || die "openssl could not make the test certificate"
+	fi
 	{
 		cat <<EOF
 <server name="irc.test.local" description="hallway test server" network="TestNet">
 <admin name="admin" nick="admin" email="admin@test.local">
 <bind address="$HOST" port="$IRC_PORT" type="clients">
 <bind address="$HOST" port="$LOCAL_IRC_PORT" type="clients">
+<sslprofile name="test" provider="gnutls" certfile="$D/insp/cert.pem" keyfile="$D/insp/key.pem" dhfile="" hash="sha256" requestclientcert="no">
+<bind address="$HOST" port="$TLS_IRC_PORT" type="clients" sslprofile="test">
 <bind address="$HOST" port="$LINK_PORT" type="servers">
 
 # One class for every test client: no per-IP limits (every client comes from
@@ -316,7 +326,7 @@ EOF
 		local m
 		for m in cap ircv3 ircv3_accounttag ircv3_batch ircv3_capnotify ircv3_chghost ircv3_ctctags \
 			ircv3_echomessage ircv3_invitenotify ircv3_labeledresponse ircv3_msgid ircv3_servertime \
-			namesx uhnames chghost chgident hidechans servprotect services_account svshold sasl spanningtree; do
+			namesx uhnames chghost chgident hidechans servprotect services_account svshold sasl spanningtree ssl_gnutls; do
 			echo "<module name=\"$m\">"
 		done
 	} >"$D/insp/inspircd.conf"
@@ -655,6 +665,8 @@ cmd_restart_irc() {
 
 cmd_env() {
 	printf 'export HALLWAY_TEST_IRC=%q\n' "$HOST:$IRC_PORT"
+	printf 'export HALLWAY_TEST_IRC_TLS=%q\n' "$HOST:$TLS_IRC_PORT"
+	printf 'export HALLWAY_TEST_IRC_CA=%q\n' "$D/insp/cert.pem"
 	printf 'export HALLWAY_TEST_IMAP=%q\n' "$HOST:$IMAP_PORT"
 	printf 'export HALLWAY_TEST_SMTP=%q\n' "$HOST:$SMTP_PORT"
 	printf 'export HALLWAY_TEST_LMTP=%q\n' "$HOST:$LMTP_PORT"
