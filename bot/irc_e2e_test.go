@@ -385,7 +385,9 @@ func TestIRCTLS(t *testing.T) {
 	waitJoined(t, ctx, aliceC, botNick, channel)
 	// The bot's lines carry its account: SASL worked over TLS.
 	aliceC.Privmsg(channel, "!votes")
-	m, err := aliceC.Expect(ctx, func(m irctest.Message) bool { return m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick) })
+	m, err := aliceC.Expect(ctx, func(m irctest.Message) bool {
+		return m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
