@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot/money"
+	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -582,4 +584,84 @@ func (b *Bot) RemindPledges(tx *store.Tx, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// CampaignReport is a campaign as the public sees it: progress and the
+// pledges under the names their pledgers chose ("anonymous" hides them).
+type CampaignReport struct {
+	Slug, Title string
+	Progress    string // "1,850.00 of 3,000.00 USD pledged (62%), 400.00 received"
+	Percent     int    // towards the goal, capped at 100; -1 without a goal
+	Closes      time.Time
+	Pledges     []PublicPledge
+}
+
+// PublicPledge is one pledge on a campaign's public list.
+type PublicPledge struct {
+	Name   string // display name, account, or "anonymous"
+	What   string // "250.00 USD", "8h", "2 Mac minis"
+	Status string // "pledged", "received", "partly received"
+	At     time.Time
+}
+
+// Campaign reports on one campaign of an event, for its page.
+func (b *Bot) Campaign(ctx context.Context, event, slug string) (*CampaignReport, error) {
+	var ev *Event
+	for _, e := range b.events {
+		if e.Slug == event {
+			ev = e
+		}
+	}
+	if ev == nil {
+		return nil, store.ErrNotFound
+	}
+	var r *CampaignReport
+	err := b.store.View(ctx, func(tx *store.Tx) error {
+		c := &call{ctx: ctx, tx: tx, bot: b, ev: ev}
+		cp, err := c.campaign(slug)
+		if err != nil {
+			return store.ErrNotFound
+		}
+		r = &CampaignReport{Slug: cp.Slug, Title: cp.Title, Progress: c.progress(cp), Closes: cp.Closes,
+			Percent: int(min(c.progressPercent(cp), 100))}
+		ps, err := tx.Pledges(ev.id, cp.Slug, 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if p.Status != store.Pledged && p.Status != store.PledgeReceived {
+				continue
+			}
+			name := p.DisplayName
+			if name == "" {
+				if name, err = tx.PersonName(p.PersonID); err != nil {
+					return err
+				}
+			}
+			status := p.Status
+			if p.Status == store.Pledged && p.Received > 0 {
+				status = "partly received"
+			}
+			r.Pledges = append(r.Pledges, PublicPledge{Name: name, What: pledgeWhat(p), Status: status, At: p.CreatedAt})
+		}
+		return nil
+	})
+	return r, err
+}
+
+// Summary is an event's wrap-up, for its page.
+func (b *Bot) Summary(ctx context.Context, event string) (*schedule.EventSummary, error) {
+	for _, ev := range b.events {
+		if ev.Slug != event {
+			continue
+		}
+		var s *schedule.EventSummary
+		err := b.store.View(ctx, func(tx *store.Tx) error {
+			var err error
+			s, err = b.summary(ctx, tx, ev)
+			return err
+		})
+		return s, err
+	}
+	return nil, store.ErrNotFound
 }

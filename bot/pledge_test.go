@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,28 @@ func TestPledgeRemindersAndExpiry(t *testing.T) {
 	}
 	if want := "alice: your pledges (1):\nalice: #1 100.00 USD for ci-macs, expired"; f.say("alice", "alice", "pledges") != want {
 		t.Errorf("after the campaign closed: %q", f.say("alice", "alice", "pledges"))
+	}
+}
+
+func TestCampaignReportHidesAnonymous(t *testing.T) {
+	f, _ := pledgeFixture(t)
+	f.say("alice", "alice", "pledge 2000 USD for ci-macs as anonymous")
+	f.say("bob", "bob", `pledge 1500 USD for ci-macs as "Bob's company"`)
+	f.say("carol", "carol", `pledge "a Mac mini" for ci-macs`)
+	f.say("pleia2", "pleia2", "received 2 500")
+	r, err := f.bot.Campaign(t.Context(), "openinfra-day-2027", "ci-macs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Percent != 100 || len(r.Pledges) != 3 {
+		t.Fatalf("report: %+v", r)
+	}
+	got := fmt.Sprintf("%s %s %s | %s %s %s | %s %s", r.Pledges[0].Name, r.Pledges[0].What, r.Pledges[0].Status,
+		r.Pledges[1].Name, r.Pledges[1].What, r.Pledges[1].Status, r.Pledges[2].Name, r.Pledges[2].What)
+	if want := `anonymous 2,000.00 USD pledged | Bob's company 1,500.00 USD partly received | carol "a Mac mini"`; got != want {
+		t.Errorf("public list:\n got %s\nwant %s", got, want)
+	}
+	if _, err := f.bot.Campaign(t.Context(), "openinfra-day-2027", "nope"); err == nil {
+		t.Error("an unknown campaign gave a report")
 	}
 }
