@@ -131,8 +131,11 @@ type pending struct {
 }
 
 // draw picks a random move, records it in w.mv and returns its objective
-// delta; ok is false when the drawn move would break a hard constraint.
-func (w *worker) draw() (delta int, ok bool) {
+// delta. ok is false when the move would break a hard constraint, or when
+// its delta is certainly above limit (then delta is not computed exactly:
+// the search rejects such moves anyway, and skipping the co-vote lookup,
+// a cache miss on large instances, is most of the saving).
+func (w *worker) draw(limit int) (delta int, ok bool) {
 	st := w.st
 	m := st.m
 	nt := int32(m.nt)
@@ -155,7 +158,7 @@ func (w *worker) draw() (delta int, ok bool) {
 			delta += m.ow * (st.cost[a].removeDelta(ds) + st.cost[b].addDelta(ds))
 		}
 		w.mv = pending{s: s, u: -1, a: a, b: b}
-		return delta, true
+		return delta, delta <= limit
 	}
 	if len(mb) == 0 {
 		return 0, false
@@ -164,15 +167,35 @@ func (w *worker) draw() (delta int, ok bool) {
 	if !m.allowed[int(u)*m.nt+int(a)] || !st.speakersFree(s, b, u) || !st.speakersFree(u, a, s) {
 		return 0, false
 	}
-	wsu := m.weight(s, u)
-	dc := int(st.attract[s*nt+b] - st.attract[s*nt+a] + st.attract[u*nt+a] - st.attract[u*nt+b] - 2*wsu)
-	delta = m.cw * dc
+	sb, ua := st.attract[s*nt+b], st.attract[u*nt+a]
+	delta = m.cw * int(sb-st.attract[s*nt+a]+ua-st.attract[u*nt+b])
 	if du := m.demand[u]; m.ow != 0 && du != ds {
 		delta += m.ow * (st.cost[a].replaceDelta(ds, du) + st.cost[b].replaceDelta(du, ds))
 	}
+	// The pair's own co-votes w(s,u) lower the delta by 2w, and w is at
+	// most what s shares with all of b (and u with all of a).
+	if delta-2*m.cw*int(min(sb, ua)) > limit {
+		return 0, false
+	}
+	var wsu int32
+	if sb != 0 && ua != 0 {
+		wsu = m.weight(s, u)
+	}
+	delta -= 2 * m.cw * int(wsu)
 	w.mv = pending{s: s, u: u, a: a, b: b, w: wsu}
-	return delta, true
+	return delta, delta <= limit
 }
+
+// negLog[i] = −ln((i+½)/len): the Metropolis test "accept δ with
+// probability e^(−δ/T)" becomes "accept δ ≤ T·negLog[random]", a threshold
+// known before the move is priced. 4096 levels are plenty for the integer
+// deltas involved.
+var negLog = func() (t [4096]float64) {
+	for i := range t {
+		t[i] = -math.Log((float64(i) + 0.5) / float64(len(t)))
+	}
+	return t
+}()
 
 // apply carries out the move last drawn.
 func (w *worker) apply() {
@@ -222,7 +245,7 @@ func (w *worker) run(ctx context.Context, b budget) {
 		// not all start from the same schedule (on small instances they
 		// otherwise tend to end in the same few local optima).
 		for range w.par.scramble * len(st.movable) {
-			if _, ok := w.draw(); ok {
+			if _, ok := w.draw(math.MaxInt); ok {
 				w.apply()
 			}
 		}
@@ -290,14 +313,10 @@ func (w *worker) run(ctx context.Context, b budget) {
 				temp = t0 * math.Pow(tEnd/t0, frac)
 			}
 			w.iters++
-			delta, ok := w.draw()
+			limit := int(temp * negLog[w.r.next()>>52])
+			delta, ok := w.draw(limit)
 			if !ok {
 				continue
-			}
-			if delta > 0 {
-				if float64(delta) > 30*temp || w.r.float() >= math.Exp(-float64(delta)/temp) {
-					continue
-				}
 			}
 			w.apply()
 			cur += delta

@@ -15,7 +15,7 @@ func BenchmarkMoves(b *testing.B) {
 			w := newWorker(st, 1, defaultParams)
 			b.ResetTimer()
 			for range b.N {
-				if d, ok := w.draw(); ok && d <= 0 {
+				if _, ok := w.draw(0); ok {
 					w.apply()
 				}
 			}

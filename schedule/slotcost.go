@@ -48,16 +48,25 @@ func pos0(x int32) int32 {
 // countGE returns how many demands are ≥ x (the insertion point of x after
 // its equals).
 func (c *slotCost) countGE(x int32) int {
-	lo, hi := 0, len(c.dem)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if c.dem[mid] >= x {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+	// Branch-free binary search: the comparisons are unpredictable, and
+	// this runs for almost every move.
+	d := c.dem
+	n := len(d)
+	if n == 0 {
+		return 0
 	}
-	return lo
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		if d[base+half-1] >= x {
+			base += half
+		}
+		n -= half
+	}
+	if d[base] >= x {
+		base++
+	}
+	return base
 }
 
 // rebuild recomputes the cost tables after dem changed.

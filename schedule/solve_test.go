@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -77,7 +78,7 @@ func TestMovesKeepScoreAndConstraints(t *testing.T) {
 		}
 		w := newWorker(st, uint64(i), defaultParams)
 		for range 200 {
-			delta, ok := w.draw()
+			delta, ok := w.draw(math.MaxInt)
 			if !ok {
 				continue
 			}
