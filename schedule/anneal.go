@@ -152,9 +152,14 @@ func (w *worker) draw(limit int) (delta int, ok bool) {
 		if !st.speakersFree(s, b, -1) {
 			return 0, false
 		}
-		dc := int(st.attract[s*nt+b] - st.attract[s*nt+a])
-		delta = m.cw * dc
+		delta = m.cw * int(st.attract[s*nt+b]-st.attract[s*nt+a])
 		if m.ow != 0 {
+			// Removing s saves at most its demand (and at most what its
+			// slot overflows); adding it never saves: price the overflow
+			// only when the move might pass.
+			if delta-m.ow*min(int(ds), st.cost[a].sum) > limit {
+				return 0, false
+			}
 			delta += m.ow * (st.cost[a].removeDelta(ds) + st.cost[b].addDelta(ds))
 		}
 		w.mv = pending{s: s, u: -1, a: a, b: b}
@@ -169,13 +174,29 @@ func (w *worker) draw(limit int) (delta int, ok bool) {
 	}
 	sb, ua := st.attract[s*nt+b], st.attract[u*nt+a]
 	delta = m.cw * int(sb-st.attract[s*nt+a]+ua-st.attract[u*nt+b])
-	if du := m.demand[u]; m.ow != 0 && du != ds {
-		delta += m.ow * (st.cost[a].replaceDelta(ds, du) + st.cost[b].replaceDelta(du, ds))
+	// Bound the delta from below before the costly parts. The pair's own
+	// co-votes w(s,u) lower it by 2w, and w is at most what s shares with
+	// all of b (and u with all of a). Changing one demand by δ changes a
+	// slot's best overflow by at most δ, so the swap saves at most
+	// |ds−du| (and at most what the slot losing demand overflows).
+	lo := delta - 2*m.cw*int(min(sb, ua))
+	du := m.demand[u]
+	if m.ow != 0 {
+		switch {
+		case ds > du:
+			lo -= m.ow * min(int(ds-du), st.cost[a].sum)
+		case du > ds:
+			lo -= m.ow * min(int(du-ds), st.cost[b].sum)
+		}
 	}
-	// The pair's own co-votes w(s,u) lower the delta by 2w, and w is at
-	// most what s shares with all of b (and u with all of a).
-	if delta-2*m.cw*int(min(sb, ua)) > limit {
+	if lo > limit {
 		return 0, false
+	}
+	if m.ow != 0 && du != ds {
+		delta += m.ow * (st.cost[a].replaceDelta(ds, du) + st.cost[b].replaceDelta(du, ds))
+		if delta-2*m.cw*int(min(sb, ua)) > limit {
+			return 0, false
+		}
 	}
 	var wsu int32
 	if sb != 0 && ua != 0 {

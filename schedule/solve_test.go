@@ -370,3 +370,33 @@ func slotOverflow(caps, dem []int32, rm, add int32) int {
 	}
 	return sum
 }
+
+// TestDrawLimitIsExact: pricing with a limit may skip work, but must accept
+// exactly the moves whose true delta is within the limit, with that delta.
+// Two workers with the same seed draw the same moves; one prices exactly.
+func TestDrawLimitIsExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for i := range 100 {
+		p := genProblem(3000+uint64(i), randomConfig(r))
+		m := newModel(p)
+		st, _ := construct(m)
+		if len(st.movable) == 0 {
+			continue
+		}
+		lim := newWorker(st.clone(), uint64(i), defaultParams)
+		exact := newWorker(st.clone(), uint64(i), defaultParams)
+		for range 500 {
+			limit := r.IntN(20) - 5
+			dl, okl := lim.draw(limit)
+			de, oke := exact.draw(math.MaxInt)
+			want := oke && de <= limit
+			if okl != want || (okl && dl != de) {
+				t.Fatalf("%s: limit %d: got %d,%v; exact %d,%v", p.Name, limit, dl, okl, de, oke)
+			}
+			if okl {
+				lim.apply()
+				exact.apply()
+			}
+		}
+	}
+}
