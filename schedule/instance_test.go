@@ -184,7 +184,9 @@ func TestExtensionsSolve(t *testing.T) {
 }
 
 func FuzzReadInstance(f *testing.F) {
-	for _, name := range []string{"small", "unconf"} {
+	// Only the small public instance: the fuzzer minimises every new
+	// interesting input, which on the 43 kB unconf file stalls it.
+	for _, name := range []string{"small"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "sched", name+"-public.json"))
 		if err != nil {
 			f.Fatal(err)
