@@ -134,7 +134,13 @@ type Sender struct {
 	// Owned by the Run goroutine.
 	client *smtp.Client
 	stop   func() bool // undoes the context.AfterFunc closing the connection
+	sent   int         // messages sent over client
 }
+
+// maxPerConnection is how many messages go over one SMTP connection
+// before a fresh one: servers cap a session (OpenSMTPD refuses the 101st
+// with 452), and a refusal there is no fault of the message.
+const maxPerConnection = 50
 
 // NewSender checks opts and returns a Sender for box (a *store.Store). It
 // does no I/O. Security "none" to a host that is not loopback is refused,
@@ -384,6 +390,9 @@ func IsPermanent(err error) bool {
 // reused connection that turns out dead, or out of step (421, 503), is
 // replaced and the message tried once more.
 func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
+	if s.client != nil && s.sent >= maxPerConnection {
+		s.hangUp()
+	}
 	for try := 0; ; try++ {
 		fresh := s.client == nil
 		if fresh {
@@ -393,6 +402,7 @@ func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
 		}
 		err := s.client.SendMail(s.opts.From, []string{rcpt}, strings.NewReader(body))
 		if err == nil {
+			s.sent++
 			return nil
 		}
 		// The transaction may be left half open. go-smtp's Reset (RSET)
@@ -400,7 +410,9 @@ func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
 		// ("503 Already identified"), so start afresh instead.
 		s.hangUp()
 		var se *smtp.SMTPError
-		if errors.As(err, &se) && se.Code != 421 && se.Code != 503 {
+		// On a reused connection a 4xx may be the session's limit, not
+		// the message's: one more try on a fresh connection tells.
+		if errors.As(err, &se) && se.Code != 421 && se.Code != 503 && !(se.Code/100 == 4 && !fresh) {
 			return err // the server's answer to this message
 		}
 		if fresh || try > 0 {
@@ -475,5 +487,5 @@ func (s *Sender) hangUp() {
 	s.stop()
 	_ = s.client.Quit() // closes the connection, also when QUIT fails
 	_ = s.client.Close()
-	s.client, s.stop = nil, nil
+	s.client, s.stop, s.sent = nil, nil, 0
 }

@@ -119,6 +119,9 @@ type fakeSMTP struct {
 	rcpt func(to string) error
 	// dropSecond closes a connection at its second MAIL FROM.
 	dropSecond bool
+	// perSession, if set, refuses MAIL FROM with 452 past this many
+	// messages in one session, as OpenSMTPD does past 100.
+	perSession int
 	// auth, if set, requires AUTH PLAIN with these credentials.
 	auth *[2]string
 
@@ -189,6 +192,9 @@ func (s *fakeSession) Mail(from string, _ *smtp.MailOptions) error {
 		return &smtp.SMTPError{Code: 530, Message: "authentication required"}
 	}
 	s.mails++
+	if s.f.perSession > 0 && s.mails > s.f.perSession {
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Too many messages sent"}
+	}
 	if s.f.dropSecond && s.mails == 2 {
 		s.conn.Conn().Close()
 		return errors.New("dropped")
@@ -306,10 +312,11 @@ func TestSenderTemporaryFailureBacksOff(t *testing.T) {
 		t.Fatalf("%d delivered, want the one to ok@", msgs)
 	}
 	// A refusal ends its connection: the first drain needs two (grey@
-	// refused, then ok@), the second reuses the one that sent ok@, the
-	// third dials again.
-	if conns, _ := srv.count(); conns != 3 {
-		t.Errorf("%d connections, want 3", conns)
+	// refused, then ok@); the second tries the one that sent ok@, and as
+	// a 4xx on a reused connection may be the session's fault, once more
+	// on a fresh one; the third dials again.
+	if conns, _ := srv.count(); conns != 4 {
+		t.Errorf("%d connections, want 4", conns)
 	}
 	mu.Lock()
 	greylist = false
@@ -617,5 +624,28 @@ func TestRateLimiter(t *testing.T) {
 	}
 	if ok, _ := unlimited.allow("a", t0); !ok || len(unlimited.sent) != 0 {
 		t.Fatal("negative limit limits")
+	}
+}
+
+// TestSenderSessionLimit: a server that caps messages per session (452
+// past the cap) costs a reconnect, never a message's delay.
+func TestSenderSessionLimit(t *testing.T) {
+	clk := &clock{t: time.Date(2027, 3, 14, 9, 0, 0, 0, time.UTC)}
+	box := openStore(t, clk)
+	srv := startFakeSMTP(t, &fakeSMTP{perSession: 3})
+	var to []string
+	for i := 0; i < maxPerConnection+7; i++ {
+		to = append(to, fmt.Sprintf("p%d@test.local", i))
+	}
+	enqueue(t, box, to...)
+	s := newTestSender(t, box, srv.addr, clk, nil)
+	if err := s.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f := box.failures(); len(f) != 0 {
+		t.Errorf("%d messages failed at the session limit: %v", len(f), f[0].cause)
+	}
+	if _, msgs := srv.count(); msgs != len(to) {
+		t.Errorf("%d of %d delivered", msgs, len(to))
 	}
 }
