@@ -36,8 +36,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-scripts/testenv.sh start
-export HALLWAY_REQUIRE_TESTENV=1
+# --full: the calendar subscriber (vdirsyncer, khal) and headless Chromium
+# are real parts of the tests too.
+scripts/testenv.sh --full start
+export HALLWAY_REQUIRE_TESTENV=1 HALLWAY_TEST_FULL=1
 
 echo "test.sh: go vet ./..." >&2
 go vet ./...
