@@ -21,6 +21,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -68,7 +69,8 @@ func startBot(t *testing.T, s botSetup) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4}
+	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4,
+		Campaigns: []bot.Campaign{{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}}}}
 	b := bot.New(st, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true})
 	if err := b.Init(context.Background()); err != nil {
 		t.Fatal(err)
@@ -394,4 +396,42 @@ func TestIRCTLS(t *testing.T) {
 	if got := m.Account(); !strings.EqualFold(got, botNick) {
 		t.Errorf("the bot's line came with account %q, want %q (SASL over TLS)", got, botNick)
 	}
+}
+
+// TestIRCPledges: the pledge lifecycle through the real IRC server, with
+// organizer powers by account.
+func TestIRCPledges(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	channel := "#" + unique("pledge")
+	botNick, org, alice := unique("hw"), unique("org"), unique("alice")
+	account(t, ctx, addr, botNick).Close()
+	orgC := account(t, ctx, addr, org)
+	aliceC := account(t, ctx, addr, alice)
+	for _, c := range []*irctest.Client{orgC, aliceC} {
+		if err := c.Join(ctx, channel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10})
+	defer b.stop()
+	waitJoined(t, ctx, aliceC, botNick, channel)
+	aliceC.Privmsg(channel, "!pledge 250 USD for ci-macs")
+	said(t, ctx, aliceC, botNick, alice+`: thank you! Pledge #1: 250.00 USD to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received.`)
+	aliceC.Privmsg(channel, "!pledge 300 USD for ci-macs as anonymous")
+	said(t, ctx, aliceC, botNick, alice+`: changed your pledge #1: 300.00 USD to "Macs for CI testing" — 300.00 of 3,000.00 USD pledged (10%), 0.00 received (shown as anonymous).`)
+	aliceC.Privmsg(channel, "!received 1")
+	said(t, ctx, aliceC, botNick, alice+": !received is for the organizers of E2E Day.")
+	orgC.Privmsg(channel, "!received 1 100")
+	said(t, ctx, orgC, botNick, org+": pledge #1: 100.00 USD received, 200.00 USD still to come — Macs for CI testing: 300.00 of 3,000.00 USD pledged (10%), 100.00 received.")
+	aliceC.Privmsg(channel, "!pledge a lot")
+	said(t, ctx, aliceC, botNick, alice+`: I can't tell what "a lot" is: write !pledge 100 EUR, !pledge 8h, or !pledge "a rack server".`)
+	aliceC.Privmsg(channel, "!unpledge 1")
+	said(t, ctx, aliceC, botNick, alice+": part of pledge #1 arrived already (100.00 USD): ask an organizer to settle the rest.")
+	orgC.Privmsg(channel, "!received 1")
+	said(t, ctx, orgC, botNick, org+": pledge #1 received in full — Macs for CI testing: 300.00 of 3,000.00 USD pledged (10%), 300.00 received.")
+	aliceC.Privmsg(channel, "!pledges")
+	said(t, ctx, aliceC, botNick, alice+": your pledges (1):")
+	said(t, ctx, aliceC, botNick, alice+": #1 300.00 USD for ci-macs, received")
 }

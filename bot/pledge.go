@@ -371,9 +371,10 @@ func (c *call) milestones(cp *Campaign, before int64) error {
 	return nil
 }
 
-// thank mails a thank-you to a pledger with a confirmed address.
+// thank mails a thank-you to a pledger with a confirmed address who
+// pledged on IRC; a pledge by mail is answered by mail already.
 func (c *call) thank(p store.Pledge, cp *Campaign) error {
-	if c.bot.mailer == nil {
+	if c.bot.mailer == nil || c.req.Transport == Mail {
 		return nil
 	}
 	addr, err := c.tx.ConfirmedEmail(c.person.ID)
@@ -389,7 +390,7 @@ func (c *call) thank(p store.Pledge, cp *Campaign) error {
 	body := fmt.Sprintf("Thank you for pledging %s to %s (pledge #%d).\n\nThe organizers will be in touch about how to deliver it. To change it, pledge again; to withdraw it, say %sunpledge %d.\n",
 		pledgeWhat(p), target, p.ID, c.prefix(), p.ID)
 	return c.bot.mailer.Mail(c.tx, OutMail{To: addr, Subject: "Thank you for your pledge to " + target, Body: body,
-		DedupeKey: c.dedupeKey(fmt.Sprintf("thanks:%d", p.ID)), Reply: c.req.Mail})
+		DedupeKey: c.dedupeKey(fmt.Sprintf("thanks:%d", p.ID))})
 }
 
 func runPledges(c *call) (Reply, error) {
@@ -448,6 +449,9 @@ func runUnpledge(c *call) (Reply, error) {
 	}
 	if p.Status != store.Pledged {
 		return Reply{}, userErr(fmt.Sprintf("pledge #%d is %s already.", p.ID, p.Status))
+	}
+	if p.Received > 0 {
+		return Reply{}, userErr(fmt.Sprintf("part of pledge #%d arrived already (%s): ask an organizer to settle the rest.", p.ID, money.Format(p.Received, p.Currency)))
 	}
 	p.Status = store.Withdrawn
 	if err := c.tx.SavePledge(&p); err != nil {

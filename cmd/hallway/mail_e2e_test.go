@@ -54,6 +54,10 @@ timezone = "Europe/Brussels"
 channel = "#testday%d"
 organizers = ["alice"]
 registration_capacity = 1
+[[event.campaign]]
+slug = "ci-macs"
+title = "Macs for CI testing"
+goal = "3000 USD"
 `, host, port, time.Now().UnixNano()%1e6, imapAddr, smtpAddr, time.Now().UnixNano()%1e6)
 	path := filepath.Join(t.TempDir(), "hallway.toml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -251,7 +255,22 @@ func TestMailRegistration(t *testing.T) {
 	bob.wait(ctx, func(raw string) bool {
 		return strings.Contains(raw, "A seat at Test Day is free")
 	})
-	t.Logf("eight mails in, seven answers out in %s", time.Since(start).Round(time.Millisecond))
+	// Pledging by mail takes a confirmed address: bob's is, from his
+	// confirmation above.
+	sendMail(t, smtpAddr, "bob@test.local", "bot@test.local", fmt.Sprintf(
+		"From: bob@test.local\nTo: bot@test.local\nSubject: pledge 250 USD for ci-macs as anonymous\nMessage-ID: <%s-8@test.local>\n\n", tag))
+	pledged := bob.wait(ctx, func(raw string) bool { return strings.Contains(raw, "In-Reply-To: <"+tag+"-8@test.local>") })
+	if !strings.Contains(pledged, `Pledge #1: 250.00 USD to "Macs for CI testing"`) || !strings.Contains(pledged, "(shown as anonymous)") {
+		t.Errorf("answer to a pledge by mail:\n%s", pledged)
+	}
+	// A bad amount gets the right form back.
+	sendMail(t, smtpAddr, "bob@test.local", "bot@test.local", fmt.Sprintf(
+		"From: bob@test.local\nTo: bot@test.local\nSubject: pledge 5 dollars for ci-macs\nMessage-ID: <%s-9@test.local>\n\n", tag))
+	bad := bob.wait(ctx, func(raw string) bool { return strings.Contains(raw, "In-Reply-To: <"+tag+"-9@test.local>") })
+	if !strings.Contains(bad, "write the currency as its ISO 4217 code: 5 USD, not dollars.") {
+		t.Errorf("answer to a bad pledge:\n%s", bad)
+	}
+	t.Logf("ten mails in, nine answers out in %s", time.Since(start).Round(time.Millisecond))
 	if !regexp.MustCompile(`mail not carried out.*from=bob@test.local outcome="ignored: `).MatchString(logs.String()) {
 		t.Errorf("the auto-reply was not recorded as ignored")
 	}
