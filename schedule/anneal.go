@@ -277,6 +277,9 @@ func (w *worker) run(ctx context.Context, b budget) {
 			if w.improved != nil {
 				w.improved(cur)
 			}
+			if cur <= b.target {
+				return
+			}
 		}
 		startIter, startTime := w.iters, time.Now()
 		final, decided := false, false
