@@ -337,7 +337,7 @@ func TestIRCNotes(t *testing.T) {
 	if err := rb.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	m, err := rb.Minutes(context.Background(), 1)
+	m, err := rb.Minutes(context.Background(), "e2e", 1)
 	st.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -115,8 +115,8 @@ func (b *Bot) replayMeeting(tx *store.Tx, ev *Event, row store.Meeting) (*liveMe
 	return &liveMeeting{row: row, ev: ev, rec: rec}, nil
 }
 
-// Minutes replays a meeting's log into its minutes.
-func (b *Bot) Minutes(ctx context.Context, id int64) (*schedule.Minutes, error) {
+// Minutes replays a meeting of an event into its minutes.
+func (b *Bot) Minutes(ctx context.Context, event string, id int64) (*schedule.Minutes, error) {
 	var m *schedule.Minutes
 	err := b.store.View(ctx, func(tx *store.Tx) error {
 		row, err := tx.Meeting(id)
@@ -124,7 +124,7 @@ func (b *Bot) Minutes(ctx context.Context, id int64) (*schedule.Minutes, error) 
 			return err
 		}
 		ev := b.eventByID(row.EventID)
-		if ev == nil {
+		if ev == nil || ev.Slug != event {
 			return store.ErrNotFound
 		}
 		live, err := b.replayMeeting(tx, ev, row)

@@ -79,7 +79,7 @@ func TestNotesSession(t *testing.T) {
 		t.Errorf("minutes posted to the list: %q", list.String())
 	}
 	// The minutes regenerate from the log exactly.
-	m, err := f.bot.Minutes(context.Background(), 1)
+	m, err := f.bot.Minutes(context.Background(), "openinfra-day-2027", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

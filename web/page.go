@@ -175,16 +175,12 @@ type schedulePage struct {
 }
 
 type itemView struct {
-	Number         int64
-	Title, URL     string
-	Kind, Room     string
-	Speakers       string
-	Start, End     timeView
-	Now, Next      bool
-	Pinned         bool
-	When           timeView // day and time, for the now and next lists
-	RoomFeedHTTP   string
-	RoomFeedWebcal template.URL
+	Number     int64
+	Title, URL string
+	Kind, Room string
+	Speakers   string
+	Start, End timeView
+	Now, Next  bool
 }
 
 type dayView struct {
@@ -261,7 +257,6 @@ func (srv *Server) itemView(st *eventState, it schedule.Item) *itemView {
 		Number: it.Number, Title: it.Title, URL: srv.sessionPath(st, it.Number),
 		Kind: it.Kind, Room: it.Room, Speakers: strings.Join(it.Speakers, ", "),
 		Start: st.timeView(it.Start, layoutClock), End: st.timeView(it.End, layoutClock),
-		When: st.timeView(it.Start, layoutWhen), Pinned: it.Pinned,
 	}
 }
 

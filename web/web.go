@@ -14,7 +14,16 @@
 // data they were made from: the latest release version (read with one
 // indexed query at most once a second per event) and, for pages, a hash of
 // the proposals (read at most once a second too). A 304 or a cached 200
-// thus usually runs no query at all.
+// thus usually runs no query at all. A personal feed checks its token and
+// reads its proposal numbers (two indexed queries) at most once a second
+// per token, so a revoked address stops within a second; up to 4096
+// personal feeds stay rendered.
+//
+// Last-Modified is the latest release's time for feeds and exports. Pages
+// also take the time the proposals were last seen to change (votes do not
+// touch a proposal's updated_at) and, for the schedule, the last start or
+// end of an item, since the page marks what is on now and next. It is
+// never later than the clock's now (RFC 9110 §8.8.2.1).
 //
 // # Routes
 //
@@ -57,7 +66,8 @@ type Options struct {
 	// are made from it. Empty means links relative to the site root and
 	// no webcal:// links.
 	BaseURL string
-	// Now is the clock, for what is on now and next. Default time.Now.
+	// Now is the clock, for what is on now and next and to keep
+	// Last-Modified out of the future. Default time.Now.
 	Now func() time.Time
 	// Logger gets errors; default slog.Default().
 	Logger *slog.Logger
@@ -83,6 +93,8 @@ type Server struct {
 	// calendar apps poll, by file name without the ServeMux (whose path
 	// cleaning is half the cost of a 304).
 	fast map[string]*fastRoute
+	// reports gives the minutes, wrap-up and campaign pages (report.go).
+	reports Reports
 }
 
 // fastRoute is one of the files of the fast path.
@@ -150,6 +162,7 @@ func (srv *Server) routes() *http.ServeMux {
 	handle("GET /{slug}/session/{n}", srv.eventHandler(srv.serveSession))
 	handle("GET /{slug}/room/{room}", srv.eventHandler(srv.serveRoomFeed))
 	handle("GET /{slug}/feed/{token}", srv.eventHandler(srv.servePersonalFeed))
+	srv.reportRoutes(handle)
 	// The same routes as the fast path takes, for what it leaves to the
 	// mux (an escaped path).
 	for file, h := range map[string]func(http.ResponseWriter, *http.Request, *eventState){

@@ -325,7 +325,7 @@ func TestMailMinutesAndWrapup(t *testing.T) {
 	sendMail(t, smtpAddr, "bob@test.local", "bot@test.local", fmt.Sprintf(
 		"From: Bob <bob@test.local>\nTo: list@test.local\nSubject: Re: Minutes: #1 Renting Macs\nList-Id: <list.test.local>\nMessage-ID: <%s-n@test.local>\nIn-Reply-To: <%s>\n\nAlso: MacStadium gives open source projects a discount.\n\n> AGREED: rent\n", tag, id[1]))
 	for ctx.Err() == nil {
-		mins, err := m.Bot.Minutes(ctx, 1)
+		mins, err := m.Bot.Minutes(ctx, cfg.Events[0].Slug, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

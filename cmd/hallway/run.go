@@ -140,6 +140,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 			Rooms: g.Rooms, Grid: g, Channel: e.Channel})
 	}
 	m.Web = web.New(m.Store, webEvents, &web.Options{BaseURL: cfg.Web.BaseURL, Logger: m.log})
+	m.Web.SetReports(reports{m.Bot})
 	m.Listen = cfg.Web.Listen
 	mc := cfg.Mail
 	if m.Desk != nil && mc.SMTP != "" {
@@ -265,4 +266,27 @@ func grid(e config.Event) schedule.Grid {
 	}
 	slices.SortStableFunc(g.Slots, func(a, b schedule.GridSlot) int { return a.Start.Compare(b.Start) })
 	return g
+}
+
+// reports gives the web the bot's minutes, wrap-up and campaigns.
+type reports struct{ b *bot.Bot }
+
+func (r reports) Minutes(ctx context.Context, event string, id int64) (*schedule.Minutes, error) {
+	return r.b.Minutes(ctx, event, id)
+}
+
+func (r reports) Summary(ctx context.Context, event string) (*schedule.EventSummary, error) {
+	return r.b.Summary(ctx, event)
+}
+
+func (r reports) Campaign(ctx context.Context, event, slug string) (*web.Campaign, error) {
+	c, err := r.b.Campaign(ctx, event, slug)
+	if err != nil {
+		return nil, err
+	}
+	out := &web.Campaign{Slug: c.Slug, Title: c.Title, Progress: c.Progress, Percent: c.Percent, Closes: c.Closes}
+	for _, p := range c.Pledges {
+		out.Pledges = append(out.Pledges, web.PublicPledge{Name: p.Name, What: p.What, Status: p.Status})
+	}
+	return out, nil
 }
