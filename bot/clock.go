@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hallwayhq/hallway/schedule"
@@ -86,6 +87,11 @@ func (b *Bot) AnnounceStarts(ctx context.Context, now time.Time) (int, error) {
 				starting[it.Start] = append(starting[it.Start], fmt.Sprintf("%s: #%d %s", it.Room, it.Number, it.Title))
 			}
 			for _, st := range starts {
+				if ev.KeepTopic {
+					if err := keepTopic(tx, ev, &r, st); err != nil {
+						return err
+					}
+				}
 				head := fmt.Sprintf("Starting now (%s-%s): ", st.In(ev.zone()).Format("15:04"), endOf(r.Items, st).In(ev.zone()).Format("15:04"))
 				for i, line := range packLines(head, starting[st], " · ", 380) {
 					key := fmt.Sprintf("start:%s:%d:%d", ev.Slug, st.Unix(), i)
@@ -163,4 +169,24 @@ func (b *Bot) AnnouncePhases(ctx context.Context, now time.Time) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// keepTopic sets the channel's topic to what is on now and next, as a slot
+// starts (PTGbot does the same); once per slot.
+func keepTopic(tx *store.Tx, ev *Event, r *schedule.Release, at time.Time) error {
+	now, next := r.At(at)
+	var parts []string
+	for _, it := range now {
+		parts = append(parts, fmt.Sprintf("%s: #%d %s", it.Room, it.Number, it.Title))
+	}
+	topic := "Now: " + strings.Join(parts, " · ")
+	if len(next) > 0 {
+		topic += fmt.Sprintf(" | Next at %s", next[0].Start.In(ev.zone()).Format("15:04"))
+	}
+	if ev.URL != "" {
+		topic += " | " + ev.URL + "/"
+	}
+	_, err := tx.EnqueueOnce(store.Message{Channel: store.IRC, Kind: store.TopicKind, Target: ev.Channel, Body: topic,
+		DedupeKey: fmt.Sprintf("topic:%s:%d", ev.Slug, at.Unix())})
+	return err
 }

@@ -31,6 +31,9 @@ type Event struct {
 	Grid schedule.Grid
 	// Campaigns are the event's pledge drives.
 	Campaigns []Campaign
+	// KeepTopic sets the channel's topic to what is on as each slot
+	// starts (the bot needs to be allowed to: op, or channel mode -t).
+	KeepTopic bool
 	// ReminderAfter is how long after a pledge, and after each reminder,
 	// an unreceived pledge is reminded of by mail, at most Reminders times.
 	ReminderAfter time.Duration

@@ -118,6 +118,7 @@ func TestScheduleRelease(t *testing.T) {
 func TestAnnounceStarts(t *testing.T) {
 	f := newFixture(t)
 	f.ev.Grid, f.ev.Zone = exampleGrid(t)
+	f.ev.KeepTopic, f.ev.URL = true, "http://127.0.0.1:8080/openinfra-day-2027"
 	f.bot.opts.SolveIterations = 5000
 	f.say("alice", "alice", `propose "Session A"`)
 	f.say("bob", "bob", `propose "Session B"`)
@@ -143,6 +144,10 @@ func TestAnnounceStarts(t *testing.T) {
 	msgs, err := f.store.Pending(ctx, store.IRC, 0, 100)
 	if err != nil {
 		t.Fatal(err)
+	}
+	topic := msgs[len(msgs)-2]
+	if topic.Kind != store.TopicKind || !strings.HasPrefix(topic.Body, "Now: ") || !strings.Contains(topic.Body, " | Next at 14:00 | http://127.0.0.1:8080/openinfra-day-2027/") {
+		t.Errorf("topic: %+v", topic)
 	}
 	last := msgs[len(msgs)-1]
 	// carol voted for both, so they run at 13:00 and 14:00.

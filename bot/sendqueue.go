@@ -88,9 +88,14 @@ func (s *sender) run(ctx context.Context) {
 		}
 		line := planLine(msgs, s.tokens, lineBudget(client, msgs[0].Target))
 		if !client.IsConnected() {
+			sleepCtx(ctx, 100*time.Millisecond)
 			continue
 		}
-		client.Cmd.Message(line.target, line.text)
+		if line.topic {
+			client.Cmd.Topic(line.target, line.text)
+		} else {
+			client.Cmd.Message(line.target, line.text)
+		}
 		s.tokens--
 		if s.sentHook != nil {
 			s.sentHook(line.target, line.text)
@@ -144,6 +149,7 @@ type plannedLine struct {
 	text   string
 	ids    []int64
 	rest   string // what is left of a message too long for one line
+	topic  bool   // set the channel's topic instead
 }
 
 // planLine picks the next line. Normally that is the oldest message as it
@@ -152,6 +158,10 @@ type plannedLine struct {
 // that has a short form.
 func planLine(msgs []store.Message, tokens float64, budget int) plannedLine {
 	first := msgs[0]
+	if first.Kind == store.TopicKind {
+		head, _ := splitLine(first.Body, budget)
+		return plannedLine{target: first.Target, text: head, ids: []int64{first.ID}, topic: true}
+	}
 	backlog := 0
 	for _, m := range msgs {
 		if m.Target == first.Target {
@@ -161,7 +171,7 @@ func planLine(msgs []store.Message, tokens float64, budget int) plannedLine {
 	if backlog > int(tokens) && first.Short != "" && first.Addressee != "" {
 		l := plannedLine{target: first.Target}
 		for _, m := range msgs {
-			if m.Target != first.Target || m.Short == "" || m.Addressee == "" {
+			if m.Target != first.Target || m.Short == "" || m.Addressee == "" || m.Kind != "" {
 				continue
 			}
 			part := m.Addressee + ": " + m.Short

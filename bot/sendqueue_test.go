@@ -105,3 +105,19 @@ func TestFoldAccount(t *testing.T) {
 		t.Errorf("FoldAccount = %q", got)
 	}
 }
+
+func TestPlanLineTopic(t *testing.T) {
+	msgs := []store.Message{
+		{ID: 1, Target: "#c", Kind: store.TopicKind, Body: "Now: Ballroom A: #7 Macs"},
+		{ID: 2, Target: "#c", Addressee: "bob", Body: "bob: voted", Short: "#7 ✓"},
+	}
+	l := planLine(msgs, 0, 400)
+	if !l.topic || l.text != "Now: Ballroom A: #7 Macs" || len(l.ids) != 1 {
+		t.Errorf("topic line: %+v", l)
+	}
+	// A topic is never coalesced into acknowledgements.
+	l = planLine(append(msgs[1:], msgs[0]), 0, 400)
+	if l.topic || strings.Contains(l.text, "Now:") {
+		t.Errorf("coalesced line took the topic: %+v", l)
+	}
+}

@@ -13,6 +13,9 @@ const (
 	Mail = "mail"
 )
 
+// TopicKind marks an IRC outbox message that sets its channel's topic.
+const TopicKind = "topic"
+
 // Message is one message waiting in (or sent from) the outbox.
 type Message struct {
 	ID      int64
@@ -21,7 +24,9 @@ type Message struct {
 	// Addressee is the nick an IRC reply in a channel is for; Body then
 	// starts with it.
 	Addressee string
-	Body      string
+	// Kind is "" (a message) or TopicKind (set the channel's topic).
+	Kind string
+	Body string
 	// Short is a compact form of Body without the addressee, used when
 	// several acknowledgements to one target are coalesced into one line.
 	Short string
@@ -48,9 +53,13 @@ func (tx *Tx) EnqueueOnce(m Message) (bool, error) {
 	if !m.NotBefore.IsZero() {
 		notBefore = m.NotBefore.UTC()
 	}
-	res, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, body, short, dedupe_key, created_at, not_before)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-		m.Channel, m.Target, m.Addressee, m.Body, m.Short, key, tx.now, notBefore)
+	kind := m.Kind
+	if kind == "" {
+		kind = "privmsg"
+	}
+	res, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, kind, body, short, dedupe_key, created_at, not_before)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+		m.Channel, m.Target, m.Addressee, kind, m.Body, m.Short, key, tx.now, notBefore)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s message: %w", m.Channel, err)
 	}
@@ -64,7 +73,8 @@ func (s *Store) Pending(ctx context.Context, channel string, after int64, limit 
 	now := s.Now().UTC()
 	var out []Message
 	err := s.Do(ctx, func(tx *Tx) error {
-		rows, err := tx.query(`SELECT id, channel, target, addressee, body, short, COALESCE(dedupe_key, ''), not_before, attempts, created_at
+		rows, err := tx.query(`SELECT id, channel, target, addressee, CASE kind WHEN 'privmsg' THEN '' ELSE kind END, body, short,
+			COALESCE(dedupe_key, ''), not_before, attempts, created_at
 			FROM outbox WHERE channel = ? AND sent_at IS NULL AND id > ? AND (not_before IS NULL OR not_before <= ?)
 			ORDER BY id LIMIT ?`, channel, after, now, limit)
 		if err != nil {
@@ -74,7 +84,7 @@ func (s *Store) Pending(ctx context.Context, channel string, after int64, limit 
 		for rows.Next() {
 			var m Message
 			var nb sql.NullTime
-			if err := rows.Scan(&m.ID, &m.Channel, &m.Target, &m.Addressee, &m.Body, &m.Short, &m.DedupeKey, &nb, &m.Attempts, &m.CreatedAt); err != nil {
+			if err := rows.Scan(&m.ID, &m.Channel, &m.Target, &m.Addressee, &m.Kind, &m.Body, &m.Short, &m.DedupeKey, &nb, &m.Attempts, &m.CreatedAt); err != nil {
 				return err
 			}
 			m.NotBefore = nb.Time

@@ -212,6 +212,9 @@ CREATE TABLE outbox (
 	channel    TEXT NOT NULL CHECK (channel IN ('irc', 'mail')),
 	target     TEXT NOT NULL,
 	addressee  TEXT NOT NULL DEFAULT '',
+	-- kind is what to do with an IRC message: 'privmsg', or 'topic' to set
+	-- the target channel's topic to body.
+	kind       TEXT NOT NULL DEFAULT 'privmsg',
 	body       TEXT NOT NULL,
 	short      TEXT NOT NULL DEFAULT '',
 	dedupe_key TEXT,

@@ -239,6 +239,7 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Grid:           grid(e),
 		Campaigns:      campaigns(e),
 		ReminderAfter:  e.PledgeReminderAfter,
+		KeepTopic:      e.KeepTopic,
 		Reminders:      e.PledgeReminders,
 	}
 }

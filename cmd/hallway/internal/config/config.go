@@ -164,6 +164,9 @@ type Event struct {
 	// PledgeReminders of them. Defaults 14 days and 2.
 	PledgeReminderAfter time.Duration
 	PledgeReminders     int
+	// KeepTopic has the bot set the channel's topic to what is on as each
+	// slot starts; it needs op or channel mode -t. Default false.
+	KeepTopic bool
 	// VotesPerPerson is how many votes each person may cast. Default 4.
 	VotesPerPerson int
 	// Phases holds the phases configured to open and close on their own,

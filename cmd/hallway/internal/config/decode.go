@@ -560,6 +560,9 @@ func (d *decoder) event(t *table) Event {
 	t.durationDefault("registration_hold", &e.RegistrationHold, 48*time.Hour)
 	t.durationDefault("pledge_reminder_after", &e.PledgeReminderAfter, 14*24*time.Hour)
 	t.intDefault("pledge_reminders", &e.PledgeReminders, 2)
+	if !t.bool("keep_topic", &e.KeepTopic) {
+		t.def("keep_topic")
+	}
 	t.intDefault("votes_per_person", &e.VotesPerPerson, 4)
 
 	if t.has("phases") {
