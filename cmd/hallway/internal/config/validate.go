@@ -166,6 +166,9 @@ func (d *decoder) slug(key, s, example string) {
 		d.errorf(key, "is required: lowercase letters, digits and dashes, e.g. slug = %q", example)
 	case !slugRE.MatchString(s):
 		d.errorf(key, "must be lowercase letters, digits and single dashes, like %q (got %q)", example, s)
+	case strings.HasPrefix(key, "event[") && !strings.Contains(key, "campaign") && (s == "healthz" || s == "metrics"):
+		// An event's slug is the first part of its web address.
+		d.errorf(key, "%q is taken by the web server's /%s: pick another slug", s, s)
 	}
 }
 
