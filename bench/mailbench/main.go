@@ -28,7 +28,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -51,7 +50,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
 	_ "modernc.org/sqlite"
@@ -59,6 +57,7 @@ import (
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/mail"
+	"github.com/hallwayhq/hallway/mail/mailtest"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -175,11 +174,11 @@ func run(cfg config) (ok bool, err error) {
 			return false, fmt.Errorf("go build ./cmd/hallway (run from the repository's root, or pass -bin): %v\n%s", err, out)
 		}
 	}
-	mailRoot, err := dovecotMailRoot(cfg.envDir)
+	mailRoot, err := mailtest.MailRoot(cfg.envDir)
 	if err != nil {
 		return false, err
 	}
-	smtpLog := followSMTPLog(filepath.Join(cfg.envDir, "smtpd", "out.log"))
+	smtpLog := mailtest.FollowSMTPLog(cfg.envDir)
 
 	// Names unique to this run: mailboxes outlive runs, and tests may use
 	// the bot's INBOX meanwhile; a folder of our own starts empty.
@@ -196,14 +195,14 @@ func run(cfg config) (ok bool, err error) {
 			logf("kept IMAP folders %s and %s of bot@test.local, and the mailboxes %s/%s-*", folder, processed, mailRoot, tag)
 			return
 		}
-		deleteMailboxes(cfg.imapAddr, folder, processed)
+		mailtest.DeleteMailboxes(cfg.imapAddr, folder, processed)
 		for _, a := range addrs {
 			os.RemoveAll(filepath.Join(mailRoot, a))
 		}
 	}()
 
 	t0 := time.Now()
-	if err := multiAppend(cfg.imapAddr, folder, processed, addrs, msgids); err != nil {
+	if err := mailtest.MultiAppend(cfg.imapAddr, folder, processed, addrs, msgids); err != nil {
 		return false, err
 	}
 	logf("%d register mails put into bot@test.local's folder %s in %s (MULTIAPPEND)", cfg.mails, folder, time.Since(t0).Round(time.Millisecond))
@@ -249,7 +248,7 @@ func run(cfg config) (ok bool, err error) {
 		return false, err
 	}
 	defer db.Close()
-	mon, err := dialBot(cfg.imapAddr)
+	mon, err := mailtest.Dial(cfg.imapAddr)
 	if err != nil {
 		return false, err
 	}
@@ -291,7 +290,7 @@ loop:
 		if rssNow, _ := h.rss(); rssNow > peakRSS {
 			peakRSS = rssNow
 		}
-		if _, del, open, err := smtpLog.read(tag); err == nil {
+		if _, del, open, err := smtpLog.Read(tag); err == nil {
 			deliveredN, inFlight = len(del), open
 		}
 		for _, pc := range []int{50, 90, 99} {
@@ -302,7 +301,7 @@ loop:
 		// The processed folder's count says the intake is done: moves
 		// follow each batch's commits.
 		if ingestAt.IsZero() && s.received == cfg.mails {
-			if n, err := countMessages(mon, folder); err == nil && n == 0 {
+			if n, err := mailtest.Count(mon, folder); err == nil && n == 0 {
 				ingestAt = now
 			}
 		}
@@ -379,7 +378,7 @@ loop:
 	warnings(out, logPath)
 
 	// Exactly once, checked after the stop so nothing moves any more.
-	if _, _, err := smtpLog.waitDelivered(ctx, tag); err != nil {
+	if _, _, err := smtpLog.WaitDelivered(ctx, tag, 0); err != nil {
 		fmt.Fprintf(out, "OpenSMTPD: %v\n", err)
 		ok = false
 	}
@@ -487,7 +486,7 @@ func warnings(w io.Writer, logPath string) {
 // token, one confirmation per address, sent, accepted by OpenSMTPD and
 // delivered into the address's Maildir once, answering that address's
 // mail with that registration's token.
-func check(w io.Writer, db *sql.DB, cfg config, mon *imapclient.Client, folder, processed string, smtpLog *smtpLogFile, tag, mailRoot string, addrs, msgids []string) bool {
+func check(w io.Writer, db *sql.DB, cfg config, mon *imapclient.Client, folder, processed string, smtpLog *mailtest.SMTPLog, tag, mailRoot string, addrs, msgids []string) bool {
 	ok := true
 	fail := func(format string, args ...any) {
 		ok = false
@@ -515,8 +514,8 @@ func check(w io.Writer, db *sql.DB, cfg config, mon *imapclient.Client, folder, 
 	} else if out != n || targets != n || sent != n {
 		fail("outbox: %d mails to %d addresses, %d sent; want %d, all sent", out, targets, sent, n)
 	}
-	left, err1 := countMessages(mon, folder)
-	done, err2 := countMessages(mon, processed)
+	left, err1 := mailtest.Count(mon, folder)
+	done, err2 := mailtest.Count(mon, processed)
 	if err := errors.Join(err1, err2); err != nil {
 		fail("IMAP: %v", err)
 	} else if left != 0 || done != n {
@@ -532,13 +531,13 @@ func check(w io.Writer, db *sql.DB, cfg config, mon *imapclient.Client, folder, 
 		}
 		rows.Close()
 	}
-	accepted, delivered, _, err := smtpLog.read(tag)
+	accepted, delivered, _, err := smtpLog.Read(tag)
 	if err != nil {
 		fail("OpenSMTPD's log: %v", err)
 	}
 	var missing, twice, wrong, logOff int
 	for i, a := range addrs {
-		got, err := readMaildir(filepath.Join(mailRoot, a, "Maildir"))
+		got, err := mailtest.ReadMaildir(filepath.Join(mailRoot, a, "Maildir"))
 		if err != nil {
 			fail("%v", err)
 			return false
@@ -553,7 +552,7 @@ func check(w io.Writer, db *sql.DB, cfg config, mon *imapclient.Client, folder, 
 			logOff++
 		}
 		for _, raw := range got {
-			if err := checkConfirmation(raw, msgids[i], tokenOf[a]); err != nil {
+			if err := mailtest.CheckConfirmation(raw, msgids[i], tokenOf[a]); err != nil {
 				if wrong == 0 {
 					fmt.Fprintf(w, "first wrong confirmation, to %s: %v\n", a, err)
 				}
@@ -566,257 +565,9 @@ func check(w io.Writer, db *sql.DB, cfg config, mon *imapclient.Client, folder, 
 	}
 	if ok {
 		fmt.Fprintf(w, "exactly once: %d mails recorded once (IMAP and Message-ID keys), %d moved; %d pending registrations, %d tokens; %d confirmations sent (%d after a retry), each address's Maildir holds exactly its one confirmation, OpenSMTPD accepted and delivered %d\n",
-			n, done, regs, tokens, sent, retried, sumCounts(delivered))
+			n, done, regs, tokens, sent, retried, mailtest.Sum(delivered))
 	}
 	return ok
-}
-
-var headerRe = regexp.MustCompile(`(?mi)^(In-Reply-To|Message-Id):\s*(.*?)\r?$`)
-
-func checkConfirmation(raw []byte, msgid, token string) error {
-	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-	if len(head) == len(raw) {
-		head, _, _ = bytes.Cut(raw, []byte("\n\n"))
-	}
-	h := map[string]string{}
-	for _, m := range headerRe.FindAllSubmatch(head, -1) {
-		h[strings.ToLower(string(m[1]))] = string(m[2])
-	}
-	if h["in-reply-to"] != "<"+msgid+">" {
-		return fmt.Errorf("In-Reply-To %q, want <%s>", h["in-reply-to"], msgid)
-	}
-	if token == "" || !strings.HasPrefix(h["message-id"], "<confirm-"+token+".") {
-		return fmt.Errorf("Message-ID %q is not the confirmation for token %q", h["message-id"], token)
-	}
-	return nil
-}
-
-func readMaildir(dir string) ([][]byte, error) {
-	var out [][]byte
-	for _, sub := range []string{"new", "cur"} {
-		ents, err := os.ReadDir(filepath.Join(dir, sub))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read Dovecot's Maildir (run as root, like the testenv): %w", err)
-		}
-		for _, e := range ents {
-			b, err := os.ReadFile(filepath.Join(dir, sub, e.Name()))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, b)
-		}
-	}
-	return out, nil
-}
-
-// dovecotMailRoot finds where Dovecot keeps each user's home: the testenv
-// writes it in its dovecot.conf's userdb (home=DIR/%u); DIR may be in /tmp.
-func dovecotMailRoot(envDir string) (string, error) {
-	conf := filepath.Join(envDir, "dovecot", "dovecot.conf")
-	b, err := os.ReadFile(conf)
-	if err != nil {
-		return "", err
-	}
-	m := regexp.MustCompile(`home=(\S+)/%u`).FindSubmatch(b)
-	if m == nil {
-		return "", fmt.Errorf("%s: no home=DIR/%%u in the userdb", conf)
-	}
-	return string(m[1]), nil
-}
-
-// ---------------------------------------------------------------- IMAP
-
-func dialBot(addr string) (*imapclient.Client, error) {
-	c, err := imapclient.DialInsecure(addr, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Login("bot@test.local", "botpass").Wait(); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-func countMessages(c *imapclient.Client, mailbox string) (int, error) {
-	st, err := c.Status(mailbox, &imap.StatusOptions{NumMessages: true}).Wait()
-	if err != nil {
-		return 0, err
-	}
-	return int(*st.NumMessages), nil
-}
-
-func deleteMailboxes(addr string, names ...string) {
-	c, err := dialBot(addr)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for _, m := range names {
-		c.Delete(m).Wait()
-	}
-}
-
-// multiAppend creates the two folders and puts one register mail per
-// address into the first, in order, with MULTIAPPEND (RFC 3502) and
-// LITERAL+ literals, 1,000 mails per command: one Dovecot transaction
-// each, about 2 ms a mail here where single APPENDs take 5 to 13 ms.
-// go-imap's client has no MULTIAPPEND, so this speaks IMAP itself.
-func multiAppend(addr, folder, processed string, addrs, msgids []string) error {
-	c, err := dialBot(addr)
-	if err != nil {
-		return err
-	}
-	for _, m := range []string{folder, processed} {
-		if err := c.Create(m, nil).Wait(); err != nil {
-			c.Close()
-			return fmt.Errorf("create %s: %w", m, err)
-		}
-	}
-	c.Close()
-	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	w := bufio.NewWriter(conn)
-	until := func(tag string) error {
-		conn.SetDeadline(time.Now().Add(5 * time.Minute))
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return fmt.Errorf("IMAP: %w", err)
-			}
-			if strings.HasPrefix(line, tag+" ") {
-				if !strings.HasPrefix(line, tag+" OK") {
-					return fmt.Errorf("IMAP: %s", strings.TrimSpace(line))
-				}
-				return nil
-			}
-		}
-	}
-	if _, err := r.ReadString('\n'); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "L LOGIN bot@test.local botpass\r\n")
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := until("L"); err != nil {
-		return err
-	}
-	date := time.Now().Format(time.RFC1123Z)
-	const chunk = 1000
-	for lo := 0; lo < len(addrs); lo += chunk {
-		hi := min(lo+chunk, len(addrs))
-		tag := "A" + strconv.Itoa(lo)
-		fmt.Fprintf(w, "%s APPEND %s", tag, folder)
-		for i := lo; i < hi; i++ {
-			msg := strings.ReplaceAll(fmt.Sprintf("From: Person %d <%s>\nTo: bot@test.local\nSubject: register\nDate: %s\nMessage-ID: <%s>\n\nPlease register me.\n",
-				i, addrs[i], date, msgids[i]), "\n", "\r\n")
-			fmt.Fprintf(w, " {%d+}\r\n%s", len(msg), msg)
-		}
-		w.WriteString("\r\n")
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		if err := until(tag); err != nil {
-			return fmt.Errorf("MULTIAPPEND: %w", err)
-		}
-	}
-	fmt.Fprintf(conn, "Z LOGOUT\r\n")
-	return nil
-}
-
-// ---------------------------------------------------------------- OpenSMTPD's log
-
-// smtpLogFile follows OpenSMTPD's log (smtpd -d writes it into the
-// testenv's state directory) from where it was when the run began,
-// reading only what was added since the last call.
-type smtpLogFile struct {
-	path      string
-	offset    int64
-	partial   []byte
-	accepted  map[string]int
-	delivered map[string]int
-	open      map[string]bool // envelope ids accepted, not delivered yet
-}
-
-func followSMTPLog(path string) *smtpLogFile {
-	l := &smtpLogFile{path: path, accepted: map[string]int{}, delivered: map[string]int{}, open: map[string]bool{}}
-	if fi, err := os.Stat(path); err == nil {
-		l.offset = fi.Size()
-	}
-	return l
-}
-
-var (
-	envelopeRe = regexp.MustCompile(`smtp envelope evpid=(\w+) from=<bot@test\.local> to=<([^>]+)>`)
-	deliveryRe = regexp.MustCompile(`mda delivery evpid=(\w+) from=<bot@test\.local> to=<([^>]+)>.* result=Ok`)
-)
-
-// read returns, for addresses containing tag, how many mails from the bot
-// OpenSMTPD accepted and delivered (LMTP said Ok), and how many it holds
-// undelivered. The maps are the follower's own: read only.
-func (l *smtpLogFile) read(tag string) (accepted, delivered map[string]int, inFlight int, err error) {
-	f, err := os.Open(l.path)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	defer f.Close()
-	if _, err := f.Seek(l.offset, io.SeekStart); err != nil {
-		return nil, nil, 0, err
-	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	l.offset += int64(len(b))
-	b = append(l.partial, b...)
-	last := bytes.LastIndexByte(b, '\n')
-	l.partial = append([]byte(nil), b[last+1:]...)
-	for _, line := range strings.Split(string(b[:last+1]), "\n") {
-		if !strings.Contains(line, tag) {
-			continue
-		}
-		if m := envelopeRe.FindStringSubmatch(line); m != nil {
-			l.accepted[m[2]]++
-			l.open[m[1]] = true
-		} else if m := deliveryRe.FindStringSubmatch(line); m != nil {
-			l.delivered[m[2]]++
-			delete(l.open, m[1])
-		}
-	}
-	return l.accepted, l.delivered, len(l.open), nil
-}
-
-func (l *smtpLogFile) waitDelivered(ctx context.Context, tag string) (accepted, delivered map[string]int, err error) {
-	for {
-		accepted, delivered, inFlight, err := l.read(tag)
-		if err != nil {
-			return nil, nil, err
-		}
-		if inFlight == 0 {
-			return accepted, delivered, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("%d mails accepted for %d addresses, %d still not delivered: %w", sumCounts(accepted), len(accepted), inFlight, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func sumCounts(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
 
 // ---------------------------------------------------------------- the binary
@@ -1450,11 +1201,11 @@ func cpuModel() string {
 // connections at once (a new one every 100 mails, OpenSMTPD's limit per
 // session), timed until OpenSMTPD logs every delivery.
 func sinkOnly(cfg config) error {
-	mailRoot, err := dovecotMailRoot(cfg.envDir)
+	mailRoot, err := mailtest.MailRoot(cfg.envDir)
 	if err != nil {
 		return err
 	}
-	smtpLog := followSMTPLog(filepath.Join(cfg.envDir, "smtpd", "out.log"))
+	smtpLog := mailtest.FollowSMTPLog(cfg.envDir)
 	tag := fmt.Sprintf("sk%x", time.Now().UnixNano()%(1<<36))
 	addrs := make([]string, cfg.mails)
 	for i := range addrs {
@@ -1518,7 +1269,7 @@ func sinkOnly(cfg config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 	for {
-		_, del, open, err := smtpLog.read(tag)
+		_, del, open, err := smtpLog.Read(tag)
 		if err != nil {
 			return err
 		}

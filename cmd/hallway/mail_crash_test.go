@@ -6,28 +6,22 @@ package main
 // through the real OpenSMTPD once.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
-
 	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/mail/mailtest"
 )
 
 // crashMails is the size of the backlog.
@@ -49,11 +43,11 @@ func TestMailCrashBacklog(t *testing.T) {
 	// The confirmations are counted where they end up: each address's
 	// Maildir in Dovecot (its static userdb makes a home for any address),
 	// cross-checked with OpenSMTPD's log of accepted and delivered mail.
-	mailRoot, err := crashMailRoot(envDir)
+	mailRoot, err := mailtest.MailRoot(envDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	smtpLog := crashSMTPLog(filepath.Join(envDir, "smtpd", "out.log"))
+	smtpLog := mailtest.FollowSMTPLog(envDir)
 
 	bin := filepath.Join(dir, "hallway")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
@@ -74,7 +68,7 @@ func TestMailCrashBacklog(t *testing.T) {
 		msgids[i] = fmt.Sprintf("%s-%04d@crash.test.local", tag, i)
 	}
 	t.Cleanup(func() {
-		crashDeleteMailboxes(imapAddr, mailbox, processed)
+		mailtest.DeleteMailboxes(imapAddr, mailbox, processed)
 		if !t.Failed() {
 			// Only this run ever delivers there.
 			for _, a := range addrs {
@@ -82,7 +76,7 @@ func TestMailCrashBacklog(t *testing.T) {
 			}
 		}
 	})
-	if err := crashAppend(imapAddr, mailbox, processed, addrs, msgids); err != nil {
+	if err := mailtest.MultiAppend(imapAddr, mailbox, processed, addrs, msgids); err != nil {
 		t.Fatal(err)
 	}
 	tAppended := time.Now()
@@ -175,7 +169,7 @@ registration_capacity = 5000
 			if err != nil {
 				t.Fatal(err)
 			}
-			accepted, _, _, err := smtpLog.read(tag)
+			accepted, _, _, err := smtpLog.Read(tag)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -231,10 +225,10 @@ registration_capacity = 5000
 	// OpenSMTPD: wait until every mail it accepted from the bot for this
 	// run's addresses has been delivered by LMTP; then nothing is in
 	// flight and the Maildirs can be counted exactly.
-	accepted, delivered, err := smtpLog.waitDelivered(ctx, tag)
+	accepted, delivered, err := smtpLog.WaitDelivered(ctx, tag, 1)
 	if err != nil {
 		crashShowLogs(t, logs)
-		t.Fatal(err)
+		t.Fatalf("OpenSMTPD: %v", err)
 	}
 	tokens, err := crashTokens(db)
 	if err != nil {
@@ -242,7 +236,7 @@ registration_capacity = 5000
 	}
 	var dups []string
 	for i, a := range addrs {
-		got, err := crashMaildir(filepath.Join(mailRoot, a, "Maildir"))
+		got, err := mailtest.ReadMaildir(filepath.Join(mailRoot, a, "Maildir"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +259,11 @@ registration_capacity = 5000
 			}
 		}
 		for _, raw := range got {
-			if err := crashCheckConfirmation(raw, msgids[i], tokens[a]); err != nil {
+			err := mailtest.CheckConfirmation(raw, msgids[i], tokens[a])
+			if err == nil && !bytes.Contains(raw, []byte(tokens[a])) {
+				err = fmt.Errorf("the body lacks the token %s", tokens[a])
+			}
+			if err != nil {
 				t.Errorf("%s: %v\n%s", a, err, raw)
 			}
 		}
@@ -394,103 +392,18 @@ func crashShowLogs(t *testing.T, paths []string) {
 	}
 }
 
-// crashDial logs in as the bot.
-func crashDial(addr string) (*imapclient.Client, error) {
-	c, err := imapclient.DialInsecure(addr, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Login("bot@test.local", "botpass").Wait(); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-// crashAppend puts one register mail per address into a new mailbox,
-// oldest first, with one MULTIAPPEND (RFC 3502) and LITERAL+ (RFC 7888)
-// literals: one Dovecot transaction, about 2 s for 1,000 mails where as
-// many APPENDs take 5 to 13 s here. go-imap's client has no MULTIAPPEND,
-// so this speaks IMAP itself.
-func crashAppend(addr, mailbox, processed string, addrs, msgids []string) error {
-	c, err := crashDial(addr)
-	if err != nil {
-		return err
-	}
-	for _, m := range []string{mailbox, processed} {
-		if err := c.Create(m, nil).Wait(); err != nil {
-			c.Close()
-			return fmt.Errorf("create %s: %w", m, err)
-		}
-	}
-	c.Close()
-	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	r := bufio.NewReader(conn)
-	w := bufio.NewWriter(conn)
-	// until reads up to the tagged response of tag and checks it is OK.
-	until := func(tag string) error {
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return fmt.Errorf("IMAP: %w", err)
-			}
-			if strings.HasPrefix(line, tag+" ") {
-				if !strings.HasPrefix(line, tag+" OK") {
-					return fmt.Errorf("IMAP: %s", strings.TrimSpace(line))
-				}
-				return nil
-			}
-		}
-	}
-	if _, err := r.ReadString('\n'); err != nil { // greeting
-		return err
-	}
-	fmt.Fprintf(w, "a LOGIN bot@test.local botpass\r\nb APPEND %s", mailbox)
-	date := time.Now()
-	for i, a := range addrs {
-		msg := strings.ReplaceAll(fmt.Sprintf(`From: Person %d <%s>
-To: bot@test.local
-Subject: register
-Date: %s
-Message-ID: <%s>
-
-Please register me.
-`, i, a, date.Format(time.RFC1123Z), msgids[i]), "\n", "\r\n")
-		fmt.Fprintf(w, " {%d+}\r\n%s", len(msg), msg)
-	}
-	w.WriteString("\r\n")
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := until("a"); err != nil {
-		return err
-	}
-	if err := until("b"); err != nil {
-		return fmt.Errorf("MULTIAPPEND: %w", err)
-	}
-	fmt.Fprintf(conn, "c LOGOUT\r\n")
-	return nil
-}
-
 // crashCount returns how many mails are in the two mailboxes.
 func crashCount(addr, mailbox, processed string) (left, done int, err error) {
-	c, err := crashDial(addr)
+	c, err := mailtest.Dial(addr)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer c.Close()
 	var n [2]int
 	for i, m := range []string{mailbox, processed} {
-		st, err := c.Status(m, &imap.StatusOptions{NumMessages: true}).Wait()
-		if err != nil {
+		if n[i], err = mailtest.Count(c, m); err != nil {
 			return 0, 0, fmt.Errorf("status %s: %w", m, err)
 		}
-		n[i] = int(*st.NumMessages)
 	}
 	return n[0], n[1], nil
 }
@@ -507,17 +420,6 @@ func crashWaitEmpty(ctx context.Context, addr, mailbox string) error {
 			return fmt.Errorf("%d mails still in %s: %w", left, mailbox, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
-	}
-}
-
-func crashDeleteMailboxes(addr string, names ...string) {
-	c, err := crashDial(addr)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for _, m := range names {
-		c.Delete(m).Wait()
 	}
 }
 
@@ -624,151 +526,9 @@ func crashTokens(db *sql.DB) (map[string]string, error) {
 	return m, rows.Err()
 }
 
-var crashHeaderRe = regexp.MustCompile(`(?mi)^(In-Reply-To|Message-Id|Subject):\s*(.*?)\r?$`)
-
 func crashMessageID(raw []byte) string {
 	if m := messageIDRe.FindSubmatch(raw); m != nil {
 		return string(m[1])
 	}
 	return ""
-}
-
-// crashCheckConfirmation checks that a delivered mail is the confirmation
-// for the register mail msgid, carrying the registration's token.
-func crashCheckConfirmation(raw []byte, msgid, token string) error {
-	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-	if len(head) == len(raw) {
-		head, _, _ = bytes.Cut(raw, []byte("\n\n"))
-	}
-	h := map[string]string{}
-	for _, m := range crashHeaderRe.FindAllSubmatch(head, -1) {
-		h[strings.ToLower(string(m[1]))] = string(m[2])
-	}
-	if h["in-reply-to"] != "<"+msgid+">" {
-		return fmt.Errorf("In-Reply-To %q, want <%s>", h["in-reply-to"], msgid)
-	}
-	if !strings.HasPrefix(h["message-id"], "<confirm-"+token+".") {
-		return fmt.Errorf("Message-ID %q is not the confirmation for token %s", h["message-id"], token)
-	}
-	if !bytes.Contains(raw, []byte(token)) {
-		return fmt.Errorf("the body lacks the token %s", token)
-	}
-	return nil
-}
-
-// crashMailRoot finds where Dovecot keeps each user's home: the testenv
-// puts it in the userdb line of its dovecot.conf (home=DIR/%u), which may
-// be under /tmp when the state directory's path is long.
-func crashMailRoot(envDir string) (string, error) {
-	conf := filepath.Join(envDir, "dovecot", "dovecot.conf")
-	b, err := os.ReadFile(conf)
-	if err != nil {
-		return "", err
-	}
-	m := regexp.MustCompile(`home=(\S+)/%u`).FindSubmatch(b)
-	if m == nil {
-		return "", fmt.Errorf("%s: no home=DIR/%%u in the userdb", conf)
-	}
-	return string(m[1]), nil
-}
-
-// crashMaildir returns the mails in a Maildir (none if it does not exist:
-// nothing was delivered).
-func crashMaildir(dir string) ([][]byte, error) {
-	var out [][]byte
-	for _, sub := range []string{"new", "cur"} {
-		ents, err := os.ReadDir(filepath.Join(dir, sub))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read Dovecot's Maildir (the test must run as root, like the testenv): %w", err)
-		}
-		for _, e := range ents {
-			b, err := os.ReadFile(filepath.Join(dir, sub, e.Name()))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, b)
-		}
-	}
-	return out, nil
-}
-
-// crashSMTPLogFile follows OpenSMTPD's log (smtpd -d writes it in the
-// testenv's state directory) from where it was when the test started.
-type crashSMTPLogFile struct {
-	path   string
-	offset int64
-}
-
-func crashSMTPLog(path string) *crashSMTPLogFile {
-	l := &crashSMTPLogFile{path: path}
-	if fi, err := os.Stat(path); err == nil {
-		l.offset = fi.Size()
-	}
-	return l
-}
-
-var (
-	crashEnvelopeRe = regexp.MustCompile(`smtp envelope evpid=(\w+) from=<bot@test\.local> to=<([^>]+)>`)
-	crashDeliveryRe = regexp.MustCompile(`mda delivery evpid=(\w+) from=<bot@test\.local> to=<([^>]+)>.* result=Ok`)
-)
-
-// read returns, for the addresses containing tag, how many mails from the
-// bot OpenSMTPD accepted and delivered (LMTP said Ok), and how many it
-// accepted and has not delivered yet.
-func (l *crashSMTPLogFile) read(tag string) (accepted, delivered map[string]int, inFlight int, err error) {
-	accepted, delivered = map[string]int{}, map[string]int{}
-	open := map[string]bool{}
-	f, err := os.Open(l.path)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	defer f.Close()
-	if _, err := f.Seek(l.offset, io.SeekStart); err != nil {
-		return nil, nil, 0, err
-	}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.Contains(line, tag) {
-			continue
-		}
-		if m := crashEnvelopeRe.FindStringSubmatch(line); m != nil {
-			accepted[m[2]]++
-			open[m[1]] = true
-		} else if m := crashDeliveryRe.FindStringSubmatch(line); m != nil {
-			delivered[m[2]]++
-			delete(open, m[1])
-		}
-	}
-	return accepted, delivered, len(open), sc.Err()
-}
-
-// waitDelivered waits until OpenSMTPD has delivered each mail it accepted
-// for tag's addresses.
-func (l *crashSMTPLogFile) waitDelivered(ctx context.Context, tag string) (accepted, delivered map[string]int, err error) {
-	for {
-		accepted, delivered, inFlight, err := l.read(tag)
-		if err != nil {
-			return nil, nil, err
-		}
-		if inFlight == 0 && len(accepted) > 0 {
-			return accepted, delivered, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("OpenSMTPD: %d mails accepted for %d addresses, %d still not delivered: %w", crashSum(accepted), len(accepted), inFlight, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func crashSum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
