@@ -226,6 +226,9 @@ launch() {
 		exec 6>&- 7>&- 8>&- 9>&- # never hand our lock files to a server
 		ulimit -Hn "$NOFILE" 2>/dev/null || true
 		ulimit -n "$NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+		# in its own directory, so nothing it writes (a core dump) lands in
+		# the caller's, which may be the checkout
+		cd "$D/$name"
 		# own session and process group: stop kills the server with all
 		# its helper processes, and a ^C at the terminal doesn't reach it
 		exec setsid "$@"
