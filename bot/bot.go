@@ -253,7 +253,15 @@ type call struct {
 	later func(ctx context.Context) (Reply, error)
 	// rollbacks undo in-memory changes if the command's writes are undone.
 	rollbacks []func()
+	// alone is set when the command has its transaction to itself.
+	alone bool
 }
+
+// failedAlone rolls back the transaction of a command that was alone in
+// it and failed with a mistake the person can fix.
+type failedAlone struct{ err *Error }
+
+func (f *failedAlone) Error() string { return f.err.Msg }
 
 // onRollback registers fn to run if what the command wrote is undone.
 func (c *call) onRollback(fn func()) { c.rollbacks = append(c.rollbacks, fn) }
@@ -309,6 +317,7 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 	if len(calls) == 0 {
 		return nil
 	}
+	calls[0].alone = len(calls) == 1
 	err := b.store.Do(ctx, func(tx *store.Tx) error {
 		for _, c := range calls {
 			if err := b.carryOut(tx, c); err != nil {
@@ -317,6 +326,20 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		}
 		return nil
 	})
+	var failed *failedAlone
+	if errors.As(err, &failed) {
+		// The command's writes are undone; record it and its answer.
+		c := calls[0]
+		err = b.store.Do(ctx, func(tx *store.Tx) error {
+			c.tx = tx
+			for _, key := range c.req.Keys {
+				if _, err := tx.MarkReceived(store.Received{Channel: c.req.Transport, Key: key, Sender: c.who()}); err != nil {
+					return err
+				}
+			}
+			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, Reply{Lines: []string{failed.err.Msg}}, c.prefix()))
+		})
+	}
 	if err == nil {
 		b.wake()
 		b.runLater(ctx, calls)
@@ -398,7 +421,7 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 		}
 	}
 	var reply Reply
-	err := tx.Savepoint(func() error {
+	do := func() error {
 		var err error
 		if c.req.Raw {
 			reply, err = b.handleLine(c)
@@ -406,7 +429,21 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 			reply, err = b.run(c)
 		}
 		return err
-	})
+	}
+	var err error
+	if c.alone {
+		// Alone in its transaction, a command needs no savepoint: if it
+		// fails, the whole transaction rolls back and answerAlone records
+		// the answer in a fresh one. Two statements fewer on every vote.
+		err = do()
+		var uerr *Error
+		if errors.As(err, &uerr) {
+			c.rolledBack()
+			return &failedAlone{uerr}
+		}
+	} else {
+		err = tx.Savepoint(do)
+	}
 	if err != nil {
 		c.rolledBack()
 	}
