@@ -63,8 +63,15 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	m := newModel(p)
 	init, unplaced := construct(m)
 	b := budget{maxIter: o.MaxIterations, target: m.ow * m.overflowBound(init.movable)}
+	// A small problem without pins can be solved exactly: the search then
+	// gets a quarter of the time to find a good incumbent, the exact
+	// branch and bound the rest to prove it optimal or beat it.
+	small := provable(p, len(unplaced))
 	if o.TimeLimit > 0 {
 		b.deadline = start.Add(o.TimeLimit)
+		if small {
+			b.deadline = start.Add(o.TimeLimit / 4)
+		}
 	}
 	if d, ok := ctx.Deadline(); ok && (b.deadline.IsZero() || d.Before(b.deadline)) {
 		b.deadline = d
@@ -122,6 +129,19 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	for _, s := range unplaced {
 		sol.Unplaced = append(sol.Unplaced, int(s))
 	}
+	if small && !sol.Optimal && ctx.Err() == nil {
+		var end time.Time
+		if o.TimeLimit > 0 {
+			end = start.Add(o.TimeLimit)
+		}
+		if d, ok := ctx.Deadline(); ok && (end.IsZero() || d.Before(end)) {
+			end = d
+		}
+		sol.Optimal = prove(ctx, p, sol, end)
+		if sc, err := Evaluate(p, sol); err == nil {
+			win.bestObj = sc.Objective
+		}
+	}
 	sc, err := Evaluate(p, sol)
 	if err != nil {
 		return nil, fmt.Errorf("solve: internal error: %w", err)
@@ -148,4 +168,18 @@ func mix(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// provable reports whether the exact search takes a problem on: few
+// sessions placed, none pinned.
+func provable(p *Problem, unplaced int) bool {
+	if len(p.Sessions)-unplaced > exactLimit {
+		return false
+	}
+	for _, s := range p.Sessions {
+		if s.Pin != nil {
+			return false
+		}
+	}
+	return true
 }
