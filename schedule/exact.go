@@ -65,10 +65,10 @@ type exact struct {
 	deadline time.Time
 	nodes    int
 
-	voters   [][]int   // per session: its voters
-	cnt      [][]int   // per voter, per slot: placed sessions voted for
-	inSlot   [][]int   // per slot: placed sessions
-	caps     [][]int   // per slot: open rooms' capacities, biggest first
+	voters   [][]int // per session: its voters
+	cnt      [][]int // per voter, per slot: placed sessions voted for
+	inSlot   [][]int // per slot: placed sessions
+	caps     [][]int // per slot: open rooms' capacities, biggest first
 	speakers []map[string]bool
 	slotOf   []int // per session in order: its slot
 	over     []int // per slot: current overflow
