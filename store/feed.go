@@ -55,7 +55,7 @@ func (tx *Tx) FeedOwner(token string) (eventID, personID int64, err error) {
 // PersonalNumbers returns the proposal numbers that belong in a person's
 // feed: those they voted for, speak in, or pinned.
 func (tx *Tx) PersonalNumbers(eventID, personID int64) ([]int64, error) {
-	rows, err := tx.query(`SELECT p.number FROM proposal p WHERE p.event_id = ? AND (
+	nums, err := tx.int64s(`SELECT p.number FROM proposal p WHERE p.event_id = ? AND (
 			EXISTS (SELECT 1 FROM vote v WHERE v.proposal_id = p.id AND v.person_id = ?)
 			OR EXISTS (SELECT 1 FROM speaker s WHERE s.proposal_id = p.id AND s.person_id = ?)
 			OR EXISTS (SELECT 1 FROM pin WHERE pin.proposal_id = p.id AND pin.person_id = ?))
@@ -63,16 +63,7 @@ func (tx *Tx) PersonalNumbers(eventID, personID int64) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list personal feed: %w", err)
 	}
-	defer rows.Close()
-	var nums []int64
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		nums = append(nums, n)
-	}
-	return nums, rows.Err()
+	return nums, nil
 }
 
 // Releases returns every release of an event, oldest first.

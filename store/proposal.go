@@ -155,24 +155,6 @@ func (tx *Tx) UpdateProposal(p Proposal) error {
 	return nil
 }
 
-// Speakers returns the people speaking in a proposal.
-func (tx *Tx) Speakers(proposalID int64) ([]int64, error) {
-	rows, err := tx.query(`SELECT person_id FROM speaker WHERE proposal_id = ? ORDER BY rowid`, proposalID)
-	if err != nil {
-		return nil, fmt.Errorf("list speakers: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
 // Speaker is a person speaking in a proposal, with the name to show.
 type Speaker struct {
 	PersonID int64

@@ -198,3 +198,21 @@ func (tx *Tx) Savepoint(fn func() error) error {
 	}
 	return nil
 }
+
+// int64s runs a query of one integer column and returns its values.
+func (tx *Tx) int64s(query string, args ...any) ([]int64, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

@@ -27,21 +27,12 @@ func (tx *Tx) RemoveVote(proposalID, personID int64) (bool, error) {
 // VotesOf lists the proposal numbers a person voted for in an event, in the
 // order they voted.
 func (tx *Tx) VotesOf(eventID, personID int64) ([]int64, error) {
-	rows, err := tx.query(`SELECT p.number FROM vote v JOIN proposal p ON p.id = v.proposal_id
+	nums, err := tx.int64s(`SELECT p.number FROM vote v JOIN proposal p ON p.id = v.proposal_id
 		WHERE v.event_id = ? AND v.person_id = ? ORDER BY v.created_at, p.number`, eventID, personID)
 	if err != nil {
 		return nil, fmt.Errorf("list votes: %w", err)
 	}
-	defer rows.Close()
-	var nums []int64
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		nums = append(nums, n)
-	}
-	return nums, rows.Err()
+	return nums, nil
 }
 
 // VoteCount is how many votes a person has cast in an event.
