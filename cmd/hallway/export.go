@@ -37,7 +37,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
@@ -229,8 +229,6 @@ func eventInfo(cfg *config.Config, ev *config.Event) schedule.EventInfo {
 	return schedule.EventInfo{Slug: ev.Slug, Name: ev.Name, Venue: ev.Venue, URL: cfg.Web.BaseURL + "/" + ev.Slug,
 		Zone: ev.Location, Rooms: grid(*ev).Rooms}
 }
-
-func loadConfig(path string) (*config.Config, error) { return config.Load(path) }
 
 // pickEvent finds the event a subcommand is about: the one named, or the
 // only one.

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 )
 
 // runWrapup prints an event's wrap-up (Markdown) and with -post queues it
@@ -18,7 +20,7 @@ func runWrapup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
