@@ -113,7 +113,7 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	if e.hdrLastMod != nil {
 		h["Last-Modified"] = e.hdrLastMod
 	}
-	if notModified(r, e) {
+	if e.notModified(r.Header["If-None-Match"], r.Header.Get("If-Modified-Since")) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -133,10 +133,11 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	}
 }
 
-// notModified evaluates If-None-Match, or If-Modified-Since when there is
-// no If-None-Match (RFC 9110 §13.2.2, steps 3 and 4, for GET and HEAD).
-func notModified(r *http.Request, e *entry) bool {
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+// notModified evaluates a request's If-None-Match values, or its
+// If-Modified-Since when it has no If-None-Match (RFC 9110 §13.2.2, steps
+// 3 and 4, for GET and HEAD).
+func (e *entry) notModified(inm []string, ims string) bool {
+	if len(inm) > 0 {
 		for _, v := range inm {
 			if etagListMatches(v, e.etag) {
 				return true
@@ -144,7 +145,6 @@ func notModified(r *http.Request, e *entry) bool {
 		}
 		return false
 	}
-	ims := r.Header.Get("If-Modified-Since")
 	if ims == "" || e.lastMod.IsZero() {
 		return false
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -34,31 +35,52 @@ func (k feedKind) selection() schedule.Selection {
 	return schedule.Selection{}
 }
 
-// serveFeed serves an event-wide calendar feed (RFC 5545).
-func (srv *Server) serveFeed(k feedKind) func(http.ResponseWriter, *http.Request, *eventState) {
+// entryFunc finds (rendering if need be) the cached answer of a route of
+// an event: the routes both the net/http handler and the fast front
+// (fast.go) serve.
+type entryFunc func(ctx context.Context, route string, st *eventState) (*entry, error)
+
+// feedEntry gives an event-wide calendar feed (RFC 5545).
+func (srv *Server) feedEntry(k feedKind) entryFunc {
 	sel := k.selection()
-	return func(w http.ResponseWriter, r *http.Request, st *eventState) {
-		srv.serveCalendar(w, r, st, &st.feedSlots[k], sel)
+	return func(ctx context.Context, route string, st *eventState) (*entry, error) {
+		return srv.calendarEntry(ctx, route, st, &st.feedSlots[k], sel)
 	}
 }
 
-// serveCalendar serves the feed of a selection, cached in its slot by
+// calendarEntry gives the feed of a selection, cached in its slot by
 // release version.
-func (srv *Server) serveCalendar(w http.ResponseWriter, r *http.Request, st *eventState, s *slot, sel schedule.Selection) {
-	rv, err := srv.releases(r.Context(), st)
+func (srv *Server) calendarEntry(ctx context.Context, route string, st *eventState, s *slot, sel schedule.Selection) (*entry, error) {
+	rv, err := srv.releases(ctx, st)
 	if err != nil {
-		srv.internalError(w, r, err)
-		return
+		return nil, err
 	}
-	e, err := srv.cached(s, r.Pattern, version{release: rv.version}, func() (*entry, error) {
+	return srv.cached(s, route, version{release: rv.version}, func() (*entry, error) {
 		body := schedule.ICS(st.info, schedule.History(rv.history), sel)
 		return srv.entry(version{}, body, typeCalendar, cacheFeed, rv.releasedAt()), nil
 	})
+}
+
+// serveCalendar serves the feed of a selection.
+func (srv *Server) serveCalendar(w http.ResponseWriter, r *http.Request, st *eventState, s *slot, sel schedule.Selection) {
+	e, err := srv.calendarEntry(r.Context(), r.Pattern, st, s, sel)
 	if err != nil {
 		srv.internalError(w, r, err)
 		return
 	}
 	srv.serve(w, r, e)
+}
+
+// serveEntry serves the answer get gives.
+func (srv *Server) serveEntry(get entryFunc) func(http.ResponseWriter, *http.Request, *eventState) {
+	return func(w http.ResponseWriter, r *http.Request, st *eventState) {
+		e, err := get(r.Context(), r.Pattern, st)
+		if err != nil {
+			srv.internalError(w, r, err)
+			return
+		}
+		srv.serve(w, r, e)
+	}
 }
 
 // serveRoomFeed serves /{slug}/room/{room}.ics: the room name is a path
@@ -205,8 +227,8 @@ const (
 	exportText
 )
 
-// serveExport serves the JSON, frab XML or text export of the schedule.
-func (srv *Server) serveExport(k exportKind) func(http.ResponseWriter, *http.Request, *eventState) {
+// exportEntry gives the JSON, frab XML or text export of the schedule.
+func (srv *Server) exportEntry(k exportKind) entryFunc {
 	type export struct {
 		ctype  string
 		render func(schedule.EventInfo, schedule.History) []byte
@@ -216,21 +238,15 @@ func (srv *Server) serveExport(k exportKind) func(http.ResponseWriter, *http.Req
 		exportFrab: {typeXML, schedule.Frab},
 		exportText: {typeText, schedule.Text},
 	}[k]
-	return func(w http.ResponseWriter, r *http.Request, st *eventState) {
-		rv, err := srv.releases(r.Context(), st)
+	return func(ctx context.Context, route string, st *eventState) (*entry, error) {
+		rv, err := srv.releases(ctx, st)
 		if err != nil {
-			srv.internalError(w, r, err)
-			return
+			return nil, err
 		}
-		e, err := srv.cached(&st.exportSlots[k], r.Pattern, version{release: rv.version}, func() (*entry, error) {
+		return srv.cached(&st.exportSlots[k], route, version{release: rv.version}, func() (*entry, error) {
 			body := x.render(st.info, schedule.History(rv.history))
 			return srv.entry(version{}, body, x.ctype, cacheFeed, rv.releasedAt()), nil
 		})
-		if err != nil {
-			srv.internalError(w, r, err)
-			return
-		}
-		srv.serve(w, r, e)
 	}
 }
 

@@ -35,10 +35,8 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,7 +99,7 @@ type Server struct {
 type fastRoute struct {
 	pattern string
 	counts  *routeCounts
-	h       func(http.ResponseWriter, *http.Request, *eventState)
+	get     entryFunc
 }
 
 // defaultFresh is how stale a release version or proposals snapshot may
@@ -165,17 +163,17 @@ func (srv *Server) routes() *http.ServeMux {
 	srv.reportRoutes(handle)
 	// The same routes as the fast path takes, for what it leaves to the
 	// mux (an escaped path).
-	for file, h := range map[string]func(http.ResponseWriter, *http.Request, *eventState){
-		"schedule.ics":  srv.serveFeed(feedAll),
-		"talks.ics":     srv.serveFeed(feedTalks),
-		"sessions.ics":  srv.serveFeed(feedSessions),
-		"schedule.json": srv.serveExport(exportJSON),
-		"schedule.xml":  srv.serveExport(exportFrab),
-		"schedule.txt":  srv.serveExport(exportText),
+	for file, get := range map[string]entryFunc{
+		"schedule.ics":  srv.feedEntry(feedAll),
+		"talks.ics":     srv.feedEntry(feedTalks),
+		"sessions.ics":  srv.feedEntry(feedSessions),
+		"schedule.json": srv.exportEntry(exportJSON),
+		"schedule.xml":  srv.exportEntry(exportFrab),
+		"schedule.txt":  srv.exportEntry(exportText),
 	} {
 		pattern := "GET /{slug}/" + file
-		handle(pattern, srv.eventHandler(h))
-		srv.fast[file] = &fastRoute{pattern: pattern, counts: srv.metrics.route(pattern), h: h}
+		handle(pattern, srv.eventHandler(srv.serveEntry(get)))
+		srv.fast[file] = &fastRoute{pattern: pattern, counts: srv.metrics.route(pattern), get: get}
 	}
 	mux.Handle("GET /", srv.metrics.wrap("other", http.HandlerFunc(srv.notFound)))
 	return mux
@@ -194,7 +192,7 @@ func (srv *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				if fr, st := srv.fast[file], srv.bySlug[slug]; fr != nil && st != nil {
 					r.Pattern = fr.pattern
 					sw := &statusWriter{ResponseWriter: w}
-					fr.h(sw, r, st)
+					srv.serveEntry(fr.get)(sw, r, st)
 					srv.metrics.count(fr.counts, sw.code)
 					return
 				}
@@ -202,48 +200,6 @@ func (srv *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	srv.mux.ServeHTTP(w, r)
-}
-
-// Run serves on listen (host:port) until ctx is done, then shuts down
-// gracefully: requests under way get a few seconds to finish.
-func (srv *Server) Run(ctx context.Context, listen string) error {
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
-	}
-	return srv.Serve(ctx, ln)
-}
-
-// shutdownTimeout bounds how long Serve waits for requests under way.
-const shutdownTimeout = 5 * time.Second
-
-// Serve is Run on a listener of the caller's (one on port 0, in tests).
-// It closes ln.
-func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// A large feed to a slow phone still fits in a minute.
-		WriteTimeout: time.Minute,
-		IdleTimeout:  2 * time.Minute,
-		ErrorLog:     slog.NewLogLogger(srv.log.Handler(), slog.LevelDebug),
-		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	srv.log.Info("serving", "addr", ln.Addr().String(), "base_url", srv.baseURL)
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
 }
 
 // eventHandler resolves the {slug} of the path to a configured event.

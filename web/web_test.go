@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -452,53 +451,6 @@ func TestHealthFailing(t *testing.T) {
 	f.store.Close()
 	if w := f.get("GET", "/healthz"); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("closed store: status %d", w.Code)
-	}
-}
-
-// TestServe runs the server on a real port and stops it.
-func TestServe(t *testing.T) {
-	f := newFixture(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.srv.Serve(ctx, ln) }()
-	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	// The feeds go by the fast path: no ServeMux, so no pattern match
-	// recorded as a path value.
-	seen := ""
-	f.srv.fast["schedule.ics"].h = func(w http.ResponseWriter, r *http.Request, st *eventState) {
-		seen = r.Pattern + " " + r.PathValue("slug")
-		w.WriteHeader(http.StatusNoContent)
-	}
-	resp, err = http.Get("http://" + ln.Addr().String() + "/" + slug + "/schedule.ics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if seen != "GET /{slug}/schedule.ics " || resp.StatusCode != http.StatusNoContent {
-		t.Errorf("fast path: saw %q, status %d", seen, resp.StatusCode)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after ctx was done")
-	}
-	if err := f.srv.Run(context.Background(), "256.0.0.1:0"); err == nil {
-		t.Error("Run on a bad address: no error")
 	}
 }
 
