@@ -153,29 +153,45 @@ type personalFeed struct {
 // feedGone is the answer for a token that is unknown or was revoked.
 const feedGone = "This calendar address is unknown or was revoked.\nAsk the bot for a new one with !feed.\n"
 
-// servePersonalFeed serves /{slug}/feed/{token}.ics: the sessions a person
-// voted for, speaks in or pinned. Who owns a token and what it holds is
-// read again at most every srv.fresh.
+// errFeedGone is personalEntry's answer for a token that is unknown or
+// was revoked.
+var errFeedGone = errors.New("personal feed token unknown or revoked")
+
+// servePersonalFeed serves /{slug}/feed/{token}.ics.
 func (srv *Server) servePersonalFeed(w http.ResponseWriter, r *http.Request, st *eventState) {
 	token, ok := strings.CutSuffix(r.PathValue("token"), ".ics")
 	if !ok || token == "" {
 		srv.notFound(w, r)
 		return
 	}
-	rv, err := srv.releases(r.Context(), st)
-	if err != nil {
+	e, err := srv.personalEntry(r.Context(), r.Pattern, st, token)
+	if errors.Is(err, errFeedGone) {
+		w.Header().Set("Cache-Control", "private, max-age=60")
+		plain(w, r, http.StatusNotFound, feedGone)
+		return
+	} else if err != nil {
 		srv.internalError(w, r, err)
 		return
+	}
+	srv.serve(w, r, e)
+}
+
+// personalEntry gives a personal feed: the sessions a person voted for,
+// speaks in or pinned. Who owns a token and what it holds is read again
+// at most every srv.fresh.
+func (srv *Server) personalEntry(ctx context.Context, route string, st *eventState, token string) (*entry, error) {
+	rv, err := srv.releases(ctx, st)
+	if err != nil {
+		return nil, err
 	}
 	key := version{release: rv.version}
 	pf := st.personal.get(token)
 	if pf != nil && pf.e.key.release == rv.version && time.Since(pf.checked) < srv.fresh {
-		srv.serve(w, r, pf.e)
-		return
+		return pf.e, nil
 	}
 	var eventID, personID int64
 	var numbers []int64
-	err = srv.store.View(r.Context(), func(tx *store.Tx) error {
+	err = srv.store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		eventID, personID, err = tx.FeedOwner(token)
 		if err != nil {
@@ -189,12 +205,9 @@ func (srv *Server) servePersonalFeed(w http.ResponseWriter, r *http.Request, st 
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		st.personal.remove(token)
-		w.Header().Set("Cache-Control", "private, max-age=60")
-		plain(w, r, http.StatusNotFound, feedGone)
-		return
+		return nil, errFeedGone
 	} else if err != nil {
-		srv.internalError(w, r, err)
-		return
+		return nil, err
 	}
 	h := fnv.New64a()
 	for _, n := range numbers {
@@ -212,10 +225,11 @@ func (srv *Server) servePersonalFeed(w http.ResponseWriter, r *http.Request, st 
 		}
 		body := schedule.ICS(st.info, schedule.History(rv.history), sel)
 		next.e = srv.entry(key, body, typeCalendar, cachePersonal, rv.releasedAt())
-		srv.metrics.rendered(r.Pattern, time.Since(start))
+		srv.metrics.rendered(route, time.Since(start))
 	}
-	st.personal.put(token, next)
-	srv.serve(w, r, next.e)
+	// The token's string may be a view of a request's bytes (front.go).
+	st.personal.put(strings.Clone(token), next)
+	return next.e, nil
 }
 
 // exportKind is one of the whole-schedule exports.

@@ -39,6 +39,9 @@ type fixture struct {
 	people map[string]int64
 	props  map[int64]store.Proposal
 	evID   int64
+	// front is the URL of the front serving srv, when the requests go
+	// through it (viaBoth).
+	front string
 	// storeNow is the store's clock, in Unix nanoseconds.
 	storeNow atomic.Int64
 }

@@ -34,8 +34,10 @@ func (srv *Server) Run(ctx context.Context, listen string) error {
 	return srv.Serve(ctx, ln)
 }
 
-// shutdownTimeout bounds how long Serve waits for requests under way.
-const shutdownTimeout = 5 * time.Second
+// shutdownTimeout bounds how long Serve waits for requests under way. A
+// connection that has sent no request yet counts as idle, and is closed,
+// only after 5 s (in fasthttp as in net/http), so the wait is longer.
+const shutdownTimeout = 7 * time.Second
 
 // Serve is Run on a listener of the caller's (one on port 0, in tests).
 // It closes ln.
@@ -88,11 +90,11 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// serveFast answers a GET or HEAD of /{slug}/{file} for a fast route from
-// the cache and reports whether it did. It leaves to the net/http handler
+// serveFast answers a GET or HEAD of /{slug}/{file} for a fast route, or
+// of a personal feed, from the cache and reports whether it did. It leaves to the net/http handler
 // any other request, a path the ServeMux would clean or unescape (one
 // with %, a dot segment, a double slash: none is a slug) and a failure to
-// render, which that handler answers and logs.
+// render or an unknown token, which that handler answers and logs.
 func (srv *Server) serveFast(ctx context.Context, c *fasthttp.RequestCtx) bool {
 	if !c.IsGet() && !c.IsHead() {
 		return false
@@ -108,38 +110,66 @@ func (srv *Server) serveFast(ctx context.Context, c *fasthttp.RequestCtx) bool {
 	if !ok {
 		return false
 	}
-	fr, st := srv.fast[string(file)], srv.bySlug[string(slug)]
-	if fr == nil || st == nil {
+	st := srv.bySlug[string(slug)]
+	if st == nil {
 		return false
 	}
-	e, err := fr.get(ctx, fr.pattern, st)
+	var e *entry
+	var err error
+	var counts *routeCounts
+	if fr := srv.fast[string(file)]; fr != nil {
+		e, err = fr.get(ctx, fr.pattern, st)
+		counts = fr.counts
+	} else if tok, ok := bytes.CutPrefix(file, []byte("feed/")); ok {
+		token, ok := bytes.CutSuffix(tok, []byte(".ics"))
+		if !ok || len(token) == 0 || bytes.IndexByte(token, '/') >= 0 {
+			return false
+		}
+		e, err = srv.personalEntry(ctx, patternPersonal, st, view(token))
+		counts = srv.personalCounts
+	} else {
+		return false
+	}
 	if err != nil {
 		return false
 	}
-	srv.metrics.count(fr.counts, writeFast(c, e))
+	srv.metrics.count(counts, writeFast(c, e))
 	return true
 }
 
-// writeFast is serve for the front: the same headers and rules.
+// Header names as fasthttp spells them, and values the front sends.
+var (
+	keyETag         = []byte("Etag")
+	keyCacheControl = []byte("Cache-Control")
+	keyVary         = []byte("Vary")
+	keyLastModified = []byte("Last-Modified")
+	keyNoSniff      = []byte("X-Content-Type-Options")
+	valVary         = []byte(hdrVary[0])
+	valNoSniff      = []byte(hdrNoSniff[0])
+	valGzip         = []byte(hdrGzip[0])
+)
+
+// writeFast is serve for the front: the same headers and rules. The
+// header values are the entry's, set as they are (they hold no CR or LF).
 func writeFast(c *fasthttp.RequestCtx, e *entry) int {
 	req, h := &c.Request.Header, &c.Response.Header
-	h.Set("ETag", e.etag)
-	h.Set("Cache-Control", e.hdrCache[0])
-	h.Set("Vary", hdrVary[0])
-	if e.hdrLastMod != nil {
-		h.Set("Last-Modified", e.hdrLastMod[0])
+	h.SetCanonical(keyETag, e.fast.etag)
+	h.SetCanonical(keyCacheControl, e.fast.cache)
+	h.SetCanonical(keyVary, valVary)
+	if e.fast.lastMod != nil {
+		h.SetCanonical(keyLastModified, e.fast.lastMod)
 	}
 	var buf [4]string
 	if e.notModified(views(buf[:0], req.PeekAll("If-None-Match")), view(req.Peek("If-Modified-Since"))) {
 		c.SetStatusCode(fasthttp.StatusNotModified)
 		return fasthttp.StatusNotModified
 	}
-	h.SetContentType(e.hdrType[0])
-	h.Set("X-Content-Type-Options", hdrNoSniff[0])
+	h.SetContentTypeBytes(e.fast.ctype)
+	h.SetCanonical(keyNoSniff, valNoSniff)
 	body := e.body
 	if e.gz != nil && acceptsGzip(views(buf[:0], req.PeekAll("Accept-Encoding"))) {
 		body = e.gz
-		h.SetContentEncoding(hdrGzip[0])
+		h.SetContentEncodingBytes(valGzip)
 	}
 	// The entry's bytes are never written to, so the response may point
 	// at them. For a HEAD, fasthttp sends the length and not the body.

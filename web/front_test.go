@@ -26,6 +26,10 @@ func (f *fixture) serveFront() string {
 	done := make(chan error, 1)
 	go func() { done <- f.srv.Serve(ctx, ln) }()
 	f.t.Cleanup(func() {
+		// Connections the clients opened and never used would hold
+		// the shutdown for 5 s.
+		http.DefaultClient.CloseIdleConnections()
+		rawClient.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			f.t.Errorf("Serve: %v", err)
@@ -133,7 +137,9 @@ func TestFrontAnswersAsHandler(t *testing.T) {
 		{"GET", p + "/session/4.ics", nil},
 		{"GET", p + "/room/Room%20104.ics", nil},
 		{"GET", p + "/feed/" + f.token + ".ics", nil},
+		{"GET", p + "/feed/" + f.token + ".ics", []string{"If-None-Match", etag}},
 		{"GET", p + "/feed/nosuchtoken.ics", nil},
+		{"GET", p + "/feed/" + f.token, nil},
 		{"GET", p + "/releases", nil},
 		{"GET", "/healthz", nil},
 	}
@@ -194,7 +200,12 @@ func TestFastPath(t *testing.T) {
 		{"GET", "/nope/schedule.ics", false},
 		{"GET", p + "/", false},
 		{"GET", p + "/room/Room%20104.ics", false},
-		{"GET", p + "/feed/" + f.token + ".ics", false},
+		{"GET", p + "/feed/" + f.token + ".ics", true},
+		{"HEAD", p + "/feed/" + f.token + ".ics?x", true},
+		{"GET", p + "/feed/" + f.token, false},
+		{"GET", p + "/feed/.ics", false},
+		{"GET", p + "/feed/nosuchtoken.ics", false}, // the handler says it is gone
+		{"GET", p + "/feed/a/" + f.token + ".ics", false},
 		{"GET", "http://example.org" + p + "/schedule.ics", false},
 		{"GET", "/", false},
 		{"GET", "", false},

@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,9 +92,15 @@ type Server struct {
 	// calendar apps poll, by file name without the ServeMux (whose path
 	// cleaning is half the cost of a 304).
 	fast map[string]*fastRoute
+	// personalCounts are the personal feeds' metrics, which the front
+	// counts too.
+	personalCounts *routeCounts
 	// reports gives the minutes, wrap-up and campaign pages (report.go).
 	reports Reports
 }
+
+// patternPersonal is the route of the personal feeds.
+const patternPersonal = "GET /{slug}/feed/{token}"
 
 // fastRoute is one of the files of the fast path.
 type fastRoute struct {
@@ -159,7 +166,8 @@ func (srv *Server) routes() *http.ServeMux {
 	handle("GET /{slug}/releases", srv.eventHandler(srv.serveReleasesPage))
 	handle("GET /{slug}/session/{n}", srv.eventHandler(srv.serveSession))
 	handle("GET /{slug}/room/{room}", srv.eventHandler(srv.serveRoomFeed))
-	handle("GET /{slug}/feed/{token}", srv.eventHandler(srv.servePersonalFeed))
+	handle(patternPersonal, srv.eventHandler(srv.servePersonalFeed))
+	srv.personalCounts = srv.metrics.route(patternPersonal)
 	srv.reportRoutes(handle)
 	// The same routes as the fast path takes, for what it leaves to the
 	// mux (an escaped path).
@@ -249,6 +257,8 @@ func plain(w http.ResponseWriter, r *http.Request, code int, text string) {
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
+	// Set, so that a HEAD gets it too (RFC 9110 §9.3.2).
+	h.Set("Content-Length", strconv.Itoa(len(text)))
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
 		w.Write([]byte(text))

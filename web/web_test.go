@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,9 +18,18 @@ import (
 	"github.com/hallwayhq/hallway/store"
 )
 
-// get makes a request against the handler.
+// get makes a request against the handler, or through the front over
+// loopback when f.front is set.
 func (f *fixture) get(method, path string, header ...string) *httptest.ResponseRecorder {
 	f.t.Helper()
+	if f.front != "" {
+		a := fetch(f.t, method, f.front+path, header...)
+		w := httptest.NewRecorder()
+		maps.Copy(w.Header(), a.header)
+		w.WriteHeader(a.code)
+		w.Body.WriteString(a.body)
+		return w
+	}
 	r := httptest.NewRequest(method, path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
@@ -29,8 +39,20 @@ func (f *fixture) get(method, path string, header ...string) *httptest.ResponseR
 	return w
 }
 
-func TestRoutes(t *testing.T) {
-	f := newFixture(t)
+// viaBoth runs a test against the net/http handler and through the
+// front, each with a fixture of its own.
+func viaBoth(t *testing.T, test func(*testing.T, *fixture)) {
+	t.Run("handler", func(t *testing.T) { test(t, newFixture(t)) })
+	t.Run("front", func(t *testing.T) {
+		f := newFixture(t)
+		f.front = f.serveFront()
+		test(t, f)
+	})
+}
+
+func TestRoutes(t *testing.T) { viaBoth(t, testRoutes) }
+
+func testRoutes(t *testing.T, f *fixture) {
 	p := "/" + slug
 	for _, tc := range []struct {
 		path  string
@@ -112,8 +134,9 @@ func TestRoutes(t *testing.T) {
 }
 
 // TestPersonalFeed follows a token through a vote and a revocation.
-func TestPersonalFeed(t *testing.T) {
-	f := newFixture(t)
+func TestPersonalFeed(t *testing.T) { viaBoth(t, testPersonalFeed) }
+
+func testPersonalFeed(t *testing.T, f *fixture) {
 	path := "/" + slug + "/feed/" + f.token + ".ics"
 	w := f.get("GET", path)
 	if w.Code != 200 {
@@ -248,8 +271,9 @@ func TestConditional(t *testing.T) {
 
 // TestProposalChangeRevalidates shows a vote changing a page's ETag and
 // Last-Modified, though votes do not touch the proposals' updated_at.
-func TestProposalChangeRevalidates(t *testing.T) {
-	f := newFixture(t)
+func TestProposalChangeRevalidates(t *testing.T) { viaBoth(t, testProposalChangeRevalidates) }
+
+func testProposalChangeRevalidates(t *testing.T, f *fixture) {
 	path := "/" + slug + "/proposals"
 	w := f.get("GET", path)
 	etag, lastMod := w.Header().Get("Etag"), w.Header().Get("Last-Modified")
@@ -269,8 +293,9 @@ func TestProposalChangeRevalidates(t *testing.T) {
 
 // TestSchedulePageFollowsTheClock: what is on now changes the page, its
 // ETag and its Last-Modified; between two item boundaries nothing does.
-func TestSchedulePageFollowsTheClock(t *testing.T) {
-	f := newFixture(t)
+func TestSchedulePageFollowsTheClock(t *testing.T) { viaBoth(t, testSchedulePageFollowsTheClock) }
+
+func testSchedulePageFollowsTheClock(t *testing.T, f *fixture) {
 	path := "/" + slug + "/"
 	w := f.get("GET", path)
 	etag := w.Header().Get("Etag")
@@ -332,8 +357,9 @@ func TestGzip(t *testing.T) {
 	}
 }
 
-func TestHead(t *testing.T) {
-	f := newFixture(t)
+func TestHead(t *testing.T) { viaBoth(t, testHead) }
+
+func testHead(t *testing.T, f *fixture) {
 	for _, path := range []string{"/" + slug + "/schedule.ics", "/" + slug + "/", "/healthz", "/" + slug + "/session/99"} {
 		get, head := f.get("GET", path), f.get("HEAD", path)
 		if head.Code != get.Code || head.Body.Len() != 0 {
@@ -348,8 +374,9 @@ func TestHead(t *testing.T) {
 }
 
 // TestCachedRenders: repeated requests are answered from memory.
-func TestCachedRenders(t *testing.T) {
-	f := newFixture(t)
+func TestCachedRenders(t *testing.T) { viaBoth(t, testCachedRenders) }
+
+func testCachedRenders(t *testing.T, f *fixture) {
 	for range 5 {
 		for _, p := range []string{"/schedule.ics", "/", "/proposals", "/session/1", "/releases", "/feed/" + f.token + ".ics"} {
 			if w := f.get("GET", "/"+slug+p); w.Code != 200 {
@@ -456,10 +483,15 @@ func TestHealthFailing(t *testing.T) {
 
 // TestConcurrent has many clients polling while releases are made: run
 // with -race. Every answer is whole and matches one version.
-func TestConcurrent(t *testing.T) {
-	f := newFixture(t)
-	ts := httptest.NewServer(f.srv.Handler())
-	defer ts.Close()
+func TestConcurrent(t *testing.T) { viaBoth(t, testConcurrent) }
+
+func testConcurrent(t *testing.T, f *fixture) {
+	url := f.front
+	if url == "" {
+		ts := httptest.NewServer(f.srv.Handler())
+		defer ts.Close()
+		url = ts.URL
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errs := make(chan error, 16)
@@ -469,7 +501,7 @@ func TestConcurrent(t *testing.T) {
 			var err error
 			for n := 0; ctx.Err() == nil; n++ {
 				var resp *http.Response
-				resp, err = http.Get(ts.URL + "/" + slug + paths[(i+n)%len(paths)])
+				resp, err = http.Get(url + "/" + slug + paths[(i+n)%len(paths)])
 				if err != nil {
 					break
 				}
