@@ -41,7 +41,8 @@ type Store struct {
 	db *sql.DB
 	// stmts caches prepared statements by query text: preparing is most of
 	// the cost of a small query.
-	stmts sync.Map // string → *sql.Stmt
+	stmts     sync.Map // string → *sql.Stmt
+	preparing sync.Map // string → true: cached or being prepared
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -119,19 +120,35 @@ func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // stmt returns the cached prepared statement for query, bound to the
-// transaction.
+// transaction. A query not cached yet is prepared on the transaction's own
+// connection, and the cached statement made in the background: preparing
+// it on the pool here would need a second connection while this one is
+// held, and when every connection is held by a transaction waiting for
+// the write lock, that waits until busy_timeout fails them.
 func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
-	v, ok := tx.store.stmts.Load(query)
-	if !ok {
-		st, err := tx.store.db.PrepareContext(tx.ctx, query)
+	if v, ok := tx.store.stmts.Load(query); ok {
+		return tx.tx.StmtContext(tx.ctx, v.(*sql.Stmt)), nil
+	}
+	tx.store.prepare(query)
+	return tx.tx.PrepareContext(tx.ctx, query)
+}
+
+// prepare caches a prepared statement for query, once, from a goroutine
+// that holds no connection while it waits for one.
+func (s *Store) prepare(query string) {
+	if _, busy := s.preparing.LoadOrStore(query, true); busy {
+		return
+	}
+	go func() {
+		st, err := s.db.Prepare(query)
 		if err != nil {
-			return nil, err
+			s.preparing.Delete(query) // the next use tries again
+			return
 		}
-		if v, ok = tx.store.stmts.LoadOrStore(query, st); ok {
+		if _, ok := s.stmts.LoadOrStore(query, st); ok {
 			st.Close()
 		}
-	}
-	return tx.tx.StmtContext(tx.ctx, v.(*sql.Stmt)), nil
+	}()
 }
 
 // View runs fn in a read-only transaction: a plain BEGIN, so readers (web

@@ -183,3 +183,41 @@ func TestViewDoesNotWaitForWriter(t *testing.T) {
 		t.Fatalf("View while a write is open: %v", err)
 	}
 }
+
+// TestConcurrentFirstQueries: more writers at once than the pool has
+// connections, all running a query not prepared yet. Preparing it must not
+// need a second connection while the transaction holds one: with every
+// connection held by a writer waiting for the lock, that waited until
+// busy_timeout failed them.
+func TestConcurrentFirstQueries(t *testing.T) {
+	s := openTest(t)
+	var msgs []Message
+	for i := range 8 {
+		msgs = append(msgs, Message{Channel: Mail, Target: "a@test.local", Body: "x", DedupeKey: string(rune('a' + i))})
+	}
+	do(t, s, func(tx *Tx) error {
+		for _, m := range msgs {
+			if err := tx.Enqueue(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ids, err := s.Pending(context.Background(), Mail, 0, 100)
+	if err != nil || len(ids) != len(msgs) {
+		t.Fatalf("pending: %d, %v", len(ids), err)
+	}
+	start := time.Now()
+	errs := make(chan error, len(ids))
+	for _, m := range ids {
+		go func() { errs <- s.MarkSent(context.Background(), m.ID) }()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("%d concurrent first MarkSent took %v", len(ids), d)
+	}
+}
