@@ -53,6 +53,10 @@ type Request struct {
 	// Mail is the transport's own record of the message, for threading
 	// the reply; the bot does not look inside.
 	Mail any
+	// Original is the message as it came (a mail's text, as much as is
+	// kept), stored with the answer when its command fails, for the
+	// organizers. Nil where the transport keeps nothing.
+	Original []byte
 	// Raw marks a line said in a channel that is not addressed to the bot:
 	// it matters only where notes are being taken (or to #startmeeting).
 	Raw bool
@@ -337,6 +341,9 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 					return err
 				}
 			}
+			if err := c.keepFailed(tx, failed.err); err != nil {
+				return err
+			}
 			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, Reply{Lines: []string{failed.err.Msg}}, c.prefix()))
 		})
 	}
@@ -401,6 +408,16 @@ func (c *call) who() string {
 	return "nick:" + strings.ToLower(c.req.Nick)
 }
 
+// keepFailed records, with the message received, the answer to a
+// command that failed and the message as it came, where the transport
+// keeps it (a mail): what organizers look through for bad mail.
+func (c *call) keepFailed(tx *store.Tx, uerr *Error) error {
+	if c.req.Original == nil || len(c.req.Keys) == 0 {
+		return nil
+	}
+	return tx.NoteOutcome(c.req.Keys[0], "failed: "+uerr.Msg, string(c.req.Original))
+}
+
 // carryOut runs one command in tx and queues its reply.
 func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	c.tx = tx
@@ -450,6 +467,9 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	var uerr *Error
 	if errors.As(err, &uerr) {
 		reply = Reply{Lines: []string{uerr.Msg}}
+		if err := c.keepFailed(tx, uerr); err != nil {
+			return err
+		}
 	} else if err != nil {
 		return err
 	}

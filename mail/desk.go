@@ -117,6 +117,7 @@ func (d *Desk) Deliver(ctx context.Context, dv Delivery) error {
 		Text:      text,
 		RefersTo:  append(append([]string(nil), in.InReplyTo...), in.References...),
 		Mail:      in,
+		Original:  dv.Raw[:min(len(dv.Raw), rawKept)],
 	}
 	return d.Bot.Handle(ctx, req)
 }

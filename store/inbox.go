@@ -1,6 +1,9 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Received is a message taken in: an IRC command or a mail.
 type Received struct {
@@ -9,8 +12,10 @@ type Received struct {
 	// UIDVALIDITY/UID, a Message-ID.
 	Key     string
 	Sender  string
-	Outcome string // what came of it, for organizers
+	Outcome string // what came of it, for organizers; "" when carried out
 	Raw     string // kept for bad input only
+	// ProcessedAt is set when read back.
+	ProcessedAt time.Time
 }
 
 // MarkReceived records that a message was processed, in the transaction
@@ -24,4 +29,38 @@ func (tx *Tx) MarkReceived(r Received) (bool, error) {
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// NoteOutcome records what came of a message already marked received
+// whose command failed, and the message itself, for the organizers.
+func (tx *Tx) NoteOutcome(key, outcome, raw string) error {
+	if _, err := tx.exec(`UPDATE inbox SET outcome = ?, raw = ? WHERE key = ?`, outcome, raw, key); err != nil {
+		return fmt.Errorf("record outcome of a message: %w", err)
+	}
+	return nil
+}
+
+// Mails lists the mail taken in, oldest first, once each (not under its
+// Message-ID as well); with problems, only the mail that was not carried
+// out (kept with its text).
+func (tx *Tx) Mails(problems bool) ([]Received, error) {
+	q := `SELECT channel, key, sender, outcome, raw, processed_at FROM inbox
+		WHERE channel = 'mail' AND key NOT LIKE 'msgid:%'`
+	if problems {
+		q += ` AND raw != ''`
+	}
+	rows, err := tx.query(q + ` ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list mail received: %w", err)
+	}
+	defer rows.Close()
+	var out []Received
+	for rows.Next() {
+		var r Received
+		if err := rows.Scan(&r.Channel, &r.Key, &r.Sender, &r.Outcome, &r.Raw, &r.ProcessedAt); err != nil {
+			return nil, fmt.Errorf("list mail received: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

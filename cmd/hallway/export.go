@@ -22,6 +22,9 @@ const exportUsage = `Usage:
                                                           the released schedule, the bytes the web serves
   hallway export registrations -config FILE -event SLUG   registrations as CSV, for organizers
   hallway export pledges -config FILE -event SLUG         pledges as CSV, with who, for the treasurer
+  hallway export mail -config FILE [-all]                 mail not carried out (no command, unreadable,
+                                                          a command that failed) as CSV, with its text;
+                                                          -all: every mail taken in, without the text
 `
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +36,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	path := fs.String("config", "hallway.toml", "config file")
 	slug := fs.String("event", "", "the event's slug (needed when the config has several)")
 	format := fs.String("format", "ics", "for the schedule: ics, json, frab or text")
+	all := fs.Bool("all", false, "for mail: every mail taken in, not only the mail not carried out")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage) }
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
@@ -41,9 +45,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ev, err := pickEvent(cfg, *slug, *path)
-	if err != nil {
-		return err
+	var ev *config.Event
+	if what != "mail" { // mail comes to the bot, not to an event
+		if ev, err = pickEvent(cfg, *slug, *path); err != nil {
+			return err
+		}
 	}
 	s, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
@@ -51,6 +57,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer s.Close()
 	switch what {
+	case "mail":
+		return exportMail(ctx, s, *all, stdout)
 	case "schedule":
 		return exportSchedule(ctx, s, cfg, ev, *format, stdout)
 	case "registrations":
@@ -162,6 +170,41 @@ func exportPledges(ctx context.Context, s *store.Store, ev *config.Event, w io.W
 			out.Write([]string{strconv.FormatInt(p.ID, 10), p.Campaign, p.Status, p.Kind, amount, unit, received, p.Description,
 				shown, name, strings.Join(accounts, " "), strings.Join(emails, " "), strconv.Itoa(p.RemindersSent),
 				p.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), p.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out.Flush()
+	return out.Error()
+}
+
+// exportMail writes the mail taken in as CSV for the organizers: when,
+// how it came (imap or ingest), from whom, what came of it and, for mail
+// not carried out, its text as it came (up to 64 kB).
+func exportMail(ctx context.Context, s *store.Store, all bool, w io.Writer) error {
+	out := csv.NewWriter(w)
+	header := []string{"received_at", "via", "sender", "outcome", "text"}
+	if all {
+		header = header[:4]
+	}
+	out.Write(header)
+	err := s.View(ctx, func(tx *store.Tx) error {
+		mails, err := tx.Mails(!all)
+		if err != nil {
+			return err
+		}
+		for _, m := range mails {
+			via, _, _ := strings.Cut(m.Key, ":")
+			outcome := m.Outcome
+			if outcome == "" {
+				outcome = "carried out"
+			}
+			// The bot records a mail's sender as "email:ADDRESS".
+			sender := strings.TrimPrefix(m.Sender, "email:")
+			row := []string{m.ProcessedAt.UTC().Format("2006-01-02T15:04:05Z"), via, sender, outcome, m.Raw}
+			out.Write(row[:len(header)])
 		}
 		return nil
 	})

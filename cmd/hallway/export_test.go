@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,53 @@ func TestExportScheduleAndWrapup(t *testing.T) {
 	}
 	if code, _, stderr := runCmd("wrapup", "-config", cfgPath, "-post"); code != 0 || !strings.Contains(stderr, "posted before") {
 		t.Errorf("second wrapup -post: exit %d, %s", code, stderr)
+	}
+}
+
+// TestExportMail: the mail not carried out is there for the organizers,
+// with why and its text; -all lists every mail once.
+func TestExportMail(t *testing.T) {
+	cfg := exampleCopy(t)
+	ctx := context.Background()
+	for _, mail := range []string{
+		"From: Jane Doe <jane@example.org>\nTo: bot@openinfra.test\nSubject: register\nMessage-ID: <r1@example.org>\n\nHi\n",
+		"From: bob@example.org\nTo: bot@openinfra.test\nSubject: regster\nMessage-ID: <r2@example.org>\n\nplease let me in\n",
+		"From: carol@example.org\nTo: bot@openinfra.test\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <ooo@example.org>\n\nI am away.\n",
+		"not a mail at all",
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(ctx, []string{"ingest", "-config", cfg}, strings.NewReader(strings.ReplaceAll(mail, "\n", "\r\n")), &stdout, &stderr); code != 0 {
+			t.Fatalf("ingest: exit %d: %s", code, stderr.String())
+		}
+	}
+	export := func(args ...string) [][]string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run(ctx, append([]string{"export", "mail", "-config", cfg}, args...), nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("export mail %v: exit %d: %s", args, code, stderr.String())
+		}
+		rows, err := csv.NewReader(&stdout).ReadAll()
+		if err != nil {
+			t.Fatalf("export mail %v: %v\n%s", args, err, stdout.String())
+		}
+		return rows
+	}
+	rows := export()
+	if len(rows) != 4 || strings.Join(rows[0], ",") != "received_at,via,sender,outcome,text" {
+		t.Fatalf("export mail: %q", rows)
+	}
+	for i, want := range []struct{ sender, outcome, text string }{
+		{"bob@example.org", `failed: there is no command "regster". Did you mean register?`, "please let me in"},
+		{"carol@example.org", "ignored: ", "I am away."},
+		{"", "unreadable: ", "not a mail at all"},
+	} {
+		r := rows[i+1]
+		if r[1] != "ingest" || r[2] != want.sender || !strings.HasPrefix(r[3], want.outcome) || !strings.Contains(r[4], want.text) {
+			t.Errorf("row %d: %q, want sender %q, outcome %q…, text with %q", i+1, r, want.sender, want.outcome, want.text)
+		}
+	}
+	all := export("-all")
+	if len(all) != 5 || len(all[0]) != 4 || all[1][2] != "jane@example.org" || all[1][3] != "carried out" {
+		t.Errorf("export mail -all: %q", all)
 	}
 }

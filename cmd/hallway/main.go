@@ -28,6 +28,8 @@ Usage:
                                         the released schedule, for static hosting
   hallway export registrations|pledges -config FILE [-event SLUG]
                                         registrations or pledges as CSV, for organizers
+  hallway export mail -config FILE [-all]
+                                        mail not carried out, with why and its text (CSV)
   hallway wrapup -config FILE [-event SLUG] [-post]
                                         the event's wrap-up (Markdown); -post queues it for the list, once
   hallway schedule solve [-time D] [-seed N] [-o FILE] INSTANCE.json
