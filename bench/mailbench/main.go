@@ -213,8 +213,8 @@ func run(cfg config) (ok bool, err error) {
 	sys0 := readProcStat()
 	var perf *exec.Cmd
 	if cfg.perf != "" {
-		// System wide: OpenSMTPD forks a mail.lmtp per delivery, too
-		// short-lived for the /proc sampler.
+		// System wide: short-lived processes (an MDA that OpenSMTPD
+		// forks per delivery, if configured so) escape the /proc sampler.
 		perf = exec.Command("perf", "record", "-a", "-F", "499", "-o", cfg.perf)
 		perf.Stdout, perf.Stderr = io.Discard, io.Discard
 		if err := perf.Start(); err != nil {
@@ -1047,7 +1047,7 @@ func (t *smtpTracer) report(w io.Writer) {
 // cpuSampler keeps the CPU time of every process seen, so the servers'
 // share shows: Dovecot's imap and lmtp, OpenSMTPD's smtpd processes,
 // hallway. A process that lives less than a sample interval (1 s) is
-// missed, as are OpenSMTPD's mail.lmtp, one short process per delivery.
+// missed.
 type cpuSampler struct {
 	started bool
 	first   map[int]int64 // pid → ticks when first seen (0 if born since)

@@ -36,13 +36,16 @@ func FollowSMTPLog(envDir string) *SMTPLog {
 
 var (
 	envelopeRe = regexp.MustCompile(`smtp envelope evpid=(\w+) from=<bot@test\.local> to=<([^>]+)>`)
-	deliveryRe = regexp.MustCompile(`mda delivery evpid=(\w+) from=<bot@test\.local> to=<([^>]+)>.* result=Ok`)
+	// A delivery is "mta delivery ... result="Ok"" when OpenSMTPD relays to
+	// Dovecot over LMTP (the testenv now) and "mda delivery ... result=Ok"
+	// through its lmtp MDA (the testenv before).
+	deliveryRe = regexp.MustCompile(`m[dt]a delivery evpid=(\w+) from=<bot@test\.local> to=<([^>]+)>.* result="?Ok"?( |$)`)
 )
 
 // Read returns, for the addresses containing tag, how many mails from the
-// bot OpenSMTPD accepted and delivered (LMTP said Ok) since the log was
-// first followed, and how many it holds undelivered. Every call must pass
-// the same tag. The maps are the follower's own: read only.
+// bot OpenSMTPD accepted and delivered (Dovecot's LMTP said Ok) since the
+// log was first followed, and how many it holds undelivered. Every call
+// must pass the same tag. The maps are the follower's own: read only.
 func (l *SMTPLog) Read(tag string) (accepted, delivered map[string]int, inFlight int, err error) {
 	f, err := os.Open(l.path)
 	if err != nil {
