@@ -252,3 +252,27 @@ func TestServe(t *testing.T) {
 		t.Error("Run on a bad address: no error")
 	}
 }
+
+// FuzzFastPath: any request line goes through the front's path reading
+// without a panic, and what it answers itself is a known feed.
+func FuzzFastPath(f *testing.F) {
+	fx := newFixture(&testing.T{})
+	for _, s := range []string{"/" + slug + "/schedule.ics", "/" + slug + "/feed/" + fx.token + ".ics?x", "//", "/%", "/" + slug + "/feed/", "*", "/a/b/c"} {
+		f.Add("GET", s, `"x"`)
+	}
+	f.Fuzz(func(t *testing.T, method, uri, inm string) {
+		var c fasthttp.RequestCtx
+		c.Request.Header.SetMethod(method)
+		c.Request.Header.SetRequestURI(uri)
+		c.Request.Header.Set("If-None-Match", inm)
+		if !fx.srv.serveFast(context.Background(), &c) {
+			return
+		}
+		if code := c.Response.StatusCode(); code != 200 && code != 304 {
+			t.Errorf("%s %q: status %d", method, uri, code)
+		}
+		if !strings.HasPrefix(uri, "/"+slug+"/") {
+			t.Errorf("%s %q: answered on the fast path", method, uri)
+		}
+	})
+}
