@@ -72,7 +72,8 @@ func (tx *Tx) EnqueueOnce(m Message) (bool, error) {
 func (s *Store) Pending(ctx context.Context, channel string, after int64, limit int) ([]Message, error) {
 	now := s.Now().UTC()
 	var out []Message
-	err := s.Do(ctx, func(tx *Tx) error {
+	// A read: it must not take the write lock from the intake.
+	err := s.View(ctx, func(tx *Tx) error {
 		rows, err := tx.query(`SELECT id, channel, target, addressee, CASE kind WHEN 'privmsg' THEN '' ELSE kind END, body, short,
 			COALESCE(dedupe_key, ''), not_before, attempts, created_at
 			FROM outbox WHERE channel = ? AND sent_at IS NULL AND id > ? AND (not_before IS NULL OR not_before <= ?)
@@ -95,11 +96,11 @@ func (s *Store) Pending(ctx context.Context, channel string, after int64, limit 
 	return out, err
 }
 
-// MarkSent marks messages as sent.
+// MarkSent marks messages as sent; one marked already is left as it is.
 func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
 	return s.Do(ctx, func(tx *Tx) error {
 		for _, id := range ids {
-			if _, err := tx.exec(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?`, tx.now, id); err != nil {
+			if _, err := tx.exec(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ? AND sent_at IS NULL`, tx.now, id); err != nil {
 				return fmt.Errorf("mark sent: %w", err)
 			}
 		}

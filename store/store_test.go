@@ -149,6 +149,26 @@ func TestOutboxDedupeAndInboxOnce(t *testing.T) {
 	if mails, _ := s.Pending(ctx, Mail, 0, 10); len(mails) != 0 {
 		t.Errorf("sent mail still pending: %v", mails)
 	}
+	// Marked again (the sender's journal folded after a crash): it stays
+	// one attempt, sent when it was first marked.
+	var before, after string
+	attempts := 0
+	read := func(at *string) {
+		t.Helper()
+		if err := s.View(ctx, func(tx *Tx) error {
+			return tx.tx.QueryRow(`SELECT attempts, sent_at FROM outbox WHERE id = ?`, mails[0].ID).Scan(&attempts, at)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(&before)
+	if err := s.MarkSent(ctx, mails[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	read(&after)
+	if attempts != 1 || after != before {
+		t.Errorf("marked sent twice: %d attempts, sent at %s then %s", attempts, before, after)
+	}
 	do(t, s, func(tx *Tx) error {
 		first, err := tx.MarkReceived(Received{Channel: IRC, Key: "msgid:abc"})
 		if err != nil {
