@@ -223,7 +223,14 @@ launch() {
 	local name=$1 comm=$2
 	shift 2
 	(
-		exec 6>&- 7>&- 8>&- 9>&- # never hand our lock files to a server
+		# Never hand a server our lock files, nor any other descriptor
+		# the caller had open: a server holding a caller's flock (a
+		# benchmark's, a test run's) would hold it until it exits.
+		local fd
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+		done
 		ulimit -Hn "$NOFILE" 2>/dev/null || true
 		ulimit -n "$NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 		# in its own directory, so nothing it writes (a core dump) lands in
