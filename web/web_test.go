@@ -175,29 +175,19 @@ func testPersonalFeed(t *testing.T, f *fixture) {
 }
 
 // TestConditional proves the caching headers with real HTTP requests.
-func TestConditional(t *testing.T) {
-	f := newFixture(t)
-	ts := httptest.NewServer(f.srv.Handler())
-	defer ts.Close()
+func TestConditional(t *testing.T) { viaBoth(t, testConditional) }
+
+func testConditional(t *testing.T, f *fixture) {
+	url := f.front
+	if url == "" {
+		ts := httptest.NewServer(f.srv.Handler())
+		defer ts.Close()
+		url = ts.URL
+	}
 	do := func(method, path string, header ...string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(method, ts.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, body
+		a := fetch(t, method, url+path, header...)
+		return &http.Response{StatusCode: a.code, Header: a.header}, []byte(a.body)
 	}
 	for _, path := range []string{"/" + slug + "/schedule.ics", "/" + slug + "/", "/" + slug + "/proposals", "/" + slug + "/feed/" + f.token + ".ics"} {
 		t.Run(path, func(t *testing.T) {
