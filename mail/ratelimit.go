@@ -3,7 +3,7 @@ package mail
 import "time"
 
 // rateLimiter counts the mails sent to each address in a sliding window.
-// It belongs to one goroutine (the Sender's Run).
+// It belongs to one goroutine at a time (a Sender's lane).
 type rateLimiter struct {
 	limit  int // < 0: no limit
 	period time.Duration

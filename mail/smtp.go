@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -71,6 +73,12 @@ type SenderOptions struct {
 	Batch        int
 	Timeout      time.Duration
 
+	// Connections is how many SMTP connections send at once; default
+	// DefaultConnections. Mail to one address always goes over the same
+	// one, in outbox order. A server that limits connections per client
+	// needs this at or below its limit.
+	Connections int
+
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger gets the sender's log, under component=mail; default none.
@@ -108,7 +116,13 @@ var giveUpAt = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 //
 // # Connections
 //
-// One connection serves a whole batch; it is closed when the outbox is
+// Mail goes out over up to Connections connections at once, each a lane
+// of its own: a message's lane is chosen by its recipient address, so
+// every message is handed to exactly one lane, one address's mail leaves
+// in outbox order, and its rate window lives in one goroutine. A lane
+// marks each message sent on its own right after the server's 250. A
+// lane's connection serves many messages, and a fresh one is dialled
+// after maxPerConnection; every connection is closed when the outbox is
 // empty. After a delivered message the next MAIL FROM follows directly,
 // as RFC 5321 section 3.3 allows. After a refused one the connection is
 // replaced rather than cleared with RSET: go-smtp v0.25's Reset repeats
@@ -128,14 +142,23 @@ type Sender struct {
 	tls    *tls.Config
 	log    *slog.Logger
 	wakeCh chan struct{}
-	jitter func() float64 // in [0, 1)
-	rate   *rateLimiter
+	jitter func() float64 // in [0, 1); safe for concurrent use
+	lanes  []*lane
+}
 
-	// Owned by the Run goroutine.
+// lane is one of the Sender's connections with the addresses it serves
+// (see laneOf). It belongs to the Run goroutine, and during a drain to
+// the lane's own goroutine.
+type lane struct {
 	client *smtp.Client
 	stop   func() bool // undoes the context.AfterFunc closing the connection
 	sent   int         // messages sent over client
+	rate   *rateLimiter
 }
+
+// DefaultConnections is how many SMTP connections a Sender uses at once
+// unless told otherwise.
+const DefaultConnections = 4
 
 // maxPerConnection is how many messages go over one SMTP connection
 // before a fresh one: servers cap a session (OpenSMTPD refuses the 101st
@@ -187,6 +210,9 @@ func NewSender(box outbox, opts *SenderOptions) (*Sender, error) {
 	if o.Batch <= 0 {
 		o.Batch = 50
 	}
+	if o.Connections <= 0 {
+		o.Connections = DefaultConnections
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -201,6 +227,10 @@ func NewSender(box outbox, opts *SenderOptions) (*Sender, error) {
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
 	}
+	lanes := make([]*lane, o.Connections)
+	for i := range lanes {
+		lanes[i] = &lane{rate: newRateLimiter(o.RatePerAddress, o.RatePeriod)}
+	}
 	return &Sender{
 		box:    box,
 		opts:   o,
@@ -208,8 +238,16 @@ func NewSender(box outbox, opts *SenderOptions) (*Sender, error) {
 		log:    log.With("component", "mail"),
 		wakeCh: make(chan struct{}, 1),
 		jitter: rand.Float64,
-		rate:   newRateLimiter(o.RatePerAddress, o.RatePeriod),
+		lanes:  lanes,
 	}, nil
+}
+
+// laneOf is the lane for mail to target: the same for every spelling
+// case of an address.
+func (s *Sender) laneOf(target string) *lane {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(target)))
+	return s.lanes[h.Sum32()%uint32(len(s.lanes))]
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -285,56 +323,113 @@ type connError struct{ err error }
 func (e *connError) Error() string { return e.err.Error() }
 func (e *connError) Unwrap() error { return e.err }
 
-// drain sends every message due now, once each. It returns a *connError
-// if the server cannot be reached; message failures are handled per
-// message.
+// drain sends every message due now, once each, over the lanes. It reads
+// the outbox in id order, past the last message handed out, and gives
+// each message to its lane's goroutine, so no message goes to two lanes;
+// it returns once every lane is idle and the outbox has nothing more due.
+// It returns a *connError if the server cannot be reached (the messages
+// not yet tried stay due); message failures are handled per message.
 func (s *Sender) drain(ctx context.Context) error {
+	var (
+		lanes    sync.WaitGroup        // the lanes' goroutines
+		inFlight sync.WaitGroup        // messages handed to a lane and not done
+		abort    = make(chan struct{}) // closed at the first connection failure
+		once     sync.Once
+		connErr  error
+	)
+	aborted := func() bool {
+		select {
+		case <-abort:
+			return true
+		default:
+			return false
+		}
+	}
+	queues := make(map[*lane]chan store.Message, len(s.lanes))
+	for _, l := range s.lanes {
+		q := make(chan store.Message, s.opts.Batch)
+		queues[l] = q
+		lanes.Add(1)
+		go func() {
+			defer lanes.Done()
+			n := 0
+			for m := range q {
+				// After a connection failure the rest stay due.
+				if !aborted() && ctx.Err() == nil {
+					if err := s.handle(ctx, l, m); err != nil {
+						once.Do(func() { connErr = err; close(abort) })
+					}
+				}
+				inFlight.Done()
+				if n++; n%s.opts.Batch == 0 {
+					l.rate.sweep(s.opts.Now())
+				}
+			}
+			l.rate.sweep(s.opts.Now())
+		}()
+	}
 	var after int64
-	for ctx.Err() == nil {
+	handedOut := 0 // since the outbox was last found empty
+read:
+	for ctx.Err() == nil && !aborted() {
 		msgs, err := s.box.Pending(ctx, store.Mail, after, s.opts.Batch)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+			if ctx.Err() == nil {
+				s.log.Error("reading the mail outbox", "err", err)
 			}
-			s.log.Error("reading the mail outbox", "err", err)
-			return nil
+			break
 		}
 		if len(msgs) == 0 {
-			return nil
+			if handedOut == 0 {
+				break
+			}
+			// Let the lanes finish, then look again: mail queued
+			// meanwhile goes out over the connections still open.
+			inFlight.Wait()
+			handedOut = 0
+			continue
 		}
 		for _, m := range msgs {
-			if ctx.Err() != nil {
-				return nil
-			}
 			after = m.ID
-			if err := s.handle(ctx, m); err != nil {
-				return err
+			inFlight.Add(1)
+			select {
+			case queues[s.laneOf(m.Target)] <- m:
+				handedOut++
+			case <-abort:
+				inFlight.Done()
+				break read
+			case <-ctx.Done():
+				inFlight.Done()
+				break read
 			}
 		}
-		s.rate.sweep(s.opts.Now())
 	}
-	return nil
+	for _, q := range queues {
+		close(q)
+	}
+	lanes.Wait()
+	return connErr
 }
 
-// handle sends one message and records the outcome. It returns only
-// connection errors.
-func (s *Sender) handle(ctx context.Context, m store.Message) error {
+// handle sends one message over lane l and records the outcome. It
+// returns only connection errors.
+func (s *Sender) handle(ctx context.Context, l *lane, m store.Message) error {
 	now := s.opts.Now()
 	rcpt, err := validAddress(m.Target)
 	if err != nil {
 		return s.giveUp(ctx, m, err)
 	}
 	key := strings.ToLower(rcpt)
-	if ok, next := s.rate.allow(key, now); !ok {
+	if ok, next := l.rate.allow(key, now); !ok {
 		s.log.Info("mail deferred by the rate limit", "id", m.ID, "to", rcpt, "until", next)
 		s.mark(ctx, m.ID, &RateLimitError{Addr: rcpt, Until: next}, next)
 		return nil
 	}
-	err = s.deliver(ctx, rcpt, m.Body)
+	err = s.deliver(ctx, l, rcpt, m.Body)
 	var ce *connError
 	switch {
 	case err == nil:
-		s.rate.record(key, now)
+		l.rate.record(key, now)
 		if err := s.box.MarkSent(ctx, m.ID); err != nil {
 			s.log.Error("marking mail sent", "id", m.ID, "err", err)
 		}
@@ -386,29 +481,29 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600 && se.Code != 503
 }
 
-// deliver sends one message over the current connection, or a new one. A
+// deliver sends one message over lane l's connection, or a new one. A
 // reused connection that turns out dead, or out of step (421, 503), is
 // replaced and the message tried once more.
-func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
-	if s.client != nil && s.sent >= maxPerConnection {
-		s.hangUp()
+func (s *Sender) deliver(ctx context.Context, l *lane, rcpt, body string) error {
+	if l.client != nil && l.sent >= maxPerConnection {
+		l.hangUp()
 	}
 	for try := 0; ; try++ {
-		fresh := s.client == nil
+		fresh := l.client == nil
 		if fresh {
-			if err := s.connect(ctx); err != nil {
+			if err := s.connect(ctx, l); err != nil {
 				return &connError{err}
 			}
 		}
-		err := s.client.SendMail(s.opts.From, []string{rcpt}, strings.NewReader(body))
+		err := l.client.SendMail(s.opts.From, []string{rcpt}, strings.NewReader(body))
 		if err == nil {
-			s.sent++
+			l.sent++
 			return nil
 		}
 		// The transaction may be left half open. go-smtp's Reset (RSET)
 		// makes the next command repeat EHLO, which OpenSMTPD refuses
 		// ("503 Already identified"), so start afresh instead.
-		s.hangUp()
+		l.hangUp()
 		var se *smtp.SMTPError
 		// On a reused connection a 4xx may be the session's limit, not
 		// the message's: one more try on a fresh connection tells.
@@ -422,9 +517,9 @@ func (s *Sender) deliver(ctx context.Context, rcpt, body string) error {
 	}
 }
 
-// connect dials the server, secures the connection as configured, says
-// EHLO and logs in.
-func (s *Sender) connect(ctx context.Context) error {
+// connect dials the server for lane l, secures the connection as
+// configured, says EHLO and logs in.
+func (s *Sender) connect(ctx context.Context, l *lane) error {
 	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	d := &net.Dialer{}
@@ -474,18 +569,25 @@ func (s *Sender) connect(ctx context.Context) error {
 		c.Close()
 		return fmt.Errorf("connect to %s: %w", s.opts.Addr, cctx.Err())
 	}
-	s.client = c
-	s.stop = context.AfterFunc(ctx, func() { c.Close() })
+	l.client = c
+	l.stop = context.AfterFunc(ctx, func() { c.Close() })
 	return nil
 }
 
-// hangUp ends the current connection, politely if it still works.
+// hangUp ends every lane's connection.
 func (s *Sender) hangUp() {
-	if s.client == nil {
+	for _, l := range s.lanes {
+		l.hangUp()
+	}
+}
+
+// hangUp ends the lane's connection, politely if it still works.
+func (l *lane) hangUp() {
+	if l.client == nil {
 		return
 	}
-	s.stop()
-	_ = s.client.Quit() // closes the connection, also when QUIT fails
-	_ = s.client.Close()
-	s.client, s.stop, s.sent = nil, nil, 0
+	l.stop()
+	_ = l.client.Quit() // closes the connection, also when QUIT fails
+	_ = l.client.Close()
+	l.client, l.stop, l.sent = nil, nil, 0
 }

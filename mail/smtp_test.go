@@ -124,8 +124,14 @@ type fakeSMTP struct {
 	perSession int
 	// auth, if set, requires AUTH PLAIN with these credentials.
 	auth *[2]string
+	// delay, if set, is how long the end of DATA waits for its reply.
+	delay time.Duration
+	// refuseAfter, if set, answers connections past this many with 421.
+	refuseAfter int
 
 	conns    int
+	open     int      // sessions now
+	maxOpen  int      // most sessions at once
 	received []string // "rcpt: body" per message
 	authed   []string
 }
@@ -139,8 +145,13 @@ func startFakeSMTP(t *testing.T, f *fakeSMTP) *fakeSMTP {
 	f.addr = l.Addr().String()
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		f.conns++
-		f.mu.Unlock()
+		if f.refuseAfter > 0 && f.conns > f.refuseAfter {
+			return nil, &smtp.SMTPError{Code: 421, Message: "too busy"}
+		}
+		f.open++
+		f.maxOpen = max(f.maxOpen, f.open)
 		return &fakeSession{f: f, conn: c}, nil
 	}))
 	srv.Domain = "fake.test"
@@ -217,6 +228,7 @@ func (s *fakeSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	time.Sleep(s.f.delay)
 	s.f.mu.Lock()
 	for _, to := range s.rcpts {
 		s.f.received = append(s.f.received, to+": "+string(b))
@@ -227,7 +239,12 @@ func (s *fakeSession) Data(r io.Reader) error {
 
 func (s *fakeSession) Reset() { s.rcpts = nil }
 
-func (s *fakeSession) Logout() error { return nil }
+func (s *fakeSession) Logout() error {
+	s.f.mu.Lock()
+	s.f.open--
+	s.f.mu.Unlock()
+	return nil
+}
 
 // newTestSender makes a Sender on the fake server with a fixed jitter.
 func newTestSender(t *testing.T, box outbox, addr string, clk *clock, mod func(*SenderOptions)) *Sender {
@@ -253,7 +270,7 @@ func TestSenderBatchOneConnection(t *testing.T) {
 	box := openStore(t, clk)
 	srv := startFakeSMTP(t, &fakeSMTP{})
 	ids := enqueue(t, box, "a@test.local", "b@test.local", "c@test.local", "d@test.local")
-	s := newTestSender(t, box, srv.addr, clk, func(o *SenderOptions) { o.Batch = 3 })
+	s := newTestSender(t, box, srv.addr, clk, func(o *SenderOptions) { o.Batch, o.Connections = 3, 1 })
 
 	if err := s.drain(context.Background()); err != nil {
 		t.Fatal(err)
@@ -287,7 +304,7 @@ func TestSenderTemporaryFailureBacksOff(t *testing.T) {
 		return nil
 	}})
 	enqueue(t, box, "grey@test.local", "ok@test.local")
-	s := newTestSender(t, box, srv.addr, clk, nil)
+	s := newTestSender(t, box, srv.addr, clk, func(o *SenderOptions) { o.Connections = 1 })
 	ctx := context.Background()
 
 	// Each failure waits about twice as long as the one before.
@@ -647,5 +664,174 @@ func TestSenderSessionLimit(t *testing.T) {
 	}
 	if _, msgs := srv.count(); msgs != len(to) {
 		t.Errorf("%d of %d delivered", msgs, len(to))
+	}
+}
+
+// TestSenderConnections: several connections send at once; every message
+// goes out exactly once and is marked sent, one address's mail keeps its
+// order, and no more connections are open at once than asked for.
+func TestSenderConnections(t *testing.T) {
+	for _, conns := range []int{1, 2, 4, 16} {
+		t.Run(fmt.Sprint(conns), func(t *testing.T) {
+			box := openStore(t, nil)
+			srv := startFakeSMTP(t, &fakeSMTP{delay: time.Millisecond})
+			// Fewer than maxPerConnection a lane: no connection is
+			// replaced, so the server sees one per lane used.
+			var to []string
+			for i := range 40 {
+				to = append(to, fmt.Sprintf("c%d@test.local", i))
+				if i%8 == 0 {
+					to = append(to, "same@test.local") // 5 in all
+				}
+			}
+			ids := enqueue(t, box, to...)
+			s := newTestSender(t, box, srv.addr, nil, func(o *SenderOptions) {
+				o.Connections, o.Batch = conns, 7
+			})
+			used := map[*lane]bool{}
+			for _, a := range to {
+				used[s.laneOf(a)] = true
+			}
+			if err := s.drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			s.hangUp()
+			if p := pending(t, box); len(p) != 0 {
+				t.Fatalf("%d still pending", len(p))
+			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			if len(srv.received) != len(to) {
+				t.Errorf("%d received, want %d", len(srv.received), len(to))
+			}
+			seen := map[string]int{}
+			var same []string
+			for _, r := range srv.received {
+				for _, id := range ids {
+					if strings.Contains(r, "Message-Id: <"+id+">") {
+						seen[id]++
+						if strings.HasPrefix(r, "same@") {
+							same = append(same, id)
+						}
+					}
+				}
+			}
+			for i, id := range ids {
+				if seen[id] != 1 {
+					t.Errorf("message to %s received %d times", to[i], seen[id])
+				}
+			}
+			var wantSame []string
+			for i, id := range ids {
+				if to[i] == "same@test.local" {
+					wantSame = append(wantSame, id)
+				}
+			}
+			if fmt.Sprint(same) != fmt.Sprint(wantSame) {
+				t.Errorf("same@ got its mail in the order %v, want %v", same, wantSame)
+			}
+			// Each lane keeps its connection until the drain ends.
+			if srv.conns != len(used) || srv.maxOpen != len(used) {
+				t.Errorf("%d connections, %d at once; want one for each of the %d lanes used", srv.conns, srv.maxOpen, len(used))
+			}
+			if conns > 1 && len(used) < 2 {
+				t.Errorf("all mail went to one lane")
+			}
+		})
+	}
+}
+
+// TestSenderConnectionsRefused: when the server refuses a connection
+// while other lanes are sending, the mail not yet tried stays due
+// untouched, nothing is charged to a message, and the next drain sends
+// the rest: each message exactly once.
+func TestSenderConnectionsRefused(t *testing.T) {
+	box := openStore(t, nil)
+	srv := startFakeSMTP(t, &fakeSMTP{refuseAfter: 2, delay: time.Millisecond})
+	var to []string
+	for i := range 200 {
+		to = append(to, fmt.Sprintf("r%d@test.local", i))
+	}
+	enqueue(t, box, to...)
+	s := newTestSender(t, box, srv.addr, nil, func(o *SenderOptions) { o.Connections = 4 })
+	err := s.drain(context.Background())
+	var ce *connError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "421") {
+		t.Fatalf("drain: %v, want the refused connection", err)
+	}
+	s.hangUp()
+	_, sent := srv.count()
+	if left := len(pending(t, box)); sent+left != len(to) || left == 0 {
+		t.Fatalf("%d sent and %d still due, of %d", sent, left, len(to))
+	}
+	if f := box.failures(); len(f) != 0 {
+		t.Fatalf("a refused connection was charged to a message: %v", f[0].cause)
+	}
+	srv.mu.Lock()
+	srv.refuseAfter = 0
+	srv.mu.Unlock()
+	if err := s.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.hangUp()
+	if p := pending(t, box); len(p) != 0 {
+		t.Fatalf("%d still pending", len(p))
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	got := map[string]int{}
+	for _, r := range srv.received {
+		rcpt, _, _ := strings.Cut(r, ":")
+		got[rcpt]++
+	}
+	for _, a := range to {
+		if got[a] != 1 {
+			t.Errorf("%s got %d mails", a, got[a])
+		}
+	}
+}
+
+// TestSenderRunConnections: mail queued while Run is sending over
+// several connections goes out exactly once.
+func TestSenderRunConnections(t *testing.T) {
+	box := openStore(t, nil)
+	srv := startFakeSMTP(t, &fakeSMTP{delay: time.Millisecond})
+	s := newTestSender(t, box, srv.addr, nil, func(o *SenderOptions) { o.PollInterval = time.Hour })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var to []string
+	for round := range 10 {
+		var batch []string
+		for i := range 20 {
+			batch = append(batch, fmt.Sprintf("w%d-%d@test.local", round, i))
+		}
+		enqueue(t, box, batch...)
+		s.Wake()
+		to = append(to, batch...)
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitFor(t, 10*time.Second, func() bool { _, n := srv.count(); return n >= len(to) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if p := pending(t, box); len(p) != 0 {
+		t.Fatalf("%d still pending", len(p))
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	got := map[string]int{}
+	for _, r := range srv.received {
+		rcpt, _, _ := strings.Cut(r, ":")
+		got[rcpt]++
+	}
+	for _, a := range to {
+		if got[a] != 1 {
+			t.Errorf("%s got %d mails", a, got[a])
+		}
+	}
+	if len(srv.received) != len(to) {
+		t.Errorf("%d received, want %d", len(srv.received), len(to))
 	}
 }

@@ -76,11 +76,12 @@ func TestSenderTLS(t *testing.T) {
 			s := newTestSender(t, box, srv.addr, nil, func(o *SenderOptions) {
 				o.Security, o.Username, o.Password = tc.security, "bot", "s3cret"
 				o.TLSConfig = &tls.Config{RootCAs: pool}
+				o.Connections = 1
 			})
 			if err := s.drain(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if st, ok := s.client.TLSConnectionState(); !ok || !st.HandshakeComplete {
+			if st, ok := s.lanes[0].client.TLSConnectionState(); !ok || !st.HandshakeComplete {
 				t.Error("not over TLS")
 			}
 			s.hangUp()
