@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -79,6 +80,12 @@ type SenderOptions struct {
 	// needs this at or below its limit.
 	Connections int
 
+	// Journal is the path of the sent-mail journal (see sentLog), kept
+	// beside the database. Empty means none: a crash between the
+	// server's 250 and the store marking the mail sent then sends that
+	// mail again more often.
+	Journal string
+
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger gets the sender's log, under component=mail; default none.
@@ -144,6 +151,12 @@ type Sender struct {
 	wakeCh chan struct{}
 	jitter func() float64 // in [0, 1); safe for concurrent use
 	lanes  []*lane
+
+	// journal is open while Run runs with a Journal; markFailed says a
+	// mail in it could not be marked sent in the store since it was
+	// last emptied, so it must be kept until the next start.
+	journal    *sentLog
+	markFailed atomic.Bool
 }
 
 // lane is one of the Sender's connections with the addresses it serves
@@ -285,6 +298,15 @@ func (s *Sender) Wake() {
 // may be going at a time.
 func (s *Sender) Run(ctx context.Context) error {
 	defer s.hangUp()
+	if s.opts.Journal != "" {
+		if err := s.openJournal(ctx); err != nil {
+			return err
+		}
+		defer func() {
+			s.journal.Close()
+			s.journal = nil
+		}()
+	}
 	failures := 0 // connection failures in a row
 	for {
 		wait := s.opts.PollInterval
@@ -294,6 +316,13 @@ func (s *Sender) Run(ctx context.Context) error {
 			s.log.Error("cannot reach the SMTP server", "addr", s.opts.Addr, "retry_in", wait, "err", err)
 		} else {
 			failures = 0
+		}
+		// The lanes are idle: every mail in the journal is marked sent
+		// in the store, unless a mark failed.
+		if s.journal != nil && !s.markFailed.Load() {
+			if err := s.journal.reset(); err != nil {
+				s.log.Error("emptying the sent-mail journal", "err", err)
+			}
 		}
 		s.hangUp()
 		t := time.NewTimer(wait)
@@ -315,6 +344,29 @@ func (s *Sender) Run(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+}
+
+// openJournal opens the sent-mail journal and marks sent in the store
+// every mail it holds: mail the server took before the last process
+// died, maybe before the store heard of it.
+func (s *Sender) openJournal(ctx context.Context) error {
+	j, ids, err := openSentLog(s.opts.Journal)
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		if err := s.box.MarkSent(ctx, ids...); err != nil {
+			j.Close()
+			return fmt.Errorf("marking sent the mail in the journal %s: %w", s.opts.Journal, err)
+		}
+		s.log.Info("mail the SMTP server took before a crash marked sent", "count", len(ids))
+	}
+	if err := j.reset(); err != nil {
+		j.Close()
+		return fmt.Errorf("emptying the sent-mail journal: %w", err)
+	}
+	s.journal = j
+	return nil
 }
 
 // connError is a failure to connect, start TLS or log in.
@@ -429,8 +481,16 @@ func (s *Sender) handle(ctx context.Context, l *lane, m store.Message) error {
 	var ce *connError
 	switch {
 	case err == nil:
+		// First the journal, a few microseconds after the 250; the
+		// store's transaction may wait for the write lock.
+		if s.journal != nil {
+			if err := s.journal.record(m.ID); err != nil {
+				s.log.Error("writing the sent-mail journal", "id", m.ID, "err", err)
+			}
+		}
 		l.rate.record(key, now)
 		if err := s.box.MarkSent(ctx, m.ID); err != nil {
+			s.markFailed.Store(true)
 			s.log.Error("marking mail sent", "id", m.ID, "err", err)
 		}
 		s.log.Info("mail sent", "id", m.ID, "to", rcpt)

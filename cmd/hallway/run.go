@@ -151,6 +151,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		sender, err := mail.NewSender(m.Store, &mail.SenderOptions{
 			Addr: mc.SMTP, Security: string(mc.SMTPSecurity), Username: mc.SMTPUser, Password: password,
 			From: addressOf(mc.From), Logger: m.log,
+			Journal: cfg.Store.Path + "-sent",
 		})
 		if err != nil {
 			return fmt.Errorf("mail.smtp: %w", err)
