@@ -38,6 +38,17 @@ func (f *fixture) serveFront() string {
 	return "http://" + ln.Addr().String()
 }
 
+// url is where f's server answers on loopback: the front when the test
+// runs through it (viaBoth), else the net/http handler behind httptest.
+func (f *fixture) url() string {
+	if f.front != "" {
+		return f.front
+	}
+	ts := httptest.NewServer(f.srv.Handler())
+	f.t.Cleanup(ts.Close)
+	return ts.URL
+}
+
 // rawClient neither follows redirects nor undoes gzip: it shows what
 // the server sent.
 var rawClient = &http.Client{

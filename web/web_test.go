@@ -178,12 +178,7 @@ func testPersonalFeed(t *testing.T, f *fixture) {
 func TestConditional(t *testing.T) { viaBoth(t, testConditional) }
 
 func testConditional(t *testing.T, f *fixture) {
-	url := f.front
-	if url == "" {
-		ts := httptest.NewServer(f.srv.Handler())
-		defer ts.Close()
-		url = ts.URL
-	}
+	url := f.url()
 	do := func(method, path string, header ...string) (*http.Response, []byte) {
 		t.Helper()
 		a := fetch(t, method, url+path, header...)
@@ -476,12 +471,7 @@ func TestHealthFailing(t *testing.T) {
 func TestConcurrent(t *testing.T) { viaBoth(t, testConcurrent) }
 
 func testConcurrent(t *testing.T, f *fixture) {
-	url := f.front
-	if url == "" {
-		ts := httptest.NewServer(f.srv.Handler())
-		defer ts.Close()
-		url = ts.URL
-	}
+	url := f.url()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errs := make(chan error, 16)
