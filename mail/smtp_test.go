@@ -165,6 +165,18 @@ func startFakeSMTP(t *testing.T, f *fakeSMTP) *fakeSMTP {
 	return f
 }
 
+// byRecipient counts the messages received for each address.
+func (f *fakeSMTP) byRecipient() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	got := map[string]int{}
+	for _, r := range f.received {
+		rcpt, _, _ := strings.Cut(r, ":")
+		got[rcpt]++
+	}
+	return got
+}
+
 func (f *fakeSMTP) count() (conns, msgs int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -778,13 +790,7 @@ func TestSenderConnectionsRefused(t *testing.T) {
 	if p := pending(t, box); len(p) != 0 {
 		t.Fatalf("%d still pending", len(p))
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	got := map[string]int{}
-	for _, r := range srv.received {
-		rcpt, _, _ := strings.Cut(r, ":")
-		got[rcpt]++
-	}
+	got := srv.byRecipient()
 	for _, a := range to {
 		if got[a] != 1 {
 			t.Errorf("%s got %d mails", a, got[a])
@@ -820,20 +826,14 @@ func TestSenderRunConnections(t *testing.T) {
 	if p := pending(t, box); len(p) != 0 {
 		t.Fatalf("%d still pending", len(p))
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	got := map[string]int{}
-	for _, r := range srv.received {
-		rcpt, _, _ := strings.Cut(r, ":")
-		got[rcpt]++
-	}
+	got := srv.byRecipient()
 	for _, a := range to {
 		if got[a] != 1 {
 			t.Errorf("%s got %d mails", a, got[a])
 		}
 	}
-	if len(srv.received) != len(to) {
-		t.Errorf("%d received, want %d", len(srv.received), len(to))
+	if _, n := srv.count(); n != len(to) {
+		t.Errorf("%d received, want %d", n, len(to))
 	}
 }
 
