@@ -519,9 +519,10 @@ EOF
 #  - 20 sessions at once, not 5: the mta sends DATA's final dot in a
 #    write of its own without TCP_NODELAY, so each mail waits for
 #    Dovecot's delayed ACK (40 ms): one session carries about 20 mails/s;
-#  - up to 2000 mails queued in the mta, not 50, before it holds mail
-#    back in the queue, which it released 10 at a time, in stalls of
-#    seconds.
+#  - up to 5000 mails queued in the mta, not 50, before it holds mail
+#    back in the queue, and all of it released once the mta is down to
+#    2500: it released 10 at a time, and what was still held when mail
+#    stopped coming waited for the relay to go idle (stalls of 5-15 s).
 write_smtpd_conf() {
 	mkdir -p "$D/smtpd"
 	cat >"$D/smtpd/smtpd.conf" <<EOF
@@ -529,7 +530,7 @@ table domains { "test.local", "openinfra.test" }
 listen on $HOST port $SMTP_PORT
 action "to_dovecot" relay host lmtp://$HOST:$LMTP_PORT
 mta limit for domain "$HOST" conn-delay-route 0 conn-delay-relay 0 reconn-delay-route 0 \
-	max-conn-per-route 20 max-conn-per-host 20 task-hiwat 2000 task-lowat 1000 task-release 1000
+	max-conn-per-route 20 max-conn-per-host 20 task-hiwat 5000 task-lowat 2500 task-release 100000
 match from any for domain <domains> action "to_dovecot"
 EOF
 }
