@@ -165,6 +165,21 @@ func startFakeSMTP(t *testing.T, f *fakeSMTP) *fakeSMTP {
 	return f
 }
 
+// sentOnceEach checks that the outbox is empty and each address got one
+// mail.
+func sentOnceEach(t *testing.T, box *recorder, srv *fakeSMTP, to []string) {
+	t.Helper()
+	if p := pending(t, box); len(p) != 0 {
+		t.Fatalf("%d still pending", len(p))
+	}
+	got := srv.byRecipient()
+	for _, a := range to {
+		if got[a] != 1 {
+			t.Errorf("%s got %d mails", a, got[a])
+		}
+	}
+}
+
 // byRecipient counts the messages received for each address.
 func (f *fakeSMTP) byRecipient() map[string]int {
 	f.mu.Lock()
@@ -787,15 +802,7 @@ func TestSenderConnectionsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.hangUp()
-	if p := pending(t, box); len(p) != 0 {
-		t.Fatalf("%d still pending", len(p))
-	}
-	got := srv.byRecipient()
-	for _, a := range to {
-		if got[a] != 1 {
-			t.Errorf("%s got %d mails", a, got[a])
-		}
-	}
+	sentOnceEach(t, box, srv, to)
 }
 
 // TestSenderRunConnections: mail queued while Run is sending over
@@ -823,15 +830,7 @@ func TestSenderRunConnections(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if p := pending(t, box); len(p) != 0 {
-		t.Fatalf("%d still pending", len(p))
-	}
-	got := srv.byRecipient()
-	for _, a := range to {
-		if got[a] != 1 {
-			t.Errorf("%s got %d mails", a, got[a])
-		}
-	}
+	sentOnceEach(t, box, srv, to)
 	if _, n := srv.count(); n != len(to) {
 		t.Errorf("%d received, want %d", n, len(to))
 	}
