@@ -29,19 +29,22 @@ type sentLog struct {
 	f *os.File
 }
 
-// openSentLog opens (creating) the journal at path and returns the ids it
-// holds from before.
-func openSentLog(path string) (*sentLog, []int64, error) {
+// openSentLog opens (creating) the journal at path.
+func openSentLog(path string) (*sentLog, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open the sent-mail journal: %w", err)
+		return nil, fmt.Errorf("open the sent-mail journal: %w", err)
 	}
-	ids, err := readSentLog(f)
+	return &sentLog{f: f}, nil
+}
+
+// ids returns the ids the journal holds.
+func (l *sentLog) ids() ([]int64, error) {
+	fi, err := l.f.Stat()
 	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("read the sent-mail journal %s: %w", path, err)
+		return nil, err
 	}
-	return &sentLog{f: f}, ids, nil
+	return readSentLog(io.NewSectionReader(l.f, 0, fi.Size()))
 }
 
 // readSentLog reads ids one per line. Only whole lines count: a last

@@ -11,8 +11,11 @@ import (
 
 func TestSentLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hallway.db-sent")
-	l, ids, err := openSentLog(path)
-	if err != nil || len(ids) != 0 {
+	l, err := openSentLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := l.ids(); err != nil || len(ids) != 0 {
 		t.Fatalf("new journal: %v, %v", ids, err)
 	}
 	var wg sync.WaitGroup
@@ -27,7 +30,11 @@ func TestSentLog(t *testing.T) {
 	}
 	wg.Wait()
 	l.Close() // as a killed process leaves it: no reset
-	l, ids, err = openSentLog(path)
+	l, err = openSentLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := l.ids()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,8 +153,8 @@ type Sender struct {
 	lanes  []*lane
 
 	// journal is open while Run runs with a Journal; markFailed says a
-	// mail in it could not be marked sent in the store since it was
-	// last emptied, so it must be kept until the next start.
+	// mail in it may not be marked sent in the store, so the next fold
+	// marks what it holds before emptying it.
 	journal    *sentLog
 	markFailed atomic.Bool
 }
@@ -318,10 +318,11 @@ func (s *Sender) Run(ctx context.Context) error {
 			failures = 0
 		}
 		// The lanes are idle: every mail in the journal is marked sent
-		// in the store, unless a mark failed.
-		if s.journal != nil && !s.markFailed.Load() {
-			if err := s.journal.reset(); err != nil {
-				s.log.Error("emptying the sent-mail journal", "err", err)
+		// in the store, unless a mark failed; then the marks are tried
+		// again from the journal.
+		if s.journal != nil {
+			if err := s.foldJournal(ctx); err != nil {
+				s.log.Error("folding the sent-mail journal", "err", err)
 			}
 		}
 		s.hangUp()
@@ -346,26 +347,43 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
-// openJournal opens the sent-mail journal and marks sent in the store
-// every mail it holds: mail the server took before the last process
-// died, maybe before the store heard of it.
+// openJournal opens the sent-mail journal and folds it: mail the server
+// took before the last process died, maybe before the store heard of it,
+// is marked sent before anything is sent.
 func (s *Sender) openJournal(ctx context.Context) error {
-	j, ids, err := openSentLog(s.opts.Journal)
+	j, err := openSentLog(s.opts.Journal)
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		if err := s.box.MarkSent(ctx, ids...); err != nil {
-			j.Close()
-			return fmt.Errorf("marking sent the mail in the journal %s: %w", s.opts.Journal, err)
-		}
-		s.log.Info("mail the SMTP server took before a crash marked sent", "count", len(ids))
-	}
-	if err := j.reset(); err != nil {
+	s.journal = j
+	s.markFailed.Store(true) // what the file holds is not marked yet
+	if err := s.foldJournal(ctx); err != nil {
 		j.Close()
+		s.journal = nil
+		return err
+	}
+	return nil
+}
+
+// foldJournal empties the journal, first marking sent in the store what
+// it holds if a mark may be missing there. No lane may be sending.
+func (s *Sender) foldJournal(ctx context.Context) error {
+	if s.markFailed.Load() {
+		ids, err := s.journal.ids()
+		if err != nil {
+			return fmt.Errorf("reading the sent-mail journal %s: %w", s.opts.Journal, err)
+		}
+		if len(ids) > 0 {
+			if err := s.box.MarkSent(ctx, ids...); err != nil {
+				return fmt.Errorf("marking sent the mail in the journal %s: %w", s.opts.Journal, err)
+			}
+			s.log.Info("mail the SMTP server took marked sent from the journal", "count", len(ids))
+		}
+		s.markFailed.Store(false)
+	}
+	if err := s.journal.reset(); err != nil {
 		return fmt.Errorf("emptying the sent-mail journal: %w", err)
 	}
-	s.journal = j
 	return nil
 }
 

@@ -877,7 +877,7 @@ func TestSenderJournal(t *testing.T) {
 	}
 	// A sender that dies after a send leaves the id in the journal.
 	enqueue(t, box, "d@test.local")
-	l, _, err := openSentLog(journal)
+	l, err := openSentLog(journal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -894,5 +894,47 @@ func TestSenderJournal(t *testing.T) {
 	recorded, _ = readSentLog(strings.NewReader(string(b)))
 	if len(recorded) != 1 {
 		t.Errorf("journal after sending d: %q", b)
+	}
+}
+
+// failOnce fails its first MarkSent, as a store busy past its timeout.
+type failOnce struct {
+	*recorder
+	failed bool
+}
+
+func (f *failOnce) MarkSent(ctx context.Context, ids ...int64) error {
+	if !f.failed {
+		f.failed = true
+		return errors.New("database is locked")
+	}
+	return f.recorder.MarkSent(ctx, ids...)
+}
+
+// TestSenderJournalRetriesMarks: a mail whose mark failed is marked from
+// the journal once the drain ends, not sent again.
+func TestSenderJournalRetriesMarks(t *testing.T) {
+	box := &failOnce{recorder: openStore(t, nil)}
+	srv := startFakeSMTP(t, &fakeSMTP{})
+	enqueue(t, box.recorder, "a@test.local")
+	s := newTestSender(t, box, srv.addr, nil, func(o *SenderOptions) {
+		o.Journal = filepath.Join(t.TempDir(), "hallway.db-sent")
+		o.PollInterval = time.Hour
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, 5*time.Second, func() bool { return len(pending(t, box.recorder)) == 0 })
+	s.Wake() // another drain: nothing due, a must not go out again
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !box.failed {
+		t.Fatal("the mark never failed")
+	}
+	if _, n := srv.count(); n != 1 {
+		t.Errorf("%d mails sent, want 1", n)
 	}
 }
