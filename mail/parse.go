@@ -59,11 +59,40 @@ type Address struct {
 	Addr string
 }
 
+// String writes the address as RFC 5322 wants it in a header: the display
+// name quoted (or RFC 2047 encoded) where it needs to be, so any name reads
+// back as it was: "Smith, John" <j@example.org>.
 func (a Address) String() string {
 	if a.Name == "" {
 		return a.Addr
 	}
-	return a.Name + " <" + a.Addr + ">"
+	name := oneLine(a.Name)
+	if phrase(name) {
+		return name + " <" + a.Addr + ">"
+	}
+	// net/mail quotes what needs it and encodes non-ASCII (RFC 2047).
+	return (&gomail.Address{Name: name, Address: a.Addr}).String()
+}
+
+// phrase tells whether a display name can be written as it is: words of
+// RFC 5322 atext separated by single spaces.
+func phrase(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, w := range strings.Split(s, " ") {
+		if w == "" {
+			return false
+		}
+		for i := 0; i < len(w); i++ {
+			c := w[i]
+			alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+			if !alnum && !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", rune(c)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Incoming is a parsed mail: who sent it, how it threads, its text, and the

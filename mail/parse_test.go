@@ -45,14 +45,21 @@ func dump(in *Incoming, err error) string {
 		return fmt.Sprintf("error: %v\nmalformed: %v\ntoo large: %v\n", err, errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge))
 	}
 	var b strings.Builder
+	// Decoded, for people to read; Address.String is the header form.
+	show := func(a Address) string {
+		if a.Name == "" {
+			return a.Addr
+		}
+		return a.Name + " <" + a.Addr + ">"
+	}
 	addrs := func(l []Address) string {
 		s := make([]string, len(l))
 		for i, a := range l {
-			s[i] = a.String()
+			s[i] = show(a)
 		}
 		return strings.Join(s, ", ")
 	}
-	fmt.Fprintf(&b, "from: %s\n", in.From)
+	fmt.Fprintf(&b, "from: %s\n", show(in.From))
 	fmt.Fprintf(&b, "sender: %s\n", in.Sender)
 	fmt.Fprintf(&b, "reply-to: %s\n", addrs(in.ReplyTo))
 	fmt.Fprintf(&b, "to: %s\n", addrs(in.To))
