@@ -15,6 +15,52 @@ var schema string
 // itself, so the list starts with an empty entry for it.
 var migrations = []string{
 	"", // version 1: the initial schema
+	// version 2: mail that fails is set aside; confirmation mails are
+	// limited; answers per address per day are counted; bounces recorded.
+	`ALTER TABLE registration ADD COLUMN bounce TEXT NOT NULL DEFAULT '';
+-- Mail whose handling failed, by the key it came under: counted, so a mail
+-- that keeps failing is set aside instead of being retried for ever.
+CREATE TABLE delivery_failure (
+	key        TEXT PRIMARY KEY,
+	attempts   INTEGER NOT NULL,
+	last_error TEXT NOT NULL,
+	updated_at DATETIME NOT NULL
+);
+
+-- Confirmation mails sent, so an address gets at most one while it is
+-- pending and a requester only a few a day. nick is the IRC nick the
+-- request came from ("" by mail), to tell the requester of a bounce.
+CREATE TABLE confirmation_mail (
+	id        INTEGER PRIMARY KEY,
+	event_id  INTEGER NOT NULL REFERENCES event(id),
+	email     TEXT NOT NULL,
+	person_id INTEGER NOT NULL REFERENCES person(id),
+	account   TEXT NOT NULL DEFAULT '',
+	nick      TEXT NOT NULL DEFAULT '',
+	token     TEXT NOT NULL,
+	sent_at   DATETIME NOT NULL
+);
+CREATE INDEX confirmation_mail_email ON confirmation_mail(email, sent_at);
+CREATE INDEX confirmation_mail_person ON confirmation_mail(person_id, sent_at);
+
+-- Addresses whose owner answered a confirmation mail "not me": no more
+-- confirmation mails go there until the address itself asks.
+CREATE TABLE mail_refusal (
+	email TEXT PRIMARY KEY,
+	at    DATETIME NOT NULL
+);
+
+-- Answers mailed to an address per UTC day (RFC 3834 section 2: an
+-- automatic responder limits how often it answers one sender).
+-- notified is set once the address was told it reached the limit.
+CREATE TABLE mail_answers (
+	email    TEXT NOT NULL,
+	day      TEXT NOT NULL,
+	n        INTEGER NOT NULL,
+	notified INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (email, day)
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion is the database version this binary writes.

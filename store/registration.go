@@ -25,16 +25,19 @@ type Registration struct {
 	Number       int64 // place in the registration order; 0 until registered
 	Token        string
 	OfferedUntil time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Bounce is why the confirmation mail could not be delivered; ""
+	// unless it bounced. Asking again clears it.
+	Bounce    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
-const registrationColumns = `id, event_id, person_id, email, status, COALESCE(number, 0), token, offered_until, created_at, updated_at`
+const registrationColumns = `id, event_id, person_id, email, status, COALESCE(number, 0), token, offered_until, bounce, created_at, updated_at`
 
 func scanRegistration(row scanner) (Registration, error) {
 	var r Registration
 	var until sql.NullTime
-	err := row.Scan(&r.ID, &r.EventID, &r.PersonID, &r.Email, &r.Status, &r.Number, &r.Token, &until, &r.CreatedAt, &r.UpdatedAt)
+	err := row.Scan(&r.ID, &r.EventID, &r.PersonID, &r.Email, &r.Status, &r.Number, &r.Token, &until, &r.Bounce, &r.CreatedAt, &r.UpdatedAt)
 	r.OfferedUntil = until.Time
 	return r, notFound(err)
 }
@@ -63,8 +66,8 @@ func (tx *Tx) SaveRegistration(r *Registration) error {
 	}
 	if r.ID == 0 {
 		r.CreatedAt = tx.now
-		res, err := tx.exec(`INSERT INTO registration (event_id, person_id, email, status, number, token, offered_until, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.EventID, r.PersonID, r.Email, r.Status, number, r.Token, until, tx.now, tx.now)
+		res, err := tx.exec(`INSERT INTO registration (event_id, person_id, email, status, number, token, offered_until, bounce, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.EventID, r.PersonID, r.Email, r.Status, number, r.Token, until, r.Bounce, tx.now, tx.now)
 		if err != nil {
 			return fmt.Errorf("add registration: %w", err)
 		}
@@ -72,8 +75,8 @@ func (tx *Tx) SaveRegistration(r *Registration) error {
 		return err
 	}
 	r.UpdatedAt = tx.now
-	if _, err := tx.exec(`UPDATE registration SET person_id = ?, email = ?, status = ?, number = ?, token = ?, offered_until = ?, updated_at = ?
-		WHERE id = ?`, r.PersonID, r.Email, r.Status, number, r.Token, until, tx.now, r.ID); err != nil {
+	if _, err := tx.exec(`UPDATE registration SET person_id = ?, email = ?, status = ?, number = ?, token = ?, offered_until = ?, bounce = ?, updated_at = ?
+		WHERE id = ?`, r.PersonID, r.Email, r.Status, number, r.Token, until, r.Bounce, tx.now, r.ID); err != nil {
 		return fmt.Errorf("update registration: %w", err)
 	}
 	return nil
