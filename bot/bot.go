@@ -92,6 +92,10 @@ type Reply struct {
 	// Private answers go only to the person (a secret link), even when
 	// the command was said in a channel.
 	Private bool
+	// Failure marks the apology for a command that failed inside. It
+	// never takes the place of the command's real answer: a transport
+	// that tries the command again (mail) may leave it out.
+	Failure bool
 }
 
 func textReply(format string, args ...any) Reply {
@@ -356,15 +360,13 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		c.rolledBack()
 	}
 	if len(calls) == 1 {
-		b.internalError(ctx, calls[0], err)
-		return err
+		return b.internalError(ctx, calls[0], err)
 	}
 	var first error
 	for _, c := range calls {
 		err := b.store.Do(ctx, func(tx *store.Tx) error { return b.carryOut(tx, c) })
 		if err != nil {
-			b.internalError(ctx, c, err)
-			first = cmp.Or(first, err)
+			first = cmp.Or(first, b.internalError(ctx, c, err))
 			continue
 		}
 		b.runLater(ctx, []*call{c})
@@ -479,14 +481,18 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	return rep.Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
 }
 
-// internalError logs a failed command and tells the person.
-func (b *Bot) internalError(ctx context.Context, c *call, err error) {
-	b.log.Error("command failed", "err", err, "text", c.req.Text, "account", c.req.Account, "nick", c.req.Nick)
+// internalError logs a failed command, tells the person, and returns
+// the error as a *CommandError: logged once, here.
+func (b *Bot) internalError(ctx context.Context, c *call, err error) error {
+	b.log.Error("command failed", "err", err, "text", c.req.Text, "account", c.req.Account, "nick", c.req.Nick, "email", c.req.Email)
+	apology := textReply("internal error, sorry: it is logged for the organizers. Please try again later.")
+	apology.Failure = true
 	if rerr := b.store.Do(ctx, func(tx *store.Tx) error {
-		return b.repliers[c.req.Transport].Reply(tx, c.req, textReply("internal error, sorry: it is logged for the organizers. Please try again later."))
+		return b.repliers[c.req.Transport].Reply(tx, c.req, apology)
 	}); rerr != nil {
 		b.log.Error("reply failed", "err", rerr)
 	}
+	return &CommandError{Err: err}
 }
 
 // run parses and carries out a command inside the transaction.

@@ -10,3 +10,13 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 
 func userErr(msg string) error { return &Error{Msg: msg} }
+
+// CommandError is a command that failed inside: the bot has logged it and
+// answered with an apology where the transport takes one. Whoever gets it
+// back need not log it again.
+type CommandError struct {
+	Err error
+}
+
+func (e *CommandError) Error() string { return "command failed: " + e.Err.Error() }
+func (e *CommandError) Unwrap() error { return e.Err }

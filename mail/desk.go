@@ -36,6 +36,9 @@ type Desk struct {
 	List string
 	// MaxBytes is the size limit of a mail (see ParseOptions).
 	MaxBytes int64
+	// MaxAttempts is how often handling a mail may fail before it is set
+	// aside; 0 means DefaultMaxAttempts.
+	MaxAttempts int
 	// Wake, if set, is called after the desk queued an answer itself, so
 	// the sender looks at the outbox at once.
 	Wake   func()
@@ -60,14 +63,57 @@ func (d *Desk) log() *slog.Logger {
 // rawKept is how much of a bad mail is kept for the organizers.
 const rawKept = 64 << 10
 
+// DefaultMaxAttempts is how often handling a mail may fail before it is
+// set aside.
+const DefaultMaxAttempts = 3
+
+// Failed records that handling a mail failed, and sets it aside once it
+// failed MaxAttempts times: recorded with the error and its text for the
+// organizers ("hallway export mail"), its sender told that it is kept.
+// It implements half of Deliverer.
+func (d *Desk) Failed(ctx context.Context, dv Delivery, cause error) (bool, error) {
+	n, err := d.Store.NoteDeliveryFailure(ctx, dv.Key, cause)
+	if err != nil {
+		return false, err
+	}
+	limit := d.MaxAttempts
+	if limit <= 0 {
+		limit = DefaultMaxAttempts
+	}
+	if n < limit {
+		return false, nil
+	}
+	outcome := fmt.Sprintf("set aside after %d failed attempts: %v", n, cause)
+	in := headersOnly(dv.Raw)
+	var answer *Outgoing
+	if in != nil && in.From.Addr != "" {
+		if no, _ := in.MustNotReply(); !no {
+			a := Reply(in, d.From, "I could not handle your mail because of an error on our side. It is kept for the organizers, who can see what went wrong: you don't need to send it again.\n")
+			answer = &a
+		}
+	}
+	if err := d.record(ctx, dv, in, outcome, answer); err != nil {
+		if answer == nil {
+			return false, err
+		}
+		// The answer itself may be what fails: keep the mail without it.
+		if err := d.record(ctx, dv, in, outcome, nil); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
 // Deliver carries out one mail: the command in it goes to the bot, whose
 // answer is mailed back; a mail that is no command for us is recorded
 // with why, and answered only where answering cannot start a mail loop.
 func (d *Desk) Deliver(ctx context.Context, dv Delivery) error {
-	in, err := Parse(bytes.NewReader(dv.Raw), &ParseOptions{MaxBytes: d.MaxBytes})
-	if dv.TooLarge && err == nil {
-		err = fmt.Errorf("%w: %d bytes", ErrTooLarge, dv.Size)
+	if dv.TooLarge {
+		// Raw is the header alone: whatever its MIME structure says
+		// about the missing body, the answer is the size.
+		return d.refuse(ctx, dv, nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, dv.Size))
 	}
+	in, err := Parse(bytes.NewReader(dv.Raw), &ParseOptions{MaxBytes: d.MaxBytes})
 	if err != nil {
 		return d.refuse(ctx, dv, in, err)
 	}
@@ -128,8 +174,12 @@ func (d *Desk) refuse(ctx context.Context, dv Delivery, in *Incoming, cause erro
 	var answer string
 	switch {
 	case errors.Is(cause, ErrTooLarge):
-		answer = fmt.Sprintf("Your mail was too large for me to read (%d kB; the limit is %d kB).\n\nSend the command in a short plain-text mail: the command in the subject (register, cancel, propose session Title, …) and any text in the body.\n",
-			dv.Size/1024, d.maxBytes()/1024)
+		size := dv.Size
+		if size <= d.maxBytes() {
+			size = d.maxBytes() + 1 // Parse stopped reading at the limit
+		}
+		answer = fmt.Sprintf("Your mail was too large (%s; the limit is %s), so I did not read it.\n\nSend the command in a short plain-text mail, without attachments: the command in the subject (register, cancel, propose session Title, …) and any text in the body.\n",
+			megabytes(size), megabytes(d.maxBytes()))
 	default:
 		answer = "I could not read your mail: " + cause.Error() + ".\n\nSend the command in a plain-text mail: the command in the subject (register, cancel, propose session Title, …) and any text in the body.\n"
 	}
@@ -144,6 +194,15 @@ func (d *Desk) refuse(ctx context.Context, dv Delivery, in *Incoming, cause erro
 	}
 	reply := Reply(in, d.From, answer)
 	return d.record(ctx, dv, in, "unreadable: "+cause.Error(), &reply)
+}
+
+// megabytes writes a size for people: "1.5 MB", "12 MB".
+func megabytes(n int64) string {
+	mb := float64(n) / (1 << 20)
+	if mb < 10 {
+		return strconv.FormatFloat(mb, 'f', 1, 64) + " MB"
+	}
+	return strconv.FormatFloat(mb, 'f', 0, 64) + " MB"
 }
 
 // headersOnly reads what it can of a mail's header, for answering a mail
@@ -216,7 +275,9 @@ func (d *Desk) enqueueOnce(tx *store.Tx, to string, o Outgoing, dedupeKey string
 // Reply mails the bot's answer to a request that came by mail, threaded
 // under it. It implements bot.Replier.
 func (d *Desk) Reply(tx *store.Tx, req bot.Request, r bot.Reply) error {
-	if len(r.Lines) == 0 {
+	if len(r.Lines) == 0 || r.Failure {
+		// No apology by mail: the intake tries the mail again, and
+		// answers for itself if it has to set the mail aside.
 		return nil
 	}
 	body := strings.Join(r.Lines, "\n") + "\n"

@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/hallwayhq/hallway/bot"
 )
 
 // IntakeOptions configure reading commands from an IMAP mailbox.
@@ -19,9 +22,11 @@ type IntakeOptions struct {
 	Security string // "none" (loopback only), "starttls" or "tls"
 	Username string
 	Password string
-	// Mailbox is read for new mail; handled mail moves to Processed.
-	Mailbox   string
-	Processed string
+	// Mailbox is read for new mail; handled mail moves to Processed, mail
+	// that failed too often to Quarantine.
+	Mailbox    string
+	Processed  string
+	Quarantine string
 	// Poll is how often the mailbox is checked again besides IDLE; IDLE
 	// is also renewed this often (RFC 2177 asks for under 29 minutes).
 	Poll time.Duration
@@ -42,11 +47,18 @@ type Delivery struct {
 	Size     int64
 }
 
-// Deliverer carries out a mail. It returns nil once the mail's effect and
-// the record that it was processed are committed; the intake then moves
-// the mail out of the mailbox. An error leaves the mail to be tried again.
+// Deliverer carries out a mail. Deliver returns nil once the mail's effect
+// and the record that it was processed are committed; the intake then
+// moves the mail out of the mailbox. An error leaves the mail to be tried
+// again, after the intake told Failed.
 type Deliverer interface {
 	Deliver(ctx context.Context, d Delivery) error
+	// Failed records that delivering d failed with cause. setAside is
+	// true once the mail failed too often: it is then recorded as set
+	// aside (for "hallway export mail"), and the intake moves it to the
+	// quarantine mailbox. An error means the failure could not be
+	// recorded (the store is down): the mail stays where it is.
+	Failed(ctx context.Context, d Delivery, cause error) (setAside bool, err error)
 }
 
 // Intake reads mail from an IMAP mailbox with IDLE, falling back to
@@ -65,6 +77,9 @@ func NewIntake(opts *IntakeOptions, d Deliverer) *Intake {
 	}
 	if o.Processed == "" {
 		o.Processed = "Processed"
+	}
+	if o.Quarantine == "" {
+		o.Quarantine = "Quarantine"
 	}
 	if o.Poll == 0 {
 		o.Poll = time.Minute
@@ -157,28 +172,77 @@ func (in *Intake) session(ctx context.Context) error {
 	if err := c.Login(in.opts.Username, in.opts.Password).Wait(); err != nil {
 		return fmt.Errorf("imap login as %s: %w", in.opts.Username, err)
 	}
-	// The processed mailbox may exist already: ignore that error and let
-	// the first MOVE report a real problem.
+	// The mailboxes may exist already: ignore that error and let the
+	// first MOVE report a real problem.
 	c.Create(in.opts.Processed, nil).Wait()
+	c.Create(in.opts.Quarantine, nil).Wait()
 	sel, err := c.Select(in.opts.Mailbox, nil).Wait()
 	if err != nil {
 		return fmt.Errorf("imap select %s: %w", in.opts.Mailbox, err)
 	}
 	in.log.Info("reading mail", "mailbox", in.opts.Mailbox, "messages", sel.NumMessages)
+	s := &intakeSession{c: c, validity: sel.UIDValidity, retry: map[imap.UID]retry{}}
 	for {
-		if err := in.drain(ctx, c, sel.UIDValidity); err != nil {
+		if err := in.drain(ctx, s); err != nil {
 			return err
 		}
-		if err := in.idle(ctx, c, wake); err != nil {
+		if err := in.idle(ctx, c, wake, s.nextRetry()); err != nil {
 			return err
 		}
 	}
 }
 
+// intakeSession is the state of one IMAP connection.
+type intakeSession struct {
+	c        *imapclient.Client
+	validity uint32
+	// retry holds mail whose delivery failed and when to try it again:
+	// the mail behind it goes on meanwhile.
+	retry map[imap.UID]retry
+}
+
+// retry is a mail whose delivery failed n times in this session, to be
+// tried again at at.
+type retry struct {
+	at time.Time
+	n  int
+}
+
+// due drops the mail waiting for a retry from uids.
+func (s *intakeSession) due(uids []imap.UID, now time.Time) []imap.UID {
+	out := uids[:0:0]
+	for _, uid := range uids {
+		if r, ok := s.retry[uid]; !ok || !now.Before(r.at) {
+			out = append(out, uid)
+		}
+	}
+	return out
+}
+
+// nextRetry is when the first mail waiting for a retry is due; zero if
+// none is.
+func (s *intakeSession) nextRetry() time.Time {
+	var next time.Time
+	for _, r := range s.retry {
+		if next.IsZero() || r.at.Before(next) {
+			next = r.at
+		}
+	}
+	return next
+}
+
+// retryDelays are the waits before a failed mail is tried again, by the
+// number of failures so far; after the last the Deliverer sets it aside.
+var retryDelays = []time.Duration{2 * time.Second, 8 * time.Second, 30 * time.Second}
+
 // idle waits for new mail (IDLE, or a plain wait if the server has none)
-// until the poll interval passes.
-func (in *Intake) idle(ctx context.Context, c *imapclient.Client, wake chan struct{}) error {
-	timer := time.NewTimer(in.opts.Poll)
+// until the poll interval passes, or until retryAt if that is sooner.
+func (in *Intake) idle(ctx context.Context, c *imapclient.Client, wake chan struct{}, retryAt time.Time) error {
+	wait := in.opts.Poll
+	if !retryAt.IsZero() {
+		wait = max(min(wait, time.Until(retryAt)), 0)
+	}
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	if !c.Caps().Has(imap.CapIdle) {
 		select {
@@ -210,20 +274,20 @@ func (in *Intake) idle(ctx context.Context, c *imapclient.Client, wake chan stru
 const batch = 100
 
 // drain delivers every mail in the mailbox, oldest first, moving them
-// away once delivered.
-func (in *Intake) drain(ctx context.Context, c *imapclient.Client, validity uint32) error {
+// away once delivered; mail waiting for a retry is left for later.
+func (in *Intake) drain(ctx context.Context, s *intakeSession) error {
 	for ctx.Err() == nil {
-		found, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+		found, err := s.c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
 		if err != nil {
 			return fmt.Errorf("imap search: %w", err)
 		}
-		uids := found.AllUIDs()
+		uids := s.due(found.AllUIDs(), time.Now())
 		if len(uids) == 0 {
 			return nil
 		}
 		for len(uids) > 0 && ctx.Err() == nil {
 			n := min(batch, len(uids))
-			if err := in.take(ctx, c, validity, uids[:n]); err != nil {
+			if err := in.take(ctx, s, uids[:n]); err != nil {
 				return err
 			}
 			uids = uids[n:]
@@ -240,8 +304,11 @@ var (
 // take delivers a batch of mails, each in its own transaction, and moves
 // the delivered ones to the processed mailbox. A crash between the two
 // leaves delivered mail in the mailbox; delivering it again finds its key
-// already recorded and does nothing but move it.
-func (in *Intake) take(ctx context.Context, c *imapclient.Client, validity uint32, uids []imap.UID) error {
+// already recorded and does nothing but move it. A mail whose delivery
+// fails is tried again later, and moved to the quarantine mailbox once
+// the Deliverer sets it aside; the mail behind it goes on at once.
+func (in *Intake) take(ctx context.Context, s *intakeSession, uids []imap.UID) error {
+	c := s.c
 	sizes, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
 		return fmt.Errorf("imap fetch sizes: %w", err)
@@ -256,7 +323,13 @@ func (in *Intake) take(ctx context.Context, c *imapclient.Client, validity uint3
 			small = append(small, m.UID)
 		}
 	}
-	var done []imap.UID
+	var done, aside []imap.UID
+	moved := func() error {
+		if err := in.move(c, aside, in.opts.Quarantine); err != nil {
+			return err
+		}
+		return in.move(c, done, in.opts.Processed)
+	}
 	for _, part := range []struct {
 		uids    []imap.UID
 		section *imap.FetchItemBodySection
@@ -270,28 +343,60 @@ func (in *Intake) take(ctx context.Context, c *imapclient.Client, validity uint3
 		}
 		for _, m := range msgs {
 			d := Delivery{
-				Key:      fmt.Sprintf("imap:%d:%d", validity, m.UID),
+				Key:      fmt.Sprintf("imap:%d:%d", s.validity, m.UID),
 				Raw:      m.FindBodySection(part.section),
 				Size:     size[m.UID],
 				TooLarge: part.section == headerOnly,
 			}
-			if err := in.to.Deliver(ctx, d); err != nil {
-				in.moveDone(c, done)
-				return fmt.Errorf("deliver %s: %w", d.Key, err)
+			err := in.to.Deliver(ctx, d)
+			if err == nil {
+				done = append(done, m.UID)
+				delete(s.retry, m.UID)
+				continue
 			}
-			done = append(done, m.UID)
+			if ctx.Err() != nil {
+				moved()
+				return ctx.Err()
+			}
+			setAside, ferr := in.to.Failed(ctx, d, err)
+			if ferr != nil {
+				// The store cannot even count the failure: stop taking
+				// mail until it can (the session restarts with backoff).
+				moved()
+				return fmt.Errorf("deliver %s: %w", d.Key, ferr)
+			}
+			if setAside {
+				in.log.Warn("mail set aside", "key", d.Key, "mailbox", in.opts.Quarantine, "err", logged(err))
+				aside = append(aside, m.UID)
+				delete(s.retry, m.UID)
+				continue
+			}
+			n := s.retry[m.UID].n
+			wait := retryDelays[min(n, len(retryDelays)-1)]
+			s.retry[m.UID] = retry{at: time.Now().Add(wait), n: n + 1}
+			in.log.Warn("mail failed; going on with the next, this one again later", "key", d.Key, "retry_in", wait, "err", logged(err))
 		}
 	}
-	return in.moveDone(c, done)
+	return moved()
 }
 
-// moveDone moves delivered mail to the processed mailbox.
-func (in *Intake) moveDone(c *imapclient.Client, uids []imap.UID) error {
+// logged is what the log gets of a delivery error: nothing more when the
+// bot logged it already.
+func logged(err error) error {
+	var ce *bot.CommandError
+	if errors.As(err, &ce) {
+		return errors.New("logged by the bot above")
+	}
+	return err
+}
+
+// move moves mail to another mailbox.
+func (in *Intake) move(c *imapclient.Client, uids []imap.UID, mailbox string) error {
 	if len(uids) == 0 {
 		return nil
 	}
-	if _, err := c.Move(imap.UIDSetNum(uids...), in.opts.Processed).Wait(); err != nil {
-		return fmt.Errorf("imap move to %s: %w", in.opts.Processed, err)
+	if _, err := c.Move(imap.UIDSetNum(uids...), mailbox).Wait(); err != nil {
+		return fmt.Errorf("imap move to %s: %w", mailbox, err)
 	}
 	return nil
 }

@@ -862,6 +862,10 @@ func (t *timedDesk) Deliver(ctx context.Context, dv mail.Delivery) error {
 	return err
 }
 
+func (t *timedDesk) Failed(ctx context.Context, dv mail.Delivery, cause error) (bool, error) {
+	return t.d.Failed(ctx, dv, cause)
+}
+
 // timedOutbox times the sender's store calls. (The sender works over
 // several connections at once: -smtptrace times the SMTP replies.)
 type timedOutbox struct {

@@ -71,6 +71,16 @@ func runIngest(ctx context.Context, args []string, stdin io.Reader, stderr io.Wr
 	sum := sha256.Sum256(raw)
 	d.Key = "ingest:" + hex.EncodeToString(sum[:16])
 	if err := m.Desk.Deliver(ctx, d); err != nil {
+		// The MTA tries again later; after a few failures the mail is
+		// set aside (kept for the organizers) and taken.
+		setAside, ferr := m.Desk.Failed(ctx, d, err)
+		switch {
+		case ferr != nil:
+			return &exitError{exTempFail, errors.Join(err, ferr)}
+		case setAside:
+			m.log.Warn("mail set aside after failing too often", "key", d.Key)
+			return nil
+		}
 		return &exitError{exTempFail, err}
 	}
 	return nil
