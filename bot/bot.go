@@ -517,11 +517,14 @@ func (b *Bot) run(c *call) (Reply, error) {
 	args.shift(1)
 	c.args = args
 	// A reply to a confirmation mail confirms, whatever its subject says.
-	if c.req.Transport == Mail && (spec == registerSpec || spec == confirmSpec) {
+	// "not me" to it refuses it; either way the code is the mail's.
+	if c.req.Transport == Mail && (spec == registerSpec || spec == confirmSpec || spec == notMeSpec) && len(args.Words) == 0 {
 		for _, ref := range c.req.RefersTo {
 			if m := confirmRefRe.FindStringSubmatch(ref); m != nil {
-				c.spec, c.args = confirmSpec, Args{Words: []string{strings.ToUpper(m[1])}, Quoted: []bool{false}}
-				spec = confirmSpec
+				if spec == registerSpec {
+					spec = confirmSpec
+				}
+				c.spec, c.args = spec, Args{Words: []string{strings.ToUpper(m[1])}, Quoted: []bool{false}}
 				break
 			}
 		}

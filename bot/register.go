@@ -58,6 +58,27 @@ var confirmSpec = &Spec{
 	Run:         runConfirm,
 }
 
+var notMeSpec = &Spec{
+	Name:        "notme",
+	Usage:       "CODE",
+	Help:        "Refuse a confirmation mail you did not ask for: the request is cancelled and no more confirmation mails go to your address. By mail, reply \"not me\" to it.",
+	Examples:    []string{"notme K7Q2-9XM4"},
+	Person:      true,
+	Unconfirmed: true,
+	Counts:      "registrations",
+	Run:         runNotMe,
+}
+
+// Limits on confirmation mails, so nobody can use hallway to flood an
+// address: one address gets one while it is pending, and another only
+// after confirmGap, at most confirmsPerAddress a day; one person asks for
+// at most confirmsPerPerson a day.
+const (
+	confirmGap         = time.Hour
+	confirmsPerAddress = 3
+	confirmsPerPerson  = 5
+)
+
 var cancelSpec = &Spec{
 	Name:     "cancel",
 	Help:     "Cancel your registration; your seat goes to the next on the waitlist.",
@@ -169,13 +190,21 @@ func runRegister(c *call) (Reply, error) {
 	if id, err := c.tx.IdentityOf(store.Email, addr); err == nil && id.PersonID == c.person.ID && !id.ConfirmedAt.IsZero() {
 		return c.seat(&reg)
 	}
-	if err := c.tx.SaveRegistration(&reg); err != nil {
-		return Reply{}, err
-	}
 	if c.bot.mailer == nil {
 		return Reply{}, userErr("registration by mail is not set up for this event; ask the organizers.")
 	}
-	body := fmt.Sprintf("%s\n\nTo confirm your registration for %s, reply to this mail (or say \"%sconfirm %s\" to %s on IRC).\n\nIf you did not ask for this, ignore this mail: nothing happens without your reply.\n",
+	if err := c.mayMailConfirmation(addr); err != nil {
+		return Reply{}, err
+	}
+	reg.Bounce = ""
+	if err := c.tx.SaveRegistration(&reg); err != nil {
+		return Reply{}, err
+	}
+	if err := c.tx.AddConfirmationMail(store.ConfirmationMail{EventID: c.ev.id, Email: addr, PersonID: c.person.ID,
+		Account: c.req.Account, Nick: c.req.Nick, Token: reg.Token}); err != nil {
+		return Reply{}, err
+	}
+	body := fmt.Sprintf("%s\n\nTo confirm your registration for %s, reply to this mail with \"confirm\" on the first line (or say \"%sconfirm %s\" to %s on IRC, from the account that asked).\n\nIf you did not ask for this, reply \"not me\": the request is cancelled and no more confirmation mails come to this address. Nothing happens without your reply.\n",
 		c.greeting(), c.ev.Name, c.bot.opts.Prefix, reg.Token, c.bot.opts.Nick)
 	if err := c.bot.mailer.Mail(c.tx, OutMail{To: addr, Subject: "Confirm your registration for " + c.ev.Name, Body: body,
 		IDPrefix: "confirm-" + reg.Token, DedupeKey: c.dedupeKey("confirm:" + reg.Token), Reply: c.req.Mail}); err != nil {
@@ -184,7 +213,60 @@ func runRegister(c *call) (Reply, error) {
 	if c.req.Transport == Mail {
 		return Reply{}, nil // the confirmation mail is the answer
 	}
-	return textReply("sent a confirmation mail to %s: reply to it, or say %sconfirm CODE here with the code it gives.", maskEmail(addr), c.prefix()), nil
+	return textReply("a confirmation mail is on its way to %s: reply to it, or say %sconfirm CODE here with the code it gives. If it bounces, I tell you here.", maskEmail(addr), c.prefix()), nil
+}
+
+// mayMailConfirmation refuses a confirmation mail to addr that would be
+// one too many: to an address whose owner refused them, to an address
+// with one on its way, or past a day's limits.
+func (c *call) mayMailConfirmation(addr string) error {
+	refused, err := c.tx.MailRefused(addr)
+	if err != nil {
+		return err
+	}
+	if !refused.IsZero() {
+		if c.req.Transport != Mail || c.req.Email != addr {
+			return userErr(fmt.Sprintf("the owner of %s asked for no more confirmation mails from us. If the address is yours, send \"register\" by mail from it.", maskEmail(addr)))
+		}
+		// The address itself asks again: it wants mail after all.
+		if err := c.tx.AllowMail(addr); err != nil {
+			return err
+		}
+	}
+	now := c.tx.Now()
+	day := now.Add(-24 * time.Hour)
+	if last, err := c.tx.LastConfirmationMail(c.ev.id, addr, now.Add(-confirmGap)); err == nil {
+		if reg, err := c.tx.RegistrationByToken(last.Token); err == nil && reg.Status == store.Pending && reg.Bounce == "" {
+			return userErr(fmt.Sprintf("a confirmation mail is already on its way to %s, sent at %s: reply to it, or say %sconfirm CODE with its code. Another can be sent after %s.",
+				maskEmail(addr), c.clock(last.SentAt), c.bot.opts.Prefix, c.clock(last.SentAt.Add(confirmGap))))
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if n, err := c.tx.ConfirmationMailsTo(c.ev.id, addr, day); err != nil {
+		return err
+	} else if len(n) >= confirmsPerAddress {
+		return userErr(fmt.Sprintf("%s got %d confirmation mails in the last 24 hours, the most I send to one address; another can be sent after %s.",
+			maskEmail(addr), len(n), c.clock(n[0].Add(24*time.Hour))))
+	}
+	if n, err := c.tx.ConfirmationMailsBy(c.person.ID, day); err != nil {
+		return err
+	} else if len(n) >= confirmsPerPerson {
+		return userErr(fmt.Sprintf("you asked for %d confirmation mails in the last 24 hours, the most I send for one person; try again after %s.",
+			len(n), c.clock(n[0].Add(24*time.Hour))))
+	}
+	return nil
+}
+
+// clock writes a time for people: 15:04 in the event's zone, with the
+// day when it is not today.
+func (c *call) clock(t time.Time) string {
+	z := c.ev.zone()
+	t, now := t.In(z), c.tx.Now().In(z)
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04 MST")
+	}
+	return t.Format("Mon 15:04 MST")
 }
 
 func runConfirm(c *call) (Reply, error) {
@@ -201,8 +283,14 @@ func runConfirm(c *call) (Reply, error) {
 	} else if err != nil {
 		return Reply{}, err
 	}
-	if c.req.Transport == Mail && c.req.Email != reg.Email {
+	switch {
+	case c.req.Transport == Mail && c.req.Email != reg.Email:
 		return Reply{}, userErr("confirm from the address the confirmation mail went to.")
+	case c.req.Transport != Mail && reg.PersonID != c.person.ID:
+		// The code proves the address only to the account that asked
+		// for it: anyone else holding it (a squatter on the bot's nick,
+		// a forwarded mail) must not link the address to themselves.
+		return Reply{}, userErr(fmt.Sprintf("the code %s was asked for from another account: to link an address to yours, say %sregister ADDRESS from it and use the code of that mail.", token, c.prefix()))
 	}
 	if reg.Status != store.Pending {
 		return textReply("that code was already used: you are %s.", statusWord(reg)), nil
@@ -226,6 +314,36 @@ func runConfirm(c *call) (Reply, error) {
 		return textReply("your address is confirmed and linked: you are %s.", statusWord(cur)), nil
 	}
 	return c.seat(&cur)
+}
+
+func runNotMe(c *call) (Reply, error) {
+	if len(c.args.Words) != 1 {
+		return Reply{}, c.usageErr("Give the code from the mail, or reply \"not me\" to it.")
+	}
+	token, ok := normalizeToken(c.args.Words[0])
+	if !ok {
+		return Reply{}, c.usageErr(fmt.Sprintf("%q is not a confirmation code (they look like K7Q2-9XM4).", c.args.Words[0]))
+	}
+	reg, err := c.tx.RegistrationByToken(token)
+	if errors.Is(err, store.ErrNotFound) {
+		return Reply{}, userErr(fmt.Sprintf("no request waits for the code %s.", token))
+	} else if err != nil {
+		return Reply{}, err
+	}
+	// Only the address's owner can refuse mail to it.
+	if c.req.Transport != Mail || c.req.Email != reg.Email {
+		return Reply{}, userErr("only the owner of the address can refuse its confirmation mails: reply \"not me\" to the mail.")
+	}
+	if reg.Status == store.Pending {
+		reg.Status = store.Cancelled
+		if err := c.tx.SaveRegistration(&reg); err != nil {
+			return Reply{}, err
+		}
+	}
+	if err := c.tx.RefuseMail(reg.Email); err != nil {
+		return Reply{}, err
+	}
+	return textReply("Sorry for the mail. The request is cancelled, and no more confirmation mails will come to this address. If you want to register one day, send \"register\" from this address."), nil
 }
 
 // seat gives a confirmed registration a seat, or a place on the waitlist.
@@ -372,7 +490,18 @@ func runRegistrations(c *call) (Reply, error) {
 	if counts[store.Offered] > 0 {
 		msg += fmt.Sprintf(", %d offered a freed seat", counts[store.Offered])
 	}
-	return textReply("%s, %d still to confirm their address.", msg, counts[store.Pending]), nil
+	msg = fmt.Sprintf("%s, %d still to confirm their address", msg, counts[store.Pending])
+	bounced, err := c.tx.BouncedRegistrations(c.ev.id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if bounced > 0 {
+		msg += fmt.Sprintf(" (%d address bounced)", bounced)
+		if bounced > 1 {
+			msg = strings.TrimSuffix(msg, "address bounced)") + "addresses bounced)"
+		}
+	}
+	return textReply("%s.", msg), nil
 }
 
 // dedupeKey makes an outbox key for what this request sends: the same

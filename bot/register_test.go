@@ -62,7 +62,7 @@ func TestRegistration(t *testing.T) {
 
 	check(f.say("alice", "alice", "register"), `alice: Say the address to send the confirmation to. Usage: !register [ADDRESS] (e.g. !register jane@example.org)`)
 	check(f.say("alice", "alice", "register not-an-address"), `alice: "not-an-address" is not an email address; write it as jane@example.org.`)
-	check(f.say("alice", "alice", "register Alice@Example.org"), "alice: sent a confirmation mail to a***@example.org: reply to it, or say !confirm CODE here with the code it gives.")
+	check(f.say("alice", "alice", "register Alice@Example.org"), "alice: a confirmation mail is on its way to a***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here.")
 	check(f.say("alice", "alice", "confirm ZZZZ-ZZZZ"), "alice: no registration waits for the code ZZZZ-ZZZZ: check the mail, or say !register again.")
 	code := mail.token(t, "alice@example.org")
 	check(f.say("alice", "alice", "confirm "+strings.ToLower(strings.ReplaceAll(code, "-", ""))), "alice: you're registered (#1 of 2). To cancel, say !cancel.")
@@ -73,8 +73,9 @@ func TestRegistration(t *testing.T) {
 	if last := mail.sent[len(mail.sent)-1]; last.To != "jane@example.org" || !strings.Contains(last.Body, "reply to this mail") {
 		t.Errorf("confirmation mail: %+v", last)
 	}
-	// A forged "register" from jane's address does not confirm it…
-	check(byMail("jane@example.org", "register"), "")
+	// A forged "register" from jane's address does not confirm it, nor
+	// send another mail while the first is on its way…
+	check(byMail("jane@example.org", "register"), "jane@example.org: a confirmation mail is already on its way to j***@example.org, sent at 11:30 UTC: reply to it, or say !confirm CODE with its code. Another can be sent after 12:30 UTC.")
 	// …a reply to the confirmation mail does.
 	code = mail.token(t, "jane@example.org")
 	check(byMail("jane@example.org", "register", "<confirm-"+code+".x1@openinfra.test>"), "jane@example.org: You're registered (#2 of 2).\nTo cancel, reply \"cancel\".")
@@ -108,7 +109,89 @@ func TestRegistration(t *testing.T) {
 	// one person, one registration.
 	byMail("dave@example.org", "register")
 	byMail("dave@example.org", "register", "<confirm-"+mail.token(t, "dave@example.org")+".x@h>")
-	check(f.say("dave", "dave", "register dave@example.org"), "dave: sent a confirmation mail to d***@example.org: reply to it, or say !confirm CODE here with the code it gives.")
+	check(f.say("dave", "dave", "register dave@example.org"), "dave: a confirmation mail is on its way to d***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here.")
 	check(f.say("dave", "dave", "confirm "+mail.token(t, "dave@example.org")), "dave: your address is confirmed and linked: you are on the waitlist.")
 	check(f.say("x", "x", "registrations"), "x: 2 registered of 2 seats, 1 on the waitlist, 0 still to confirm their address.")
+}
+
+// TestConfirmationNeedsIntent: a code works only from the account that
+// asked for it; the owner of the address can refuse, after which nobody
+// else gets mail sent there; limits stop a flood of confirmation mails.
+func TestConfirmationNeedsIntent(t *testing.T) {
+	f := newFixture(t)
+	mail := &fakeMail{}
+	f.bot.SetMailer(mail)
+	f.bot.SetReplier(Mail, mail)
+	byMail := func(from, text string, refs ...string) string {
+		t.Helper()
+		mail.replies = nil
+		req := Request{Transport: Mail, Email: from, Text: text, RefersTo: refs, Keys: []string{fmt.Sprintf("mail:%d", time.Now().UnixNano())}}
+		if err := f.bot.Handle(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(mail.replies, "\n")
+	}
+	check := func(got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	}
+	// mallory asks for victim's address; the squatter who saw the code
+	// cannot use it from his own account, nor can mallory without it.
+	f.say("mallory", "mallory", "register victim@example.org")
+	code := mail.token(t, "victim@example.org")
+	check(f.say("squatter", "squatter", "confirm "+code), "squatter: the code "+code+" was asked for from another account: to link an address to yours, say !register ADDRESS from it and use the code of that mail.")
+	// 100 more requests send no more mail: one is on its way.
+	sent := len(mail.sent)
+	for range 100 {
+		f.say("mallory", "mallory", "register victim@example.org")
+	}
+	check(f.say("mallory", "mallory", "register victim@example.org"), "mallory: a confirmation mail is already on its way to v***@example.org, sent at 11:30 UTC: reply to it, or say !confirm CODE with its code. Another can be sent after 12:30 UTC.")
+	if len(mail.sent) != sent {
+		t.Errorf("%d more confirmation mails to the victim", len(mail.sent)-sent)
+	}
+	// The victim says "not me": the request is cancelled, no more mail.
+	check(byMail("victim@example.org", "notme", "<confirm-"+code+".x@h>"), "victim@example.org: Sorry for the mail. The request is cancelled, and no more confirmation mails will come to this address. If you want to register one day, send \"register\" from this address.")
+	f.now = f.now.Add(2 * time.Hour)
+	check(f.say("mallory", "mallory", "register victim@example.org"), "mallory: the owner of v***@example.org asked for no more confirmation mails from us. If the address is yours, send \"register\" by mail from it.")
+	check(f.say("mallory", "mallory", "confirm "+code), "mallory: that code was already used: you are cancelled.")
+	if len(mail.sent) != sent {
+		t.Errorf("%d more confirmation mails to the victim after not me", len(mail.sent)-sent)
+	}
+	// The owner registering from the address lifts the refusal.
+	byMail("victim@example.org", "register")
+	if len(mail.sent) != sent+1 || mail.sent[len(mail.sent)-1].To != "victim@example.org" {
+		t.Errorf("the owner's own register sent no confirmation")
+	}
+	// One person asks for at most 5 a day (the victim was the first).
+	for i := range 5 {
+		f.say("mallory", "mallory", fmt.Sprintf("register x%d@example.org", i))
+	}
+	check(f.say("mallory", "mallory", "register x9@example.org"), "mallory: you asked for 5 confirmation mails in the last 24 hours, the most I send for one person; try again after Fri 11:30 UTC.")
+}
+
+// TestBounceIsVisible: a confirmation mail the server refused shows in
+// !registrations, and the IRC requester is told privately.
+func TestBounceIsVisible(t *testing.T) {
+	f := newFixture(t)
+	mail := &fakeMail{}
+	f.bot.SetMailer(mail)
+	f.say("alice", "alice", "register alice@nowhere.invalid")
+	last := mail.sent[len(mail.sent)-1]
+	err := f.bot.MailUndelivered(context.Background(), Undelivered{OutboxID: 7, To: "alice@nowhere.invalid", DedupeKey: last.DedupeKey, Reason: "550 Invalid recipient"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := f.store.Pending(context.Background(), store.IRC, f.last, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Target != "alice" || msgs[0].Body != "the confirmation mail to a***@nowhere.invalid could not be delivered (550 Invalid recipient). Check the address and say !register ADDRESS again." {
+		t.Errorf("notice to the requester: %+v", msgs)
+	}
+	f.last = msgs[len(msgs)-1].ID
+	if got := f.say("x", "x", "registrations"); got != "x: 0 registered, 0 on the waitlist, 1 still to confirm their address (1 address bounced)." {
+		t.Errorf("registrations: %q", got)
+	}
 }

@@ -67,7 +67,7 @@ func init() {
 		helpSpec, moreSpec,
 		proposeSpec, editSpec, withdrawSpec, showSpec, proposalsSpec,
 		voteSpec, unvoteSpec, votesSpec, topSpec,
-		registerSpec, confirmSpec, cancelSpec, registrationsSpec,
+		registerSpec, confirmSpec, notMeSpec, cancelSpec, registrationsSpec,
 		scheduleSpec, nowSpec, nextSpec, whereSpec, feedSpec,
 		pledgeSpec, pledgesSpec, unpledgeSpec, campaignSpec, notesSpec, hereSpec,
 		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec, receivedSpec, checkinSpec, wrapupSpec,

@@ -14,8 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/emersion/go-message"
+	"github.com/emersion/go-smtp"
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/hallwayhq/hallway/bot"
@@ -39,6 +41,9 @@ type Desk struct {
 	// MaxAttempts is how often handling a mail may fail before it is set
 	// aside; 0 means DefaultMaxAttempts.
 	MaxAttempts int
+	// AnswersPerDay caps the answers one address gets a day; 0 means
+	// DefaultAnswersPerDay.
+	AnswersPerDay int
 	// Wake, if set, is called after the desk queued an answer itself, so
 	// the sender looks at the outbox at once.
 	Wake   func()
@@ -62,6 +67,10 @@ func (d *Desk) log() *slog.Logger {
 
 // rawKept is how much of a bad mail is kept for the organizers.
 const rawKept = 64 << 10
+
+// DefaultAnswersPerDay is Mailman's default cap on the automatic answers
+// one address gets a day.
+const DefaultAnswersPerDay = 10
 
 // DefaultMaxAttempts is how often handling a mail may fail before it is
 // set aside.
@@ -144,14 +153,24 @@ func (d *Desk) Deliver(ctx context.Context, dv Delivery) error {
 	if d.repliesToUs(in) {
 		// "Re: propose session X" is our own subject coming back: the
 		// command of a reply is what the person wrote on the first line
-		// ("cancel"). A reply to a confirmation mail confirms (the bot
-		// knows it by its Message-ID), whatever it says.
+		// ("cancel"). A reply to a confirmation mail confirms only when
+		// it says so ("confirm", "yes", the code); "not me" refuses it.
 		text = commandLine(in.Body)
-		if text == "" && in.CommandFrom == FromSubject && refersToConfirmation(in) {
-			text = in.Command
+		confirmation := refersToConfirmation(in)
+		if text == "" && confirmation {
+			text = confirmationAnswer(in.Body)
 		}
 		if text == "" {
-			answer := Reply(in, d.From, "I found no command in your reply. Write it on the first line of your mail, for example:\n\n    cancel\n\nor send \"help\" for the list of commands.\n")
+			if repliesToAnswer(in) {
+				// Two programs answering each other: answer a reply to
+				// an answer of ours only when it carries a command.
+				return d.record(ctx, dv, in, "no command in a reply to one of our answers: not answered", nil)
+			}
+			msg := "I found no command in your reply. Write it on the first line of your mail, for example:\n\n    cancel\n\nor send \"help\" for the list of commands.\n"
+			if confirmation {
+				msg = "I found no answer in your reply. To confirm, reply with this on the first line:\n\n    confirm\n\nIf you did not ask for this, reply \"not me\": the request is cancelled and no more confirmation mails come to this address.\n"
+			}
+			answer := Reply(in, d.From, msg)
 			return d.record(ctx, dv, in, "no command in a reply", &answer)
 		}
 	}
@@ -260,16 +279,51 @@ func (d *Desk) enqueue(tx *store.Tx, to string, o Outgoing, dedupeKey string) er
 	return err
 }
 
-// enqueueOnce is enqueue, reporting whether the mail was new.
+// enqueueOnce is enqueue, reporting whether the mail was new. An answer
+// (Auto-Submitted: auto-replied) counts against the address's answers of
+// the day: past the cap it is dropped, not deferred, after one notice.
 func (d *Desk) enqueueOnce(tx *store.Tx, to string, o Outgoing, dedupeKey string) (bool, error) {
 	if o.Date.IsZero() {
 		o.Date = d.now()
+	}
+	if o.AutoSubmitted == AutoReplied {
+		limit := d.AnswersPerDay
+		if limit <= 0 {
+			limit = DefaultAnswersPerDay
+		}
+		ok, notify, err := tx.CountAnswer(strings.ToLower(to), limit)
+		switch {
+		case err != nil:
+			return false, err
+		case notify:
+			o.Body = fmt.Sprintf("I have answered %d mails from this address today, the most I answer one address in a day: that keeps two programs from mailing each other for ever. I won't answer mail from you again until tomorrow (UTC); commands you send are still carried out.\n", limit)
+		case !ok:
+			d.log().Info("answer not sent: the address had its answers for today", "to", to, "limit", limit)
+			return false, nil
+		}
+		if o.MessageID == "" {
+			o.MessageID = answerPrefix + NewMessageID(addrOf(d.From))
+		}
 	}
 	data, err := Compose(o)
 	if err != nil {
 		return false, fmt.Errorf("compose mail to %s: %w", to, err)
 	}
 	return tx.EnqueueOnce(store.Message{Channel: store.Mail, Target: to, Body: string(data), DedupeKey: dedupeKey})
+}
+
+// Undelivered tells the bot of a mail the SMTP server refused for good.
+// It fits SenderOptions.Undelivered.
+func (d *Desk) Undelivered(ctx context.Context, m store.Message, cause error) {
+	reason := cause.Error()
+	var se *smtp.SMTPError
+	if errors.As(cause, &se) {
+		reason = fmt.Sprintf("%d %s", se.Code, se.Message)
+	}
+	err := d.Bot.MailUndelivered(ctx, bot.Undelivered{OutboxID: m.ID, To: m.Target, DedupeKey: m.DedupeKey, Reason: reason})
+	if err != nil {
+		d.log().Error("recording an undelivered mail", "id", m.ID, "to", m.Target, "err", err)
+	}
 }
 
 // Reply mails the bot's answer to a request that came by mail, threaded
@@ -358,6 +412,46 @@ func (d *Desk) repliesToUs(in *Incoming) bool {
 	}
 	return false
 }
+
+// answerPrefix starts the Message-ID of every answer hallway mails, so
+// a reply to an answer is known.
+const answerPrefix = "answer."
+
+// repliesToAnswer tells whether a mail replies to one of our answers.
+func repliesToAnswer(in *Incoming) bool {
+	for _, ref := range in.InReplyTo {
+		if strings.HasPrefix(strings.ToLower(ref), answerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// confirmationAnswer reads the first line of a reply to a confirmation
+// mail: "confirm" or "yes" (or the code) confirms, "not me", "no" or
+// "stop" refuses; anything else is no answer ("").
+func confirmationAnswer(body string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(body), "\n")
+	words := strings.FieldsFunc(strings.ToLower(first), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-'
+	})
+	if len(words) == 0 {
+		return ""
+	}
+	switch {
+	case words[0] == "confirm" || words[0] == "confirmed" || words[0] == "yes":
+		return "confirm"
+	case words[0] == "not" && len(words) > 1 && words[1] == "me", words[0] == "notme", words[0] == "no", words[0] == "stop":
+		return "notme"
+	}
+	if codeRe.MatchString(first) {
+		return "confirm " + codeRe.FindString(first)
+	}
+	return ""
+}
+
+// codeRe finds a confirmation code as the mail writes it: K7Q2-9XM4.
+var codeRe = regexp.MustCompile(`(?i)\b[0-9A-Z]{4}-[0-9A-Z]{4}\b`)
 
 // refersToConfirmation tells whether a mail answers a confirmation mail.
 func refersToConfirmation(in *Incoming) bool {

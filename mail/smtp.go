@@ -86,6 +86,11 @@ type SenderOptions struct {
 	// mail again more often.
 	Journal string
 
+	// Undelivered, if set, is called for each message given up, after it
+	// is marked so: a refused recipient (5xx) or one still failing after
+	// GiveUpAfter.
+	Undelivered func(ctx context.Context, m store.Message, cause error)
+
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger gets the sender's log, under component=mail; default none.
@@ -531,6 +536,9 @@ func (s *Sender) handle(ctx context.Context, l *lane, m store.Message) error {
 func (s *Sender) giveUp(ctx context.Context, m store.Message, err error) error {
 	s.log.Warn("mail given up", "id", m.ID, "to", m.Target, "err", err)
 	s.mark(ctx, m.ID, fmt.Errorf("gave up: %w", err), giveUpAt)
+	if s.opts.Undelivered != nil {
+		s.opts.Undelivered(ctx, m, err)
+	}
 	return nil
 }
 

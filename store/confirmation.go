@@ -42,20 +42,7 @@ func (tx *Tx) LastConfirmationMail(eventID int64, email string, since time.Time)
 // ConfirmationMailsBy lists the times of the confirmation mails a person
 // asked for since since, oldest first.
 func (tx *Tx) ConfirmationMailsBy(personID int64, since time.Time) ([]time.Time, error) {
-	rows, err := tx.query(`SELECT sent_at FROM confirmation_mail WHERE person_id = ? AND sent_at > ? ORDER BY sent_at`, personID, since.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("list confirmation mails: %w", err)
-	}
-	defer rows.Close()
-	var out []time.Time
-	for rows.Next() {
-		var at time.Time
-		if err := rows.Scan(&at); err != nil {
-			return nil, err
-		}
-		out = append(out, at)
-	}
-	return out, rows.Err()
+	return tx.times(`SELECT sent_at FROM confirmation_mail WHERE person_id = ? AND sent_at > ? ORDER BY sent_at`, personID, since.UTC())
 }
 
 // ConfirmationMailByToken returns who asked for the confirmation mail
@@ -117,4 +104,36 @@ func (tx *Tx) SetBounce(email, token, reason string) ([]Registration, error) {
 		regs[i].Bounce = reason
 	}
 	return regs, nil
+}
+
+// ConfirmationMailsTo lists the times of the confirmation mails sent to
+// email for an event since since, oldest first.
+func (tx *Tx) ConfirmationMailsTo(eventID int64, email string, since time.Time) ([]time.Time, error) {
+	return tx.times(`SELECT sent_at FROM confirmation_mail WHERE email = ? AND event_id = ? AND sent_at > ? ORDER BY sent_at`, email, eventID, since.UTC())
+}
+
+// times runs a query of one time column.
+func (tx *Tx) times(query string, args ...any) ([]time.Time, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list confirmation mails: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var at time.Time
+		if err := rows.Scan(&at); err != nil {
+			return nil, err
+		}
+		out = append(out, at)
+	}
+	return out, rows.Err()
+}
+
+// BouncedRegistrations counts an event's pending registrations whose
+// confirmation mail bounced.
+func (tx *Tx) BouncedRegistrations(eventID int64) (int, error) {
+	var n int
+	err := tx.queryRow(`SELECT count(*) FROM registration WHERE event_id = ? AND status = 'pending' AND bounce != ''`, eventID).Scan(&n)
+	return n, err
 }

@@ -104,7 +104,11 @@ func exportRegistrations(ctx context.Context, s *store.Store, ev *config.Event, 
 			if r.Number > 0 {
 				number = fmt.Sprint(r.Number)
 			}
-			out.Write([]string{number, r.Status, name, r.Email, strings.Join(accounts, " "),
+			status := r.Status
+			if status == store.Pending && r.Bounce != "" {
+				status = "address bounced: " + r.Bounce
+			}
+			out.Write([]string{number, status, name, r.Email, strings.Join(accounts, " "),
 				r.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), r.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")})
 		}
 		return nil

@@ -97,7 +97,7 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main,
 	}
 	m := &Main{Store: s, Bot: b, log: log}
 	if mc := cfg.Mail; mc.From != "" {
-		m.Desk = &mail.Desk{Bot: b, Store: s, From: mc.From, List: mc.List, Logger: log}
+		m.Desk = &mail.Desk{Bot: b, Store: s, From: mc.From, List: mc.List, AnswersPerDay: mc.AnswersPerDay, Logger: log}
 		b.SetReplier(bot.Mail, m.Desk)
 		b.SetMailer(m.Desk)
 		b.SetAnnouncer(m.Desk)
@@ -151,7 +151,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		sender, err := mail.NewSender(m.Store, &mail.SenderOptions{
 			Addr: mc.SMTP, Security: string(mc.SMTPSecurity), Username: mc.SMTPUser, Password: password,
 			From: addressOf(mc.From), Logger: m.log,
-			Journal: cfg.Store.Path + "-sent",
+			Journal: cfg.Store.Path + "-sent", Undelivered: m.Desk.Undelivered,
 		})
 		if err != nil {
 			return fmt.Errorf("mail.smtp: %w", err)
@@ -167,7 +167,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		}
 		m.Intake = mail.NewIntake(&mail.IntakeOptions{
 			Addr: mc.IMAP, Security: string(mc.IMAPSecurity), Username: mc.IMAPUser, Password: password,
-			Mailbox: mc.Mailbox, Processed: mc.ProcessedMailbox, Logger: m.log,
+			Mailbox: mc.Mailbox, Processed: mc.ProcessedMailbox, Quarantine: mc.QuarantineMailbox, Logger: m.log,
 		}, m.Desk)
 	}
 	return nil

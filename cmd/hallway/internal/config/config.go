@@ -127,6 +127,13 @@ type Mail struct {
 	// ProcessedMailbox is where handled mail is moved, so that a restart
 	// never handles a mail twice. Default "Processed".
 	ProcessedMailbox string
+	// QuarantineMailbox is where mail whose handling failed three times is
+	// moved, kept for the organizers. Default "Quarantine".
+	QuarantineMailbox string
+	// AnswersPerDay caps the mails hallway answers one address a day
+	// (RFC 3834 section 2); past it, the address is told once, then not
+	// answered until the next day. Default 10.
+	AnswersPerDay int
 	SMTP             string   // host:port of the SMTP server
 	SMTPSecurity     Security // default "tls"
 	SMTPUser         string   // empty means no SMTP authentication

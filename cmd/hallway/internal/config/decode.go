@@ -536,6 +536,8 @@ func (d *decoder) mail(t *table, m *Mail, dir string) {
 	secretFile("imap_password_file", &m.IMAPPasswordFile)
 	t.strDefault("mailbox", &m.Mailbox, "INBOX")
 	t.strDefault("processed_mailbox", &m.ProcessedMailbox, "Processed")
+	t.strDefault("quarantine_mailbox", &m.QuarantineMailbox, "Quarantine")
+	t.intDefault("answers_per_day", &m.AnswersPerDay, 10)
 	t.str("smtp", &m.SMTP)
 	security("smtp_security", &m.SMTPSecurity)
 	t.str("smtp_user", &m.SMTPUser)

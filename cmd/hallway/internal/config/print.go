@@ -51,6 +51,8 @@ func (c *Config) Print(w io.Writer) {
 	p.secret("mail", "imap_password", refs[1])
 	p.kv("mail", "mailbox", quote(m.Mailbox), "")
 	p.kv("mail", "processed_mailbox", quote(m.ProcessedMailbox), "")
+	p.kv("mail", "quarantine_mailbox", quote(m.QuarantineMailbox), "")
+	p.kv("mail", "answers_per_day", strconv.Itoa(m.AnswersPerDay), "")
 	p.kv("mail", "smtp", quote(m.SMTP), "")
 	p.kv("mail", "smtp_security", quote(string(m.SMTPSecurity)), "")
 	p.kv("mail", "smtp_user", quote(m.SMTPUser), "")

@@ -111,6 +111,15 @@ func (d *decoder) validateMail(m *Mail) {
 	case m.ProcessedMailbox == m.Mailbox:
 		d.errorf("mail.processed_mailbox", "must differ from mailbox %q, or handled mail would be handled again", m.Mailbox)
 	}
+	switch m.QuarantineMailbox {
+	case "":
+		d.errorf("mail.quarantine_mailbox", `must not be empty; leave it out for "Quarantine"`)
+	case m.Mailbox, m.ProcessedMailbox:
+		d.errorf("mail.quarantine_mailbox", "must differ from mailbox %q and processed_mailbox %q: it holds the mail that failed", m.Mailbox, m.ProcessedMailbox)
+	}
+	if m.AnswersPerDay < 1 {
+		d.errorf("mail.answers_per_day", "must be at least 1 (got %d): the mails answered to one address a day, 10 by default", m.AnswersPerDay)
+	}
 	if m.From != "" {
 		if _, err := mail.ParseAddress(m.From); err != nil {
 			d.errorf("mail.from", `must be a mail address like "Open Infra Day <bot@example.org>" (got %q)`, m.From)
