@@ -17,8 +17,8 @@ import (
 	"unicode"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-smtp"
 	gomail "github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/store"

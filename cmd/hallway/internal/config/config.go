@@ -133,7 +133,7 @@ type Mail struct {
 	// AnswersPerDay caps the mails hallway answers one address a day
 	// (RFC 3834 section 2); past it, the address is told once, then not
 	// answered until the next day. Default 10.
-	AnswersPerDay int
+	AnswersPerDay    int
 	SMTP             string   // host:port of the SMTP server
 	SMTPSecurity     Security // default "tls"
 	SMTPUser         string   // empty means no SMTP authentication
