@@ -515,9 +515,15 @@ func (c *call) dedupeKey(what string) string {
 	return what + ":" + key
 }
 
-// greeting opens a mail: "Thanks Jane!" when the sender gave a name.
+// greeting opens a mail: "Thanks Jane!" when the sender gave a name
+// ("Jane Doe", or "Doe, Jane").
 func (c *call) greeting() string {
-	if first, _, _ := strings.Cut(strings.TrimSpace(c.req.Name), " "); first != "" {
+	name := c.req.Name
+	if _, given, ok := strings.Cut(name, ","); ok {
+		name = given
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(name), " ")
+	if first = strings.Trim(first, `"'()<>.,;:`); first != "" {
 		return "Thanks " + first + "!"
 	}
 	return "Hello,"

@@ -47,7 +47,7 @@ LMTP_PORT=10024
 SMTP_PORT=2525
 HOST=127.0.0.1
 
-PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd opensmtpd python3-icalendar python3-vobject)
+PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd python3-icalendar python3-vobject)
 FULL_PKGS=(vdirsyncer khal chromium chromium-driver)
 
 # How many file descriptors the servers get (InspIRCd needs one per client).
@@ -498,6 +498,20 @@ service lmtp {
 protocol imap {
   mail_max_userip_connections = 1000
 }
+# bot+BOX@test.local is delivered to the bot's mailbox BOX: a test reads
+# mail sent to it over SMTP from a mailbox of its own.
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = yes
+lda_mailbox_autocreate = yes
+# Sieve (Pigeonhole) for the mail loop tests: a user's ~/.dovecot.sieve
+# runs at delivery; a vacation answer goes out through OpenSMTPD.
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}
+submission_host = $HOST:$SMTP_PORT
 EOF
 	# openinfra.test is the example config's domain (scripts/run-local.sh).
 	printf '%s\n' 'bot@test.local:{PLAIN}botpass' 'alice@test.local:{PLAIN}alicepass' \
