@@ -72,12 +72,12 @@ func TestIngest(t *testing.T) {
 		t.Fatalf("%d mails queued, want 2 (one confirmation for jane, one too-large answer for bob)", len(msgs))
 	}
 	conf, big := msgs[0], msgs[1]
-	for _, want := range []string{"To: <jane@example.org>", "Thanks Jane!", "Subject: Re: register", "In-Reply-To: <r1@example.org>", "Auto-Submitted: auto-replied", "Message-Id: <confirm-"} {
+	for _, want := range []string{`To: "Jane Doe" <jane@example.org>`, "Thanks Jane!", "Subject: Re: register", "In-Reply-To: <r1@example.org>", "Auto-Submitted: auto-replied", "Message-Id: <confirm-"} {
 		if !strings.Contains(conf.Body, want) {
 			t.Errorf("confirmation mail lacks %q:\n%s", want, conf.Body)
 		}
 	}
-	if conf.Target != "jane@example.org" || big.Target != "bob@example.org" || !strings.Contains(big.Body, "too large") {
+	if conf.Target != "jane@example.org" || big.Target != "bob@example.org" || !strings.Contains(big.Body, "too large (2.0 MB; the limit is 1.0 MB)") {
 		t.Errorf("answers went to %s and %s:\n%s", conf.Target, big.Target, big.Body)
 	}
 }
