@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	gomail "github.com/emersion/go-message/mail"
 )
 
 // TestReplyToRealWorldFrom answers mails whose From fields were seen in the
@@ -60,4 +62,40 @@ func TestReplyToRealWorldFrom(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAddressString: any display name is written so that it reads back
+// as it was (on one line), and never breaks out of its header field.
+func FuzzAddressString(f *testing.F) {
+	for _, s := range []string{"Smith, John", `Robert "Bob" O'Brien`, "jane@home", "Ops; Team: Lead", "Jörg Müller", "Evil\r\nBcc: x@evil.example", "=?utf-8?q?x?=", "\\", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		a := Address{Name: name, Addr: "someone@example.org"}
+		s := a.String()
+		if strings.ContainsAny(s, "\r\n") {
+			t.Fatalf("%q written as %q: a line break", name, s)
+		}
+		back, err := gomail.ParseAddress(s)
+		if err != nil {
+			t.Fatalf("%q written as %q does not parse: %v", name, s, err)
+		}
+		if want := oneLine(name); back.Name != want || back.Address != a.Addr {
+			t.Fatalf("%q written as %q reads back as %q <%s>", name, s, back.Name, back.Address)
+		}
+	})
+}
+
+// FuzzConfirmationAnswer: a reply's first line is read as confirm, not
+// me, or nothing, never anything else.
+func FuzzConfirmationAnswer(f *testing.F) {
+	for _, s := range []string{"confirm", "Yes please.", "STOP. I never asked for this.", "not me", "K7Q2-9XM4", "Thank you for your email.", "", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		got := confirmationAnswer(body)
+		if got != "" && got != "confirm" && got != "notme" && !codeRe.MatchString(strings.TrimPrefix(got, "confirm ")) {
+			t.Fatalf("%q read as %q", body, got)
+		}
+	})
 }

@@ -67,18 +67,33 @@ func (a Address) String() string {
 		return a.Addr
 	}
 	name := oneLine(a.Name)
-	if phrase(name) {
+	switch {
+	case phrase(name):
 		return name + " <" + a.Addr + ">"
+	case printableASCII(name):
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `" <` + a.Addr + ">"
 	}
-	// net/mail quotes what needs it and encodes non-ASCII (RFC 2047).
-	return (&gomail.Address{Name: name, Address: a.Addr}).String()
+	// RFC 2047 encoded words with the strict character set of a phrase
+	// (section 5 (3)); mime.QEncoding writes a backslash raw, which
+	// parsers then refuse.
+	return encodeText(name) + " <" + a.Addr + ">"
+}
+
+// printableASCII tells whether s is all printable ASCII.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // phrase tells whether a display name can be written as it is: words of
 // RFC 5322 atext separated by single spaces.
 func phrase(s string) bool {
-	if s == "" {
-		return false
+	if s == "" || strings.Contains(s, "=?") {
+		return false // it would read back as an encoded word (RFC 2047)
 	}
 	for _, w := range strings.Split(s, " ") {
 		if w == "" {
