@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture is a bot on a fresh database with one event, talking IRC.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	bot   *Bot
 	store *store.Store
 	path  string // the database file
@@ -28,7 +28,7 @@ type fixture struct {
 	last  int64 // last outbox id read
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "bot.db")
 	s, err := store.Open(context.Background(), path)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hallwayhq/hallway/store"
@@ -322,6 +323,62 @@ func FuzzText(f *testing.F) {
 		}
 		if l := ircLine(s); strings.ContainsAny(l, "\x00\x01\r\n") {
 			t.Errorf("ircLine(%q) = %q", s, l)
+		}
+	})
+}
+
+// FuzzHandle types anything into the commands that keep text, and into a
+// meeting's notes, and reads every line the bot queues for IRC: none may
+// hold a control character, IRC formatting or an invisible character,
+// whatever was typed.
+func FuzzHandle(f *testing.F) {
+	for _, h := range hostile {
+		f.Add(h)
+	}
+	fx := newFixture(f)
+	ctx := context.Background()
+	handle := func(account, text string, raw bool) error {
+		return fx.bot.Handle(ctx, Request{Transport: IRC, Account: account, Nick: account, Where: "#openinfra", Text: text, Raw: raw, At: fx.now})
+	}
+	if err := handle("pleia2", "#startmeeting fuzz", true); err != nil {
+		f.Fatal(err)
+	}
+	if err := handle("alice", `propose "Fuzzed"`, false); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fx.now = fx.now.Add(time.Minute) // past the rate limit
+		for _, line := range []string{
+			`propose "` + s + `" -- ` + s, "propose " + s, "edit 1 abstract -- " + s, `edit 1 "` + s + `"`,
+			`pledge "` + s + `"`, "pledge 1h as " + s, "reject 2 -- " + s, s, "show 1", "proposals", "show 2",
+		} {
+			who := "alice"
+			if strings.HasPrefix(line, "reject") {
+				who = "pleia2"
+			}
+			if err := handle(who, line, false); err != nil {
+				t.Fatalf("Handle(%q): %v", line, err)
+			}
+		}
+		if err := handle("bob", s, true); err != nil {
+			t.Fatalf("line %q: %v", s, err)
+		}
+		msgs, err := fx.store.Pending(ctx, store.IRC, 0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if _, r, bad := badStored(m.Body); bad {
+				t.Errorf("typed %q, the bot queued %U: %q", s, r, m.Body)
+			}
+		}
+		// Keep the outbox small: what was checked is sent.
+		ids := make([]int64, len(msgs))
+		for i, m := range msgs {
+			ids[i] = m.ID
+		}
+		if err := fx.store.MarkSent(ctx, ids...); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
