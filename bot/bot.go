@@ -307,6 +307,7 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		if _, ok := b.repliers[req.Transport]; !ok {
 			return fmt.Errorf("no replier for transport %q", req.Transport)
 		}
+		req.Name = cleanLine(req.Name) // a mail's display name, said back in greetings
 		c := &call{ctx: ctx, bot: b, req: req, ev: b.eventFor(req)}
 		c.organizer = req.Account != "" && c.ev.isOrganizer(req.Account)
 		if req.Raw {
@@ -501,6 +502,10 @@ func (b *Bot) run(c *call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	note, err := checkArgs(&args)
+	if err != nil {
+		return Reply{}, err
+	}
 	if len(args.Words) == 0 {
 		return Reply{}, userErr(fmt.Sprintf("say %shelp for the commands.", c.prefix()))
 	}
@@ -540,7 +545,11 @@ func (b *Bot) run(c *call) (Reply, error) {
 			return Reply{}, err
 		}
 	}
-	return spec.Run(c)
+	reply, err := spec.Run(c)
+	if err == nil && note != "" && len(reply.Lines) > 0 {
+		reply.Lines[0] += " " + note
+	}
+	return reply, err
 }
 
 // identify finds (or creates) the person behind the request.

@@ -19,22 +19,24 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture is a bot on a fresh database with one event, talking IRC.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	bot   *Bot
 	store *store.Store
+	path  string // the database file
 	ev    *Event
 	now   time.Time
 	last  int64 // last outbox id read
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bot.db"))
+	path := filepath.Join(t.TempDir(), "bot.db")
+	s, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	f := &fixture{t: t, store: s, now: time.Date(2027, 3, 4, 11, 30, 0, 0, time.UTC)}
+	f := &fixture{t: t, store: s, path: path, now: time.Date(2027, 3, 4, 11, 30, 0, 0, time.UTC)}
 	s.Now = func() time.Time { return f.now }
 	f.ev = &Event{
 		Slug: "openinfra-day-2027", Name: "Open Source Infrastructure Day 2027", Channel: "#openinfra",

@@ -275,7 +275,8 @@ func (c *call) lineAsCommand(text string) (Reply, error) {
 // handleLine is a line said in a channel that is no bot command: logged if
 // notes are being taken there, and carried out if it is a meeting command.
 func (b *Bot) handleLine(c *call) (Reply, error) {
-	text := strings.TrimSpace(c.req.Text)
+	// Said, not typed to the bot: kept cleaned, without a word about it.
+	text := strings.TrimSpace(cleanLine(c.req.Text))
 	b.meetings.mu.Lock()
 	live, ok := b.meetings.live[strings.ToLower(c.req.Where)]
 	b.meetings.mu.Unlock()
@@ -432,9 +433,10 @@ func (b *Bot) CloseMeetings(ctx context.Context, now time.Time) (int, error) {
 // sender, so the minutes and the wrap-up regenerated from the log show it.
 // keys make it happen once.
 func (b *Bot) AddMailNote(ctx context.Context, meetingID int64, from, text string, keys []string) error {
-	text = strings.Join(strings.Fields(text), " ")
-	if len(text) > 1000 {
-		text = text[:1000] + "…"
+	text = strings.Join(strings.Fields(cleanLine(text)), " ")
+	from = strings.TrimSpace(cleanLine(from))
+	if r := []rune(text); len(r) > 1000 {
+		text = string(r[:1000]) + "…"
 	}
 	if text == "" {
 		return nil

@@ -94,7 +94,7 @@ func (c *call) parsePledge(what []string, quoted []bool) (store.Pledge, error) {
 			return p, userErr("say what you pledge inside the quotes.")
 		}
 		p.Kind, p.Description = store.PledgeKind, strings.TrimSpace(what[0])
-		if len(p.Description) > 200 || hasControl(p.Description) {
+		if len(p.Description) > 200 {
 			return p, userErr("describe the pledge in under 200 plain characters.")
 		}
 		return p, nil
@@ -164,7 +164,7 @@ func runPledge(c *call) (Reply, error) {
 			if strings.EqualFold(display, "anonymous") || strings.EqualFold(display, "anon") {
 				display = "anonymous"
 			}
-			if len(display) > 60 || hasControl(display) || display == "" {
+			if len(display) > 60 || display == "" {
 				return Reply{}, userErr("a display name is plain text under 60 characters.")
 			}
 			i++

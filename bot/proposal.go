@@ -73,8 +73,6 @@ func checkTitle(title string) error {
 		return userErr(`the title is empty: write it in quotes, e.g. "Renting Macs for CI".`)
 	case utf8.RuneCountInString(title) > maxTitle:
 		return userErr(fmt.Sprintf("the title is %d characters long; keep it under %d and put the rest in the abstract after --.", utf8.RuneCountInString(title), maxTitle))
-	case hasControl(title):
-		return userErr("the title has control characters (colours or formatting): write it as plain text.")
 	}
 	return nil
 }
@@ -84,16 +82,6 @@ func checkAbstract(abstract string) error {
 		return userErr(fmt.Sprintf("the abstract is %d characters long; keep it under %d.", n, maxAbstract))
 	}
 	return nil
-}
-
-// hasControl reports IRC formatting or other control characters.
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
 }
 
 // number parses a proposal number: "7" or "#7".

@@ -91,6 +91,7 @@ func (s *sender) run(ctx context.Context) {
 			sleepCtx(ctx, 100*time.Millisecond)
 			continue
 		}
+		line.text = ircLine(line.text)
 		if line.topic {
 			client.Cmd.Topic(line.target, line.text)
 		} else {

@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Args is a command line split into words, and the free text after "--".
@@ -44,15 +45,17 @@ func Split(line string) (Args, error) {
 	var word strings.Builder
 	inWord := false
 	quoted := false
-	runes := []rune(line)
-	for i := 0; i < len(runes); i++ {
-		r := runes[i]
+	// Walk by byte offset, not over []rune(line): the text after "--" is
+	// cut from line itself, so it stays as typed even where line is not
+	// valid UTF-8 (a rune slice would turn each bad byte into U+FFFD).
+	for i := 0; i < len(line); {
+		r, size := utf8.DecodeRuneInString(line[i:])
 		switch {
 		case unicode.IsSpace(r):
 			if inWord {
 				if !quoted && word.String() == "--" {
 					a.HasText = true
-					a.Text = strings.TrimSpace(string(runes[i:]))
+					a.Text = strings.TrimSpace(line[i:])
 					return a, nil
 				}
 				a.Words = append(a.Words, word.String())
@@ -63,26 +66,35 @@ func Split(line string) (Args, error) {
 		case openQuotes[r] != 0 && (!inWord || word.Len() == 0):
 			closing := openQuotes[r]
 			inWord, quoted = true, true
-			j := i + 1
-			for ; j < len(runes); j++ {
-				if runes[j] == '\\' && j+1 < len(runes) && (runes[j+1] == closing || runes[j+1] == '\\') {
-					j++
-					word.WriteRune(runes[j])
-					continue
+			j := i + size
+			closed := false
+			for j < len(line) {
+				c, n := utf8.DecodeRuneInString(line[j:])
+				if c == '\\' && j+n < len(line) {
+					if e, m := utf8.DecodeRuneInString(line[j+n:]); e == closing || e == '\\' {
+						word.WriteString(line[j+n : j+n+m])
+						j += n + m
+						continue
+					}
 				}
-				if runes[j] == closing || (closing == '”' && runes[j] == '"') {
+				if c == closing || (closing == '”' && c == '"') {
+					j += n
+					closed = true
 					break
 				}
-				word.WriteRune(runes[j])
+				word.WriteString(line[j : j+n])
+				j += n
 			}
-			if j == len(runes) {
+			if !closed {
 				return Args{}, &Error{Msg: "a quote is not closed: put a " + string(closing) + " at the end of the quoted words"}
 			}
 			i = j
+			continue
 		default:
 			inWord = true
-			word.WriteRune(r)
+			word.WriteString(line[i : i+size])
 		}
+		i += size
 	}
 	if inWord {
 		if !quoted && word.String() == "--" {

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message"
 
+	"github.com/hallwayhq/hallway/mail/mailtest"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -23,6 +24,7 @@ const (
 	envSMTP    = "HALLWAY_TEST_SMTP" // OpenSMTPD host:port
 	envIMAP    = "HALLWAY_TEST_IMAP" // Dovecot IMAP host:port
 	envRequire = "HALLWAY_REQUIRE_TESTENV"
+	envDir     = "HALLWAY_TESTENV_DIR" // the servers' state, OpenSMTPD's log
 )
 
 // requireEnv returns the environment variable name, skipping the test when
@@ -102,6 +104,8 @@ func TestSendThroughRealServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// OpenSMTPD's log tells when everything it accepted has been delivered.
+	smtpLog := mailtest.FollowSMTPLog(requireEnv(t, envDir))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -145,7 +149,13 @@ func TestSendThroughRealServers(t *testing.T) {
 			return len(search(w.o.MessageID)) > 0
 		})
 	}
-	time.Sleep(time.Second) // a duplicate would have arrived by now
+	// Run has returned, so a duplicate would have been accepted by now:
+	// once all OpenSMTPD accepted for alice is delivered, it is in the box.
+	waitCtx, waitCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer waitCancel()
+	if _, _, err := smtpLog.WaitDelivered(waitCtx, "alice@test.local", 1); err != nil {
+		t.Fatal(err)
+	}
 	for _, w := range wants {
 		uids := search(w.o.MessageID)
 		if len(uids) != 1 {

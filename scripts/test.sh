@@ -9,6 +9,11 @@
 #
 # Extra arguments go to `go test` (e.g. scripts/test.sh -run TestSASL).
 # HALLWAY_TEST_TIMEOUT overrides the go test timeout (default 25m).
+#
+# Then every fuzz target of the repository runs for HALLWAY_FUZZTIME each
+# (default 3s; 0 skips; skipped by default when arguments are given). A
+# crasher fails the script; go test saves it under the package's
+# testdata/fuzz/ to reproduce with plain `go test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,3 +50,27 @@ echo "test.sh: go vet ./..." >&2
 go vet ./...
 echo "test.sh: go test -race ./..." >&2
 go test -race -count=1 -timeout "${HALLWAY_TEST_TIMEOUT:-25m}" "$@" ./...
+
+fuzztime=${HALLWAY_FUZZTIME:-3s}
+if [ $# -gt 0 ] && [ -z "${HALLWAY_FUZZTIME:-}" ]; then
+	fuzztime=0
+fi
+if [ "$fuzztime" != 0 ]; then
+	# go test -fuzz takes one target of one package at a time; -list
+	# prints a package's targets before its "ok" line.
+	targets=$(go test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $1 } /^ok / { n = split(names, a, " "); for (i = 1; i <= n; i++) print $2, a[i]; names = "" }' | sort)
+	echo "test.sh: fuzzing $(echo "$targets" | wc -l) targets for $fuzztime each" >&2
+	failed=()
+	fuzzlog=$(mktemp)
+	while read -r pkg name; do
+		if ! go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg" >"$fuzzlog" 2>&1; then
+			cat "$fuzzlog" >&2
+			failed+=("$pkg $name")
+		fi
+	done <<<"$targets"
+	rm -f "$fuzzlog"
+	if [ ${#failed[@]} -gt 0 ]; then
+		printf 'test.sh: fuzz target failed: %s\n' "${failed[@]}" >&2
+		exit 1
+	fi
+fi
