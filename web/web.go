@@ -95,6 +95,8 @@ type Server struct {
 	// personalCounts are the personal feeds' metrics, which the front
 	// counts too.
 	personalCounts *routeCounts
+	// badRequests counts the requests refused before routing.
+	badRequests *routeCounts
 	// reports gives the minutes, wrap-up and campaign pages (report.go).
 	reports Reports
 }
@@ -168,6 +170,7 @@ func (srv *Server) routes() *http.ServeMux {
 	handle("GET /{slug}/room/{room}", srv.eventHandler(srv.serveRoomFeed))
 	handle(patternPersonal, srv.eventHandler(srv.servePersonalFeed))
 	srv.personalCounts = srv.metrics.route(patternPersonal)
+	srv.badRequests = srv.metrics.route("malformed")
 	srv.reportRoutes(handle)
 	// The same routes as the fast path takes, for what it leaves to the
 	// mux (an escaped path).
@@ -194,6 +197,10 @@ func (srv *Server) Handler() http.Handler { return http.HandlerFunc(srv.serveHTT
 // everything else to the mux. A path it takes is one the mux would not
 // clean or redirect: two plain segments, a known slug, a known file.
 func (srv *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if msg := malformed(len(r.TransferEncoding) > 0 || r.Header.Get("Transfer-Encoding") != "", strings.IndexByte(r.URL.Path, 0) >= 0); msg != "" {
+		srv.refuse(w, r, msg)
+		return
+	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawPath == "" {
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/"); ok {
 			if slug, file, ok := strings.Cut(rest, "/"); ok {
@@ -208,6 +215,31 @@ func (srv *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	srv.mux.ServeHTTP(w, r)
+}
+
+// malformed says why a request is refused before any route sees it, or "".
+// Every route is a GET without a body, so a Transfer-Encoding is refused:
+// with a Content-Length beside it, it is the shape of request smuggling
+// (RFC 9112 §6.1: "ought to be handled as an error"), and neither net/http
+// nor fasthttp tells the handler whether one came (both drop it). A NUL,
+// raw or %00, is in no name of ours and would reach the store or a file
+// name otherwise.
+func malformed(transferEncoding, nul bool) string {
+	switch {
+	case transferEncoding:
+		return "bad request: a request body (Transfer-Encoding) is not accepted here\n"
+	case nul:
+		return "bad request: NUL in the path\n"
+	}
+	return ""
+}
+
+// refuse answers a malformed request with 400 and closes the connection:
+// what follows on it cannot be trusted to be a request of its own.
+func (srv *Server) refuse(w http.ResponseWriter, r *http.Request, msg string) {
+	w.Header().Set("Connection", "close")
+	plain(w, r, http.StatusBadRequest, msg)
+	srv.metrics.count(srv.badRequests, http.StatusBadRequest)
 }
 
 // eventHandler resolves the {slug} of the path to a configured event.
