@@ -118,6 +118,12 @@ type Options struct {
 	SolveIterations int64
 	// Nick is the bot's IRC nick, for mails that point to IRC.
 	Nick string
+	// TestHook, if set, is called at named points of the work, for tests
+	// that must crash the process at a precise moment: "release", when a
+	// release is about to be made (its command, or the attempt after a
+	// restart, committed).
+	// Nil in production.
+	TestHook func(point string)
 }
 
 // Announcer posts an announcement to an event's mailing list, queued in
@@ -387,6 +393,9 @@ func (b *Bot) runLater(ctx context.Context, calls []*call) {
 		if err != nil {
 			b.internalError(ctx, c, err)
 			continue
+		}
+		if len(reply.Lines) == 0 {
+			continue // answered in its own transaction
 		}
 		if err := b.store.Do(ctx, func(tx *store.Tx) error {
 			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))

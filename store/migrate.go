@@ -15,6 +15,16 @@ var schema string
 // itself, so the list starts with an empty entry for it.
 var migrations = []string{
 	"", // version 1: the initial schema
+	// version 2: releases asked for and not made yet, finished after a crash
+	`CREATE TABLE pending_release (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	person_id  INTEGER NOT NULL REFERENCES person(id),
+	note       TEXT NOT NULL DEFAULT '',
+	reply_to   TEXT NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	created_at DATETIME NOT NULL
+);`,
 }
 
 // SchemaVersion is the database version this binary writes.

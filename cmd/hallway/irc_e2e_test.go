@@ -24,6 +24,8 @@ func uniqueNick(prefix string) string {
 func ircPerson(t *testing.T, ctx context.Context, addr, nick string) *irctest.Client {
 	t.Helper()
 	c := irctest.DialT(t, addr, nick)
+	// Services may be relinking after another test restarted them.
+	waitOnline(t, ctx, c, "NickServ")
 	if err := c.Register(ctx, "pw-"+nick, nick+"@test.local"); err != nil {
 		t.Fatalf("register %s: %v", nick, err)
 	}
@@ -33,12 +35,18 @@ func ircPerson(t *testing.T, ctx context.Context, addr, nick string) *irctest.Cl
 // waitOnline waits until nick is connected, as ISON sees it.
 func waitOnline(t *testing.T, ctx context.Context, c *irctest.Client, nick string) {
 	t.Helper()
+	waitISON(t, ctx, c, nick, true)
+}
+
+// waitISON waits until ISON says nick is (or is not) connected.
+func waitISON(t *testing.T, ctx context.Context, c *irctest.Client, nick string, online bool) {
+	t.Helper()
 	for ctx.Err() == nil {
 		if err := c.Raw("ISON " + nick); err != nil {
 			t.Fatal(err)
 		}
 		m, err := c.Expect(ctx, func(m irctest.Message) bool { return m.Command == "303" })
-		if err == nil && strings.EqualFold(strings.TrimSpace(m.Last()), nick) {
+		if err == nil && strings.EqualFold(strings.TrimSpace(m.Last()), nick) == online {
 			return
 		}
 		select {
@@ -46,7 +54,7 @@ func waitOnline(t *testing.T, ctx context.Context, c *irctest.Client, nick strin
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	t.Fatalf("%s never came online: %v", nick, ctx.Err())
+	t.Fatalf("%s never came online (or left): %v", nick, ctx.Err())
 }
 
 // fromBot waits for a PRIVMSG or NOTICE from botNick whose text has want.

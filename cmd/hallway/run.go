@@ -90,6 +90,7 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main,
 		RequireAccount: cfg.IRC.RequireAccount,
 		Nick:           cfg.IRC.Nick,
 		Logger:         log,
+		TestHook:       crashHook(),
 	})
 	if err := b.Init(ctx); err != nil {
 		s.Close()

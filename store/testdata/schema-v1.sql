@@ -1,0 +1,242 @@
+-- hallway's schema for a fresh database. Upgrades are appended to the
+-- migrations list in migrate.go; this file always describes the newest
+-- version, and user_version is set to len(migrations) after it runs.
+--
+-- Times are DATETIME columns: SQLite text (the driver's _time_format=sqlite),
+-- always UTC, read back as time.Time.
+
+-- A person is who does things: an IRC services account, a confirmed email
+-- address, or both linked together.
+CREATE TABLE person (
+	id           INTEGER PRIMARY KEY,
+	display_name TEXT NOT NULL DEFAULT '',
+	created_at   DATETIME NOT NULL
+);
+
+-- How a person is recognised. IRC accounts are stored case-folded
+-- (RFC 1459 casemapping), email addresses lower-cased. An email address only
+-- counts once confirmed_at is set.
+CREATE TABLE identity (
+	id           INTEGER PRIMARY KEY,
+	person_id    INTEGER NOT NULL REFERENCES person(id),
+	kind         TEXT NOT NULL CHECK (kind IN ('irc', 'email')),
+	value        TEXT NOT NULL,
+	confirmed_at DATETIME,
+	created_at   DATETIME NOT NULL,
+	UNIQUE (kind, value)
+);
+CREATE INDEX identity_person ON identity(person_id);
+
+-- Events come from the config; the row gives them a stable id.
+CREATE TABLE event (
+	id         INTEGER PRIMARY KEY,
+	slug       TEXT NOT NULL UNIQUE,
+	name       TEXT NOT NULL,
+	created_at DATETIME NOT NULL
+);
+
+-- Manual phase changes by organizers. Scheduled changes come from the config;
+-- the latest of the two wins.
+CREATE TABLE phase_change (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	phase      TEXT NOT NULL CHECK (phase IN ('cfp', 'voting', 'registration')),
+	open       INTEGER NOT NULL CHECK (open IN (0, 1)),
+	person_id  INTEGER REFERENCES person(id),
+	changed_at DATETIME NOT NULL
+);
+CREATE INDEX phase_change_event ON phase_change(event_id, phase, changed_at);
+
+-- Talks and unconference sessions. number is what people type (#7); it is
+-- per event and never reused.
+CREATE TABLE proposal (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	number     INTEGER NOT NULL,
+	kind       TEXT NOT NULL CHECK (kind IN ('talk', 'session')),
+	title      TEXT NOT NULL,
+	abstract   TEXT NOT NULL DEFAULT '',
+	author_id  INTEGER NOT NULL REFERENCES person(id),
+	status     TEXT NOT NULL DEFAULT 'proposed'
+	           CHECK (status IN ('proposed', 'accepted', 'rejected', 'withdrawn')),
+	reason     TEXT NOT NULL DEFAULT '',
+	created_at DATETIME NOT NULL,
+	updated_at DATETIME NOT NULL,
+	UNIQUE (event_id, number)
+);
+CREATE INDEX proposal_author ON proposal(author_id);
+
+-- Who speaks in a proposal (the author by default). The scheduler keeps a
+-- speaker out of two rooms at once.
+CREATE TABLE speaker (
+	proposal_id INTEGER NOT NULL REFERENCES proposal(id),
+	person_id   INTEGER NOT NULL REFERENCES person(id),
+	PRIMARY KEY (proposal_id, person_id)
+);
+
+-- One vote per person per proposal. WITHOUT ROWID: the primary key is the
+-- table, so a vote writes one b-tree less.
+CREATE TABLE vote (
+	proposal_id INTEGER NOT NULL REFERENCES proposal(id),
+	person_id   INTEGER NOT NULL REFERENCES person(id),
+	event_id    INTEGER NOT NULL REFERENCES event(id),
+	created_at  DATETIME NOT NULL,
+	PRIMARY KEY (proposal_id, person_id)
+) WITHOUT ROWID;
+CREATE INDEX vote_person ON vote(event_id, person_id);
+
+-- Registrations: double opt-in by email, or by a confirmed address linked to
+-- an IRC account. number is the place in the registration order, given when
+-- the person gets a seat. A waitlisted person offered a freed seat has until
+-- offered_until to take it.
+CREATE TABLE registration (
+	id            INTEGER PRIMARY KEY,
+	event_id      INTEGER NOT NULL REFERENCES event(id),
+	person_id     INTEGER NOT NULL REFERENCES person(id),
+	email         TEXT NOT NULL,
+	status        TEXT NOT NULL
+	              CHECK (status IN ('pending', 'registered', 'waitlisted', 'offered', 'cancelled')),
+	number        INTEGER,
+	token         TEXT NOT NULL UNIQUE,
+	offered_until DATETIME,
+	checked_in_at DATETIME,
+	created_at    DATETIME NOT NULL,
+	updated_at    DATETIME NOT NULL,
+	UNIQUE (event_id, person_id)
+);
+CREATE INDEX registration_status ON registration(event_id, status, id);
+
+-- Pledges of money (minor units + ISO 4217 currency), time (minutes) or
+-- kind (free text) to an event, optionally to one of its campaigns.
+CREATE TABLE pledge (
+	id             INTEGER PRIMARY KEY,
+	event_id       INTEGER NOT NULL REFERENCES event(id),
+	campaign       TEXT NOT NULL DEFAULT '',
+	person_id      INTEGER NOT NULL REFERENCES person(id),
+	kind           TEXT NOT NULL CHECK (kind IN ('money', 'time', 'kind')),
+	amount         INTEGER NOT NULL DEFAULT 0,
+	currency       TEXT NOT NULL DEFAULT '',
+	description    TEXT NOT NULL DEFAULT '',
+	display_name   TEXT NOT NULL DEFAULT '',
+	status         TEXT NOT NULL DEFAULT 'pledged'
+	               CHECK (status IN ('pledged', 'received', 'withdrawn', 'expired')),
+	received       INTEGER NOT NULL DEFAULT 0,
+	reminders_sent INTEGER NOT NULL DEFAULT 0,
+	created_at     DATETIME NOT NULL,
+	updated_at     DATETIME NOT NULL
+);
+CREATE INDEX pledge_event ON pledge(event_id, campaign);
+
+-- Notes taken during a session, MeetBot style. A meeting is one run of
+-- notes in a channel; every line said there while it runs is kept raw, so
+-- the minutes are a replay of the log and can be regenerated exactly.
+-- series groups meetings whose open actions carry over (a session's
+-- number, or the name given to #startmeeting).
+CREATE TABLE meeting (
+	id          INTEGER PRIMARY KEY,
+	event_id    INTEGER NOT NULL REFERENCES event(id),
+	number      INTEGER,
+	series      TEXT NOT NULL,
+	title       TEXT NOT NULL,
+	channel     TEXT NOT NULL,
+	started_by  INTEGER NOT NULL REFERENCES person(id),
+	started_at  DATETIME NOT NULL,
+	ends_at     DATETIME,
+	ended_at    DATETIME
+);
+CREATE INDEX meeting_channel ON meeting(channel, ended_at);
+CREATE INDEX meeting_series ON meeting(event_id, series, started_at);
+
+-- One line of a meeting's log. account is the speaker's services account
+-- ("" if none); resolved holds, as JSON, the accounts of the nicks a
+-- #chair or #action line named, as they were when it was said.
+CREATE TABLE meeting_line (
+	id         INTEGER PRIMARY KEY,
+	meeting_id INTEGER NOT NULL REFERENCES meeting(id),
+	at         DATETIME NOT NULL,
+	nick       TEXT NOT NULL,
+	account    TEXT NOT NULL DEFAULT '',
+	text       TEXT NOT NULL,
+	resolved   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX meeting_line_meeting ON meeting_line(meeting_id, id);
+
+-- People in the room: checked in by an organizer or by themselves (!here).
+CREATE TABLE checkin (
+	event_id  INTEGER NOT NULL REFERENCES event(id),
+	person_id INTEGER NOT NULL REFERENCES person(id),
+	by_id     INTEGER NOT NULL REFERENCES person(id),
+	at        DATETIME NOT NULL,
+	PRIMARY KEY (event_id, person_id)
+);
+
+-- Pinned sessions stay where an organizer put them.
+CREATE TABLE pin (
+	proposal_id INTEGER PRIMARY KEY REFERENCES proposal(id),
+	room        TEXT NOT NULL,
+	slot_start  DATETIME NOT NULL,
+	person_id   INTEGER NOT NULL REFERENCES person(id),
+	created_at  DATETIME NOT NULL
+);
+
+-- Released schedules: version K of an event's schedule, frozen as JSON.
+CREATE TABLE release (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	version    INTEGER NOT NULL,
+	note       TEXT NOT NULL DEFAULT '',
+	schedule   TEXT NOT NULL,
+	person_id  INTEGER REFERENCES person(id),
+	created_at DATETIME NOT NULL,
+	UNIQUE (event_id, version)
+);
+
+-- Personal calendar feeds: an unguessable token per person and event,
+-- revocable (a new one replaces it).
+CREATE TABLE feed_token (
+	token      TEXT PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	person_id  INTEGER NOT NULL REFERENCES person(id),
+	created_at DATETIME NOT NULL,
+	revoked_at DATETIME
+);
+CREATE INDEX feed_token_person ON feed_token(event_id, person_id);
+
+-- Messages to send, written in the same transaction as the change that
+-- caused them, so a crash loses none and sends none twice. channel is 'irc'
+-- or 'mail'; target is an IRC channel or nick, or an email address; body is
+-- the line (IRC) or the whole message (mail). short is a compact form used
+-- when IRC acknowledgements to one target are coalesced.
+CREATE TABLE outbox (
+	id         INTEGER PRIMARY KEY,
+	channel    TEXT NOT NULL CHECK (channel IN ('irc', 'mail')),
+	target     TEXT NOT NULL,
+	addressee  TEXT NOT NULL DEFAULT '',
+	-- kind is what to do with an IRC message: 'privmsg', or 'topic' to set
+	-- the target channel's topic to body.
+	kind       TEXT NOT NULL DEFAULT 'privmsg',
+	body       TEXT NOT NULL,
+	short      TEXT NOT NULL DEFAULT '',
+	dedupe_key TEXT,
+	created_at DATETIME NOT NULL,
+	not_before DATETIME,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	sent_at    DATETIME
+);
+CREATE INDEX outbox_pending ON outbox(channel, id) WHERE sent_at IS NULL;
+-- Partial: most messages have no key and then cost no index write.
+CREATE UNIQUE INDEX outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;
+
+-- Messages received and processed: the key (an IRC msgid, an IMAP
+-- UIDVALIDITY/UID, a Message-ID) makes processing happen once. Bad input is
+-- kept with its raw text for organizers to look at.
+CREATE TABLE inbox (
+	id           INTEGER PRIMARY KEY,
+	channel      TEXT NOT NULL CHECK (channel IN ('irc', 'mail')),
+	key          TEXT NOT NULL UNIQUE,
+	sender       TEXT NOT NULL DEFAULT '',
+	outcome      TEXT NOT NULL DEFAULT '',
+	raw          TEXT NOT NULL DEFAULT '',
+	processed_at DATETIME NOT NULL
+);
