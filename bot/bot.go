@@ -491,11 +491,30 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 // internalError logs a failed command and tells the person.
 func (b *Bot) internalError(ctx context.Context, c *call, err error) {
 	b.log.Error("command failed", "err", err, "text", c.req.Text, "account", c.req.Account, "nick", c.req.Nick)
+	reply := textReply("internal error, sorry: it is logged for the organizers. Please try again later.")
+	if errors.Is(err, store.ErrUnwritable) {
+		reply = textReply("hallway can't save right now, try again in a few minutes.")
+	}
+	rep := b.repliers[c.req.Transport]
 	if rerr := b.store.Do(ctx, func(tx *store.Tx) error {
-		return b.repliers[c.req.Transport].Reply(tx, c.req, textReply("internal error, sorry: it is logged for the organizers. Please try again later."))
+		return rep.Reply(tx, c.req, reply)
 	}); rerr != nil {
+		// The outbox cannot take it either: say it at once where the
+		// transport can (IRC); a mail stays in the mailbox to be
+		// carried out when the disk frees up.
+		if now, ok := rep.(nowReplier); ok && errors.Is(rerr, store.ErrUnwritable) && !c.req.Raw {
+			now.ReplyNow(c.req, reply)
+			return
+		}
 		b.log.Error("reply failed", "err", rerr)
 	}
+}
+
+// nowReplier is a Replier that can also answer at once, without the
+// outbox: for the apology when the outbox cannot be written. Such an
+// answer is not kept, and is lost if the transport is down.
+type nowReplier interface {
+	ReplyNow(req Request, r Reply)
 }
 
 // run parses and carries out a command inside the transaction.

@@ -70,6 +70,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger gets errors; default slog.Default().
 	Logger *slog.Logger
+	// PublicMetrics serves /metrics to every client; by default only to
+	// clients on loopback that came through no proxy.
+	PublicMetrics bool
 }
 
 // Server serves the feeds and pages of some events. Its methods are safe
@@ -97,6 +100,8 @@ type Server struct {
 	personalCounts *routeCounts
 	// badRequests counts the requests refused before routing.
 	badRequests *routeCounts
+	// publicMetrics: see Options.
+	publicMetrics bool
 	// reports gives the minutes, wrap-up and campaign pages (report.go).
 	reports Reports
 }
@@ -137,6 +142,8 @@ func New(s *store.Store, events []Event, opts *Options) *Server {
 		metrics: newMetrics(),
 		fresh:   defaultFresh,
 		fast:    map[string]*fastRoute{},
+
+		publicMetrics: o.PublicMetrics,
 	}
 	if u, err := url.Parse(base); err == nil {
 		srv.basePath = strings.TrimSuffix(u.Path, "/")
@@ -263,9 +270,15 @@ func (srv *Server) redirectToSchedule(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, srv.basePath+"/"+url.PathEscape(st.ev.Slug)+"/", http.StatusMovedPermanently)
 }
 
-// serveHealth answers 200 "ok" when the database answers a query.
+// serveHealth answers 200 "ok" when the database answers a query and its
+// writes work; 503 with the reason when its last write failed (the disk is
+// full) until one succeeds again.
 func (srv *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if err := srv.store.WriteFailure(); err != nil {
+		plain(w, r, http.StatusServiceUnavailable, "database writes failing: "+err.Error()+"\n")
+		return
+	}
 	err := srv.store.View(r.Context(), func(tx *store.Tx) error {
 		_, err := tx.EventBySlug("")
 		if errors.Is(err, store.ErrNotFound) {
