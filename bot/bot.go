@@ -122,6 +122,12 @@ type Options struct {
 	SolveIterations int64
 	// Nick is the bot's IRC nick, for mails that point to IRC.
 	Nick string
+	// TestHook, if set, is called at named points of the work, for tests
+	// that must crash the process at a precise moment: "release", when a
+	// release is about to be made (its command, or the attempt after a
+	// restart, committed).
+	// Nil in production.
+	TestHook func(point string)
 }
 
 // Announcer posts an announcement to an event's mailing list, queued in
@@ -391,6 +397,9 @@ func (b *Bot) runLater(ctx context.Context, calls []*call) {
 			b.internalError(ctx, c, err)
 			continue
 		}
+		if len(reply.Lines) == 0 {
+			continue // answered in its own transaction
+		}
 		if err := b.store.Do(ctx, func(tx *store.Tx) error {
 			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
 		}); err != nil {
@@ -487,13 +496,31 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 func (b *Bot) internalError(ctx context.Context, c *call, err error) error {
 	b.log.Error("command failed", "err", err, "text", c.req.Text, "account", c.req.Account, "nick", c.req.Nick, "email", c.req.Email)
 	apology := textReply("internal error, sorry: it is logged for the organizers. Please try again later.")
+	if errors.Is(err, store.ErrUnwritable) {
+		apology = textReply("hallway can't save right now, try again in a few minutes.")
+	}
 	apology.Failure = true
+	rep := b.repliers[c.req.Transport]
 	if rerr := b.store.Do(ctx, func(tx *store.Tx) error {
-		return b.repliers[c.req.Transport].Reply(tx, c.req, apology)
+		return rep.Reply(tx, c.req, apology)
 	}); rerr != nil {
+		// The outbox cannot take it either: say it at once where the
+		// transport can (IRC); a mail stays in the mailbox to be
+		// carried out when the disk frees up.
+		if now, ok := rep.(nowReplier); ok && errors.Is(rerr, store.ErrUnwritable) && !c.req.Raw {
+			now.ReplyNow(c.req, apology)
+			return &CommandError{Err: err}
+		}
 		b.log.Error("reply failed", "err", rerr)
 	}
 	return &CommandError{Err: err}
+}
+
+// nowReplier is a Replier that can also answer at once, without the
+// outbox: for the apology when the outbox cannot be written. Such an
+// answer is not kept, and is lost if the transport is down.
+type nowReplier interface {
+	ReplyNow(req Request, r Reply)
 }
 
 // run parses and carries out a command inside the transaction.

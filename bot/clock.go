@@ -18,8 +18,12 @@ const startWindow = 2 * time.Minute
 
 // RunClock says in each event's channel what is starting where, as each
 // slot of the released schedule starts (PTGbot's now/next, one line per
-// slot). wake is called when lines were queued.
+// slot). wake is called when lines were queued. It first finishes the
+// releases a crash left pending.
 func (b *Bot) RunClock(ctx context.Context, wake func()) {
+	if err := b.ResumeReleases(ctx); err != nil {
+		b.log.Error("finishing releases left pending", "err", err)
+	}
 	tick := time.NewTicker(15 * time.Second)
 	defer tick.Stop()
 	for {

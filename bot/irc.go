@@ -74,6 +74,9 @@ func NewIRC(b *Bot, opts *IRCOptions) *IRCClient {
 		ready: make(chan struct{}),
 	}
 	c.send = newSender(b.store, c, o.SendBurst, o.SendRate, c.log)
+	// Answers that cannot be queued (the outbox cannot be written) can
+	// still be said.
+	b.SetReplier(IRC, ircReplier{now: c.send.sayNow})
 	return c
 }
 

@@ -152,32 +152,29 @@ func (c *call) planInput() ([]schedule.Proposal, []schedule.Ballot, error) {
 }
 
 // planLater reads the input now and solves after the transaction, so the
-// solver's seconds never hold the database.
+// solver's seconds never hold the database. A release is recorded as
+// pending in this transaction (see release.go).
 func (c *call) planLater(release bool) (Reply, error) {
 	props, ballots, err := c.planInput()
 	if err != nil {
 		return Reply{}, err
 	}
-	note := c.args.Text
+	if release {
+		return c.releaseLater(props, ballots, c.args.Text)
+	}
 	c.later = func(ctx context.Context) (Reply, error) {
-		opts := &schedule.SolveOptions{Seed: 1, TimeLimit: c.bot.opts.SolveTime, MaxIterations: c.bot.opts.SolveIterations}
-		plan, err := schedule.MakePlan(ctx, c.ev.Grid, props, ballots, opts)
+		plan, err := schedule.MakePlan(ctx, c.ev.Grid, props, ballots, c.bot.solveOptions())
 		if err != nil {
 			return Reply{}, err
 		}
-		if !release {
-			return c.previewReply(plan), nil
-		}
-		var reply Reply
-		err = c.bot.store.Do(ctx, func(tx *store.Tx) error {
-			c.tx = tx
-			var err error
-			reply, err = c.release(plan, note)
-			return err
-		})
-		return reply, err
+		return c.previewReply(plan), nil
 	}
 	return Reply{}, nil
+}
+
+// solveOptions bound the scheduler's search for a preview or a release.
+func (b *Bot) solveOptions() *schedule.SolveOptions {
+	return &schedule.SolveOptions{Seed: 1, TimeLimit: b.opts.SolveTime, MaxIterations: b.opts.SolveIterations}
 }
 
 func (c *call) previewReply(plan *schedule.Plan) Reply {

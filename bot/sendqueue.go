@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +31,15 @@ type sender struct {
 
 	tokens float64
 	last   time.Time
+	// unmarked are lines sent whose outbox rows could not be marked (the
+	// disk is full): their rows are skipped, not sent again, and marking
+	// is retried.
+	unmarked []plannedLine
+	// urgent are lines to send before the outbox, kept only in memory:
+	// answers that could not be queued because the outbox cannot be
+	// written.
+	mu     sync.Mutex
+	urgent []plannedLine
 	// sentHook, if set, sees every line as it goes out (tests).
 	sentHook func(target, line string)
 }
@@ -66,12 +77,17 @@ func (s *sender) run(ctx context.Context) {
 			}
 			continue
 		}
+		s.retryMarks(ctx)
+		if s.sendUrgent(ctx, client) {
+			continue
+		}
 		msgs, err := s.store.Pending(ctx, store.IRC, 0, pendingWindow)
 		if err != nil {
 			s.log.Error("reading the IRC outbox", "err", err)
 			sleepCtx(ctx, time.Second)
 			continue
 		}
+		msgs = s.withoutUnmarked(msgs)
 		if len(msgs) == 0 {
 			select {
 			case <-ctx.Done():
@@ -103,8 +119,80 @@ func (s *sender) run(ctx context.Context) {
 		}
 		if err := s.markDone(ctx, line); err != nil {
 			s.log.Error("marking IRC lines sent", "err", err)
+			s.unmarked = append(s.unmarked, line)
 		}
 	}
+}
+
+// maxUrgent bounds the lines kept in memory to send at once.
+const maxUrgent = 64
+
+// sayNow sends a line to target ahead of the outbox, without storing it:
+// for the apology when the outbox itself cannot be written. Past
+// maxUrgent waiting lines, it is dropped.
+func (s *sender) sayNow(target, text string) {
+	s.mu.Lock()
+	if len(s.urgent) < maxUrgent {
+		s.urgent = append(s.urgent, plannedLine{target: target, text: text})
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// sendUrgent sends the oldest urgent line if there is one, within the
+// token bucket, and reports whether it took the turn.
+func (s *sender) sendUrgent(ctx context.Context, client *girc.Client) bool {
+	s.mu.Lock()
+	if len(s.urgent) == 0 {
+		s.mu.Unlock()
+		return false
+	}
+	l := s.urgent[0]
+	s.mu.Unlock()
+	s.refill(time.Now())
+	if s.tokens < 1 {
+		sleepCtx(ctx, time.Duration((1-s.tokens)/s.rate*float64(time.Second)))
+		return true
+	}
+	if !client.IsConnected() {
+		sleepCtx(ctx, 100*time.Millisecond)
+		return true
+	}
+	head, _ := splitLine(l.text, lineBudget(client, l.target))
+	client.Cmd.Message(l.target, head)
+	s.tokens--
+	if s.sentHook != nil {
+		s.sentHook(l.target, head)
+	}
+	s.mu.Lock()
+	s.urgent = s.urgent[1:]
+	s.mu.Unlock()
+	return true
+}
+
+// retryMarks marks the rows of lines sent whose marking failed.
+func (s *sender) retryMarks(ctx context.Context) {
+	for len(s.unmarked) > 0 {
+		if err := s.markDone(ctx, s.unmarked[0]); err != nil {
+			return // still failing: the next turn tries again
+		}
+		s.unmarked = s.unmarked[1:]
+	}
+}
+
+// withoutUnmarked drops the rows of lines already sent and not marked.
+func (s *sender) withoutUnmarked(msgs []store.Message) []store.Message {
+	if len(s.unmarked) == 0 {
+		return msgs
+	}
+	return slices.DeleteFunc(msgs, func(m store.Message) bool {
+		for _, l := range s.unmarked {
+			if slices.Contains(l.ids, m.ID) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // markDone marks the messages a line finished as sent, or, for a long

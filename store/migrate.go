@@ -61,6 +61,16 @@ CREATE TABLE mail_answers (
 	PRIMARY KEY (email, day)
 ) WITHOUT ROWID;
 `,
+	// version 3: releases asked for and not made yet, finished after a crash
+	`CREATE TABLE pending_release (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	person_id  INTEGER NOT NULL REFERENCES person(id),
+	note       TEXT NOT NULL DEFAULT '',
+	reply_to   TEXT NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	created_at DATETIME NOT NULL
+);`,
 }
 
 // SchemaVersion is the database version this binary writes.

@@ -186,6 +186,7 @@ func (tx *Tx) MergePerson(from, into int64) error {
 		`UPDATE phase_change SET person_id = ? WHERE person_id = ?`,
 		`UPDATE feed_token SET person_id = ? WHERE person_id = ?`,
 		`UPDATE confirmation_mail SET person_id = ? WHERE person_id = ?`,
+		`UPDATE pending_release SET person_id = ? WHERE person_id = ?`,
 	} {
 		if _, err := tx.exec(q, into, from); err != nil {
 			return fmt.Errorf("merge person %d into %d: %w", from, into, err)

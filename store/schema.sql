@@ -194,6 +194,21 @@ CREATE TABLE release (
 	UNIQUE (event_id, version)
 );
 
+-- A schedule release asked for and not made yet: the command's
+-- transaction records it, the solver runs after it, and the release's own
+-- transaction removes it. A row left by a crash is finished (or the
+-- organizer told it failed) at the next start. reply_to is, as JSON, whom
+-- to answer and how.
+CREATE TABLE pending_release (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	person_id  INTEGER NOT NULL REFERENCES person(id),
+	note       TEXT NOT NULL DEFAULT '',
+	reply_to   TEXT NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	created_at DATETIME NOT NULL
+);
+
 -- Personal calendar feeds: an unguessable token per person and event,
 -- revocable (a new one replaces it).
 CREATE TABLE feed_token (

@@ -45,6 +45,8 @@ type Store struct {
 	preparing sync.Map // string → true: cached or being prepared
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// health tracks whether writes fail (health.go).
+	health writeHealth
 }
 
 // Open opens (creating if needed) the SQLite database at path and brings its
@@ -72,6 +74,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, Now: time.Now}
+	if err := s.checkIntegrity(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -94,6 +100,9 @@ type Tx struct {
 	tx    *sql.Tx
 	ctx   context.Context
 	now   time.Time
+	// wrote is set by a statement run for its effect, so that only a
+	// commit that wrote tells that writes work again.
+	wrote bool
 }
 
 // Now is the time the transaction started, in UTC: every row it writes
@@ -111,12 +120,25 @@ func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC()}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
-		return err
+		return s.checkWrite(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return s.checkWrite(fmt.Errorf("commit: %w", err))
+	}
+	if tx.wrote {
+		s.health.ok()
 	}
 	return nil
+}
+
+// checkWrite records a failure to write and marks it ErrUnwritable; other
+// errors pass as they are.
+func (s *Store) checkWrite(err error) error {
+	if !unwritable(err) {
+		return err
+	}
+	s.health.failed(err, s.Now())
+	return fmt.Errorf("%w: %w", ErrUnwritable, err)
 }
 
 // stmt returns the cached prepared statement for query, bound to the
@@ -165,6 +187,7 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	tx.wrote = true
 	st, err := tx.stmt(query)
 	if err != nil {
 		return nil, err

@@ -53,9 +53,31 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}))
 	fs := &fasthttp.Server{
 		Handler: func(c *fasthttp.RequestCtx) {
+			// A raw NUL would fail the adaptor's URL parsing (a 500); a
+			// %00 reaches the handler decoded, which refuses it.
+			if msg := malformed(len(c.Request.Header.PeekBytes(keyChunked)) > 0, bytes.IndexByte(c.Request.Header.RequestURI(), 0) >= 0); msg != "" {
+				c.SetConnectionClose()
+				c.SetStatusCode(fasthttp.StatusBadRequest)
+				c.Response.Header.SetContentType("text/plain; charset=utf-8")
+				c.Response.Header.Set("X-Content-Type-Options", "nosniff")
+				c.Response.Header.Set("Cache-Control", "no-store")
+				c.SetBodyString(msg)
+				srv.metrics.count(srv.badRequests, fasthttp.StatusBadRequest)
+				return
+			}
 			if !srv.serveFast(base, c) {
 				slow(c)
 			}
+		},
+		// fasthttp drops Transfer-Encoding once it has read the body;
+		// mark the request for the handler above while it is still known
+		// (and drop a mark the client sent itself).
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			h.DelBytes(keyChunked)
+			if h.ContentLength() == -1 {
+				h.SetBytesKV(keyChunked, valChunked)
+			}
+			return fasthttp.RequestConfig{}
 		},
 		NoDefaultServerHeader: true,
 		// A 304 carries no Content-Type; every other answer sets its own.
@@ -147,6 +169,9 @@ var (
 	valVary         = []byte(hdrVary[0])
 	valNoSniff      = []byte(hdrNoSniff[0])
 	valGzip         = []byte(hdrGzip[0])
+	// keyChunked marks a request that came chunked (see Serve).
+	keyChunked = []byte("Hallway-Transfer-Encoding")
+	valChunked = []byte("chunked")
 )
 
 // writeFast is serve for the front: the same headers and rules. The

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -173,6 +174,10 @@ func label(s string) string {
 }
 
 func (srv *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if !srv.publicMetrics && !fromLoopback(r) {
+		plain(w, r, http.StatusForbidden, "metrics are served on loopback only (web.public_metrics opens them)\n")
+		return
+	}
 	var b strings.Builder
 	srv.metrics.write(&b)
 	h := w.Header()
@@ -181,4 +186,24 @@ func (srv *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write([]byte(b.String()))
 	}
+}
+
+// fromLoopback reports whether a request came from this machine and not
+// through a proxy on it: a reverse proxy on loopback would otherwise hand
+// every visitor the metrics.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -70,6 +70,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger gets errors; default slog.Default().
 	Logger *slog.Logger
+	// PublicMetrics serves /metrics to every client; by default only to
+	// clients on loopback that came through no proxy.
+	PublicMetrics bool
 }
 
 // Server serves the feeds and pages of some events. Its methods are safe
@@ -95,6 +98,10 @@ type Server struct {
 	// personalCounts are the personal feeds' metrics, which the front
 	// counts too.
 	personalCounts *routeCounts
+	// badRequests counts the requests refused before routing.
+	badRequests *routeCounts
+	// publicMetrics: see Options.
+	publicMetrics bool
 	// reports gives the minutes, wrap-up and campaign pages (report.go).
 	reports Reports
 }
@@ -135,6 +142,8 @@ func New(s *store.Store, events []Event, opts *Options) *Server {
 		metrics: newMetrics(),
 		fresh:   defaultFresh,
 		fast:    map[string]*fastRoute{},
+
+		publicMetrics: o.PublicMetrics,
 	}
 	if u, err := url.Parse(base); err == nil {
 		srv.basePath = strings.TrimSuffix(u.Path, "/")
@@ -168,6 +177,7 @@ func (srv *Server) routes() *http.ServeMux {
 	handle("GET /{slug}/room/{room}", srv.eventHandler(srv.serveRoomFeed))
 	handle(patternPersonal, srv.eventHandler(srv.servePersonalFeed))
 	srv.personalCounts = srv.metrics.route(patternPersonal)
+	srv.badRequests = srv.metrics.route("malformed")
 	srv.reportRoutes(handle)
 	// The same routes as the fast path takes, for what it leaves to the
 	// mux (an escaped path).
@@ -194,6 +204,10 @@ func (srv *Server) Handler() http.Handler { return http.HandlerFunc(srv.serveHTT
 // everything else to the mux. A path it takes is one the mux would not
 // clean or redirect: two plain segments, a known slug, a known file.
 func (srv *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if msg := malformed(len(r.TransferEncoding) > 0 || r.Header.Get("Transfer-Encoding") != "", strings.IndexByte(r.URL.Path, 0) >= 0); msg != "" {
+		srv.refuse(w, r, msg)
+		return
+	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawPath == "" {
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/"); ok {
 			if slug, file, ok := strings.Cut(rest, "/"); ok {
@@ -208,6 +222,31 @@ func (srv *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	srv.mux.ServeHTTP(w, r)
+}
+
+// malformed says why a request is refused before any route sees it, or "".
+// Every route is a GET without a body, so a Transfer-Encoding is refused:
+// with a Content-Length beside it, it is the shape of request smuggling
+// (RFC 9112 §6.1: "ought to be handled as an error"), and neither net/http
+// nor fasthttp tells the handler whether one came (both drop it). A NUL,
+// raw or %00, is in no name of ours and would reach the store or a file
+// name otherwise.
+func malformed(transferEncoding, nul bool) string {
+	switch {
+	case transferEncoding:
+		return "bad request: a request body (Transfer-Encoding) is not accepted here\n"
+	case nul:
+		return "bad request: NUL in the path\n"
+	}
+	return ""
+}
+
+// refuse answers a malformed request with 400 and closes the connection:
+// what follows on it cannot be trusted to be a request of its own.
+func (srv *Server) refuse(w http.ResponseWriter, r *http.Request, msg string) {
+	w.Header().Set("Connection", "close")
+	plain(w, r, http.StatusBadRequest, msg)
+	srv.metrics.count(srv.badRequests, http.StatusBadRequest)
 }
 
 // eventHandler resolves the {slug} of the path to a configured event.
@@ -231,9 +270,15 @@ func (srv *Server) redirectToSchedule(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, srv.basePath+"/"+url.PathEscape(st.ev.Slug)+"/", http.StatusMovedPermanently)
 }
 
-// serveHealth answers 200 "ok" when the database answers a query.
+// serveHealth answers 200 "ok" when the database answers a query and its
+// writes work; 503 with the reason when its last write failed (the disk is
+// full) until one succeeds again.
 func (srv *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if err := srv.store.WriteFailure(); err != nil {
+		plain(w, r, http.StatusServiceUnavailable, "database writes failing: "+err.Error()+"\n")
+		return
+	}
 	err := srv.store.View(r.Context(), func(tx *store.Tx) error {
 		_, err := tx.EventBySlug("")
 		if errors.Is(err, store.ErrNotFound) {

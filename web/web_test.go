@@ -31,6 +31,7 @@ func (f *fixture) get(method, path string, header ...string) *httptest.ResponseR
 		return w
 	}
 	r := httptest.NewRequest(method, path, nil)
+	r.RemoteAddr = "127.0.0.1:40000" // as the front's requests over loopback
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}
@@ -518,5 +519,36 @@ func TestLastModifiedNotInFuture(t *testing.T) {
 	w := f.get("GET", "/"+slug+"/schedule.ics")
 	if got := w.Header().Get("Last-Modified"); got != f.now.Format(http.TimeFormat) {
 		t.Errorf("Last-Modified %q, want %q", got, f.now.Format(http.TimeFormat))
+	}
+}
+
+// TestMetricsLoopbackOnly: /metrics is for this machine, not through a
+// proxy on it, unless the config opens it.
+func TestMetricsLoopbackOnly(t *testing.T) {
+	f := newFixture(t)
+	open := New(f.srv.store, nil, &Options{PublicMetrics: true})
+	for _, tc := range []struct {
+		srv    *Server
+		remote string
+		header []string
+		code   int
+	}{
+		{f.srv, "127.0.0.1:5000", nil, 200},
+		{f.srv, "[::1]:5000", nil, 200},
+		{f.srv, "192.0.2.7:5000", nil, 403},
+		{f.srv, "127.0.0.1:5000", []string{"X-Forwarded-For", "192.0.2.7"}, 403},
+		{f.srv, "127.0.0.1:5000", []string{"Forwarded", "for=192.0.2.7"}, 403},
+		{open, "192.0.2.7:5000", nil, 200},
+	} {
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		r.RemoteAddr = tc.remote
+		for i := 0; i+1 < len(tc.header); i += 2 {
+			r.Header.Set(tc.header[i], tc.header[i+1])
+		}
+		w := httptest.NewRecorder()
+		tc.srv.Handler().ServeHTTP(w, r)
+		if w.Code != tc.code {
+			t.Errorf("from %s %v (public %v): %d, want %d", tc.remote, tc.header, tc.srv.publicMetrics, w.Code, tc.code)
+		}
 	}
 }

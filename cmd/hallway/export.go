@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -74,7 +73,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // exportRegistrations writes an event's registrations as CSV, in the
 // order they came, with the addresses: it is for the organizers.
 func exportRegistrations(ctx context.Context, s *store.Store, ev *config.Event, w io.Writer) error {
-	out := csv.NewWriter(w)
+	out := newCSV(w)
 	out.Write([]string{"number", "status", "name", "email", "irc_account", "registered_at", "updated_at"})
 	err := s.Do(ctx, func(tx *store.Tx) error {
 		e, err := tx.EnsureEvent(ev.Slug, ev.Name)
@@ -116,15 +115,14 @@ func exportRegistrations(ctx context.Context, s *store.Store, ev *config.Event, 
 	if err != nil {
 		return err
 	}
-	out.Flush()
-	return out.Error()
+	return out.Flush()
 }
 
 // exportPledges writes an event's pledges as CSV for the treasurer: who
 // (name, accounts, confirmed address) even for anonymous pledges, what,
 // and what arrived.
 func exportPledges(ctx context.Context, s *store.Store, ev *config.Event, w io.Writer) error {
-	out := csv.NewWriter(w)
+	out := newCSV(w)
 	out.Write([]string{"pledge", "campaign", "status", "kind", "amount", "currency", "received", "description",
 		"shown_as", "name", "irc_account", "email", "reminders_sent", "pledged_at", "updated_at"})
 	err := s.View(ctx, func(tx *store.Tx) error {
@@ -180,15 +178,14 @@ func exportPledges(ctx context.Context, s *store.Store, ev *config.Event, w io.W
 	if err != nil {
 		return err
 	}
-	out.Flush()
-	return out.Error()
+	return out.Flush()
 }
 
 // exportMail writes the mail taken in as CSV for the organizers: when,
 // how it came (imap or ingest), from whom, what came of it and, for mail
 // not carried out, its text as it came (up to 64 kB).
 func exportMail(ctx context.Context, s *store.Store, all bool, w io.Writer) error {
-	out := csv.NewWriter(w)
+	out := newCSV(w)
 	header := []string{"received_at", "via", "sender", "outcome", "text"}
 	if all {
 		header = header[:4]
@@ -215,8 +212,7 @@ func exportMail(ctx context.Context, s *store.Store, all bool, w io.Writer) erro
 	if err != nil {
 		return err
 	}
-	out.Flush()
-	return out.Error()
+	return out.Flush()
 }
 
 // decimal writes minor units as a plain decimal for spreadsheets: 1850.00.

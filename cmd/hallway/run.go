@@ -90,6 +90,7 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main,
 		RequireAccount: cfg.IRC.RequireAccount,
 		Nick:           cfg.IRC.Nick,
 		Logger:         log,
+		TestHook:       crashHook(),
 	})
 	if err := b.Init(ctx); err != nil {
 		s.Close()
@@ -139,7 +140,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		webEvents = append(webEvents, web.Event{Slug: e.Slug, Name: e.Name, Venue: e.Venue, Zone: e.Location,
 			Rooms: g.Rooms, Grid: g, Channel: e.Channel})
 	}
-	m.Web = web.New(m.Store, webEvents, &web.Options{BaseURL: cfg.Web.BaseURL, Logger: m.log})
+	m.Web = web.New(m.Store, webEvents, &web.Options{BaseURL: cfg.Web.BaseURL, Logger: m.log, PublicMetrics: cfg.Web.PublicMetrics})
 	m.Web.SetReports(reports{m.Bot})
 	m.Listen = cfg.Web.Listen
 	mc := cfg.Mail

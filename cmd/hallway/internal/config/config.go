@@ -67,6 +67,9 @@ type Web struct {
 	// messages, feeds and mails; no trailing slash. Default
 	// "http://" + Listen (with "localhost" for an empty host).
 	BaseURL string
+	// PublicMetrics serves /metrics to everyone. Default false: only to
+	// clients on loopback that came through no proxy.
+	PublicMetrics bool
 }
 
 // IRC is the [irc] table: the bot's connection.

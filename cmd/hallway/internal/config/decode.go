@@ -466,6 +466,9 @@ func (d *decoder) config(root map[string]any) *Config {
 		w.def("base_url")
 	}
 	c.Web.BaseURL = strings.TrimRight(c.Web.BaseURL, "/")
+	if !w.bool("public_metrics", &c.Web.PublicMetrics) {
+		w.def("public_metrics")
+	}
 	w.done()
 
 	d.irc(t.sub("irc"), &c.IRC, dir)

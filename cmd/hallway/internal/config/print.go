@@ -27,6 +27,7 @@ func (c *Config) Print(w io.Writer) {
 	p.table("[web]")
 	p.kv("web", "listen", quote(c.Web.Listen), "")
 	p.kv("web", "base_url", quote(c.Web.BaseURL), "")
+	p.kv("web", "public_metrics", strconv.FormatBool(c.Web.PublicMetrics), "")
 
 	irc := c.IRC
 	refs := c.secretRefs()

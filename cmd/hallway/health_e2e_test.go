@@ -1,0 +1,259 @@
+package main
+
+// Health under a full disk, with the real binary: its files are capped
+// with RLIMIT_FSIZE (prlimit on the running process), so every write that
+// grows the database's write-ahead log fails, as on a full disk; people
+// on the real InspIRCd are told hallway can't save, /healthz says 503 with
+// the reason, and all is well again once the limit is lifted. A damaged
+// database is refused at start.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hallwayhq/hallway/bot/irctest"
+)
+
+// syncBuffer is a bytes.Buffer safe for a process to write while the test
+// reads it: the process's log goes to a pipe, not a file, so the file size
+// limit does not stop it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var servingRe = regexp.MustCompile(`msg=serving component=web addr=(\S+)`)
+
+// httpGet answers a GET of url: status and body.
+func httpGet(t *testing.T, url string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// prlimitFsize sets the soft file size limit of a running process (the
+// hard one stays as it is: raising it back would need CAP_SYS_RESOURCE).
+func prlimitFsize(t *testing.T, pid int, limit string) {
+	t.Helper()
+	if out, err := exec.Command("prlimit", "--pid", strconv.Itoa(pid), "--fsize="+limit+":").CombinedOutput(); err != nil {
+		t.Fatalf("prlimit --fsize=%s: %v\n%s", limit, err, out)
+	}
+}
+
+func TestDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Fatal("prlimit (util-linux) is needed")
+	}
+	ircAddr := irctest.TestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	user, botNick, channel := uniqueNick("full"), uniqueNick("hw"), "#"+uniqueNick("full")
+	bin, cfgPath, dbPath := releaseCrashSetup(t, ctx, ircAddr, botNick, "nobody", channel)
+	// Every interface, so that a request from an address of this machine
+	// that is not loopback can be tried on /metrics.
+	cfg, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, bytes.Replace(cfg, []byte(`listen = "127.0.0.1:0"`), []byte(`listen = ":0"`), 1), 0o644)
+
+	var logs syncBuffer
+	cmd := exec.Command(bin, "run", "-config", cfgPath)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &crashProc{cmd: cmd, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			p.kill()
+		}
+		if t.Failed() {
+			t.Logf("hallway's log:\n%s", logs.String())
+		}
+	}()
+	var port string
+	for port == "" {
+		if m := servingRe.FindStringSubmatch(logs.String()); m != nil {
+			_, port, _ = net.SplitHostPort(m[1])
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("hallway never served")
+		case err := <-p.done:
+			t.Fatalf("hallway exited: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	base := "http://127.0.0.1:" + port
+
+	c := ircPerson(t, ctx, ircAddr, user)
+	waitOnline(t, ctx, c, botNick)
+	c.Privmsg(botNick, `!propose "Before the disk filled"`)
+	fromBot(t, ctx, c, botNick, "#1")
+	if code, body := httpGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("healthz before: %d %q", code, body)
+	}
+
+	// /metrics: for loopback, not through a proxy, nor from another address.
+	if code, _ := httpGet(t, base+"/metrics"); code != 200 {
+		t.Errorf("metrics on loopback: %d", code)
+	}
+	if code, _ := httpGet(t, base+"/metrics", "X-Forwarded-For", "203.0.113.9"); code != 403 {
+		t.Errorf("metrics through a proxy: %d, want 403", code)
+	}
+	if ip := outerIP(); ip != "" {
+		if code, body := httpGet(t, "http://"+net.JoinHostPort(ip, port)+"/metrics"); code != 403 {
+			t.Errorf("metrics from %s: %d %q, want 403", ip, code, body)
+		}
+		if code, _ := httpGet(t, "http://"+net.JoinHostPort(ip, port)+"/healthz"); code != 200 {
+			t.Errorf("healthz from %s: %d", ip, code)
+		}
+	} else {
+		t.Log("no address but loopback: /metrics from another address not tried")
+	}
+
+	// The disk fills: no file of hallway's may grow past its size now.
+	st, err := os.Stat(dbPath + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prlimitFsize(t, cmd.Process.Pid, strconv.FormatInt(st.Size(), 10))
+	tFull := time.Now()
+	const tries = 5
+	for i := range tries {
+		c.Privmsg(botNick, "!vote 1")
+		fromBot(t, ctx, c, botNick, "hallway can't save right now, try again in a few minutes.")
+		if i == 0 {
+			t.Logf("first apology %s after the disk filled", time.Since(tFull).Round(time.Millisecond))
+		}
+	}
+	code, body := httpGet(t, base+"/healthz")
+	if code != 503 || !strings.HasPrefix(body, "database writes failing: the database cannot be written since ") {
+		t.Errorf("healthz while writes fail: %d %q", code, body)
+	} else {
+		t.Logf("healthz while writes fail: %d %q", code, body)
+	}
+	// Nothing else was said meanwhile: no line sent twice because its
+	// outbox row could not be marked.
+	if before, err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, m := range before {
+			if strings.EqualFold(m.Prefix.Nick, botNick) {
+				t.Errorf("more from the bot while the disk was full: %s", m.Raw)
+			}
+		}
+	}
+
+	// Space again.
+	prlimitFsize(t, cmd.Process.Pid, "unlimited")
+	c.Privmsg(botNick, "!vote 1")
+	fromBot(t, ctx, c, botNick, "#1")
+	if code, body := httpGet(t, base+"/healthz"); code != 200 {
+		t.Errorf("healthz after: %d %q", code, body)
+	}
+	if err := p.term(); err != nil {
+		t.Errorf("hallway after SIGTERM: %v", err)
+	}
+	var votes int
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT count(*) FROM vote`).Scan(&votes); err != nil || votes != 1 {
+		t.Errorf("votes: %d, %v; want 1", votes, err)
+	}
+
+	// A damaged copy of this database is refused at start, clearly.
+	bad := filepath.Join(t.TempDir(), "damaged.db")
+	damage(t, db, bad)
+	badCfg := filepath.Join(filepath.Dir(bad), "hallway.toml")
+	cfg, _ = os.ReadFile(cfgPath)
+	os.WriteFile(badCfg, bytes.Replace(cfg, []byte(fmt.Sprintf("%q", dbPath)), []byte(fmt.Sprintf("%q", bad)), 1), 0o644)
+	out, err := exec.CommandContext(ctx, bin, "run", "-config", badCfg).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "the database is damaged: stop hallway and restore the file from a backup") ||
+		!strings.Contains(string(out), "quick_check found") {
+		t.Errorf("hallway run on a damaged database: %v\n%s", err, out)
+	} else {
+		t.Logf("hallway run on a damaged database: %v: %s", err, bytes.TrimSpace(out))
+	}
+}
+
+// damage writes a copy of db to path with one b-tree page's header
+// overwritten, as a bad disk or a careless copy would leave it.
+func damage(t *testing.T, db *sql.DB, path string) {
+	t.Helper()
+	if _, err := db.Exec(`VACUUM INTO ?`, path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var pageSize int64
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	// VACUUM leaves no free pages: the last page is a b-tree page.
+	if _, err := f.WriteAt([]byte{0x77, 0xff, 0xff, 0xff, 0xff, 0xff}, st.Size()-pageSize); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// outerIP is an address of this machine that is not loopback, or "".
+func outerIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// corruptDB makes a database with a few pages of rows and overwrites the
+// header of one of its b-tree pages, as a bad disk or a careless copy
+// would.
+func corruptDB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bad.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, s, func(tx *Tx) error {
+		for i := range 200 {
+			if _, err := tx.PersonByIdentity(IRCAccount, strings.Repeat("x", 50)+string(rune('a'+i%26))+strings.Repeat("y", i), ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if _, err := s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	// The last page is a b-tree page of the rows just written: an
+	// invalid page type and cell count in its header.
+	if _, err := f.WriteAt([]byte{0x77, 0xff, 0xff, 0xff, 0xff, 0xff}, st.Size()-4096); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestOpenRefusesCorruptDatabase(t *testing.T) {
+	garbage := filepath.Join(t.TempDir(), "garbage.db")
+	os.WriteFile(garbage, []byte(strings.Repeat("not a database at all ", 300)), 0o644)
+	for name, path := range map[string]string{"damaged page": corruptDB(t), "not a database": garbage} {
+		_, err := Open(context.Background(), path)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "restore the file from a backup") {
+			t.Errorf("%s: Open: %v, want ErrCorrupt", name, err)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
