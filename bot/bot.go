@@ -125,8 +125,7 @@ type Options struct {
 	// TestHook, if set, is called at named points of the work, for tests
 	// that must crash the process at a precise moment: "release", when a
 	// release is about to be made (its command, or the attempt after a
-	// restart, committed).
-	// Nil in production.
+	// restart, committed). Nil in production.
 	TestHook func(point string)
 }
 

@@ -75,12 +75,12 @@ func (b *Bot) makeRelease(ctx context.Context, ev *Event, p store.PendingRelease
 		if still, err := tx.DonePendingRelease(p.ID); err != nil || !still {
 			return err // !still: made by another attempt
 		}
-		reply := Reply{Lines: []string{"the schedule was not released: " + fmt.Sprint(uerr)}}
-		if uerr == nil {
-			var err error
-			if reply, err = c.release(plan, p.Note); err != nil {
-				return err
-			}
+		var reply Reply
+		var err error
+		if uerr != nil {
+			reply = Reply{Lines: []string{"the schedule was not released: " + uerr.Msg}}
+		} else if reply, err = c.release(plan, p.Note); err != nil {
+			return err
 		}
 		if resumed {
 			reply.Lines[0] = fmt.Sprintf("(your %sschedule release of %s, finished after a restart) %s",

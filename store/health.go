@@ -35,10 +35,11 @@ func unwritable(err error) bool {
 // writeHealth is what the store knows of its writes: since when they fail
 // and why, cleared by the next transaction that writes and commits.
 type writeHealth struct {
-	mu    sync.Mutex
-	err   error
-	since time.Time
-	last  time.Time
+	mu     sync.Mutex
+	err    error
+	since  time.Time
+	last   time.Time
+	probed time.Time // the last write of CheckWrites' own
 }
 
 func (h *writeHealth) failed(err error, now time.Time) {
@@ -68,6 +69,36 @@ func (s *Store) WriteFailure() error {
 	}
 	return fmt.Errorf("%w since %s (last failure %s): %w", ErrUnwritable,
 		h.since.UTC().Format(time.RFC3339), h.last.UTC().Format(time.RFC3339), h.err)
+}
+
+// probeEvery bounds how often CheckWrites writes to see whether writes
+// work again.
+const probeEvery = time.Second
+
+// CheckWrites is WriteFailure, after a write of its own when writes have
+// been failing (at most once every probeEvery): without it, a store that
+// nothing else writes to would say it fails long after the disk has room
+// again.
+func (s *Store) CheckWrites(ctx context.Context) error {
+	if s.WriteFailure() == nil {
+		return nil
+	}
+	h := &s.health
+	h.mu.Lock()
+	due := time.Since(h.probed) >= probeEvery
+	if due {
+		h.probed = time.Now()
+	}
+	h.mu.Unlock()
+	if due {
+		// Setting the schema version to itself is the smallest write
+		// SQLite has: it rewrites the header page.
+		s.Do(ctx, func(tx *Tx) error {
+			_, err := tx.exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion))
+			return err
+		})
+	}
+	return s.WriteFailure()
 }
 
 // ErrCorrupt is returned by Open for a damaged database.

@@ -57,3 +57,20 @@ func TestOpenRefusesCorruptDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckWrites: a failure is reported with since when, and a write of
+// the check's own clears it once writes work.
+func TestCheckWrites(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if err := s.CheckWrites(ctx); err != nil {
+		t.Fatalf("fresh store: %v", err)
+	}
+	s.health.failed(errors.New("disk I/O error"), s.Now())
+	if err := s.WriteFailure(); !errors.Is(err, ErrUnwritable) || !strings.Contains(err.Error(), "since 2027-03-04T09:00:00Z") || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Errorf("WriteFailure: %v", err)
+	}
+	if err := s.CheckWrites(ctx); err != nil {
+		t.Errorf("CheckWrites after the disk has room: %v", err)
+	}
+}

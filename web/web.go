@@ -272,10 +272,10 @@ func (srv *Server) redirectToSchedule(w http.ResponseWriter, r *http.Request) {
 
 // serveHealth answers 200 "ok" when the database answers a query and its
 // writes work; 503 with the reason when its last write failed (the disk is
-// full) until one succeeds again.
+// full) until one succeeds again (the check tries one).
 func (srv *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if err := srv.store.WriteFailure(); err != nil {
+	if err := srv.store.CheckWrites(r.Context()); err != nil {
 		plain(w, r, http.StatusServiceUnavailable, "database writes failing: "+err.Error()+"\n")
 		return
 	}

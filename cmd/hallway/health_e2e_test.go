@@ -92,8 +92,12 @@ func TestDiskFull(t *testing.T) {
 	bin, cfgPath, dbPath := releaseCrashSetup(t, ctx, ircAddr, botNick, "nobody", channel)
 	// Every interface, so that a request from an address of this machine
 	// that is not loopback can be tried on /metrics.
+	// One line at a time, two a second: lines are still going out after
+	// the disk fills.
 	cfg, _ := os.ReadFile(cfgPath)
-	os.WriteFile(cfgPath, bytes.Replace(cfg, []byte(`listen = "127.0.0.1:0"`), []byte(`listen = ":0"`), 1), 0o644)
+	cfg = bytes.Replace(cfg, []byte(`listen = "127.0.0.1:0"`), []byte(`listen = ":0"`), 1)
+	cfg = bytes.Replace(cfg, []byte("tls = false\n"), []byte("tls = false\nsend_burst = 1\nsend_rate = 2.0\n"), 1)
+	os.WriteFile(cfgPath, cfg, 0o644)
 
 	var logs syncBuffer
 	cmd := exec.Command(bin, "run", "-config", cfgPath)
@@ -129,7 +133,8 @@ func TestDiskFull(t *testing.T) {
 
 	c := ircPerson(t, ctx, ircAddr, user)
 	waitOnline(t, ctx, c, botNick)
-	c.Privmsg(botNick, `!propose "Before the disk filled"`)
+	abstract := "An abstract long enough to be a line of its own: " + strings.Repeat("storage ", 30) + "end."
+	c.Privmsg(botNick, `!propose "Before the disk filled" -- `+abstract)
 	fromBot(t, ctx, c, botNick, "#1")
 	if code, body := httpGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("healthz before: %d %q", code, body)
@@ -153,17 +158,36 @@ func TestDiskFull(t *testing.T) {
 		t.Log("no address but loopback: /metrics from another address not tried")
 	}
 
-	// The disk fills: no file of hallway's may grow past its size now.
+	// Everything the bot says from here on, in order.
+	var said []string
+	expect := func(want string) {
+		t.Helper()
+		if _, err := c.Expect(ctx, func(m irctest.Message) bool {
+			if m.Command != "PRIVMSG" || !strings.EqualFold(m.Prefix.Nick, botNick) {
+				return false
+			}
+			said = append(said, m.Last())
+			return strings.Contains(m.Last(), want)
+		}); err != nil {
+			t.Fatalf("waiting for %s to say %q: %v; it said %q", botNick, want, err, said)
+		}
+	}
+
+	// The disk fills, between the two lines of an answer: no file of
+	// hallway's may grow past its size now.
+	c.Privmsg(botNick, "!show 1")
+	expect(`#1 "Before the disk filled"`)
 	st, err := os.Stat(dbPath + "-wal")
 	if err != nil {
 		t.Fatal(err)
 	}
 	prlimitFsize(t, cmd.Process.Pid, strconv.FormatInt(st.Size(), 10))
 	tFull := time.Now()
-	const tries = 5
+	expect(abstract) // sent now; its row cannot be marked sent
+	const tries = 3
 	for i := range tries {
 		c.Privmsg(botNick, "!vote 1")
-		fromBot(t, ctx, c, botNick, "hallway can't save right now, try again in a few minutes.")
+		expect("hallway can't save right now, try again in a few minutes.")
 		if i == 0 {
 			t.Logf("first apology %s after the disk filled", time.Since(tFull).Round(time.Millisecond))
 		}
@@ -174,24 +198,46 @@ func TestDiskFull(t *testing.T) {
 	} else {
 		t.Logf("healthz while writes fail: %d %q", code, body)
 	}
-	// Nothing else was said meanwhile: no line sent twice because its
-	// outbox row could not be marked.
-	if before, err := c.Sync(ctx); err != nil {
-		t.Fatal(err)
-	} else {
-		for _, m := range before {
-			if strings.EqualFold(m.Prefix.Nick, botNick) {
-				t.Errorf("more from the bot while the disk was full: %s", m.Raw)
-			}
+
+	// Space again: health says so by itself, without a command's write.
+	prlimitFsize(t, cmd.Process.Pid, "unlimited")
+	tFreed := time.Now()
+	for {
+		code, body := httpGet(t, base+"/healthz")
+		if code == 200 {
+			t.Logf("healthz 200 again %s after the disk had room", time.Since(tFreed).Round(time.Millisecond))
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("healthz after the disk had room: %d %q", code, body)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-
-	// Space again.
-	prlimitFsize(t, cmd.Process.Pid, "unlimited")
 	c.Privmsg(botNick, "!vote 1")
-	fromBot(t, ctx, c, botNick, "#1")
-	if code, body := httpGet(t, base+"/healthz"); code != 200 {
-		t.Errorf("healthz after: %d %q", code, body)
+	expect("#1")
+	if _, err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The abstract went out once, though its outbox row could not be
+	// marked sent while the disk was full; and nothing else twice.
+	seen := map[string]int{}
+	for _, line := range said {
+		seen[line]++
+	}
+	if !strings.Contains(logs.String(), `msg="marking IRC lines sent"`) {
+		t.Error("no line's outbox row failed to be marked sent: the test did not try what it is for")
+	}
+	if seen[abstract] != 1 {
+		t.Errorf("the abstract was said %d times: %q", seen[abstract], said)
+	}
+	if n := seen["hallway can't save right now, try again in a few minutes."]; n != tries {
+		t.Errorf("%d apologies for %d tries: %q", n, tries, said)
+	}
+	for line, n := range seen {
+		if n > 1 && !strings.HasPrefix(line, "hallway can't save") {
+			t.Errorf("said %d times: %q", n, line)
+		}
 	}
 	if err := p.term(); err != nil {
 		t.Errorf("hallway after SIGTERM: %v", err)
