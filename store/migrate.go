@@ -15,6 +15,8 @@ var schema string
 // itself, so the list starts with an empty entry for it.
 var migrations = []string{
 	"", // version 1: the initial schema
+	// version 2: private IRC replies are bound to an account
+	`ALTER TABLE outbox ADD COLUMN account TEXT NOT NULL DEFAULT ''`,
 }
 
 // SchemaVersion is the database version this binary writes.
