@@ -344,7 +344,7 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 			if err := c.keepFailed(tx, failed.err); err != nil {
 				return err
 			}
-			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, Reply{Lines: []string{failed.err.Msg}}, c.prefix()))
+			return b.reply(tx, c, Reply{Lines: []string{failed.err.Msg}})
 		})
 	}
 	if err == nil {
@@ -389,7 +389,7 @@ func (b *Bot) runLater(ctx context.Context, calls []*call) {
 			continue
 		}
 		if err := b.store.Do(ctx, func(tx *store.Tx) error {
-			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
+			return b.reply(tx, c, reply)
 		}); err != nil {
 			b.log.Error("reply failed", "err", err)
 		}
@@ -476,7 +476,22 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	if len(reply.Lines) == 0 {
 		return nil // the answer comes after the slow part
 	}
-	return rep.Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
+	return b.reply(tx, c, reply)
+}
+
+// reply pages r and queues it, charging the person's rate limit by the
+// IRC lines it takes: one person's long answers are their allowance, not
+// everyone's.
+func (b *Bot) reply(tx *store.Tx, c *call, r Reply) error {
+	r = b.pager.page(c.req, r, c.prefix())
+	if c.req.Transport == IRC && !c.req.Raw {
+		extra := len(r.Lines) - 1
+		if r.Private && c.req.Where != "" {
+			extra++ // "sent you a private message"
+		}
+		b.limiter.charge(c.who(), extra, b.now())
+	}
+	return b.repliers[c.req.Transport].Reply(tx, c.req, r)
 }
 
 // internalError logs a failed command and tells the person.
