@@ -51,7 +51,10 @@ func (s *ircSession) addHandlers(cl *girc.Client) {
 			c.send.command("JOIN " + ch)
 		}
 		c.setClient(cl)
-		_, s.monitor = cl.GetServerOption("MONITOR")
+		_, monitor := cl.GetServerOption("MONITOR")
+		s.mu.Lock()
+		s.monitor = monitor
+		s.mu.Unlock()
 		nick := cl.GetNick()
 		c.log.Info("connected", "server", c.opts.Server, "nick", nick)
 		if !strings.EqualFold(nick, c.opts.Nick) {
@@ -275,9 +278,10 @@ func (s *ircSession) startRegain(held string) {
 	c := s.c
 	s.mu.Lock()
 	s.regainSince = time.Now()
+	monitor := s.monitor
 	s.mu.Unlock()
 	c.log.Warn("the bot's nick is taken; regaining it", "nick", c.opts.Nick, "holding", held)
-	if s.monitor {
+	if monitor {
 		c.send.command("MONITOR + " + c.opts.Nick)
 	}
 	s.recover()
@@ -297,7 +301,7 @@ func (s *ircSession) startRegain(held string) {
 				return
 			}
 			s.recover()
-			if !s.monitor {
+			if !monitor {
 				c.send.command("ISON " + c.opts.Nick)
 			}
 		}
@@ -330,14 +334,14 @@ func (s *ircSession) onNick(cl *girc.Client, e girc.Event) {
 		return
 	}
 	s.mu.Lock()
-	since := s.regainSince
+	since, monitor := s.regainSince, s.monitor
 	s.regainSince = time.Time{}
 	s.mu.Unlock()
 	if since.IsZero() {
 		return
 	}
 	s.c.log.Info("nick regained", "nick", s.c.opts.Nick, "after", time.Since(since).Round(time.Millisecond))
-	if s.monitor {
+	if monitor {
 		s.c.send.command("MONITOR - " + s.c.opts.Nick)
 	}
 }
