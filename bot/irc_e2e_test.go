@@ -64,7 +64,7 @@ type botSetup struct {
 	url                                        string // the event's web address, for feeds
 }
 
-func startBot(t *testing.T, s botSetup) *running {
+func startBot(t testing.TB, s botSetup) *running {
 	t.Helper()
 	st, err := store.Open(context.Background(), s.db)
 	if err != nil {
