@@ -408,7 +408,9 @@ wait_linked() {
 
 write_anope_conf() {
 	local c="$D/anope/conf"
-	mkdir -p "$c" "$D/anope/data" "$D/anope/logs"
+	# Anope backs its database up at the first save of each day, and exits
+	# when data/backups is missing (seen at midnight).
+	mkdir -p "$c" "$D/anope/data/backups" "$D/anope/logs"
 	cp /etc/anope/*.conf /etc/anope/services.motd "$c/"
 	patch_conf "$c/services.conf" "s/^\(\s*\)port = 7000/\1port = $LINK_PORT/" "^\s*port = $LINK_PORT"
 	patch_conf "$c/services.conf" 's/^\(\s*\)password = "mypassword"/\1password = "linkpw"/' '^\s*password = "linkpw"'
