@@ -176,6 +176,63 @@ func TestIRCPrivateReplyFollowsAccount(t *testing.T) {
 	}
 }
 
+// TestIRCPrivateReplyOutsideChannels: the same when the person shares no
+// channel with the bot (it asks the server who holds the nick): the feed
+// asked for by private message, then the nick taken over before the bot
+// could send it, goes to the account's new nick only.
+func TestIRCPrivateReplyOutsideChannels(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	channel := "#" + unique("priv")
+	botNick, victim, helper := unique("hw"), unique("vic"), unique("hlp")
+	account(t, ctx, addr, botNick).Close()
+	victimC := account(t, ctx, addr, victim)
+	helperC := account(t, ctx, addr, helper)
+	if err := helperC.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	taker := irctest.DialT(t, addr, unique("tk")) // never logs in, joins nothing
+	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 2, rate: 0.2, url: "https://e2e.test"})
+	defer b.stop()
+	waitJoined(t, ctx, helperC, botNick, channel)
+	// The helper's answers take the bot's tokens: the next line waits 5 s.
+	helperC.Privmsg(channel, "!votes")
+	helperC.Privmsg(channel, "!votes")
+	saidPrefix(t, ctx, helperC, botNick, helper+": ")
+	saidPrefix(t, ctx, helperC, botNick, helper+": ")
+	victimC.Privmsg(botNick, "feed")
+	victimC.Close()
+	taker.Raw("NICK " + victim)
+	if _, err := taker.Expect(ctx, func(m irctest.Message) bool { return m.Command == "NICK" && strings.EqualFold(m.Param(0), victim) }); err != nil {
+		t.Fatal(err)
+	}
+	back, err := irctest.DialSASL(ctx, addr, unique("vb"), victim, "pw-"+victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	back.Privmsg(botNick, "votes")
+	waitCtx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	m, backErr := back.Expect(waitCtx, fromBot(botNick, back.Nick()))
+	got, err := taker.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range got {
+		if m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick) && strings.Contains(m.Last(), "/feed/") {
+			t.Errorf("the taker of %s got the victim's feed: %q", victim, m.Last())
+		}
+	}
+	if backErr != nil {
+		t.Fatalf("the feed never reached the victim's new nick: %v", backErr)
+	}
+	if !strings.Contains(m.Last(), "https://e2e.test/feed/") {
+		t.Errorf("the victim's first private line is %q, want the feed address", m.Last())
+	}
+}
+
 // announce queues a line for the channel as the bot's clock or an
 // organizer's command would.
 func announce(t *testing.T, ctx context.Context, b *running, db, channel, text string) {

@@ -110,6 +110,17 @@ func (s *ircSession) addHandlers(cl *girc.Client) {
 			c.send.whoReply(e.Params[1], "", true)
 		}
 	})
+	// Without WHOX: WHOIS, 330 <me> <nick> <account> :is logged in as
+	cl.Handlers.Add(girc.RPL_WHOISACCOUNT, func(_ *girc.Client, e girc.Event) {
+		if len(e.Params) >= 3 {
+			c.send.whoReply(e.Params[1], e.Params[2], false)
+		}
+	})
+	cl.Handlers.Add(girc.RPL_ENDOFWHOIS, func(_ *girc.Client, e girc.Event) {
+		if len(e.Params) > 1 {
+			c.send.whoReply(e.Params[1], "", true)
+		}
+	})
 	// Regaining the nick.
 	cl.Handlers.Add(girc.NICK, s.onNick)
 	cl.Handlers.Add(girc.RPL_MONOFFLINE, func(_ *girc.Client, e girc.Event) {

@@ -46,6 +46,9 @@ type sender struct {
 	// privateWait is how long a private line waits for its account's
 	// nick before it is dropped.
 	privateWait time.Duration
+	// whoFresh is how long the server's answer about a nick's account is
+	// trusted: the nick could change hands any time after.
+	whoFresh time.Duration
 	wakeCh      chan struct{}
 
 	tokens float64
@@ -94,8 +97,9 @@ const (
 	pendingWindow = 500
 	// ctcpQueue bounds the CTCP answers waiting; more are dropped.
 	ctcpQueue = 4
-	// whoFresh is how long a WHOX answer about a nick is trusted.
-	whoFresh = 5 * time.Second
+	// After an answer about a nick's account that did not fit, the nick
+	// is asked about again only after whoRetry.
+	whoRetry = 30 * time.Second
 	// whoToken marks our WHOX queries (girc's own use "1").
 	whoToken = "717"
 	// flightTTL forgets sent lines whose echo never came.
@@ -103,8 +107,14 @@ const (
 )
 
 func newSender(s *store.Store, conn wire, burst int, rate float64, log *slog.Logger) *sender {
+	// The line goes right after the answer, with a token kept for it; a
+	// bucket of one token waits a whole interval.
+	fresh := 2 * time.Second
+	if burst < 2 {
+		fresh = max(fresh, time.Duration(1.5/rate*float64(time.Second)))
+	}
 	return &sender{store: s, conn: conn, burst: float64(burst), rate: rate, log: log,
-		privateWait: 10 * time.Minute,
+		privateWait: 10 * time.Minute, whoFresh: fresh,
 		wakeCh:      make(chan struct{}, 1), tokens: float64(burst),
 		// Two answers per asker, then one a minute: enough for a person
 		// checking the bot, nothing for a flood.
@@ -493,7 +503,7 @@ func (s *sender) route(client *girc.Client, m store.Message, now time.Time) (to 
 	}
 	unknown := false
 	for _, n := range candidates {
-		account, known := s.accountOf(client, n, now)
+		account, known := s.accountOf(client, n, m.Account, now)
 		if !known {
 			unknown = true
 			continue
@@ -511,8 +521,9 @@ func (s *sender) route(client *girc.Client, m store.Message, now time.Time) (to 
 // accountOf is the account nick is logged in to now ("" for none) and
 // whether that is known: from girc's tracking of the channels we share
 // (kept current by account-notify and extended-join), else by asking the
-// server (WHOX), whose answer is trusted for whoFresh. s.mu is held.
-func (s *sender) accountOf(client *girc.Client, nick string, now time.Time) (string, bool) {
+// server (WHOX, or WHOIS where there is no WHOX), whose answer is trusted
+// for whoFresh. s.mu is held.
+func (s *sender) accountOf(client *girc.Client, nick, want string, now time.Time) (string, bool) {
 	if u := client.LookupUser(nick); u != nil {
 		a := u.Extras.Account
 		if a == "*" || a == "0" {
@@ -522,14 +533,28 @@ func (s *sender) accountOf(client *girc.Client, nick string, now time.Time) (str
 	}
 	k := girc.ToRFC1459(nick)
 	w, ok := s.who[k]
-	if ok && !w.pending && now.Sub(w.at) < whoFresh {
+	if ok && !w.pending && now.Sub(w.at) < s.whoFresh {
+		if w.account == want {
+			// An answer serves one line: the next asks again.
+			s.who[k] = whoSeen{account: w.account, at: w.at.Add(-s.whoFresh)}
+		}
 		return w.account, true
 	}
-	if !ok || !w.pending || now.Sub(w.at) > whoFresh {
-		s.who[k] = whoSeen{pending: true, at: now}
-		s.control = append(s.control, "WHO "+nick+" %tna,"+whoToken)
-		s.wakeLocked()
+	switch {
+	case ok && w.pending && now.Sub(w.at) < whoRetry:
+		return "", false // asked already
+	case ok && !w.pending && w.account != want && now.Sub(w.at) < whoRetry:
+		return "", false // not them a moment ago: no need to ask at once
+	case s.tokens < min(2, s.burst):
+		return "", false // ask when the line can follow the answer at once
 	}
+	s.who[k] = whoSeen{pending: true, at: now}
+	if _, whox := client.GetServerOption("WHOX"); whox {
+		s.control = append(s.control, "WHO "+nick+" %tna,"+whoToken)
+	} else {
+		s.control = append(s.control, "WHOIS "+nick)
+	}
+	s.wakeLocked()
 	return "", false
 }
 
