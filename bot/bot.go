@@ -422,6 +422,16 @@ func (c *call) keepFailed(tx *store.Tx, uerr *Error) error {
 func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	c.tx = tx
 	rep := b.repliers[c.req.Transport]
+	if c.limited == 0 && !c.req.Raw {
+		// Answers charged since this command was let in (earlier ones of
+		// the same person in this batch) may have used up the allowance.
+		if wait, first := b.limiter.overdrawn(c.who(), b.now()); wait > 0 {
+			if !first {
+				return nil
+			}
+			c.limited = wait
+		}
+	}
 	if c.limited > 0 {
 		return rep.Reply(tx, c.req, textReply("slow down: too many commands. Try again in %d s.", int(c.limited.Seconds()+0.999)))
 	}

@@ -8,7 +8,6 @@ package bot_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -97,7 +96,7 @@ func TestIRCNickRegained(t *testing.T) {
 				// The holder was renamed (it learns so from its own NICK
 				// line) or, a ghost, disconnected.
 				_, err := holder.Sync(ctx)
-				if err != nil && !errors.Is(err, irctest.ErrClosed) {
+				if err != nil && holder.Err() == nil {
 					t.Fatal(err)
 				}
 				if err == nil && strings.EqualFold(holder.Nick(), botNick) {

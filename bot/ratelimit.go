@@ -70,6 +70,25 @@ func (l *limiter) charge(who string, n int, now time.Time) {
 	b.tokens = max(b.tokens-float64(n), -float64(l.burst))
 }
 
+// overdrawn tells whether who owes tokens (answers charged since their
+// command was let in, as when several of theirs share one batch): like
+// allow, it says how long to wait and whether this is the first refusal.
+func (l *limiter) overdrawn(who string, now time.Time) (wait time.Duration, first bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[who]
+	if !ok {
+		return 0, false
+	}
+	tokens := min(float64(l.burst), b.tokens+float64(now.Sub(b.last))/float64(l.interval))
+	if tokens >= 0 {
+		return 0, false
+	}
+	first = !b.told
+	b.told = true
+	return time.Duration((1 - tokens) * float64(l.interval)), first
+}
+
 // sweep forgets full buckets, so the map does not grow without end.
 func (l *limiter) sweep(now time.Time) {
 	for k, b := range l.buckets {

@@ -199,11 +199,17 @@ func TestLimiterChargesLines(t *testing.T) {
 	if wait, _ := l.allow("bob", now); wait != 0 {
 		t.Fatal("first command limited")
 	}
-	l.charge("bob", 7, now) // an eight-line answer
-	if wait, first := l.allow("bob", now); wait == 0 || !first {
-		t.Fatalf("after eight lines: wait %v, first %v; want limited", wait, first)
+	if wait, _ := l.overdrawn("bob", now); wait != 0 {
+		t.Fatal("overdrawn before any charge")
 	}
-	if wait, _ := l.allow("bob", now.Add(2*time.Second)); wait != 0 {
-		t.Errorf("one interval later: still limited %v", wait)
+	l.charge("bob", 8, now) // a nine-line answer
+	if wait, first := l.overdrawn("bob", now); wait == 0 || !first {
+		t.Fatalf("after nine lines: overdrawn wait %v, first %v; want a first refusal", wait, first)
+	}
+	if wait, first := l.allow("bob", now); wait == 0 || first {
+		t.Fatalf("after nine lines: wait %v, first %v; want limited, told already", wait, first)
+	}
+	if wait, _ := l.allow("bob", now.Add(4*time.Second)); wait != 0 {
+		t.Errorf("two intervals later: still limited %v", wait)
 	}
 }
