@@ -339,6 +339,14 @@ func (s *ircSession) onNick(cl *girc.Client, e girc.Event) {
 	if e.Source == nil || len(e.Params) == 0 {
 		return
 	}
+	// Someone we share a channel with changed nick: private lines for
+	// their account follow them.
+	for _, n := range []string{e.Params[0], e.Source.Name} {
+		if u := cl.LookupUser(n); u != nil && u.Extras.Account != "" && u.Extras.Account != "*" {
+			s.c.send.sawAccount(FoldAccount(u.Extras.Account), e.Params[0])
+			break
+		}
+	}
 	// girc may or may not have renamed us in its state yet.
 	ours := strings.EqualFold(e.Source.Name, cl.GetNick()) || strings.EqualFold(cl.GetNick(), s.c.opts.Nick)
 	if !ours || !strings.EqualFold(e.Params[0], s.c.opts.Nick) {
