@@ -62,6 +62,7 @@ type botSetup struct {
 	rate                                       float64
 	tls                                        *tls.Config
 	url                                        string // the event's web address, for feeds
+	privateWait                                time.Duration
 }
 
 func startBot(t testing.TB, s botSetup) *running {
@@ -82,7 +83,7 @@ func startBot(t testing.TB, s botSetup) *running {
 	irc := bot.NewIRC(b, &bot.IRCOptions{
 		Server: host, Port: p, Nick: s.nick, SASLUser: s.account, SASLPassword: s.password,
 		Channels: []string{s.channel}, SendBurst: s.burst, SendRate: s.rate, Debug: debugWriter(),
-		TLS: s.tls != nil, TLSConfig: s.tls,
+		TLS: s.tls != nil, TLSConfig: s.tls, PrivateWait: s.privateWait,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

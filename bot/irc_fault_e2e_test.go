@@ -175,6 +175,73 @@ func TestIRCPrivateReplyFollowsAccount(t *testing.T) {
 	}
 }
 
+// TestIRCPrivateReplyDropped: a private line whose account never comes
+// back under any nick is dropped after the bound, not sent to the nick's
+// new holder.
+func TestIRCPrivateReplyDropped(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, time.Minute)
+	channel := "#" + unique("drop")
+	botNick, victim := unique("hw"), unique("vic")
+	account(t, ctx, addr, botNick).Close()
+	victimC := account(t, ctx, addr, victim)
+	if err := victimC.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	taker := irctest.DialT(t, addr, unique("tk"))
+	if err := taker.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "hallway.db")
+	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: db, burst: 1, rate: 0.5, url: "https://e2e.test", privateWait: 3 * time.Second})
+	defer b.stop()
+	waitJoined(t, ctx, victimC, botNick, channel)
+	victimC.Privmsg(channel, "!feed")
+	said(t, ctx, victimC, botNick, victim+": sent you a private message.")
+	victimC.Close()
+	taker.Raw("NICK " + victim)
+	if _, err := taker.Expect(ctx, func(m irctest.Message) bool { return m.Command == "NICK" && strings.EqualFold(m.Param(0), victim) }); err != nil {
+		t.Fatal(err)
+	}
+	waitSent(t, ctx, db) // dropped
+	got, err := taker.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range got {
+		if m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick) && m.Param(0) != channel {
+			t.Errorf("the taker of %s got a private line: %q", victim, m.Last())
+		}
+	}
+}
+
+// waitSent waits until no IRC line waits in the outbox (sent or dropped).
+func waitSent(t *testing.T, ctx context.Context, db string) {
+	t.Helper()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		msgs, err := st.Pending(ctx, store.IRC, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("lines still wait in the outbox")
+		case <-tick.C:
+		}
+	}
+}
+
 // TestIRCPrivateReplyOutsideChannels: the same when the person shares no
 // channel with the bot (it asks the server who holds the nick): the feed
 // asked for by private message, then the nick taken over before the bot
