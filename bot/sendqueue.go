@@ -49,7 +49,7 @@ type sender struct {
 	// whoFresh is how long the server's answer about a nick's account is
 	// trusted: the nick could change hands any time after.
 	whoFresh time.Duration
-	wakeCh      chan struct{}
+	wakeCh   chan struct{}
 
 	tokens float64
 	last   time.Time
@@ -115,7 +115,7 @@ func newSender(s *store.Store, conn wire, burst int, rate float64, log *slog.Log
 	}
 	return &sender{store: s, conn: conn, burst: float64(burst), rate: rate, log: log,
 		privateWait: 10 * time.Minute, whoFresh: fresh,
-		wakeCh:      make(chan struct{}, 1), tokens: float64(burst),
+		wakeCh: make(chan struct{}, 1), tokens: float64(burst),
 		// Two answers per asker, then one a minute: enough for a person
 		// checking the bot, nothing for a flood.
 		ctcpLim:  newLimiter(2, time.Minute),
