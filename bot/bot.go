@@ -354,7 +354,7 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 			if err := c.keepFailed(tx, failed.err); err != nil {
 				return err
 			}
-			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, Reply{Lines: []string{failed.err.Msg}}, c.prefix()))
+			return b.reply(tx, c, Reply{Lines: []string{failed.err.Msg}})
 		})
 	}
 	if err == nil {
@@ -400,7 +400,7 @@ func (b *Bot) runLater(ctx context.Context, calls []*call) {
 			continue // answered in its own transaction
 		}
 		if err := b.store.Do(ctx, func(tx *store.Tx) error {
-			return b.repliers[c.req.Transport].Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
+			return b.reply(tx, c, reply)
 		}); err != nil {
 			b.log.Error("reply failed", "err", err)
 		}
@@ -433,6 +433,16 @@ func (c *call) keepFailed(tx *store.Tx, uerr *Error) error {
 func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	c.tx = tx
 	rep := b.repliers[c.req.Transport]
+	if c.limited == 0 && !c.req.Raw {
+		// Answers charged since this command was let in (earlier ones of
+		// the same person in this batch) may have used up the allowance.
+		if wait, first := b.limiter.overdrawn(c.who(), b.now()); wait > 0 {
+			if !first {
+				return nil
+			}
+			c.limited = wait
+		}
+	}
 	if c.limited > 0 {
 		return rep.Reply(tx, c.req, textReply("slow down: too many commands. Try again in %d s.", int(c.limited.Seconds()+0.999)))
 	}
@@ -487,7 +497,22 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	if len(reply.Lines) == 0 {
 		return nil // the answer comes after the slow part
 	}
-	return rep.Reply(tx, c.req, b.pager.page(c.req, reply, c.prefix()))
+	return b.reply(tx, c, reply)
+}
+
+// reply pages r and queues it, charging the person's rate limit by the
+// IRC lines it takes: one person's long answers are their allowance, not
+// everyone's.
+func (b *Bot) reply(tx *store.Tx, c *call, r Reply) error {
+	r = b.pager.page(c.req, r, c.prefix())
+	if c.req.Transport == IRC && !c.req.Raw {
+		extra := len(r.Lines) - 1
+		if r.Private && c.req.Where != "" {
+			extra++ // "sent you a private message"
+		}
+		b.limiter.charge(c.who(), extra, b.now())
+	}
+	return b.repliers[c.req.Transport].Reply(tx, c.req, r)
 }
 
 // internalError logs a failed command, tells the person, and returns

@@ -1,5 +1,7 @@
 package bot
 
+import "errors"
+
 // Error is a mistake the person can fix. Its message is safe to show and says
 // what was wrong and how to do it right. Any other error is internal: the
 // person reads "internal error" and the log gets the chain.
@@ -20,3 +22,9 @@ type CommandError struct {
 
 func (e *CommandError) Error() string { return "command failed: " + e.Err.Error() }
 func (e *CommandError) Unwrap() error { return e.Err }
+
+// logged tells whether err was logged where it happened.
+func logged(err error) bool {
+	var ce *CommandError
+	return errors.As(err, &ce)
+}

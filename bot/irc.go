@@ -31,6 +31,9 @@ type IRCOptions struct {
 	// SendBurst lines go out at once, then SendRate lines per second.
 	SendBurst int
 	SendRate  float64
+	// PrivateWait is how long a private reply waits for a nick logged in
+	// to its account before it is dropped; zero means 10 minutes.
+	PrivateWait time.Duration
 	// Debug receives the raw IRC lines, if set.
 	Debug  io.Writer
 	Logger *slog.Logger
@@ -49,6 +52,7 @@ type IRCClient struct {
 	mu     sync.Mutex
 	client *girc.Client  // the registered connection, nil when down
 	ready  chan struct{} // closed while client is set
+	wire   *wireConn     // the connection's socket
 }
 
 // NewIRC returns the IRC transport for b. It does no I/O.
@@ -74,6 +78,9 @@ func NewIRC(b *Bot, opts *IRCOptions) *IRCClient {
 		ready: make(chan struct{}),
 	}
 	c.send = newSender(b.store, c, o.SendBurst, o.SendRate, c.log)
+	if o.PrivateWait > 0 {
+		c.send.privateWait = o.PrivateWait
+	}
 	// Answers that cannot be queued (the outbox cannot be written) can
 	// still be said.
 	b.SetReplier(IRC, ircReplier{now: c.send.sayNow})
@@ -122,18 +129,19 @@ func (c *IRCClient) connectOnce(ctx context.Context) error {
 		Nick:        c.opts.Nick,
 		User:        "hallway",
 		Name:        "hallway event bot",
-		SSL:         c.opts.TLS,
-		TLSConfig:   c.opts.TLSConfig,
 		AllowFlood:  true, // our own send queue paces the lines
 		PingDelay:   30 * time.Second,
 		PingTimeout: 60 * time.Second,
 		Version:     "hallway",
+		// The dialer does TLS itself, under the CTCP filter; STS would
+		// upgrade a loopback test connection.
+		DisableSTS: true,
+		// echo-message tells which lines the server took and which it
+		// refused (404).
+		SupportedCaps: map[string][]string{"echo-message": nil},
 		RecoverFunc: func(_ *girc.Client, e *girc.HandlerError) {
 			c.log.Error("IRC handler panicked", "err", e.Error(), "stack", string(e.Stack))
 		},
-	}
-	if !c.opts.TLS {
-		cfg.DisableSTS = true // loopback test servers; STS would upgrade to TLS
 	}
 	if c.opts.Debug != nil {
 		cfg.Debug = c.opts.Debug
@@ -141,25 +149,29 @@ func (c *IRCClient) connectOnce(ctx context.Context) error {
 	if c.opts.SASLUser != "" {
 		cfg.SASL = &girc.SASLPlain{User: c.opts.SASLUser, Pass: c.opts.SASLPassword}
 	}
-	client := girc.New(cfg)
-	// girc fires CONNECTED two seconds after 001; the end of the MOTD is
-	// the real "we are in".
-	onReady := func(cl *girc.Client, _ girc.Event) {
-		for _, ch := range c.opts.Channels {
-			cl.Cmd.Join(ch)
+	s := &ircSession{c: c, rejoins: map[string]*rejoinState{}, done: make(chan struct{})}
+	// Registering, girc tries nick_ when the nick is taken; once in, a
+	// taken nick is the regainer's business, not a reason to rename.
+	cfg.HandleNickCollide = func(nick string) string {
+		if s.registered.Load() {
+			return ""
 		}
-		c.setClient(cl)
-		c.log.Info("connected", "server", c.opts.Server, "nick", cl.GetNick())
+		return nick + "_"
 	}
-	client.Handlers.Add(girc.RPL_ENDOFMOTD, onReady)
-	client.Handlers.Add(girc.ERR_NOMOTD, onReady)
-	client.Handlers.Add(girc.ERR_SASLFAIL, func(_ *girc.Client, e girc.Event) {
-		c.log.Error("SASL login failed: check irc.sasl_user and the password variable", "server_says", e.Last())
-	})
-	client.Handlers.Add(girc.PRIVMSG, c.onPrivmsg)
+	client := girc.New(cfg)
+	// girc answers CTCP queries itself, outside our pacing: hallway
+	// answers them (see ctcpQuery), and the wire drops what girc still
+	// writes (its "unknown query" errors).
+	for _, cmd := range []string{girc.CTCP_PING, girc.CTCP_PONG, girc.CTCP_VERSION, girc.CTCP_SOURCE, girc.CTCP_TIME, girc.CTCP_FINGER} {
+		client.CTCP.Clear(cmd)
+	}
+	s.cl = client
+	s.addHandlers(client)
+	defer close(s.done)
+	defer c.send.reset()
 
 	errc := make(chan error, 1)
-	go func() { errc <- client.Connect() }()
+	go func() { errc <- client.DialerConnect(&wireDialer{c: c}) }()
 	select {
 	case <-ctx.Done():
 		c.setClient(nil)
@@ -220,12 +232,18 @@ func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 	}
 	text := e.Last()
 	if ok, ctcp := e.IsCTCP(); ok {
-		if ctcp.Command != "ACTION" || where == "" {
+		if ctcp.Command != "ACTION" {
+			c.send.ctcpQuery(nick, ctcp.Command, ctcp.Text)
+			return
+		}
+		if where == "" {
 			return
 		}
 		text = "/me " + ctcp.Text
 	}
-	base := Request{Transport: IRC, Nick: nick, Where: where, At: e.Timestamp.UTC(), Account: c.account(cl, e, nick),
+	account := c.account(cl, e, nick)
+	c.send.sawAccount(account, nick)
+	base := Request{Transport: IRC, Nick: nick, Where: where, At: e.Timestamp.UTC(), Account: account,
 		Resolve: func(n string) string {
 			if u := cl.LookupUser(n); u != nil {
 				return u.Extras.Account
@@ -327,7 +345,7 @@ func (c *IRCClient) handleLoop(connDone <-chan struct{}) {
 				break fill
 			}
 		}
-		if err := c.bot.HandleBatch(ctx, batch); err != nil {
+		if err := c.bot.HandleBatch(ctx, batch); err != nil && !logged(err) {
 			c.log.Error("handling commands", "err", err)
 		}
 		c.send.wake()
@@ -342,7 +360,7 @@ func (c *IRCClient) drain() {
 	for {
 		select {
 		case req := <-c.work:
-			if err := c.bot.Handle(ctx, req); err != nil {
+			if err := c.bot.Handle(ctx, req); err != nil && !logged(err) {
 				c.log.Error("handling command at shutdown", "err", err)
 			}
 		default:

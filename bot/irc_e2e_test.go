@@ -61,15 +61,17 @@ type botSetup struct {
 	burst                                      int
 	rate                                       float64
 	tls                                        *tls.Config
+	url                                        string // the event's web address, for feeds
+	privateWait                                time.Duration
 }
 
-func startBot(t *testing.T, s botSetup) *running {
+func startBot(t testing.TB, s botSetup) *running {
 	t.Helper()
 	st, err := store.Open(context.Background(), s.db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4,
+	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4, URL: s.url,
 		Campaigns: []bot.Campaign{{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}}}}
 	b := bot.New(st, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true})
 	if err := b.Init(context.Background()); err != nil {
@@ -81,7 +83,7 @@ func startBot(t *testing.T, s botSetup) *running {
 	irc := bot.NewIRC(b, &bot.IRCOptions{
 		Server: host, Port: p, Nick: s.nick, SASLUser: s.account, SASLPassword: s.password,
 		Channels: []string{s.channel}, SendBurst: s.burst, SendRate: s.rate, Debug: debugWriter(),
-		TLS: s.tls != nil, TLSConfig: s.tls,
+		TLS: s.tls != nil, TLSConfig: s.tls, PrivateWait: s.privateWait,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -121,18 +123,29 @@ func saidPrefix(t *testing.T, ctx context.Context, c *irctest.Client, botNick, p
 	return m.Last()
 }
 
-// waitJoined waits until the bot is in the channel as seen by c.
+// waitJoined waits until the bot is in the channel as seen by c, which
+// must be in it: the bot is in the NAMES, or joins after them.
 func waitJoined(t *testing.T, ctx context.Context, c *irctest.Client, botNick, channel string) {
 	t.Helper()
-	for ctx.Err() == nil {
-		c.Raw("NAMES " + channel)
-		m, err := c.Expect(ctx, func(m irctest.Message) bool { return m.Command == "353" || m.Command == "366" })
-		if err == nil && m.Command == "353" && strings.Contains(strings.ToLower(" "+m.Last()+" "), strings.ToLower(botNick)) {
-			return
+	c.Raw("NAMES " + channel)
+	in := false
+	_, err := c.Expect(ctx, func(m irctest.Message) bool {
+		switch m.Command {
+		case "353":
+			for _, n := range strings.Fields(m.Last()) {
+				n, _, _ = strings.Cut(strings.TrimLeft(n, "~&@%+"), "!")
+				in = in || strings.EqualFold(n, botNick)
+			}
+		case "366":
+			return in
+		case "JOIN":
+			return strings.EqualFold(m.Prefix.Nick, botNick) && strings.EqualFold(m.Param(0), channel)
 		}
-		time.Sleep(200 * time.Millisecond)
+		return false
+	})
+	if err != nil {
+		t.Fatalf("%s did not join %s: %v", botNick, channel, err)
 	}
-	t.Fatalf("%s did not join %s", botNick, channel)
 }
 
 func TestIRCBoard(t *testing.T) {
@@ -226,10 +239,8 @@ func TestIRCAnswersSurviveRestart(t *testing.T) {
 	said(t, ctx, aliceC, botNick, alice+`: proposed #1 (unconference session) "Session 1". Vote with !vote 1.`)
 	aliceC.Privmsg(channel, `!propose "Session 2"`)
 	aliceC.Privmsg(channel, `!propose "Session 3"`)
-	if _, err := aliceC.Sync(ctx); err != nil { // the server has relayed both
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond) // and the bot has read them
+	// The bot has carried both out: their answers wait in the outbox.
+	waitPending(t, ctx, setup.db, 2)
 	b.stop()
 	setup.burst, setup.rate = 10, 10
 	b = startBot(t, setup)
@@ -274,6 +285,32 @@ func TestIRCReconnect(t *testing.T) {
 	waitJoined(t, ctx, aliceC, botNick, channel)
 	aliceC.Privmsg(channel, `!propose "After the restart"`)
 	said(t, ctx, aliceC, botNick, alice+`: proposed #1 (unconference session) "After the restart". Vote with !vote 1.`)
+}
+
+// waitPending waits until at least n IRC lines wait in the bot's outbox.
+func waitPending(t *testing.T, ctx context.Context, db string, n int) {
+	t.Helper()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		msgs, err := st.Pending(ctx, store.IRC, 0, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the outbox never held %d lines (it holds %d)", n, len(msgs))
+		case <-tick.C:
+		}
+	}
 }
 
 // debugWriter shows the bot's raw IRC lines when HALLWAY_TEST_DEBUG is set.

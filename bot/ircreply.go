@@ -3,8 +3,10 @@ package bot
 import "github.com/hallwayhq/hallway/store"
 
 // ircReplier queues answers to IRC: in the channel addressed to the nick
-// ("bob: voted for #7"), or privately to the nick. now, if set, sends a
-// line at once without the outbox (the IRC client's sender).
+// ("bob: voted for #7"), or privately to the nick. A private answer to
+// someone logged in is bound to their account: it goes out only to a nick
+// logged in to it, never to whoever holds the nick by then. now, if set,
+// says a line at once without the outbox (the IRC client's sender).
 type ircReplier struct {
 	now func(target, text string)
 }
@@ -18,8 +20,9 @@ func (r ircReplier) Reply(tx *store.Tx, req Request, reply Reply) error {
 	return nil
 }
 
-// ReplyNow sends the answer at once, without the outbox, when there is a
-// connection to send it on; it is not kept.
+// ReplyNow says the answer at once, without the outbox, when there is a
+// connection to say it on; it is not kept. It is for answers that carry
+// no secret (the apology when the outbox cannot be written).
 func (r ircReplier) ReplyNow(req Request, reply Reply) {
 	if r.now == nil {
 		return
@@ -38,11 +41,12 @@ func ircMessages(req Request, r Reply) []store.Message {
 			Body: addressee + ": sent you a private message."})
 		target = ""
 	}
+	account := ""
 	if target == "" {
-		target, addressee = req.Nick, ""
+		target, addressee, account = req.Nick, "", req.Account
 	}
 	for _, line := range r.Lines {
-		m := store.Message{Channel: store.IRC, Target: target, Addressee: addressee, Body: line}
+		m := store.Message{Channel: store.IRC, Target: target, Addressee: addressee, Account: account, Body: line}
 		if addressee != "" {
 			m.Body = addressee + ": " + line
 		}

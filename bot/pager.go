@@ -11,6 +11,10 @@ const (
 	channelLines = 3
 	privateLines = 8
 	pagerMax     = 200 // lines kept per person
+	// wrapWidth is where the pager cuts a long line, so that the line
+	// limit counts the lines IRC will carry (a PRIVMSG holds about 400
+	// bytes of text after the server's prefix and the addressee's nick).
+	wrapWidth = 350
 )
 
 // pager keeps the rest of long IRC answers until the person says "more".
@@ -33,6 +37,9 @@ func (p *pager) page(req Request, r Reply, prefix string) Reply {
 	if req.Where != "" && !r.Private {
 		limit = channelLines
 	}
+	if wrapped := wrap(r.Lines, wrapWidth); len(wrapped) != len(r.Lines) {
+		r.Lines, r.Short = wrapped, ""
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	key := pagerKey(req)
@@ -47,6 +54,20 @@ func (p *pager) page(req Request, r Reply, prefix string) Reply {
 	r.Lines = append(r.Lines[:limit-1:limit-1], fmt.Sprintf("(%d more lines: say %smore)", len(rest), prefix))
 	r.Short = ""
 	return r
+}
+
+// wrap cuts lines longer than width bytes into several.
+func wrap(lines []string, width int) []string {
+	var out []string
+	for _, l := range lines {
+		for len(l) > width {
+			var head string
+			head, l = splitLine(l, width)
+			out = append(out, head)
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func (p *pager) next(req Request) ([]string, bool) {

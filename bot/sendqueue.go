@@ -14,41 +14,122 @@ import (
 	"github.com/hallwayhq/hallway/store"
 )
 
+// wire is what the sender needs of the IRC connection.
+type wire interface {
+	// current returns the registered connection, or nil and a channel
+	// closed when there is one.
+	current() (*girc.Client, <-chan struct{})
+	// writeRaw writes a line past girc's CTCP filter (our CTCP answers).
+	writeRaw(line string) error
+}
+
 // sender drains the IRC outbox at the configured rate: a token bucket of
-// burst lines refilled at rate lines per second. When more lines wait than
-// tokens are at hand, short acknowledgements to one channel are coalesced
-// into one line ("bob: #7 ✓ 3 left · carol: #2 ✓ 2 left") so a vote storm
-// is answered in seconds, not minutes.
+// burst lines refilled at rate lines per second, which every line the bot
+// itself sends goes through (replies, CTCP answers, JOIN, NICK, WHO).
+//
+// Lines are served round-robin by flow (a target, and in a channel the
+// person addressed), so one person's long answers cannot hold back another
+// person's acknowledgement. When more lines wait than tokens are at hand,
+// short acknowledgements to one channel are coalesced into one line ("bob:
+// #7 ✓ 3 left · carol: #2 ✓ 2 left") so a vote storm is answered in
+// seconds, not minutes.
+//
+// A line waits (stays in the outbox) while the bot is not in its channel,
+// and a private line bound to an account waits until a nick logged in to
+// that account can take it. With echo-message, a line the server refuses
+// (404) is queued again.
 type sender struct {
 	store *store.Store
-	conn  interface {
-		current() (*girc.Client, <-chan struct{})
-	}
-	burst  float64
-	rate   float64
-	log    *slog.Logger
-	wakeCh chan struct{}
+	conn  wire
+	burst float64
+	rate  float64
+	log   *slog.Logger
+	// privateWait is how long a private line waits for its account's
+	// nick before it is dropped.
+	privateWait time.Duration
+	// whoFresh is how long the server's answer about a nick's account is
+	// trusted: the nick could change hands any time after.
+	whoFresh time.Duration
+	wakeCh   chan struct{}
 
 	tokens float64
 	last   time.Time
+	// sentHook, if set, sees every line as it goes out (tests).
+	sentHook func(target, line string)
 	// unmarked are lines sent whose outbox rows could not be marked (the
 	// disk is full): their rows are skipped, not sent again, and marking
 	// is retried.
 	unmarked []plannedLine
-	// urgent are lines to send before the outbox, kept only in memory:
-	// answers that could not be queued because the outbox cannot be
-	// written.
-	mu     sync.Mutex
-	urgent []plannedLine
-	// sentHook, if set, sees every line as it goes out (tests).
-	sentHook func(target, line string)
+
+	mu       sync.Mutex
+	control  []string     // our own commands, and answers said at once, sent before any reply
+	ctcp     []ctcpAnswer // CTCP answers waiting
+	ctcpLim  *limiter     // CTCP answers per asker
+	served   map[string]uint64
+	round    uint64
+	inflight map[string][]flight // by folded target: sent, not echoed yet
+	requeue  []flight            // refused by the server: queue again
+	blocked  map[string]block    // folded channel: wait after a refusal
+	who      map[string]whoSeen  // folded nick: its account, by WHOX
+	nickOf   map[string]string   // account: the nick it last spoke from
 }
 
-func newSender(s *store.Store, conn interface {
-	current() (*girc.Client, <-chan struct{})
-}, burst int, rate float64, log *slog.Logger) *sender {
+// ctcpAnswer is a CTCP reply waiting for a token.
+type ctcpAnswer struct {
+	to, line string
+}
+
+// flight is a line sent to a target whose echo has not come back yet.
+type flight struct {
+	target, text, account string
+	at                    time.Time
+}
+
+type block struct {
+	until time.Time
+	wait  time.Duration
+}
+
+type whoSeen struct {
+	account string
+	at      time.Time
+	pending bool // asked, no answer yet
+}
+
+const (
+	// pendingWindow is how many outbox rows the sender looks at when
+	// planning a line.
+	pendingWindow = 500
+	// ctcpQueue bounds the CTCP answers waiting; more are dropped.
+	ctcpQueue = 4
+	// After an answer about a nick's account that did not fit, the nick
+	// is asked about again only after whoRetry.
+	whoRetry = 30 * time.Second
+	// whoToken marks our WHOX queries (girc's own use "1").
+	whoToken = "717"
+	// flightTTL forgets sent lines whose echo never came.
+	flightTTL = 2 * time.Minute
+)
+
+func newSender(s *store.Store, conn wire, burst int, rate float64, log *slog.Logger) *sender {
+	// The line goes right after the answer, with a token kept for it; a
+	// bucket of one token waits a whole interval.
+	fresh := 2 * time.Second
+	if burst < 2 {
+		fresh = max(fresh, time.Duration(1.5/rate*float64(time.Second)))
+	}
 	return &sender{store: s, conn: conn, burst: float64(burst), rate: rate, log: log,
-		wakeCh: make(chan struct{}, 1), tokens: float64(burst)}
+		privateWait: 10 * time.Minute, whoFresh: fresh,
+		wakeCh: make(chan struct{}, 1), tokens: float64(burst),
+		// Two answers per asker, then one a minute: enough for a person
+		// checking the bot, nothing for a flood.
+		ctcpLim:  newLimiter(2, time.Minute),
+		served:   map[string]uint64{},
+		inflight: map[string][]flight{},
+		blocked:  map[string]block{},
+		who:      map[string]whoSeen{},
+		nickOf:   map[string]string{},
+	}
 }
 
 // wake tells the sender the outbox has something new.
@@ -59,14 +140,170 @@ func (s *sender) wake() {
 	}
 }
 
-// pendingWindow is how many outbox rows the sender looks at when planning
-// a line.
-const pendingWindow = 500
+// command queues one of the bot's own IRC commands; it goes out before
+// any reply, paced like them.
+func (s *sender) command(line string) {
+	s.mu.Lock()
+	s.control = append(s.control, line)
+	s.mu.Unlock()
+	s.wake()
+}
+
+// maxSaidNow bounds the answers waiting to be said without the outbox.
+const maxSaidNow = 64
+
+// sayNow says text to target ahead of the outbox, without storing it: for
+// the apology when the outbox itself cannot be written. Past maxSaidNow
+// waiting lines, and when the connection ends, it is lost.
+func (s *sender) sayNow(target, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.control) >= maxSaidNow {
+		return
+	}
+	head, _ := splitLine(ircLine(text), 400)
+	s.control = append(s.control, "PRIVMSG "+target+" :"+head)
+	s.wakeLocked()
+}
+
+// reset forgets what belonged to a connection that ended.
+func (s *sender) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.control, s.ctcp = nil, nil
+	for k := range s.inflight {
+		delete(s.inflight, k)
+	}
+	clear(s.blocked)
+	clear(s.who)
+}
+
+// ctcpQuery answers a CTCP query from nick, unless that nick asked too
+// often or too many answers wait already: those are dropped, not delayed.
+func (s *sender) ctcpQuery(nick, command, text string) {
+	var answer string
+	switch command {
+	case girc.CTCP_VERSION:
+		answer = "hallway"
+	case girc.CTCP_PING:
+		if len(text) > 64 {
+			return
+		}
+		answer = text
+	case girc.CTCP_TIME:
+		answer = time.Now().UTC().Format(time.RFC1123)
+	case girc.CTCP_CLIENTINFO:
+		answer = "ACTION CLIENTINFO PING TIME VERSION"
+	default:
+		return
+	}
+	if wait, _ := s.ctcpLim.allow(girc.ToRFC1459(nick), time.Now()); wait > 0 {
+		return
+	}
+	line := "NOTICE " + nick + " :" + girc.EncodeCTCPRaw(command, answer)
+	s.mu.Lock()
+	if len(s.ctcp) < ctcpQueue {
+		s.ctcp = append(s.ctcp, ctcpAnswer{to: nick, line: line})
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// sawAccount notes the nick an account spoke from, where a private line
+// for that account may go.
+func (s *sender) sawAccount(account, nick string) {
+	if account == "" {
+		return
+	}
+	s.mu.Lock()
+	if len(s.nickOf) > 10000 {
+		clear(s.nickOf)
+	}
+	s.nickOf[account] = nick
+	s.mu.Unlock()
+}
+
+// whoReply records a WHOX answer (account "" for none); end marks the end
+// of the answers about nick.
+func (s *sender) whoReply(nick, account string, end bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := girc.ToRFC1459(nick)
+	w, ok := s.who[k]
+	if end {
+		if ok && w.pending {
+			// no 354: not online
+			s.who[k] = whoSeen{at: time.Now()}
+		}
+	} else {
+		if account == "0" || account == "*" {
+			account = ""
+		}
+		s.who[k] = whoSeen{account: FoldAccount(account), at: time.Now()}
+	}
+	s.wakeLocked()
+}
+
+func (s *sender) wakeLocked() {
+	select {
+	case s.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// echoed is the server's echo of a line we sent to target: it arrived.
+func (s *sender) echoed(target, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := girc.ToRFC1459(target)
+	fl := s.inflight[k]
+	for i, f := range fl {
+		if f.text == text {
+			s.inflight[k] = fl[i+1:]
+			return
+		}
+	}
+}
+
+// refused is the server refusing the oldest line in flight to target (404
+// cannot send to channel, 401 no such nick): it is queued again, and lines
+// to that channel wait a while.
+func (s *sender) refused(target string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := girc.ToRFC1459(target)
+	if fl := s.inflight[k]; len(fl) > 0 {
+		s.requeue = append(s.requeue, fl[0])
+		s.inflight[k] = fl[1:]
+	}
+	if girc.IsValidChannel(target) {
+		b := s.blocked[k]
+		b.wait = min(max(2*b.wait, 2*time.Second), time.Minute)
+		b.until = time.Now().Add(b.wait)
+		s.blocked[k] = b
+	}
+}
+
+// unblock lets lines to a channel go again at once (we joined it, or its
+// modes changed).
+func (s *sender) unblock(channel string) {
+	s.mu.Lock()
+	delete(s.blocked, girc.ToRFC1459(channel))
+	s.wakeLocked()
+	s.mu.Unlock()
+}
 
 func (s *sender) run(ctx context.Context) {
 	s.last = time.Now()
 	poll := time.NewTicker(time.Second) // other processes may queue lines too
 	defer poll.Stop()
+	idle := func() {
+		select {
+		case <-ctx.Done():
+		case <-s.wakeCh:
+		case <-poll.C:
+		}
+	}
 	for ctx.Err() == nil {
 		client, ready := s.conn.current()
 		if client == nil {
@@ -77,8 +314,22 @@ func (s *sender) run(ctx context.Context) {
 			}
 			continue
 		}
+		if !client.IsConnected() {
+			sleepCtx(ctx, 100*time.Millisecond)
+			continue
+		}
+		s.requeueRefused(ctx)
 		s.retryMarks(ctx)
-		if s.sendUrgent(ctx, client) {
+		s.refill(time.Now())
+		if s.tokens < 1 {
+			sleepCtx(ctx, time.Duration((1-s.tokens)/s.rate*float64(time.Second)))
+			continue
+		}
+		if line, ok := s.nextControl(); ok {
+			if err := client.Cmd.SendRaw(line); err != nil {
+				s.log.Warn("sending an IRC command", "err", err)
+			}
+			s.tokens--
 			continue
 		}
 		msgs, err := s.store.Pending(ctx, store.IRC, 0, pendingWindow)
@@ -88,86 +339,43 @@ func (s *sender) run(ctx context.Context) {
 			continue
 		}
 		msgs = s.withoutUnmarked(msgs)
-		if len(msgs) == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.wakeCh:
-			case <-poll.C:
+		line, ok := s.plan(ctx, client, msgs)
+		if !ok {
+			idle()
+			continue
+		}
+		if line.ctcp == "" {
+			// The last guard: no text of ours or of anyone's leaves as
+			// a control (NUL, CTCP, a line break).
+			line.text = ircLine(line.text)
+		}
+		switch {
+		case line.ctcp != "":
+			if err := s.conn.writeRaw(line.ctcp); err != nil {
+				s.log.Warn("answering a CTCP query", "err", err)
 			}
-			continue
-		}
-		s.refill(time.Now())
-		if s.tokens < 1 {
-			sleepCtx(ctx, time.Duration((1-s.tokens)/s.rate*float64(time.Second)))
-			continue
-		}
-		line := planLine(msgs, s.tokens, lineBudget(client, msgs[0].Target))
-		if !client.IsConnected() {
-			sleepCtx(ctx, 100*time.Millisecond)
-			continue
-		}
-		line.text = ircLine(line.text)
-		if line.topic {
+		case line.topic:
 			client.Cmd.Topic(line.target, line.text)
-		} else {
+		default:
 			client.Cmd.Message(line.target, line.text)
+			if client.HasCapability("echo-message") {
+				s.mu.Lock()
+				k := girc.ToRFC1459(line.target)
+				s.inflight[k] = append(s.inflight[k], flight{target: line.target, text: line.text, account: line.account, at: time.Now()})
+				s.mu.Unlock()
+			}
 		}
 		s.tokens--
-		if s.sentHook != nil {
+		if s.sentHook != nil && line.ctcp == "" {
 			s.sentHook(line.target, line.text)
 		}
-		if err := s.markDone(ctx, line); err != nil {
-			s.log.Error("marking IRC lines sent", "err", err)
-			s.unmarked = append(s.unmarked, line)
+		if len(line.ids) > 0 {
+			if err := s.markDone(ctx, line); err != nil {
+				s.log.Error("marking IRC lines sent", "err", err)
+				s.unmarked = append(s.unmarked, line)
+			}
 		}
 	}
-}
-
-// maxUrgent bounds the lines kept in memory to send at once.
-const maxUrgent = 64
-
-// sayNow sends a line to target ahead of the outbox, without storing it:
-// for the apology when the outbox itself cannot be written. Past
-// maxUrgent waiting lines, it is dropped.
-func (s *sender) sayNow(target, text string) {
-	s.mu.Lock()
-	if len(s.urgent) < maxUrgent {
-		s.urgent = append(s.urgent, plannedLine{target: target, text: text})
-	}
-	s.mu.Unlock()
-	s.wake()
-}
-
-// sendUrgent sends the oldest urgent line if there is one, within the
-// token bucket, and reports whether it took the turn.
-func (s *sender) sendUrgent(ctx context.Context, client *girc.Client) bool {
-	s.mu.Lock()
-	if len(s.urgent) == 0 {
-		s.mu.Unlock()
-		return false
-	}
-	l := s.urgent[0]
-	s.mu.Unlock()
-	s.refill(time.Now())
-	if s.tokens < 1 {
-		sleepCtx(ctx, time.Duration((1-s.tokens)/s.rate*float64(time.Second)))
-		return true
-	}
-	if !client.IsConnected() {
-		sleepCtx(ctx, 100*time.Millisecond)
-		return true
-	}
-	head, _ := splitLine(l.text, lineBudget(client, l.target))
-	client.Cmd.Message(l.target, head)
-	s.tokens--
-	if s.sentHook != nil {
-		s.sentHook(l.target, head)
-	}
-	s.mu.Lock()
-	s.urgent = s.urgent[1:]
-	s.mu.Unlock()
-	return true
 }
 
 // retryMarks marks the rows of lines sent whose marking failed.
@@ -193,6 +401,216 @@ func (s *sender) withoutUnmarked(msgs []store.Message) []store.Message {
 		}
 		return false
 	})
+}
+
+func (s *sender) nextControl() (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.control) == 0 {
+		return "", false
+	}
+	line := s.control[0]
+	s.control = s.control[1:]
+	return line, true
+}
+
+// requeueRefused puts the lines the server refused back in the outbox.
+func (s *sender) requeueRefused(ctx context.Context) {
+	s.mu.Lock()
+	lines := s.requeue
+	s.requeue = nil
+	now := time.Now()
+	for k, fl := range s.inflight {
+		for len(fl) > 0 && now.Sub(fl[0].at) > flightTTL {
+			fl = fl[1:]
+		}
+		if len(fl) == 0 {
+			delete(s.inflight, k)
+		} else {
+			s.inflight[k] = fl
+		}
+	}
+	s.mu.Unlock()
+	if len(lines) == 0 {
+		return
+	}
+	err := s.store.Do(ctx, func(tx *store.Tx) error {
+		for _, f := range lines {
+			if err := tx.Enqueue(store.Message{Channel: store.IRC, Target: f.target, Account: f.account, Body: f.text}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("queueing refused IRC lines again", "err", err)
+		return
+	}
+	s.log.Info("the server refused lines; they wait until the bot can send there", "lines", len(lines), "target", lines[0].target)
+}
+
+// plan picks the next line: the least recently served flow's oldest line
+// that can go now. It returns false when nothing can.
+func (s *sender) plan(ctx context.Context, client *girc.Client, msgs []store.Message) (plannedLine, bool) {
+	now := time.Now()
+	s.mu.Lock()
+	var (
+		best      = -1
+		bestKey   string
+		bestRound uint64
+		bestTo    string
+		seen      = map[string]bool{}
+		sendable  = make([]store.Message, 0, len(msgs))
+		drop      []store.Message
+	)
+	for i := range msgs {
+		m := msgs[i]
+		to, ok, dead := s.route(client, m, now)
+		if dead {
+			drop = append(drop, m)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		m.Target = to
+		sendable = append(sendable, m)
+		key := flowKey(m)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if r := s.served[key]; best < 0 || r < bestRound {
+			best, bestKey, bestRound, bestTo = len(sendable)-1, key, r, to
+		}
+	}
+	var ctcp *ctcpAnswer
+	if len(s.ctcp) > 0 && (best < 0 || s.served["\x01ctcp"] <= bestRound) {
+		ctcp = &s.ctcp[0]
+		s.ctcp = s.ctcp[1:]
+		s.round++
+		s.served["\x01ctcp"] = s.round
+	}
+	s.mu.Unlock()
+	for _, m := range drop {
+		s.log.Warn("dropping a private IRC line: no nick logged in to its account took it", "target", m.Target, "account", m.Account, "waited", s.privateWait)
+		if err := s.store.MarkDropped(ctx, m.ID, "no nick logged in to "+m.Account+" within "+s.privateWait.String()); err != nil {
+			s.log.Error("dropping an IRC line", "err", err)
+		}
+	}
+	if ctcp != nil {
+		return plannedLine{target: ctcp.to, ctcp: ctcp.line}, true
+	}
+	if best < 0 {
+		return plannedLine{}, false
+	}
+	// The chosen line first, then the rest, for coalescing.
+	order := make([]store.Message, 0, len(sendable))
+	order = append(order, sendable[best])
+	order = append(order, sendable[:best]...)
+	order = append(order, sendable[best+1:]...)
+	l := planLine(order, s.tokens, lineBudget(client, bestTo))
+	l.account = order[0].Account
+	s.mu.Lock()
+	s.round++
+	s.served[bestKey] = s.round
+	byID := map[int64]store.Message{}
+	for _, m := range order {
+		byID[m.ID] = m
+	}
+	for _, id := range l.ids[1:] {
+		s.served[flowKey(byID[id])] = s.round
+	}
+	if len(s.served) > 10000 {
+		clear(s.served)
+	}
+	s.mu.Unlock()
+	return l, true
+}
+
+// flowKey is what lines are served round-robin by: the target and, in a
+// channel, the person addressed.
+func flowKey(m store.Message) string {
+	return girc.ToRFC1459(m.Target) + "\x00" + girc.ToRFC1459(m.Addressee)
+}
+
+// route says where a message can go now (to), whether it can go now (ok),
+// and whether it never will (dead: a private line whose account has had
+// no nick for privateWait). It runs with s.mu held.
+func (s *sender) route(client *girc.Client, m store.Message, now time.Time) (to string, ok, dead bool) {
+	if girc.IsValidChannel(m.Target) {
+		if !client.IsInChannel(m.Target) {
+			return "", false, false
+		}
+		if b, ok := s.blocked[girc.ToRFC1459(m.Target)]; ok && now.Before(b.until) {
+			return "", false, false
+		}
+		return m.Target, true, false
+	}
+	if m.Account == "" {
+		return m.Target, true, false
+	}
+	// A private line goes to a nick logged in to its account: the nick it
+	// was for, else the nick the account last spoke from.
+	candidates := []string{m.Target}
+	if n, ok := s.nickOf[m.Account]; ok && !strings.EqualFold(n, m.Target) {
+		candidates = append(candidates, n)
+	}
+	unknown := false
+	for _, n := range candidates {
+		account, known := s.accountOf(client, n, m.Account, now)
+		if !known {
+			unknown = true
+			continue
+		}
+		if account == m.Account {
+			return n, true, false
+		}
+	}
+	if !unknown && now.Sub(m.CreatedAt) > s.privateWait {
+		return "", false, true
+	}
+	return "", false, false
+}
+
+// accountOf is the account nick is logged in to now ("" for none) and
+// whether that is known: from girc's tracking of the channels we share
+// (kept current by account-notify and extended-join), else by asking the
+// server (WHOX, or WHOIS where there is no WHOX), whose answer is trusted
+// for whoFresh. s.mu is held.
+func (s *sender) accountOf(client *girc.Client, nick, want string, now time.Time) (string, bool) {
+	if u := client.LookupUser(nick); u != nil {
+		a := u.Extras.Account
+		if a == "*" || a == "0" {
+			a = ""
+		}
+		return FoldAccount(a), true
+	}
+	k := girc.ToRFC1459(nick)
+	w, ok := s.who[k]
+	if ok && !w.pending && now.Sub(w.at) < s.whoFresh {
+		if w.account == want {
+			// An answer serves one line: the next asks again.
+			s.who[k] = whoSeen{account: w.account, at: w.at.Add(-s.whoFresh)}
+		}
+		return w.account, true
+	}
+	switch {
+	case ok && w.pending && now.Sub(w.at) < whoRetry:
+		return "", false // asked already
+	case ok && !w.pending && w.account != want && now.Sub(w.at) < whoRetry:
+		return "", false // not them a moment ago: no need to ask at once
+	case s.tokens < min(2, s.burst):
+		return "", false // ask when the line can follow the answer at once
+	}
+	s.who[k] = whoSeen{pending: true, at: now}
+	if _, whox := client.GetServerOption("WHOX"); whox {
+		s.control = append(s.control, "WHO "+nick+" %tna,"+whoToken)
+	} else {
+		s.control = append(s.control, "WHOIS "+nick)
+	}
+	s.wakeLocked()
+	return "", false
 }
 
 // markDone marks the messages a line finished as sent, or, for a long
@@ -234,17 +652,18 @@ func lineBudget(cl *girc.Client, target string) int {
 
 // plannedLine is the next line to send and the outbox rows it covers.
 type plannedLine struct {
-	target string
-	text   string
-	ids    []int64
-	rest   string // what is left of a message too long for one line
-	topic  bool   // set the channel's topic instead
+	target  string
+	text    string
+	ids     []int64
+	rest    string // what is left of a message too long for one line
+	topic   bool   // set the channel's topic instead
+	account string // the account a private line is bound to
+	ctcp    string // a raw CTCP answer instead of an outbox line
 }
 
-// planLine picks the next line. Normally that is the oldest message as it
-// is. When more lines wait than tokens are at hand, the oldest message's
-// target gets one line that coalesces every waiting acknowledgement to it
-// that has a short form.
+// planLine plans the line for msgs[0]: normally that message as it is.
+// When more lines wait than tokens are at hand, its target gets one line
+// that coalesces every waiting acknowledgement to it that has a short form.
 func planLine(msgs []store.Message, tokens float64, budget int) plannedLine {
 	first := msgs[0]
 	if first.Kind == store.TopicKind {

@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hallwayhq/hallway/store"
@@ -119,5 +122,94 @@ func TestPlanLineTopic(t *testing.T) {
 	l = planLine(append(msgs[1:], msgs[0]), 0, 400)
 	if l.topic || strings.Contains(l.text, "Now:") {
 		t.Errorf("coalesced line took the topic: %+v", l)
+	}
+}
+
+func TestIsCTCPReply(t *testing.T) {
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"NOTICE bob :\x01VERSION girc\x01\r\n", true},
+		{"@label=1 :me!u@h NOTICE bob :\x01PING 1\x01\r\n", true},
+		{"notice bob :\x01ERRMSG unknown\x01\r\n", true},
+		{"PRIVMSG bob :\x01ACTION waves\x01\r\n", false},
+		{"NOTICE bob :hello\r\n", false},
+		{"PRIVMSG #c :bob: \x01not at the start\r\n", false},
+		{"PONG :x\r\n", false},
+	}
+	for _, tt := range tests {
+		if got := isCTCPReply([]byte(tt.line)); got != tt.want {
+			t.Errorf("isCTCPReply(%q) = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}
+
+// TestWireConnFilters: girc's CTCP replies never reach the socket, even
+// when a line comes in pieces; everything else does, in order.
+func TestWireConnFilters(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	w := &wireConn{Conn: a}
+	got := make(chan string, 1)
+	go func() {
+		data, _ := io.ReadAll(b)
+		got <- string(data)
+	}()
+	for _, p := range []string{"PRIVMSG #c :hi\r\n", "NOTICE bob :\x01VER", "SION girc\x01\r\nPONG :1\r\n", "NOTICE bob :plain\r\n"} {
+		if _, err := w.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.writeRaw("NOTICE bob :\x01VERSION hallway\x01"); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	want := "PRIVMSG #c :hi\r\nPONG :1\r\nNOTICE bob :plain\r\nNOTICE bob :\x01VERSION hallway\x01\r\n"
+	if s := <-got; s != want {
+		t.Errorf("on the wire:\n%q\nwant\n%q", s, want)
+	}
+}
+
+// TestPagerCountsWrappedLines: one long line is as many lines as IRC
+// will carry, and the channel's limit holds.
+func TestPagerCountsWrappedLines(t *testing.T) {
+	p := newPager()
+	req := Request{Transport: IRC, Nick: "bob", Account: "bob", Where: "#c"}
+	r := p.page(req, Reply{Lines: []string{"#1 Long one", strings.Repeat("word ", 400)}, Short: "x"}, "!")
+	if len(r.Lines) != channelLines || !strings.HasPrefix(r.Lines[channelLines-1], "(") || r.Short != "" {
+		t.Fatalf("paged to %d lines: %q", len(r.Lines), r.Lines)
+	}
+	for _, l := range r.Lines {
+		if len(l) > wrapWidth {
+			t.Errorf("a line of %d bytes (wrap at %d)", len(l), wrapWidth)
+		}
+	}
+	rest, _ := p.next(req)
+	if len(rest) < 4 {
+		t.Errorf("the rest is %d lines, want the remaining pieces", len(rest))
+	}
+}
+
+// TestLimiterChargesLines: an answer's extra lines come out of the
+// person's allowance.
+func TestLimiterChargesLines(t *testing.T) {
+	now := time.Unix(0, 0)
+	l := newLimiter(8, 2*time.Second)
+	if wait, _ := l.allow("bob", now); wait != 0 {
+		t.Fatal("first command limited")
+	}
+	if wait, _ := l.overdrawn("bob", now); wait != 0 {
+		t.Fatal("overdrawn before any charge")
+	}
+	l.charge("bob", 8, now) // a nine-line answer
+	if wait, first := l.overdrawn("bob", now); wait == 0 || !first {
+		t.Fatalf("after nine lines: overdrawn wait %v, first %v; want a first refusal", wait, first)
+	}
+	if wait, first := l.allow("bob", now); wait == 0 || first {
+		t.Fatalf("after nine lines: wait %v, first %v; want limited, told already", wait, first)
+	}
+	if wait, _ := l.allow("bob", now.Add(4*time.Second)); wait != 0 {
+		t.Errorf("two intervals later: still limited %v", wait)
 	}
 }

@@ -35,10 +35,10 @@ func wireFault(s string) string {
 	return ""
 }
 
-// fromBot collects what c receives from the bot until final matches one
+// botLines collects what c receives from the bot until final matches one
 // of its lines, and fails the test on any line holding a wire fault. It
 // returns the texts of the bot's lines.
-func fromBot(t *testing.T, ctx context.Context, c *irctest.Client, botNick string, final func(string) bool) []string {
+func botLines(t *testing.T, ctx context.Context, c *irctest.Client, botNick string, final func(string) bool) []string {
 	t.Helper()
 	var texts []string
 	_, err := c.Expect(ctx, func(m irctest.Message) bool {
@@ -121,31 +121,31 @@ func TestIRCHostileText(t *testing.T) {
 	}
 	for _, tc := range titles {
 		malC.Privmsg(channel, fmt.Sprintf(`!propose "%s"`, tc.title))
-		got := fromBot(t, ctx, bobC, botNick, func(s string) bool { return strings.HasPrefix(s, mallory+": ") })
+		got := botLines(t, ctx, bobC, botNick, func(s string) bool { return strings.HasPrefix(s, mallory+": ") })
 		if last := got[len(got)-1]; !strings.Contains(last, tc.want) {
 			t.Errorf("!propose %q answered %q; want %q", tc.title, last, tc.want)
 		}
 	}
 	// An abstract: kept, cleaned, with a note.
 	malC.Privmsg(channel, `!propose "Plain title" -- Get it: `+dccOffer+" \x0304red\x03 \u202eevil\u202c zero\u200bwidth")
-	got := fromBot(t, ctx, bobC, botNick, func(s string) bool { return strings.HasPrefix(s, mallory+": ") })
+	got := botLines(t, ctx, bobC, botNick, func(s string) bool { return strings.HasPrefix(s, mallory+": ") })
 	if want := mallory + `: proposed #2 (unconference session) "Plain title". Vote with !vote 2. (Removed 7 control, formatting or invisible characters from the text after --.)`; got[len(got)-1] != want {
 		t.Errorf("propose with a hostile abstract answered %q; want %q", got[len(got)-1], want)
 	}
 	// The watcher reads it all back, in the channel and in private.
 	lines := 0
 	bobC.Privmsg(channel, "!show 1")
-	lines += len(fromBot(t, ctx, bobC, botNick, func(s string) bool { return strings.Contains(s, "Get it here: ") }))
+	lines += len(botLines(t, ctx, bobC, botNick, func(s string) bool { return strings.Contains(s, "Get it here: ") }))
 	bobC.Privmsg(channel, "!show 2")
-	lines += len(fromBot(t, ctx, bobC, botNick, func(s string) bool { return strings.Contains(s, "Get it: ") }))
+	lines += len(botLines(t, ctx, bobC, botNick, func(s string) bool { return strings.Contains(s, "Get it: ") }))
 	bobC.Privmsg(botNick, "show 1")
-	private := fromBot(t, ctx, bobC, botNick, func(s string) bool { return strings.Contains(s, "Get it here: ") })
+	private := botLines(t, ctx, bobC, botNick, func(s string) bool { return strings.Contains(s, "Get it here: ") })
 	lines += len(private)
 	if last := private[len(private)-1]; !strings.Contains(last, "NUL  PRIVMSG") {
 		t.Errorf("the old abstract came out as %q; want its NUL gone and its line break a space", last)
 	}
 	bobC.Privmsg(botNick, "proposals")
-	lines += len(fromBot(t, ctx, bobC, botNick, func(s string) bool { return strings.HasPrefix(s, "#2 Plain title") }))
+	lines += len(botLines(t, ctx, bobC, botNick, func(s string) bool { return strings.HasPrefix(s, "#2 Plain title") }))
 	// Nothing else came, at all: no CTCP, no injected line.
 	rest, err := bobC.Sync(ctx)
 	if err != nil {

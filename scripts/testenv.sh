@@ -41,6 +41,9 @@ IRC_PORT=16668
 LOCAL_IRC_PORT=6667
 # TLS clients (a self-signed certificate made at start; tests trust it).
 TLS_IRC_PORT=16697
+# A port whose clients get a realistic connect class (flood limits as on a
+# public network): the bot connects here in the flood tests.
+STRICT_IRC_PORT=16669
 LINK_PORT=17000
 IMAP_PORT=1143
 LMTP_PORT=10024
@@ -306,7 +309,16 @@ write_inspircd_conf() {
 <sslprofile name="test" provider="gnutls" certfile="$D/insp/cert.pem" keyfile="$D/insp/key.pem" dhfile="" hash="sha256" requestclientcert="no">
 <bind address="$HOST" port="$TLS_IRC_PORT" type="clients" sslprofile="test">
 <bind address="$HOST" port="$LINK_PORT" type="servers">
+<bind address="$HOST" port="$STRICT_IRC_PORT" type="clients">
 
+# Clients on the strict port get limits like a public network's: about a
+# command a second after a burst of 10, small queues, and "Excess Flood"
+# instead of fake lag. First, so it matches before the class below.
+<connect name="strict" allow="*" port="$STRICT_IRC_PORT" timeout="60" pingfreq="120"
+         hardsendq="1M" softsendq="8192" recvq="8192"
+         threshold="10" commandrate="1000" fakelag="no"
+         localmax="10000" globalmax="10000" maxconnwarn="no" limit="10000"
+         maxchans="20" resolvehostnames="no" useident="no">
 # One class for every test client: no per-IP limits (every client comes from
 # 127.0.0.1), no fake lag and no flood kills, no DNS or ident lookups.
 <connect name="test" allow="*" timeout="60" pingfreq="120"
@@ -336,7 +348,8 @@ EOF
 		local m
 		for m in cap ircv3 ircv3_accounttag ircv3_batch ircv3_capnotify ircv3_chghost ircv3_ctctags \
 			ircv3_echomessage ircv3_invitenotify ircv3_labeledresponse ircv3_msgid ircv3_servertime \
-			namesx uhnames chghost chgident hidechans servprotect services_account svshold sasl spanningtree ssl_gnutls; do
+			namesx uhnames chghost chgident hidechans servprotect services_account svshold sasl spanningtree ssl_gnutls \
+			monitor; do
 			echo "<module name=\"$m\">"
 		done
 	} >"$D/insp/inspircd.conf"
@@ -395,7 +408,9 @@ wait_linked() {
 
 write_anope_conf() {
 	local c="$D/anope/conf"
-	mkdir -p "$c" "$D/anope/data" "$D/anope/logs"
+	# Anope backs its database up at the first save of each day, and exits
+	# when data/backups is missing (seen at midnight).
+	mkdir -p "$c" "$D/anope/data/backups" "$D/anope/logs"
 	cp /etc/anope/*.conf /etc/anope/services.motd "$c/"
 	patch_conf "$c/services.conf" "s/^\(\s*\)port = 7000/\1port = $LINK_PORT/" "^\s*port = $LINK_PORT"
 	patch_conf "$c/services.conf" 's/^\(\s*\)password = "mypassword"/\1password = "linkpw"/' '^\s*password = "linkpw"'
@@ -690,6 +705,8 @@ cmd_start_irc() {
 	fi
 	local t0
 	t0=$(now_ms)
+	# the config as this script writes it now (the certificate is kept)
+	write_inspircd_conf
 	start_inspircd
 	wait_port insp "$IRC_PORT"
 	wait_linked 20
@@ -707,6 +724,7 @@ cmd_restart_irc() {
 cmd_env() {
 	printf 'export HALLWAY_TEST_IRC=%q\n' "$HOST:$IRC_PORT"
 	printf 'export HALLWAY_TEST_IRC_TLS=%q\n' "$HOST:$TLS_IRC_PORT"
+	printf 'export HALLWAY_TEST_IRC_STRICT=%q\n' "$HOST:$STRICT_IRC_PORT"
 	printf 'export HALLWAY_TEST_IRC_CA=%q\n' "$D/insp/cert.pem"
 	printf 'export HALLWAY_TEST_IMAP=%q\n' "$HOST:$IMAP_PORT"
 	printf 'export HALLWAY_TEST_SMTP=%q\n' "$HOST:$SMTP_PORT"

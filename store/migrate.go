@@ -71,6 +71,8 @@ CREATE TABLE mail_answers (
 	attempts   INTEGER NOT NULL DEFAULT 0,
 	created_at DATETIME NOT NULL
 );`,
+	// version 4: private IRC replies are bound to an account
+	`ALTER TABLE outbox ADD COLUMN account TEXT NOT NULL DEFAULT ''`,
 }
 
 // SchemaVersion is the database version this binary writes.

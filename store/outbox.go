@@ -24,6 +24,10 @@ type Message struct {
 	// Addressee is the nick an IRC reply in a channel is for; Body then
 	// starts with it.
 	Addressee string
+	// Account, for a message to a nick, is the services account it is for:
+	// it goes out only while that nick is logged in to it (a secret must
+	// not reach whoever took the nick since).
+	Account string
 	// Kind is "" (a message) or TopicKind (set the channel's topic).
 	Kind string
 	Body string
@@ -57,9 +61,9 @@ func (tx *Tx) EnqueueOnce(m Message) (bool, error) {
 	if kind == "" {
 		kind = "privmsg"
 	}
-	res, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, kind, body, short, dedupe_key, created_at, not_before)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-		m.Channel, m.Target, m.Addressee, kind, m.Body, m.Short, key, tx.now, notBefore)
+	res, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, account, kind, body, short, dedupe_key, created_at, not_before)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+		m.Channel, m.Target, m.Addressee, m.Account, kind, m.Body, m.Short, key, tx.now, notBefore)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s message: %w", m.Channel, err)
 	}
@@ -74,7 +78,7 @@ func (s *Store) Pending(ctx context.Context, channel string, after int64, limit 
 	var out []Message
 	// A read: it must not take the write lock from the intake.
 	err := s.View(ctx, func(tx *Tx) error {
-		rows, err := tx.query(`SELECT id, channel, target, addressee, CASE kind WHEN 'privmsg' THEN '' ELSE kind END, body, short,
+		rows, err := tx.query(`SELECT id, channel, target, addressee, account, CASE kind WHEN 'privmsg' THEN '' ELSE kind END, body, short,
 			COALESCE(dedupe_key, ''), not_before, attempts, created_at
 			FROM outbox WHERE channel = ? AND sent_at IS NULL AND id > ? AND (not_before IS NULL OR not_before <= ?)
 			ORDER BY id LIMIT ?`, channel, after, now, limit)
@@ -85,7 +89,7 @@ func (s *Store) Pending(ctx context.Context, channel string, after int64, limit 
 		for rows.Next() {
 			var m Message
 			var nb sql.NullTime
-			if err := rows.Scan(&m.ID, &m.Channel, &m.Target, &m.Addressee, &m.Kind, &m.Body, &m.Short, &m.DedupeKey, &nb, &m.Attempts, &m.CreatedAt); err != nil {
+			if err := rows.Scan(&m.ID, &m.Channel, &m.Target, &m.Addressee, &m.Account, &m.Kind, &m.Body, &m.Short, &m.DedupeKey, &nb, &m.Attempts, &m.CreatedAt); err != nil {
 				return err
 			}
 			m.NotBefore = nb.Time
@@ -103,6 +107,16 @@ func (s *Store) MarkSent(ctx context.Context, ids ...int64) error {
 			if _, err := tx.exec(`UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ? AND sent_at IS NULL`, tx.now, id); err != nil {
 				return fmt.Errorf("mark sent: %w", err)
 			}
+		}
+		return nil
+	})
+}
+
+// MarkDropped gives up on a message for good, recording why.
+func (s *Store) MarkDropped(ctx context.Context, id int64, reason string) error {
+	return s.Do(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(`UPDATE outbox SET sent_at = ?, last_error = ? WHERE id = ? AND sent_at IS NULL`, tx.now, "dropped: "+reason, id); err != nil {
+			return fmt.Errorf("mark dropped: %w", err)
 		}
 		return nil
 	})

@@ -240,7 +240,10 @@ CREATE TABLE outbox (
 	not_before DATETIME,
 	attempts   INTEGER NOT NULL DEFAULT 0,
 	last_error TEXT NOT NULL DEFAULT '',
-	sent_at    DATETIME
+	sent_at    DATETIME,
+	-- account: an IRC message to a nick goes out only while the nick is
+	-- logged in to this services account ('' for anyone).
+	account    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_pending ON outbox(channel, id) WHERE sent_at IS NULL;
 -- Partial: most messages have no key and then cost no index write.
