@@ -26,13 +26,15 @@ type textFault struct {
 }
 
 const (
-	fixFormat   = "turn colours and formatting off in your client and send it again as plain text"
-	fixPlain    = "send it again as plain text, without it"
-	fixInvis    = "type it again without it (text copied from web pages or chat programs can bring such characters along)"
-	fixUTF8     = "set your client's encoding to UTF-8 and send it again"
-	fixOneLine  = "write it on one line, with spaces"
-	invalidByte = -1
+	fixFormat  = "turn colours and formatting off in your client and send it again as plain text"
+	fixPlain   = "send it again as plain text, without it"
+	fixInvis   = "type it again without it (text copied from web pages or chat programs can bring such characters along)"
+	fixUTF8    = "set your client's encoding to UTF-8 and send it again"
+	fixOneLine = "write it on one line, with spaces"
 )
+
+// invalidByte stands for a byte that is not UTF-8 where a rune is expected.
+const invalidByte rune = -1
 
 // ircFormats are the mIRC formatting codes IRC clients send.
 var ircFormats = map[rune]string{
