@@ -553,7 +553,7 @@ func (b *Bot) run(c *call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	note, err := checkArgs(&args)
+	note, err := checkArgs(&args, c.req.Transport)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -26,13 +26,15 @@ type textFault struct {
 }
 
 const (
-	fixFormat   = "turn colours and formatting off in your client and send it again as plain text"
-	fixPlain    = "send it again as plain text, without it"
-	fixInvis    = "type it again without it (text copied from web pages or chat programs can bring such characters along)"
-	fixUTF8     = "set your client's encoding to UTF-8 and send it again"
-	fixOneLine  = "write it on one line, with spaces"
-	invalidByte = -1
+	fixFormat  = "turn colours and formatting off in your client and send it again as plain text"
+	fixPlain   = "send it again as plain text, without it"
+	fixInvis   = "type it again without it (text copied from web pages or chat programs can bring such characters along)"
+	fixUTF8    = "set your client's encoding to UTF-8 and send it again"
+	fixOneLine = "write it on one line, with spaces"
 )
+
+// invalidByte stands for a byte that is not UTF-8 where a rune is expected.
+const invalidByte rune = -1
 
 // ircFormats are the mIRC formatting codes IRC clients send.
 var ircFormats = map[rune]string{
@@ -227,8 +229,8 @@ func isHexDigit(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' 
 
 // checkArgs applies the rule to a command line: every word must be clean;
 // the free text is cleaned. It returns a note for the answer when the free
-// text lost characters.
-func checkArgs(a *Args) (note string, err error) {
+// text lost characters (by mail, the free text is the mail's body).
+func checkArgs(a *Args, transport string) (note string, err error) {
 	for _, w := range a.Words {
 		if err := checkLine(w); err != nil {
 			return "", err
@@ -236,13 +238,17 @@ func checkArgs(a *Args) (note string, err error) {
 	}
 	text, removed := cleanText(a.Text, true)
 	a.Text = strings.TrimSpace(text)
-	switch removed {
-	case 0:
+	if removed == 0 {
 		return "", nil
-	case 1:
-		return "(Removed 1 control, formatting or invisible character from the text after --.)", nil
 	}
-	return fmt.Sprintf("(Removed %d control, formatting or invisible characters from the text after --.)", removed), nil
+	what, where := "characters", "the text after --"
+	if removed == 1 {
+		what = "character"
+	}
+	if transport == Mail {
+		where = "your mail's text"
+	}
+	return fmt.Sprintf("(Removed %d control, formatting or invisible %s from %s.)", removed, what, where), nil
 }
 
 // ircLine is the last guard before a line goes to the IRC server: whatever

@@ -249,6 +249,9 @@ func TestHostileTextIsNeverStored(t *testing.T) {
 		if err := f.bot.Handle(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}
+		if _, removed := cleanText(h, true); removed > 0 && !strings.Contains(strings.Join(mail.replies, "\n"), fmt.Sprintf("(Removed %d control, formatting or invisible ", removed)) {
+			t.Errorf("by mail, %q: answered %q; want a note of %d removed from the mail's text", h, mail.replies, removed)
+		}
 	}
 	// Notes: lines said in the channel, and a mail answering the minutes.
 	f.line("alice", "alice", "#startmeeting "+hostile[0]+hostile[5], nil)

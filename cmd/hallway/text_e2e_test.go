@@ -140,7 +140,7 @@ func TestMailHostileText(t *testing.T) {
 	// width space, in quoted-printable.
 	got = ask(`propose "Mail hostile `+tag+`"`, "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n",
 		"Get it: =01DCC SEND evil.exe 2130706433 6667 1337=01 =00NUL =0304red=03 =E2=80=AEevil =E2=80=8Bzero\nsecond line\n")
-	if !strings.Contains(got, `(unconference session) "Mail hostile `+tag+`"`) || !strings.Contains(got, "(Removed 7 control, formatting or invisible characters from the text after --.)") {
+	if !strings.Contains(got, `(unconference session) "Mail hostile `+tag+`"`) || !strings.Contains(got, "(Removed 7 control, formatting or invisible characters from your mail's text.)") {
 		t.Errorf("the hostile abstract answered: %s", got)
 	}
 	number := regexp.MustCompile(`proposed #(\d+)`).FindStringSubmatch(got)
