@@ -614,8 +614,12 @@ func (s *sender) accountOf(client *girc.Client, nick, want string, now time.Time
 }
 
 // markDone marks the messages a line finished as sent, or, for a long
-// message sent in parts, stores what is left of it.
+// message sent in parts, stores what is left of it. A line that went out
+// is marked even while shutting down: unmarked, it would go out again
+// after the restart.
 func (s *sender) markDone(ctx context.Context, l plannedLine) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if l.rest != "" {
 		return s.store.Do(ctx, func(tx *store.Tx) error {
 			return tx.SetOutboxBody(l.ids[0], l.rest)
