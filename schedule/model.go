@@ -23,6 +23,10 @@ type model struct {
 	p      *Problem
 	ns, nt int
 	cw, ow int
+	// rw is the cost of a retimed session; prev[s] its previous slot, or
+	// -1 (no previous schedule, or s was not placed in it).
+	rw   int
+	prev []int32
 
 	demand []int32
 	// pinSlot[s] is the pinned slot of s, or -1.
@@ -61,7 +65,14 @@ func newModel(p *Problem) *model { return buildModel(p, denseLimit) }
 // sessions (tests lower it to exercise the sparse path).
 func buildModel(p *Problem, denseMax int) *model {
 	ns, nt, nr := len(p.Sessions), len(p.Slots), len(p.Rooms)
-	m := &model{p: p, ns: ns, nt: nt, cw: p.ConflictWeight, ow: p.OverflowWeight}
+	m := &model{p: p, ns: ns, nt: nt, cw: p.ConflictWeight, ow: p.OverflowWeight, rw: p.RetimeWeight}
+	m.prev = make([]int32, ns)
+	for s := range m.prev {
+		m.prev[s] = -1
+		if s < len(p.Previous) && p.Previous[s].Placed() {
+			m.prev[s] = int32(p.Previous[s].Slot)
+		}
+	}
 	dem := p.Demand()
 	m.demand = make([]int32, ns)
 	for i, d := range dem {
@@ -233,6 +244,14 @@ func (m *model) overflowBound(placed []int32) int {
 }
 
 // weight returns the co-vote weight of sessions s and u.
+// retime is 1 when s in slot t is not where it was before.
+func (m *model) retime(s, t int32) int {
+	if p := m.prev[s]; p >= 0 && p != t {
+		return 1
+	}
+	return 0
+}
+
 func (m *model) weight(s, u int32) int32 {
 	if m.dense != nil {
 		return int32(m.dense[int(s)*m.ns+int(u)])

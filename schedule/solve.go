@@ -67,6 +67,12 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	// gets a quarter of the time to find a good incumbent, the exact
 	// branch and bound the rest to prove it optimal or beat it.
 	small := provable(p, len(unplaced))
+	par := defaultParams
+	if len(p.Previous) > 0 {
+		// A revision starts from the previous schedule and anneals from
+		// there: scrambling it first would throw away what it keeps.
+		par.scramble = 0
+	}
 	if o.TimeLimit > 0 {
 		b.deadline = start.Add(o.TimeLimit)
 		if small {
@@ -89,7 +95,7 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	workers := make([]*worker, o.Workers)
 	for i := range workers {
 		seed := uint64(o.Seed) ^ (uint64(i+1) * 0xd1b54a32d192ed03)
-		w := newWorker(init.clone(), mix(seed), defaultParams)
+		w := newWorker(init.clone(), mix(seed), par)
 		w.improved = func(obj int) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -139,15 +145,15 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 		}
 		sol.Optimal = prove(ctx, p, sol, end)
 		if sc, err := Evaluate(p, sol); err == nil {
-			win.bestObj = sc.Objective
+			win.bestObj = sc.Objective + sc.Stability
 		}
 	}
 	sc, err := Evaluate(p, sol)
 	if err != nil {
 		return nil, fmt.Errorf("solve: internal error: %w", err)
 	}
-	if sc.Objective != win.bestObj {
-		return nil, fmt.Errorf("solve: internal error: incremental objective %d, evaluated %d", win.bestObj, sc.Objective)
+	if sc.Objective+sc.Stability != win.bestObj {
+		return nil, fmt.Errorf("solve: internal error: incremental objective %d, evaluated %d", win.bestObj, sc.Objective+sc.Stability)
 	}
 	sol.Score = sc
 	return sol, nil
@@ -171,9 +177,9 @@ func mix(x uint64) uint64 {
 }
 
 // provable reports whether the exact search takes a problem on: few
-// sessions placed, none pinned.
+// sessions placed, none pinned, no previous schedule to keep.
 func provable(p *Problem, unplaced int) bool {
-	if len(p.Sessions)-unplaced > exactLimit {
+	if len(p.Sessions)-unplaced > exactLimit || len(p.Previous) > 0 {
 		return false
 	}
 	for _, s := range p.Sessions {
