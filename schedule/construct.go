@@ -36,7 +36,7 @@ func construct(m *model) (st *state, unplaced []int32) {
 				continue
 			}
 			// A revised schedule starts from the previous one.
-			cost := m.cw*int(st.attract[s*nt+t]) + m.rw*m.retime(s, t)
+			cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
 			if m.ow != 0 {
 				cost += m.ow * st.cost[t].addDelta(d)
 			}

@@ -96,10 +96,10 @@ func Evaluate(p *Problem, sol *Solution) (Score, error) {
 		case now.Slot != was.Slot:
 			sc.Retimed++
 			sc.Moved++
+			sc.Stability += p.retimeCost(i, demand[i])
 		case now.Room != was.Room:
 			sc.Moved++
 		}
 	}
-	sc.Stability = p.RetimeWeight * sc.Retimed
 	return sc, nil
 }

@@ -23,10 +23,10 @@ type model struct {
 	p      *Problem
 	ns, nt int
 	cw, ow int
-	// rw is the cost of a retimed session; prev[s] its previous slot, or
-	// -1 (no previous schedule, or s was not placed in it).
-	rw   int
-	prev []int32
+	// prev[s] is the previous slot of s, or -1 (no previous schedule,
+	// or s was not placed in it); moving it elsewhere costs rcost[s].
+	prev  []int32
+	rcost []int
 
 	demand []int32
 	// pinSlot[s] is the pinned slot of s, or -1.
@@ -65,7 +65,7 @@ func newModel(p *Problem) *model { return buildModel(p, denseLimit) }
 // sessions (tests lower it to exercise the sparse path).
 func buildModel(p *Problem, denseMax int) *model {
 	ns, nt, nr := len(p.Sessions), len(p.Slots), len(p.Rooms)
-	m := &model{p: p, ns: ns, nt: nt, cw: p.ConflictWeight, ow: p.OverflowWeight, rw: p.RetimeWeight}
+	m := &model{p: p, ns: ns, nt: nt, cw: p.ConflictWeight, ow: p.OverflowWeight}
 	m.prev = make([]int32, ns)
 	for s := range m.prev {
 		m.prev[s] = -1
@@ -75,8 +75,10 @@ func buildModel(p *Problem, denseMax int) *model {
 	}
 	dem := p.Demand()
 	m.demand = make([]int32, ns)
+	m.rcost = make([]int, ns)
 	for i, d := range dem {
 		m.demand[i] = int32(d)
+		m.rcost[i] = p.retimeCost(i, d)
 	}
 
 	// Free rooms per slot, largest first (ties by index, for determinism).
@@ -244,10 +246,10 @@ func (m *model) overflowBound(placed []int32) int {
 }
 
 // weight returns the co-vote weight of sessions s and u.
-// retime is 1 when s in slot t is not where it was before.
+// retime is what s costs in slot t when that is not where it was before.
 func (m *model) retime(s, t int32) int {
 	if p := m.prev[s]; p >= 0 && p != t {
-		return 1
+		return m.rcost[s]
 	}
 	return 0
 }

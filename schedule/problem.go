@@ -46,17 +46,28 @@ type Problem struct {
 	ConflictWeight, OverflowWeight int
 	// Previous, when set (one entry per session), is the schedule being
 	// revised: where each session was (Unplaced for a new one). The
-	// solver then pays RetimeWeight for every session it puts in another
-	// slot than before, and keeps sessions in their rooms where that
-	// costs no seat.
+	// solver then pays for every session it puts in another slot than
+	// before, RetimeWeight for each person who planned on it (its voters,
+	// and one more for its speakers), and keeps sessions in their rooms
+	// where that costs no seat.
 	Previous     []Assignment
 	RetimeWeight int
 }
 
-// DefaultRetimeWeight is what moving a released session to another time
-// costs, in objective units (one voter losing one wanted session, or one
-// seat short): a re-solve moves a session only to save more than that.
-const DefaultRetimeWeight = 4
+// DefaultRetimeWeight prices a change of time for each person who
+// planned on the session, in objective units (one voter losing one wanted
+// session, or one seat short): a re-solve moves a session only when that
+// saves more than its voters, plus one, times this.
+const DefaultRetimeWeight = 1
+
+// retimeCost is what moving session i, with demand d, to another time
+// costs.
+func (p *Problem) retimeCost(i, d int) int {
+	if i >= len(p.Previous) || !p.Previous[i].Placed() {
+		return 0
+	}
+	return p.RetimeWeight * (1 + d)
+}
 
 // Room is a place where one session can run per slot.
 type Room struct {
@@ -120,7 +131,8 @@ type Score struct {
 	// Against Problem.Previous: Retimed sessions placed before and now in
 	// another slot, Moved ones in another room or slot (retimed ones
 	// included), Dropped ones placed before and now unplaced. Stability
-	// is RetimeWeight·Retimed, what the solver adds to Objective.
+	// is what the retimed sessions cost (see Problem.RetimeWeight), what
+	// the solver adds to Objective.
 	Retimed, Moved, Dropped int
 	Stability               int
 }

@@ -53,10 +53,10 @@ func checkState(t *testing.T, p *Problem, st *state, unplaced int) {
 	if err != nil {
 		t.Fatalf("%s: %v", p.Name, err)
 	}
-	if sc.Conflicts != st.conflicts || sc.Overflow != st.overflow || sc.Retimed != st.retimed ||
+	if sc.Conflicts != st.conflicts || sc.Overflow != st.overflow || sc.Stability != st.stability ||
 		sc.Objective+sc.Stability != st.objective() || sc.Unplaced != unplaced {
-		t.Fatalf("%s: incremental conflicts=%d overflow=%d retimed=%d objective=%d unplaced=%d, evaluated %+v",
-			p.Name, st.conflicts, st.overflow, st.retimed, st.objective(), unplaced, sc)
+		t.Fatalf("%s: incremental conflicts=%d overflow=%d stability=%d objective=%d unplaced=%d, evaluated %+v",
+			p.Name, st.conflicts, st.overflow, st.stability, st.objective(), unplaced, sc)
 	}
 }
 

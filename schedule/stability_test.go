@@ -67,7 +67,7 @@ func TestEvaluateCountsChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.Moved != 2 || sc.Retimed != 1 || sc.Dropped != 0 || sc.Stability != 5 {
+	if want := 5 * (1 + p.Demand()[1]); sc.Moved != 2 || sc.Retimed != 1 || sc.Dropped != 0 || sc.Stability != want {
 		t.Errorf("kept, retimed, moved room, new: got moved=%d retimed=%d dropped=%d stability=%d", sc.Moved, sc.Retimed, sc.Dropped, sc.Stability)
 	}
 	sol.Assignments[0] = Unplaced

@@ -25,8 +25,8 @@ type state struct {
 
 	conflicts int
 	overflow  int
-	// retimed counts the placed sessions not in their previous slot.
-	retimed int
+	// stability is what the sessions not in their previous slot cost.
+	stability int
 }
 
 func newState(m *model) *state {
@@ -72,7 +72,7 @@ func (st *state) clone() *state {
 }
 
 func (st *state) objective() int {
-	return st.m.cw*st.conflicts + st.m.ow*st.overflow + st.m.rw*st.retimed
+	return st.m.cw*st.conflicts + st.m.ow*st.overflow + st.stability
 }
 
 // link records s as sitting in t: conflicts, attraction and speakers.
@@ -80,7 +80,7 @@ func (st *state) link(s, t int32) {
 	m := st.m
 	nt := int32(m.nt)
 	st.slot[s] = t
-	st.retimed += m.retime(s, t)
+	st.stability += m.retime(s, t)
 	st.conflicts += int(st.attract[s*nt+t])
 	for i, u := range m.nbr[s] {
 		st.attract[u*nt+t] += m.nbrW[s][i]
@@ -102,7 +102,7 @@ func (st *state) unlink(s int32) {
 	for _, sp := range m.spk[s] {
 		st.spkCnt[sp*nt+t]--
 	}
-	st.retimed -= m.retime(s, t)
+	st.stability -= m.retime(s, t)
 	st.slot[s] = -1
 }
 
@@ -140,7 +140,7 @@ func (st *state) move(s, b int32) {
 	nt := int32(m.nt)
 	a := st.slot[s]
 	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a])
-	st.retimed += m.retime(s, b) - m.retime(s, a)
+	st.stability += m.retime(s, b) - m.retime(s, a)
 	ws := m.nbrW[s]
 	for i, u := range m.nbr[s] {
 		row := st.attract[u*nt : u*nt+nt]
@@ -163,7 +163,7 @@ func (st *state) swap(s, u, w int32) {
 	nt := int32(m.nt)
 	a, b := st.slot[s], st.slot[u]
 	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a] + st.attract[u*nt+a] - st.attract[u*nt+b] - 2*w)
-	st.retimed += m.retime(s, b) - m.retime(s, a) + m.retime(u, a) - m.retime(u, b)
+	st.stability += m.retime(s, b) - m.retime(s, a) + m.retime(u, a) - m.retime(u, b)
 	ws := m.nbrW[s]
 	for i, x := range m.nbr[s] {
 		row := st.attract[x*nt : x*nt+nt]
