@@ -105,3 +105,33 @@ func (st *state) augment(s int32) bool {
 	}
 	return false
 }
+
+// fill places the unplaced sessions that now fit somewhere (a slot with a
+// free room where they may run and their speakers are free), best-ranked
+// first, each where it costs least, and returns them.
+func (st *state) fill(unplaced []int32) []int32 {
+	m := st.m
+	nt := int32(m.nt)
+	var placed []int32
+	for _, s := range unplaced {
+		best, bestCost := int32(-1), 0
+		for _, t := range m.allowedSlots[s] {
+			if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
+				continue
+			}
+			cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
+			if m.ow != 0 {
+				cost += m.ow * st.cost[t].addDelta(m.demand[s])
+			}
+			if best < 0 || cost < bestCost {
+				best, bestCost = t, cost
+			}
+		}
+		if best >= 0 {
+			st.add(s, best)
+			st.movable = append(st.movable, s)
+			placed = append(placed, s)
+		}
+	}
+	return placed
+}

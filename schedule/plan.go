@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -101,6 +102,10 @@ const (
 	ReasonBelow   = "below the cut: the sessions with more votes filled every session slot (ties go to the earlier proposal)"
 	ReasonNoSlot  = "no talk slot left"
 	ReasonNoRoom  = "no room where its speakers and pins allow"
+	// ReasonSpeakers begins the reason of a proposal left out while rooms
+	// were free: at each time with a free room, one of its speakers is in
+	// another session.
+	ReasonSpeakers = "its speakers are in other sessions at every time with a free room"
 )
 
 // MakePlan places accepted talks into talk slots and the unconference
@@ -241,10 +246,16 @@ func (plan *Plan) place(ctx context.Context, g Grid, kind string, cands []Propos
 	}
 	plan.Conflicts += sol.Score.Conflicts
 	plan.Overflow += sol.Score.Overflow
+	free := freeTimes(p, sol, slots)
 	for i, a := range sol.Assignments {
 		c := cands[i]
 		if !a.Placed() {
-			plan.Left = append(plan.Left, Left{Number: c.Number, Kind: c.Kind, Title: c.Title, Votes: c.Votes, Reason: leftReason(kind)})
+			reason := leftReason(kind)
+			if len(free) > 0 {
+				// Rooms were left: the cut is not why.
+				reason = ReasonSpeakers + " (" + strings.Join(free, ", ") + ")"
+			}
+			plan.Left = append(plan.Left, Left{Number: c.Number, Kind: c.Kind, Title: c.Title, Votes: c.Votes, Reason: reason})
 			continue
 		}
 		s := slots[a.Slot]
@@ -307,6 +318,23 @@ func revise(p *Problem, rev *Revision, kind string, cands []Proposal, slots []Gr
 			busy[fmt.Sprint(t, "\x00", sp)] = true
 		}
 	}
+}
+
+// freeTimes lists the slots with a room open and empty in sol.
+func freeTimes(p *Problem, sol *Solution, slots []GridSlot) []string {
+	used := make([]int, len(p.Slots))
+	for _, a := range sol.Assignments {
+		if a.Placed() {
+			used[a.Slot]++
+		}
+	}
+	var out []string
+	for t, sl := range p.Slots {
+		if used[t] < len(p.Rooms)-len(sl.Closed) {
+			out = append(out, slots[t].Start.Format("Mon 15:04"))
+		}
+	}
+	return out
 }
 
 func leftReason(kind string) string {

@@ -134,3 +134,41 @@ func TestRevisePlanKeepsTheDay(t *testing.T) {
 		t.Errorf("a withdrawal moved %d other items", n)
 	}
 }
+
+// TestLeftReasonIsTrue: a session left out while a room was free is not
+// said to be below the cut; one left out of a full grid is.
+func TestLeftReasonIsTrue(t *testing.T) {
+	day := time.Date(2027, 3, 4, 9, 0, 0, 0, time.UTC)
+	g := Grid{Rooms: []GridRoom{{Name: "A", Capacity: 30}, {Name: "B", Capacity: 30}}}
+	for i := range 2 {
+		st := day.Add(time.Duration(i) * time.Hour)
+		g.Slots = append(g.Slots, GridSlot{Start: st, End: st.Add(50 * time.Minute), Kind: KindSession, Rooms: []string{"A", "B"}})
+	}
+	// Three sessions of one speaker in two slots: one cannot run, though
+	// a room is free at both times.
+	props := []Proposal{
+		{Number: 1, Kind: KindSession, Title: "one", Speakers: []string{"ann"}, Votes: 3},
+		{Number: 2, Kind: KindSession, Title: "two", Speakers: []string{"ann"}, Votes: 2},
+		{Number: 3, Kind: KindSession, Title: "three", Speakers: []string{"ann"}, Votes: 1},
+	}
+	ballots := []Ballot{{1, 2, 3}, {1, 2}, {1}}
+	plan, err := MakePlan(context.Background(), g, props, ballots, &SolveOptions{Seed: 1, MaxIterations: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Left) != 1 || plan.Left[0].Number != 3 || plan.Left[0].Reason != ReasonSpeakers+" (Thu 09:00, Thu 10:00)" {
+		t.Errorf("left: %+v", plan.Left)
+	}
+	// Five sessions of five speakers in four cells: the cut.
+	props = nil
+	for n := range 5 {
+		props = append(props, Proposal{Number: int64(n + 1), Kind: KindSession, Title: fmt.Sprint(n), Speakers: []string{fmt.Sprint("p", n)}, Votes: 5 - n})
+	}
+	plan, err = MakePlan(context.Background(), g, props, []Ballot{{1, 2, 3, 4, 5}}, &SolveOptions{Seed: 1, MaxIterations: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Left) != 1 || plan.Left[0].Number != 5 || plan.Left[0].Reason != ReasonBelow {
+		t.Errorf("left: %+v", plan.Left)
+	}
+}

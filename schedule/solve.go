@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -127,10 +128,18 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 		}
 	}
 	win.st.restore(win.best)
+	// The search may have opened a place for a session construct could
+	// not fit: a session placed beats a better score.
+	optimal := win.bestObj <= b.target
+	if placed := win.st.fill(unplaced); len(placed) > 0 {
+		unplaced = slices.DeleteFunc(unplaced, func(s int32) bool { return slices.Contains(placed, s) })
+		win.bestObj = win.st.objective()
+		optimal = false // the bound was for the sessions placed before
+	}
 	sol := &Solution{
 		Assignments: win.st.assignments(),
 		Iterations:  iters,
-		Optimal:     win.bestObj <= b.target,
+		Optimal:     optimal,
 	}
 	for _, s := range unplaced {
 		sol.Unplaced = append(sol.Unplaced, int(s))
