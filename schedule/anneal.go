@@ -152,7 +152,7 @@ func (w *worker) draw(limit int) (delta int, ok bool) {
 		if !st.speakersFree(s, b, -1) {
 			return 0, false
 		}
-		delta = m.cw * int(st.attract[s*nt+b]-st.attract[s*nt+a])
+		delta = m.cw*int(st.attract[s*nt+b]-st.attract[s*nt+a]) + m.retime(s, b) - m.retime(s, a)
 		if m.ow != 0 {
 			// Removing s saves at most its demand (and at most what its
 			// slot overflows); adding it never saves: price the overflow
@@ -173,7 +173,8 @@ func (w *worker) draw(limit int) (delta int, ok bool) {
 		return 0, false
 	}
 	sb, ua := st.attract[s*nt+b], st.attract[u*nt+a]
-	delta = m.cw * int(sb-st.attract[s*nt+a]+ua-st.attract[u*nt+b])
+	delta = m.cw*int(sb-st.attract[s*nt+a]+ua-st.attract[u*nt+b]) +
+		m.retime(s, b) - m.retime(s, a) + m.retime(u, a) - m.retime(u, b)
 	// Bound the delta from below before the costly parts. The pair's own
 	// co-votes w(s,u) lower it by 2w, and w is at most what s shares with
 	// all of b (and u with all of a). Changing one demand by δ changes a

@@ -1,5 +1,10 @@
 package schedule
 
+import (
+	"cmp"
+	"slices"
+)
+
 // construct builds the starting schedule every worker anneals from, and
 // decides which sessions are placed at all. Sessions are taken in rank order
 // (more votes first, then earlier index); each goes to the allowed slot
@@ -7,11 +12,20 @@ package schedule
 // augmenting chain of moves (session u leaves slot t for slot t2, …) is
 // searched breadth-first to make room; when that fails too, the session
 // stays unplaced. Since better-ranked sessions are placed first, the ones
-// left out are the lowest-ranked that cannot fit.
+// left out are the lowest-ranked that cannot fit. Revising a schedule, the
+// sessions it placed go first: a released session is not dropped for a
+// new one.
 func construct(m *model) (st *state, unplaced []int32) {
 	st = newState(m)
 	nt := int32(m.nt)
-	for _, s := range m.rank {
+	order := m.rank
+	if len(m.p.Previous) > 0 {
+		order = slices.Clone(m.rank)
+		slices.SortStableFunc(order, func(a, b int32) int {
+			return cmp.Compare(min(m.prev[b], 0), min(m.prev[a], 0))
+		})
+	}
+	for _, s := range order {
 		if m.pinSlot[s] >= 0 {
 			continue
 		}
@@ -21,7 +35,8 @@ func construct(m *model) (st *state, unplaced []int32) {
 			if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
 				continue
 			}
-			cost := m.cw * int(st.attract[s*nt+t])
+			// A revised schedule starts from the previous one.
+			cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
 			if m.ow != 0 {
 				cost += m.ow * st.cost[t].addDelta(d)
 			}
@@ -89,4 +104,34 @@ func (st *state) augment(s int32) bool {
 		}
 	}
 	return false
+}
+
+// fill places the unplaced sessions that now fit somewhere (a slot with a
+// free room where they may run and their speakers are free), best-ranked
+// first, each where it costs least, and returns them.
+func (st *state) fill(unplaced []int32) []int32 {
+	m := st.m
+	nt := int32(m.nt)
+	var placed []int32
+	for _, s := range unplaced {
+		best, bestCost := int32(-1), 0
+		for _, t := range m.allowedSlots[s] {
+			if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
+				continue
+			}
+			cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
+			if m.ow != 0 {
+				cost += m.ow * st.cost[t].addDelta(m.demand[s])
+			}
+			if best < 0 || cost < bestCost {
+				best, bestCost = t, cost
+			}
+		}
+		if best >= 0 {
+			st.add(s, best)
+			st.movable = append(st.movable, s)
+			placed = append(placed, s)
+		}
+	}
+	return placed
 }

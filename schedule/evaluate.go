@@ -87,5 +87,19 @@ func Evaluate(p *Problem, sol *Solution) (Score, error) {
 		}
 	}
 	sc.Objective = p.ConflictWeight*sc.Conflicts + p.OverflowWeight*sc.Overflow
+	for i, was := range p.Previous {
+		now := sol.Assignments[i]
+		switch {
+		case !was.Placed():
+		case !now.Placed():
+			sc.Dropped++
+		case now.Slot != was.Slot:
+			sc.Retimed++
+			sc.Moved++
+			sc.Stability += p.retimeCost(i, demand[i])
+		case now.Room != was.Room:
+			sc.Moved++
+		}
+	}
 	return sc, nil
 }

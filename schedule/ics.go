@@ -16,7 +16,9 @@ const (
 )
 
 // ICS renders the items sel picks as an iCalendar feed for subscription
-// (RFC 5545, METHOD:PUBLISH):
+// (RFC 5545). It has no METHOD: METHOD:PUBLISH is iTIP (RFC 5546), which
+// wants an ORGANIZER in every event, and libical refuses events without
+// one; a feed to subscribe to is a plain calendar.
 //
 //   - each proposal is one VEVENT whose UID never changes (see uid);
 //   - SEQUENCE counts the releases that changed what a calendar shows
@@ -37,7 +39,6 @@ func ICS(ev EventInfo, h History, sel Selection) []byte {
 	cal := ics.NewCalendarFor("hallway")
 	cal.SetProductId("-//hallway//hallway schedule//EN")
 	cal.SetCalscale("GREGORIAN")
-	cal.SetMethod(ics.MethodPublish)
 	name := cleanLine(ev.Name)
 	if name == "" {
 		name = cleanLine(ev.Slug)

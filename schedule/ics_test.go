@@ -135,11 +135,16 @@ func checkICSSyntax(t *testing.T, feed []byte) {
 			}
 		}
 	}
-	for _, want := range []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+	for _, want := range []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:", "CALSCALE:GREGORIAN",
 		"REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H", "X-WR-TIMEZONE:"} {
 		if !strings.Contains("\r\n"+string(feed), "\r\n"+want) {
 			t.Errorf("no %s line", want)
 		}
+	}
+	// METHOD:PUBLISH would make every event need an ORGANIZER (RFC 5546
+	// section 3.2.1), which libical checks.
+	if strings.Contains(string(feed), "\r\nMETHOD:") {
+		t.Error("a METHOD line in a feed without ORGANIZERs")
 	}
 }
 

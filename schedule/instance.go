@@ -201,6 +201,11 @@ type jsonMeta struct {
 	Iterations int64    `json:"iterations,omitempty"`
 	Optimal    bool     `json:"optimal,omitempty"`
 	Unplaced   []string `json:"unplaced,omitempty"`
+	// Against a previous solution (-previous): sessions in another room
+	// or slot, in another slot, placed before and left out now.
+	Moved   *int `json:"moved,omitempty"`
+	Retimed *int `json:"retimed,omitempty"`
+	Dropped *int `json:"dropped,omitempty"`
 }
 
 // Method names the solver in written solutions.
@@ -225,6 +230,10 @@ func WriteSolution(w io.Writer, p *Problem, sol *Solution) error {
 			Optimal:    sol.Optimal,
 		},
 		Assignments: []jsonAssignment{},
+	}
+	if len(p.Previous) > 0 {
+		sc := sol.Score
+		out.Meta.Moved, out.Meta.Retimed, out.Meta.Dropped = &sc.Moved, &sc.Retimed, &sc.Dropped
 	}
 	for i, a := range sol.Assignments {
 		if !a.Placed() {
@@ -253,6 +262,21 @@ func WriteSolution(w io.Writer, p *Problem, sol *Solution) error {
 // "assignments") against p. Sessions it does not mention are unplaced.
 // The score is not read: call Evaluate.
 func ReadSolution(r io.Reader, p *Problem) (*Solution, error) {
+	return readSolution(r, p, true)
+}
+
+// ReadPrevious reads the solution of an earlier version of p's instance
+// as p.Previous: sessions, rooms and slots that are gone since are left
+// out, sessions new since are Unplaced.
+func ReadPrevious(r io.Reader, p *Problem) ([]Assignment, error) {
+	sol, err := readSolution(r, p, false)
+	if err != nil {
+		return nil, err
+	}
+	return sol.Assignments, nil
+}
+
+func readSolution(r io.Reader, p *Problem, strict bool) (*Solution, error) {
 	var in jsonSolution
 	if err := json.NewDecoder(bufio.NewReader(r)).Decode(&in); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -277,6 +301,9 @@ func ReadSolution(r io.Reader, p *Problem) (*Solution, error) {
 	seen := make([]bool, len(p.Sessions))
 	for _, a := range in.Assignments {
 		s, ok := sessions[a.Session]
+		if !ok && !strict {
+			continue
+		}
 		if !ok {
 			return nil, fmt.Errorf("%w: unknown session %q", ErrMalformed, a.Session)
 		}
@@ -285,11 +312,14 @@ func ReadSolution(r io.Reader, p *Problem) (*Solution, error) {
 		}
 		seen[s] = true
 		r, ok := rooms[a.Room]
+		t, tok := slots[a.Slot]
+		if (!ok || !tok) && !strict {
+			continue
+		}
 		if !ok {
 			return nil, fmt.Errorf("%w: session %q: unknown room %q", ErrMalformed, a.Session, a.Room)
 		}
-		t, ok := slots[a.Slot]
-		if !ok {
+		if !tok {
 			return nil, fmt.Errorf("%w: session %q: unknown slot %q", ErrMalformed, a.Session, a.Slot)
 		}
 		sol.Assignments[s] = Assignment{Room: r, Slot: t}

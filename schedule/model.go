@@ -23,6 +23,10 @@ type model struct {
 	p      *Problem
 	ns, nt int
 	cw, ow int
+	// prev[s] is the previous slot of s, or -1 (no previous schedule,
+	// or s was not placed in it); moving it elsewhere costs rcost[s].
+	prev  []int32
+	rcost []int
 
 	demand []int32
 	// pinSlot[s] is the pinned slot of s, or -1.
@@ -62,10 +66,19 @@ func newModel(p *Problem) *model { return buildModel(p, denseLimit) }
 func buildModel(p *Problem, denseMax int) *model {
 	ns, nt, nr := len(p.Sessions), len(p.Slots), len(p.Rooms)
 	m := &model{p: p, ns: ns, nt: nt, cw: p.ConflictWeight, ow: p.OverflowWeight}
+	m.prev = make([]int32, ns)
+	for s := range m.prev {
+		m.prev[s] = -1
+		if s < len(p.Previous) && p.Previous[s].Placed() {
+			m.prev[s] = int32(p.Previous[s].Slot)
+		}
+	}
 	dem := p.Demand()
 	m.demand = make([]int32, ns)
+	m.rcost = make([]int, ns)
 	for i, d := range dem {
 		m.demand[i] = int32(d)
+		m.rcost[i] = p.retimeCost(i, d)
 	}
 
 	// Free rooms per slot, largest first (ties by index, for determinism).
@@ -233,6 +246,14 @@ func (m *model) overflowBound(placed []int32) int {
 }
 
 // weight returns the co-vote weight of sessions s and u.
+// retime is what s costs in slot t when that is not where it was before.
+func (m *model) retime(s, t int32) int {
+	if p := m.prev[s]; p >= 0 && p != t {
+		return m.rcost[s]
+	}
+	return 0
+}
+
 func (m *model) weight(s, u int32) int32 {
 	if m.dense != nil {
 		return int32(m.dense[int(s)*m.ns+int(u)])

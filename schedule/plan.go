@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -101,6 +102,10 @@ const (
 	ReasonBelow   = "below the cut: the sessions with more votes filled every session slot (ties go to the earlier proposal)"
 	ReasonNoSlot  = "no talk slot left"
 	ReasonNoRoom  = "no room where its speakers and pins allow"
+	// ReasonSpeakers begins the reason of a proposal left out while rooms
+	// were free: at each time with a free room, one of its speakers is in
+	// another session.
+	ReasonSpeakers = "its speakers are in other sessions at every time with a free room"
 )
 
 // MakePlan places accepted talks into talk slots and the unconference
@@ -109,6 +114,27 @@ const (
 // Sessions rank by votes, ties to the earlier proposal; the lowest ranked
 // that cannot fit are left out.
 func MakePlan(ctx context.Context, g Grid, props []Proposal, ballots []Ballot, opt *SolveOptions) (*Plan, error) {
+	return RevisePlan(ctx, g, props, ballots, nil, opt)
+}
+
+// Revision is what a new plan keeps of the released one it revises.
+type Revision struct {
+	// Items are the released items.
+	Items []Item
+	// RetimeWeight is what moving a released item to another time costs,
+	// in the solver's units (a voter missing a session, a seat short);
+	// 0 means DefaultRetimeWeight.
+	RetimeWeight int
+	// Frozen: an item starting before it stays where it is, unless a pin
+	// takes its place or its room is gone.
+	Frozen time.Time
+}
+
+// RevisePlan is MakePlan for a schedule already released: it starts from
+// rev's items and moves one to another time only where that saves more
+// than rev.RetimeWeight, keeps rooms where no seat is lost, and never
+// moves what starts before rev.Frozen. A nil rev plans afresh.
+func RevisePlan(ctx context.Context, g Grid, props []Proposal, ballots []Ballot, rev *Revision, opt *SolveOptions) (*Plan, error) {
 	plan := &Plan{}
 	for _, kind := range []string{KindTalk, KindSession} {
 		var cands []Proposal
@@ -122,7 +148,7 @@ func MakePlan(ctx context.Context, g Grid, props []Proposal, ballots []Ballot, o
 			}
 			cands = append(cands, p)
 		}
-		if err := plan.place(ctx, g, kind, cands, ballots, opt); err != nil {
+		if err := plan.place(ctx, g, kind, cands, ballots, rev, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -138,7 +164,7 @@ func MakePlan(ctx context.Context, g Grid, props []Proposal, ballots []Ballot, o
 }
 
 // place solves one kind of proposal into the slots of that kind.
-func (plan *Plan) place(ctx context.Context, g Grid, kind string, cands []Proposal, ballots []Ballot, opt *SolveOptions) error {
+func (plan *Plan) place(ctx context.Context, g Grid, kind string, cands []Proposal, ballots []Ballot, rev *Revision, opt *SolveOptions) error {
 	if len(cands) == 0 {
 		return nil
 	}
@@ -202,6 +228,9 @@ func (plan *Plan) place(ctx context.Context, g Grid, kind string, cands []Propos
 			p.Voters = append(p.Voters, v)
 		}
 	}
+	if rev != nil {
+		revise(p, rev, kind, cands, slots, roomIndex)
+	}
 	if len(p.Slots) == 0 {
 		for _, c := range cands {
 			plan.Left = append(plan.Left, Left{Number: c.Number, Kind: c.Kind, Title: c.Title, Votes: c.Votes, Reason: leftReason(kind)})
@@ -217,10 +246,16 @@ func (plan *Plan) place(ctx context.Context, g Grid, kind string, cands []Propos
 	}
 	plan.Conflicts += sol.Score.Conflicts
 	plan.Overflow += sol.Score.Overflow
+	free := freeTimes(p, sol, slots)
 	for i, a := range sol.Assignments {
 		c := cands[i]
 		if !a.Placed() {
-			plan.Left = append(plan.Left, Left{Number: c.Number, Kind: c.Kind, Title: c.Title, Votes: c.Votes, Reason: leftReason(kind)})
+			reason := leftReason(kind)
+			if len(free) > 0 {
+				// Rooms were left: the cut is not why.
+				reason = ReasonSpeakers + " (" + strings.Join(free, ", ") + ")"
+			}
+			plan.Left = append(plan.Left, Left{Number: c.Number, Kind: c.Kind, Title: c.Title, Votes: c.Votes, Reason: reason})
 			continue
 		}
 		s := slots[a.Slot]
@@ -228,6 +263,78 @@ func (plan *Plan) place(ctx context.Context, g Grid, kind string, cands []Propos
 			Room: g.Rooms[a.Room].Name, Start: s.Start, End: s.End, Pinned: c.Pin != nil})
 	}
 	return nil
+}
+
+// revise sets p.Previous from the released items, and pins what is
+// frozen where no pin of an organizer or clash of speakers prevents it.
+func revise(p *Problem, rev *Revision, kind string, cands []Proposal, slots []GridSlot, roomIndex map[string]int) {
+	p.RetimeWeight = rev.RetimeWeight
+	if p.RetimeWeight == 0 {
+		p.RetimeWeight = DefaultRetimeWeight
+	}
+	was := map[int64]Item{}
+	for _, it := range rev.Items {
+		if it.Kind == kind {
+			was[it.Number] = it
+		}
+	}
+	p.Previous = make([]Assignment, len(p.Sessions))
+	taken := map[[2]int]bool{}
+	busy := map[string]bool{} // slot and speaker
+	for _, s := range p.Sessions {
+		if s.Pin != nil {
+			taken[[2]int{s.Pin.Room, s.Pin.Slot}] = true
+			for _, sp := range s.Speakers {
+				busy[fmt.Sprint(s.Pin.Slot, "\x00", sp)] = true
+			}
+		}
+	}
+	for i, c := range cands {
+		p.Previous[i] = Unplaced
+		it, ok := was[c.Number]
+		if !ok {
+			continue
+		}
+		t := slices.IndexFunc(slots, func(s GridSlot) bool { return s.Start.Equal(it.Start) })
+		r, rok := roomIndex[it.Room]
+		if t < 0 || !rok || !p.roomOpen(r, t) {
+			continue // its slot or room is gone: it has to move
+		}
+		p.Previous[i] = Assignment{Room: r, Slot: t}
+		s := &p.Sessions[i]
+		if s.Pin != nil || rev.Frozen.IsZero() || !it.Start.Before(rev.Frozen) || taken[[2]int{r, t}] || slices.Contains(s.Unavailable, t) {
+			continue
+		}
+		clash := false
+		for _, sp := range s.Speakers {
+			clash = clash || busy[fmt.Sprint(t, "\x00", sp)]
+		}
+		if clash {
+			continue
+		}
+		s.Pin = &Pin{Room: r, Slot: t}
+		taken[[2]int{r, t}] = true
+		for _, sp := range s.Speakers {
+			busy[fmt.Sprint(t, "\x00", sp)] = true
+		}
+	}
+}
+
+// freeTimes lists the slots with a room open and empty in sol.
+func freeTimes(p *Problem, sol *Solution, slots []GridSlot) []string {
+	used := make([]int, len(p.Slots))
+	for _, a := range sol.Assignments {
+		if a.Placed() {
+			used[a.Slot]++
+		}
+	}
+	var out []string
+	for t, sl := range p.Slots {
+		if used[t] < len(p.Rooms)-len(sl.Closed) {
+			out = append(out, slots[t].Start.Format("Mon 15:04"))
+		}
+	}
+	return out
 }
 
 func leftReason(kind string) string {

@@ -44,6 +44,29 @@ type Problem struct {
 	Voters   []Voter
 	// ConflictWeight and OverflowWeight weigh the two parts of the objective.
 	ConflictWeight, OverflowWeight int
+	// Previous, when set (one entry per session), is the schedule being
+	// revised: where each session was (Unplaced for a new one). The
+	// solver then pays for every session it puts in another slot than
+	// before, RetimeWeight for each person who planned on it (its voters,
+	// and one more for its speakers), and keeps sessions in their rooms
+	// where that costs no seat.
+	Previous     []Assignment
+	RetimeWeight int
+}
+
+// DefaultRetimeWeight prices a change of time for each person who
+// planned on the session, in objective units (one voter losing one wanted
+// session, or one seat short): a re-solve moves a session only when that
+// saves more than its voters, plus one, times this.
+const DefaultRetimeWeight = 1
+
+// retimeCost is what moving session i, with demand d, to another time
+// costs.
+func (p *Problem) retimeCost(i, d int) int {
+	if i >= len(p.Previous) || !p.Previous[i].Placed() {
+		return 0
+	}
+	return p.RetimeWeight * (1 + d)
 }
 
 // Room is a place where one session can run per slot.
@@ -105,6 +128,13 @@ type Score struct {
 	Unplaced  int // sessions left out
 	// UnplacedVotes counts the votes cast for unplaced sessions.
 	UnplacedVotes int
+	// Against Problem.Previous: Retimed sessions placed before and now in
+	// another slot, Moved ones in another room or slot (retimed ones
+	// included), Dropped ones placed before and now unplaced. Stability
+	// is what the retimed sessions cost (see Problem.RetimeWeight), what
+	// the solver adds to Objective.
+	Retimed, Moved, Dropped int
+	Stability               int
 }
 
 func (s Score) String() string {
@@ -135,8 +165,16 @@ func (p *Problem) Validate() error {
 		return fmt.Errorf("%w: %s", ErrInvalidProblem, fmt.Sprintf(format, args...))
 	}
 	nr, nt, ns := len(p.Rooms), len(p.Slots), len(p.Sessions)
-	if p.ConflictWeight < 0 || p.OverflowWeight < 0 {
+	if p.ConflictWeight < 0 || p.OverflowWeight < 0 || p.RetimeWeight < 0 {
 		return bad("negative objective weight")
+	}
+	if len(p.Previous) != 0 && len(p.Previous) != ns {
+		return bad("%d previous assignments for %d sessions", len(p.Previous), ns)
+	}
+	for i, a := range p.Previous {
+		if a != Unplaced && (a.Room < 0 || a.Room >= nr || a.Slot < 0 || a.Slot >= nt) {
+			return bad("session %d (%s): previous assignment (room %d, slot %d) out of range", i, p.Sessions[i].ID, a.Room, a.Slot)
+		}
 	}
 	for i, r := range p.Rooms {
 		if r.Capacity < 0 {

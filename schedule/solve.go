@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -67,6 +68,12 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	// gets a quarter of the time to find a good incumbent, the exact
 	// branch and bound the rest to prove it optimal or beat it.
 	small := provable(p, len(unplaced))
+	par := defaultParams
+	if len(p.Previous) > 0 {
+		// A revision starts from the previous schedule and anneals from
+		// there: scrambling it first would throw away what it keeps.
+		par.scramble = 0
+	}
 	if o.TimeLimit > 0 {
 		b.deadline = start.Add(o.TimeLimit)
 		if small {
@@ -89,7 +96,7 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	workers := make([]*worker, o.Workers)
 	for i := range workers {
 		seed := uint64(o.Seed) ^ (uint64(i+1) * 0xd1b54a32d192ed03)
-		w := newWorker(init.clone(), mix(seed), defaultParams)
+		w := newWorker(init.clone(), mix(seed), par)
 		w.improved = func(obj int) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -121,10 +128,18 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 		}
 	}
 	win.st.restore(win.best)
+	// The search may have opened a place for a session construct could
+	// not fit: a session placed beats a better score.
+	optimal := win.bestObj <= b.target
+	if placed := win.st.fill(unplaced); len(placed) > 0 {
+		unplaced = slices.DeleteFunc(unplaced, func(s int32) bool { return slices.Contains(placed, s) })
+		win.bestObj = win.st.objective()
+		optimal = false // the bound was for the sessions placed before
+	}
 	sol := &Solution{
 		Assignments: win.st.assignments(),
 		Iterations:  iters,
-		Optimal:     win.bestObj <= b.target,
+		Optimal:     optimal,
 	}
 	for _, s := range unplaced {
 		sol.Unplaced = append(sol.Unplaced, int(s))
@@ -139,15 +154,15 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 		}
 		sol.Optimal = prove(ctx, p, sol, end)
 		if sc, err := Evaluate(p, sol); err == nil {
-			win.bestObj = sc.Objective
+			win.bestObj = sc.Objective + sc.Stability
 		}
 	}
 	sc, err := Evaluate(p, sol)
 	if err != nil {
 		return nil, fmt.Errorf("solve: internal error: %w", err)
 	}
-	if sc.Objective != win.bestObj {
-		return nil, fmt.Errorf("solve: internal error: incremental objective %d, evaluated %d", win.bestObj, sc.Objective)
+	if sc.Objective+sc.Stability != win.bestObj {
+		return nil, fmt.Errorf("solve: internal error: incremental objective %d, evaluated %d", win.bestObj, sc.Objective+sc.Stability)
 	}
 	sol.Score = sc
 	return sol, nil
@@ -171,9 +186,9 @@ func mix(x uint64) uint64 {
 }
 
 // provable reports whether the exact search takes a problem on: few
-// sessions placed, none pinned.
+// sessions placed, none pinned, no previous schedule to keep.
 func provable(p *Problem, unplaced int) bool {
-	if len(p.Sessions)-unplaced > exactLimit {
+	if len(p.Sessions)-unplaced > exactLimit || len(p.Previous) > 0 {
 		return false
 	}
 	for _, s := range p.Sessions {

@@ -53,10 +53,29 @@ func checkState(t *testing.T, p *Problem, st *state, unplaced int) {
 	if err != nil {
 		t.Fatalf("%s: %v", p.Name, err)
 	}
-	if sc.Conflicts != st.conflicts || sc.Overflow != st.overflow || sc.Objective != st.objective() || sc.Unplaced != unplaced {
-		t.Fatalf("%s: incremental conflicts=%d overflow=%d objective=%d unplaced=%d, evaluated %+v",
-			p.Name, st.conflicts, st.overflow, st.objective(), unplaced, sc)
+	if sc.Conflicts != st.conflicts || sc.Overflow != st.overflow || sc.Stability != st.stability ||
+		sc.Objective+sc.Stability != st.objective() || sc.Unplaced != unplaced {
+		t.Fatalf("%s: incremental conflicts=%d overflow=%d stability=%d objective=%d unplaced=%d, evaluated %+v",
+			p.Name, st.conflicts, st.overflow, st.stability, st.objective(), unplaced, sc)
 	}
+}
+
+// withPrevious gives every other problem a previous schedule to keep: a
+// random cell for most sessions (a previous schedule of another version
+// of the problem need not fit this one), and a random retime weight.
+func withPrevious(p *Problem, r *rand.Rand, i int) *Problem {
+	if i%2 == 0 || len(p.Rooms) == 0 || len(p.Slots) == 0 {
+		return p
+	}
+	p.Previous = make([]Assignment, len(p.Sessions))
+	for s := range p.Previous {
+		p.Previous[s] = Unplaced
+		if r.IntN(10) < 7 {
+			p.Previous[s] = Assignment{Room: r.IntN(len(p.Rooms)), Slot: r.IntN(len(p.Slots))}
+		}
+	}
+	p.RetimeWeight = r.IntN(7)
+	return p
 }
 
 // TestMovesKeepScoreAndConstraints applies random feasible moves, accepted
@@ -66,7 +85,7 @@ func checkState(t *testing.T, p *Problem, st *state, unplaced int) {
 func TestMovesKeepScoreAndConstraints(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range 300 {
-		p := genProblem(uint64(i), randomConfig(r))
+		p := withPrevious(genProblem(uint64(i), randomConfig(r)), r, i)
 		if err := p.Validate(); err != nil {
 			t.Fatalf("generator made an invalid problem: %v", err)
 		}
@@ -95,7 +114,7 @@ func TestMovesKeepScoreAndConstraints(t *testing.T) {
 func TestSolveRandomProblems(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range 150 {
-		p := genProblem(1000+uint64(i), randomConfig(r))
+		p := withPrevious(genProblem(1000+uint64(i), randomConfig(r)), r, i)
 		sol, err := Solve(context.Background(), p, &SolveOptions{Seed: int64(i), MaxIterations: 3000})
 		if err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
@@ -377,7 +396,7 @@ func slotOverflow(caps, dem []int32, rm, add int32) int {
 func TestDrawLimitIsExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for i := range 100 {
-		p := genProblem(3000+uint64(i), randomConfig(r))
+		p := withPrevious(genProblem(3000+uint64(i), randomConfig(r)), r, i)
 		m := newModel(p)
 		st, _ := construct(m)
 		if len(st.movable) == 0 {

@@ -25,6 +25,8 @@ type state struct {
 
 	conflicts int
 	overflow  int
+	// stability is what the sessions not in their previous slot cost.
+	stability int
 }
 
 func newState(m *model) *state {
@@ -70,7 +72,7 @@ func (st *state) clone() *state {
 }
 
 func (st *state) objective() int {
-	return st.m.cw*st.conflicts + st.m.ow*st.overflow
+	return st.m.cw*st.conflicts + st.m.ow*st.overflow + st.stability
 }
 
 // link records s as sitting in t: conflicts, attraction and speakers.
@@ -78,6 +80,7 @@ func (st *state) link(s, t int32) {
 	m := st.m
 	nt := int32(m.nt)
 	st.slot[s] = t
+	st.stability += m.retime(s, t)
 	st.conflicts += int(st.attract[s*nt+t])
 	for i, u := range m.nbr[s] {
 		st.attract[u*nt+t] += m.nbrW[s][i]
@@ -99,6 +102,7 @@ func (st *state) unlink(s int32) {
 	for _, sp := range m.spk[s] {
 		st.spkCnt[sp*nt+t]--
 	}
+	st.stability -= m.retime(s, t)
 	st.slot[s] = -1
 }
 
@@ -136,6 +140,7 @@ func (st *state) move(s, b int32) {
 	nt := int32(m.nt)
 	a := st.slot[s]
 	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a])
+	st.stability += m.retime(s, b) - m.retime(s, a)
 	ws := m.nbrW[s]
 	for i, u := range m.nbr[s] {
 		row := st.attract[u*nt : u*nt+nt]
@@ -158,6 +163,7 @@ func (st *state) swap(s, u, w int32) {
 	nt := int32(m.nt)
 	a, b := st.slot[s], st.slot[u]
 	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a] + st.attract[u*nt+a] - st.attract[u*nt+b] - 2*w)
+	st.stability += m.retime(s, b) - m.retime(s, a) + m.retime(u, a) - m.retime(u, b)
 	ws := m.nbrW[s]
 	for i, x := range m.nbr[s] {
 		row := st.attract[x*nt : x*nt+nt]
@@ -257,11 +263,65 @@ func (st *state) assignments() []Assignment {
 			}
 			return cmp.Compare(a, b)
 		})
-		for i, s := range ss {
-			out[s] = Assignment{Room: int(m.rooms[t][i]), Slot: t}
+		occ := make([]int32, len(m.rooms[t]))
+		for i := range occ {
+			occ[i] = -1
+			if i < len(ss) {
+				occ[i] = ss[i]
+			}
+		}
+		if len(m.p.Previous) > 0 {
+			m.keepRooms(t, occ)
+		}
+		for i, s := range occ {
+			if s >= 0 {
+				out[s] = Assignment{Room: int(m.rooms[t][i]), Slot: t}
+			}
 		}
 	}
 	return out
+}
+
+// keepRooms puts sessions of slot t back in their previous rooms where
+// that costs no seat: occ[i] is the session in free room m.rooms[t][i]
+// (-1: empty), largest rooms first as the sorted matching left them. Two
+// rooms trade occupants (or a session moves to an empty room) when the
+// overflow does not grow and more sessions sit where they were.
+func (m *model) keepRooms(t int, occ []int32) {
+	rooms := m.rooms[t]
+	over := func(s int32, i int) int {
+		if s < 0 {
+			return 0
+		}
+		return max(0, int(m.demand[s])-int(m.caps[t][i]))
+	}
+	home := func(s int32, i int) int {
+		if s < 0 {
+			return 0
+		}
+		if was := m.p.Previous[s]; was.Slot == t && was.Room == int(rooms[i]) {
+			return 1
+		}
+		return 0
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := range occ {
+			for j := i + 1; j < len(occ); j++ {
+				a, b := occ[i], occ[j]
+				if a < 0 && b < 0 {
+					continue
+				}
+				if over(a, j)+over(b, i) > over(a, i)+over(b, j) {
+					continue
+				}
+				if home(a, j)+home(b, i) > home(a, i)+home(b, j) {
+					occ[i], occ[j] = b, a
+					changed = true
+				}
+			}
+		}
+	}
 }
 
 // snapshot copies the slots of the movable sessions into dst.
