@@ -43,6 +43,9 @@ type Store struct {
 	// the cost of a small query.
 	stmts     sync.Map // string → *sql.Stmt
 	preparing sync.Map // string → true: cached or being prepared
+	// prepares counts the statements being prepared in the background:
+	// Close waits for them, so no connection opens after it.
+	prepares sync.WaitGroup
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// health tracks whether writes fail (health.go).
@@ -87,6 +90,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.prepares.Wait()
 	s.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
@@ -161,7 +165,7 @@ func (s *Store) prepare(query string) {
 	if _, busy := s.preparing.LoadOrStore(query, true); busy {
 		return
 	}
-	go func() {
+	s.prepares.Go(func() {
 		st, err := s.db.Prepare(query)
 		if err != nil {
 			s.preparing.Delete(query) // the next use tries again
@@ -170,7 +174,7 @@ func (s *Store) prepare(query string) {
 		if _, ok := s.stmts.LoadOrStore(query, st); ok {
 			st.Close()
 		}
-	}()
+	})
 }
 
 // View runs fn in a read-only transaction: a plain BEGIN, so readers (web
