@@ -38,9 +38,9 @@ func (m *fakeMail) token(t *testing.T, addr string) string {
 	return ""
 }
 
-func TestRegistration(t *testing.T) {
-	f := newFixture(t)
-	f.ev.Capacity = 2
+// mailFixture sets up mail for f: what the bot mails, a way to send it a
+// command by mail (returning its answers), and a check of a string.
+func mailFixture(t *testing.T, f *fixture) (*fakeMail, func(from, text string, refs ...string) string, func(got, want string)) {
 	mail := &fakeMail{}
 	f.bot.SetMailer(mail)
 	f.bot.SetReplier(Mail, mail)
@@ -59,6 +59,13 @@ func TestRegistration(t *testing.T) {
 			t.Errorf("got  %q\nwant %q", got, want)
 		}
 	}
+	return mail, byMail, check
+}
+
+func TestRegistration(t *testing.T) {
+	f := newFixture(t)
+	f.ev.Capacity = 2
+	mail, byMail, check := mailFixture(t, f)
 
 	check(f.say("alice", "alice", "register"), `alice: Say the address to send the confirmation to. Usage: !register [ADDRESS] (e.g. !register jane@example.org)`)
 	check(f.say("alice", "alice", "register not-an-address"), `alice: "not-an-address" is not an email address; write it as jane@example.org.`)
@@ -119,24 +126,7 @@ func TestRegistration(t *testing.T) {
 // else gets mail sent there; limits stop a flood of confirmation mails.
 func TestConfirmationNeedsIntent(t *testing.T) {
 	f := newFixture(t)
-	mail := &fakeMail{}
-	f.bot.SetMailer(mail)
-	f.bot.SetReplier(Mail, mail)
-	byMail := func(from, text string, refs ...string) string {
-		t.Helper()
-		mail.replies = nil
-		req := Request{Transport: Mail, Email: from, Text: text, RefersTo: refs, Keys: []string{fmt.Sprintf("mail:%d", time.Now().UnixNano())}}
-		if err := f.bot.Handle(context.Background(), req); err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(mail.replies, "\n")
-	}
-	check := func(got, want string) {
-		t.Helper()
-		if got != want {
-			t.Errorf("got  %q\nwant %q", got, want)
-		}
-	}
+	mail, byMail, check := mailFixture(t, f)
 	// mallory asks for victim's address; the squatter who saw the code
 	// cannot use it from his own account, nor can mallory without it.
 	f.say("mallory", "mallory", "register victim@example.org")

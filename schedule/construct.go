@@ -17,7 +17,6 @@ import (
 // new one.
 func construct(m *model) (st *state, unplaced []int32) {
 	st = newState(m)
-	nt := int32(m.nt)
 	order := m.rank
 	if len(m.p.Previous) > 0 {
 		order = slices.Clone(m.rank)
@@ -29,22 +28,7 @@ func construct(m *model) (st *state, unplaced []int32) {
 		if m.pinSlot[s] >= 0 {
 			continue
 		}
-		d := m.demand[s]
-		best, bestCost := int32(-1), 0
-		for _, t := range m.allowedSlots[s] {
-			if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
-				continue
-			}
-			// A revised schedule starts from the previous one.
-			cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
-			if m.ow != 0 {
-				cost += m.ow * st.cost[t].addDelta(d)
-			}
-			if best < 0 || cost < bestCost {
-				best, bestCost = t, cost
-			}
-		}
-		if best >= 0 {
+		if best := st.cheapestSlot(s); best >= 0 {
 			st.add(s, best)
 		} else if !st.augment(s) {
 			unplaced = append(unplaced, s)
@@ -110,28 +94,35 @@ func (st *state) augment(s int32) bool {
 // free room where they may run and their speakers are free), best-ranked
 // first, each where it costs least, and returns them.
 func (st *state) fill(unplaced []int32) []int32 {
-	m := st.m
-	nt := int32(m.nt)
 	var placed []int32
 	for _, s := range unplaced {
-		best, bestCost := int32(-1), 0
-		for _, t := range m.allowedSlots[s] {
-			if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
-				continue
-			}
-			cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
-			if m.ow != 0 {
-				cost += m.ow * st.cost[t].addDelta(m.demand[s])
-			}
-			if best < 0 || cost < bestCost {
-				best, bestCost = t, cost
-			}
-		}
-		if best >= 0 {
+		if best := st.cheapestSlot(s); best >= 0 {
 			st.add(s, best)
 			st.movable = append(st.movable, s)
 			placed = append(placed, s)
 		}
 	}
 	return placed
+}
+
+// cheapestSlot is the slot with a free room where s may run, its speakers
+// are free, and it costs least now (a revised schedule's own slot costs
+// the least retime: none); -1 if there is none.
+func (st *state) cheapestSlot(s int32) int32 {
+	m := st.m
+	nt := int32(m.nt)
+	best, bestCost := int32(-1), 0
+	for _, t := range m.allowedSlots[s] {
+		if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
+			continue
+		}
+		cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
+		if m.ow != 0 {
+			cost += m.ow * st.cost[t].addDelta(m.demand[s])
+		}
+		if best < 0 || cost < bestCost {
+			best, bestCost = t, cost
+		}
+	}
+	return best
 }

@@ -27,24 +27,6 @@ import (
 	"github.com/hallwayhq/hallway/mail/mailtest"
 )
 
-// lockedBuffer is a log both hallway and the test may touch at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // mailEnv is hallway running against the real servers with a mailbox of
 // its own.
 type mailEnv struct {
@@ -59,12 +41,12 @@ type mailEnv struct {
 	ircAddr    string
 	mailRoot   string
 	db         *sql.DB // the test's own look into hallway's database
-	logs       *lockedBuffer
+	logs       *syncBuffer
 }
 
 func startMailEnv(t *testing.T, timeout time.Duration, change func(*config.Config)) *mailEnv {
 	t.Helper()
-	e := &mailEnv{t: t, logs: &lockedBuffer{}}
+	e := &mailEnv{t: t, logs: &syncBuffer{}}
 	e.imap = irctest.RequireEnv(t, irctest.EnvIMAP)
 	e.smtp = irctest.RequireEnv(t, irctest.EnvSMTP)
 	envDir := irctest.RequireEnv(t, irctest.EnvDir)
