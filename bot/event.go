@@ -29,6 +29,12 @@ type Event struct {
 	Zone *time.Location
 	// Grid is the event's rooms and slots, for the scheduler.
 	Grid schedule.Grid
+	// RetimeWeight prices moving a released item to another time, for
+	// each person who planned on it (0: schedule.DefaultRetimeWeight);
+	// FreezeBefore is how close to its start an item is no longer moved
+	// (0: DefaultFreezeBefore).
+	RetimeWeight int
+	FreezeBefore time.Duration
 	// Campaigns are the event's pledge drives.
 	Campaigns []Campaign
 	// KeepTopic sets the channel's topic to what is on as each slot

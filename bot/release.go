@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -32,6 +31,8 @@ type replyTo struct {
 	Nick      string `json:"nick,omitempty"`
 	Where     string `json:"where,omitempty"`
 	Event     string `json:"event,omitempty"`
+	// Fresh: plan from scratch, not as a revision of the release before.
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 func (r replyTo) request() Request {
@@ -40,9 +41,9 @@ func (r replyTo) request() Request {
 
 // releaseLater records the release as pending and leaves the solving and
 // the release to after the transaction.
-func (c *call) releaseLater(props []schedule.Proposal, ballots []schedule.Ballot, note string) (Reply, error) {
+func (c *call) releaseLater(in plannerInput, note string, fresh bool) (Reply, error) {
 	data, err := json.Marshal(replyTo{Transport: c.req.Transport, Account: c.req.Account, Email: c.req.Email,
-		Nick: c.req.Nick, Where: c.req.Where, Event: c.ev.Slug})
+		Nick: c.req.Nick, Where: c.req.Where, Event: c.ev.Slug, Fresh: fresh})
 	if err != nil {
 		return Reply{}, err
 	}
@@ -53,7 +54,7 @@ func (c *call) releaseLater(props []schedule.Proposal, ballots []schedule.Ballot
 	req := c.req
 	c.later = func(ctx context.Context) (Reply, error) {
 		// makeRelease answers itself, in the release's transaction.
-		return Reply{}, c.bot.makeRelease(ctx, c.ev, p, req, props, ballots, false)
+		return Reply{}, c.bot.makeRelease(ctx, c.ev, p, req, in, false)
 	}
 	return Reply{}, nil
 }
@@ -62,9 +63,9 @@ func (c *call) releaseLater(props []schedule.Proposal, ballots []schedule.Ballot
 // the answer and removes the pending row. A mistake the organizer can fix
 // is the answer; on another error the pending row is removed (the caller
 // apologises) unless ctx ended, when the next start takes it up.
-func (b *Bot) makeRelease(ctx context.Context, ev *Event, p store.PendingRelease, req Request, props []schedule.Proposal, ballots []schedule.Ballot, resumed bool) error {
+func (b *Bot) makeRelease(ctx context.Context, ev *Event, p store.PendingRelease, req Request, in plannerInput, resumed bool) error {
 	b.hook("release")
-	plan, err := schedule.MakePlan(ctx, ev.Grid, props, ballots, b.solveOptions())
+	plan, err := in.plan(ctx, b, ev)
 	var uerr *Error
 	if err != nil && !errors.As(err, &uerr) {
 		return b.dropPending(ctx, p, err)
@@ -140,8 +141,7 @@ func (b *Bot) ResumeReleases(ctx context.Context) error {
 			continue
 		}
 		c := &call{ctx: ctx, bot: b, req: req, ev: ev, person: store.Person{ID: p.PersonID}, organizer: true}
-		var props []schedule.Proposal
-		var ballots []schedule.Ballot
+		var in plannerInput
 		gaveUp := false
 		err := b.store.Do(ctx, func(tx *store.Tx) error {
 			c.tx = tx
@@ -158,7 +158,7 @@ func (b *Bot) ResumeReleases(ctx context.Context) error {
 					c.prefix(), p.CreatedAt.In(ev.zone()).Format("Mon 15:04"), attempts-1, c.prefix())
 				return rep.Reply(tx, req, textReply("%s", msg))
 			}
-			props, ballots, err = c.planInput()
+			in, err = c.planInput(rt.Fresh)
 			return err
 		})
 		if err != nil {
@@ -170,7 +170,7 @@ func (b *Bot) ResumeReleases(ctx context.Context) error {
 			continue
 		}
 		b.log.Info("finishing a release left pending by a restart", "pending_release", p.ID, "event", ev.Slug, "asked_at", p.CreatedAt)
-		if err := b.makeRelease(ctx, ev, p, req, props, ballots, true); err != nil {
+		if err := b.makeRelease(ctx, ev, p, req, in, true); err != nil {
 			b.internalError(ctx, c, err)
 		}
 	}

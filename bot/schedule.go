@@ -15,9 +15,9 @@ import (
 
 var scheduleSpec = &Spec{
 	Name:     "schedule",
-	Usage:    "[preview|release [-- note]]",
-	Help:     "Where to find the schedule; organizers preview it, or release a new version (announced here and on the list).",
-	Examples: []string{"schedule", "schedule preview", "schedule release -- room 106 has no projector"},
+	Usage:    "[preview|release [fresh] [-- note]]",
+	Help:     "Where to find the schedule; organizers preview it, or release a new version (announced here and on the list). A new version keeps the released one where moving costs more than it saves, and never moves what starts within event.freeze_before; fresh plans from scratch.",
+	Examples: []string{"schedule", "schedule preview", "schedule release -- room 106 has no projector", "schedule release fresh"},
 	Run:      runSchedule,
 }
 
@@ -104,31 +104,74 @@ func runSchedule(c *call) (Reply, error) {
 		if err := c.identify(); err != nil {
 			return Reply{}, err
 		}
-		return c.planLater(c.args.keyword(0) == "release")
+		fresh := false
+		switch c.args.keyword(1) {
+		case "fresh":
+			fresh = true
+		case "":
+			if len(c.args.Words) > 1 {
+				return Reply{}, c.usageErr(fmt.Sprintf("%q is not fresh.", c.args.Words[1]))
+			}
+		default:
+			return Reply{}, c.usageErr(fmt.Sprintf("%q is not fresh.", c.args.Words[1]))
+		}
+		return c.planLater(c.args.keyword(0) == "release", fresh)
 	default:
 		return Reply{}, c.usageErr(fmt.Sprintf("%q is not preview or release.", c.args.Words[0]))
 	}
 }
 
-// planInput gathers what the planner needs, inside the transaction.
-func (c *call) planInput() ([]schedule.Proposal, []schedule.Ballot, error) {
+// plannerInput is what the planner needs, read in a transaction.
+type plannerInput struct {
+	props   []schedule.Proposal
+	ballots []schedule.Ballot
+	// prev is the current release (nil: none yet); rev what the plan
+	// keeps of it (nil: plan afresh).
+	prev *schedule.Release
+	rev  *schedule.Revision
+}
+
+// plan solves the input.
+func (in plannerInput) plan(ctx context.Context, b *Bot, ev *Event) (*schedule.Plan, error) {
+	return schedule.RevisePlan(ctx, ev.Grid, in.props, in.ballots, in.rev, b.solveOptions())
+}
+
+// DefaultFreezeBefore is how close to its start a released item is no
+// longer moved by a new version.
+const DefaultFreezeBefore = 2 * time.Hour
+
+// planInput gathers what the planner needs, inside the transaction: a
+// revision of the current release unless fresh.
+func (c *call) planInput(fresh bool) (plannerInput, error) {
+	var in plannerInput
+	if r, err := c.released(); err == nil {
+		in.prev = r
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return in, err
+	}
+	if in.prev != nil && !fresh {
+		freeze := c.ev.FreezeBefore
+		if freeze == 0 {
+			freeze = DefaultFreezeBefore
+		}
+		in.rev = &schedule.Revision{Items: in.prev.Items, RetimeWeight: c.ev.RetimeWeight, Frozen: c.tx.Now().Add(freeze)}
+	}
 	ps, err := c.tx.Proposals(c.ev.id, store.ProposalFilter{Statuses: []string{store.Proposed, store.Accepted}})
 	if err != nil {
-		return nil, nil, err
+		return in, err
 	}
 	speakers, err := c.tx.SpeakersByNumber(c.ev.id)
 	if err != nil {
-		return nil, nil, err
+		return in, err
 	}
 	pins, err := c.tx.Pins(c.ev.id)
 	if err != nil {
-		return nil, nil, err
+		return in, err
 	}
 	pinned := map[int64]*schedule.PinAt{}
 	for _, p := range pins {
 		pinned[p.Number] = &schedule.PinAt{Room: p.Room, Start: p.Start}
 	}
-	var props []schedule.Proposal
 	for _, p := range ps {
 		if p.Kind == store.Talk && p.Status != store.Accepted {
 			continue // talks are scheduled once accepted
@@ -138,36 +181,36 @@ func (c *call) planInput() ([]schedule.Proposal, []schedule.Ballot, error) {
 			sp.Speakers = append(sp.Speakers, s.Name)
 			sp.SpeakerIDs = append(sp.SpeakerIDs, strconv.FormatInt(s.PersonID, 10))
 		}
-		props = append(props, sp)
+		in.props = append(in.props, sp)
 	}
 	raw, err := c.tx.Ballots(c.ev.id)
 	if err != nil {
-		return nil, nil, err
+		return in, err
 	}
-	ballots := make([]schedule.Ballot, len(raw))
+	in.ballots = make([]schedule.Ballot, len(raw))
 	for i, b := range raw {
-		ballots[i] = b
+		in.ballots[i] = b
 	}
-	return props, ballots, nil
+	return in, nil
 }
 
 // planLater reads the input now and solves after the transaction, so the
 // solver's seconds never hold the database. A release is recorded as
 // pending in this transaction (see release.go).
-func (c *call) planLater(release bool) (Reply, error) {
-	props, ballots, err := c.planInput()
+func (c *call) planLater(release, fresh bool) (Reply, error) {
+	in, err := c.planInput(fresh)
 	if err != nil {
 		return Reply{}, err
 	}
 	if release {
-		return c.releaseLater(props, ballots, c.args.Text)
+		return c.releaseLater(in, c.args.Text, fresh)
 	}
 	c.later = func(ctx context.Context) (Reply, error) {
-		plan, err := schedule.MakePlan(ctx, c.ev.Grid, props, ballots, c.bot.solveOptions())
+		plan, err := in.plan(ctx, c.bot, c.ev)
 		if err != nil {
 			return Reply{}, err
 		}
-		return c.previewReply(plan), nil
+		return c.previewReply(plan, in.prev), nil
 	}
 	return Reply{}, nil
 }
@@ -177,10 +220,25 @@ func (b *Bot) solveOptions() *schedule.SolveOptions {
 	return &schedule.SolveOptions{Seed: 1, TimeLimit: b.opts.SolveTime, MaxIterations: b.opts.SolveIterations}
 }
 
-func (c *call) previewReply(plan *schedule.Plan) Reply {
+// previewReply shows a plan, and what it changes against the current
+// release, so an organizer sees the cost before releasing.
+func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
 	zone := c.ev.zone()
-	lines := []string{fmt.Sprintf("preview: %s placed, %d not; %d attendee conflicts, %d seats short.",
-		plural(len(plan.Items), "item"), len(plan.Left), plan.Conflicts, plan.Overflow)}
+	head := fmt.Sprintf("preview: %s placed, %d not; %d attendee conflicts, %d seats short.",
+		plural(len(plan.Items), "item"), len(plan.Left), plan.Conflicts, plan.Overflow)
+	if prev != nil {
+		kinds := map[string]int{}
+		retimed := 0
+		for _, ch := range schedule.Diff(prev, &schedule.Release{Plan: *plan}) {
+			kinds[ch.Kind]++
+			if ch.Kind == schedule.ChangeMoved && !ch.Was.Start.Equal(ch.Item.Start) {
+				retimed++
+			}
+		}
+		head += fmt.Sprintf(" Against version %d (%d conflicts, %d seats short): %d moved (%d to another time), %d new, %d renamed, %d cancelled.",
+			prev.Version, prev.Conflicts, prev.Overflow, kinds[schedule.ChangeMoved], retimed, kinds[schedule.ChangeNew], kinds[schedule.ChangeRenamed], kinds[schedule.ChangeCancelled])
+	}
+	lines := []string{head}
 	for _, it := range plan.Items {
 		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%d votes)", it.Start.In(zone).Format("Mon 15:04"), it.Room, it.Number, it.Title, it.Votes))
 	}

@@ -103,6 +103,9 @@ func TestScheduleRelease(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		say(fmt.Sprintf("w%d", i), "vote 11")
 	}
+	// At 13:10 everything of the day starts within freeze_before (2 h):
+	// the new version only fills what D left and places H.
+	say("pleia2", "schedule preview")
 	say("pleia2", "schedule release")
 	f.now = time.Date(2027, 3, 5, 9, 0, 0, 0, time.UTC)
 	say("alice", "now")

@@ -242,6 +242,8 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Campaigns:      campaigns(e),
 		ReminderAfter:  e.PledgeReminderAfter,
 		KeepTopic:      e.KeepTopic,
+		RetimeWeight:   e.RetimeWeight,
+		FreezeBefore:   e.FreezeBefore,
 		Reminders:      e.PledgeReminders,
 	}
 }

@@ -179,6 +179,13 @@ type Event struct {
 	KeepTopic bool
 	// VotesPerPerson is how many votes each person may cast. Default 4.
 	VotesPerPerson int
+	// RetimeWeight is what a new version of the schedule pays for moving
+	// a released item to another time, for each person who planned on it
+	// (in the solver's units: one voter missing a session, one seat
+	// short). Default 1. FreezeBefore: items starting within it (or
+	// started) are not moved. Default 2h.
+	RetimeWeight int
+	FreezeBefore time.Duration
 	// Phases holds the phases configured to open and close on their own,
 	// keyed by PhaseCFP, PhaseRegistration or PhaseVoting. A phase left
 	// out is opened and closed by hand.

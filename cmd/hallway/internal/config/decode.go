@@ -569,6 +569,8 @@ func (d *decoder) event(t *table) Event {
 		t.def("keep_topic")
 	}
 	t.intDefault("votes_per_person", &e.VotesPerPerson, 4)
+	t.intDefault("retime_weight", &e.RetimeWeight, 1)
+	t.durationDefault("freeze_before", &e.FreezeBefore, 2*time.Hour)
 
 	if t.has("phases") {
 		pt := t.sub("phases")

@@ -219,6 +219,12 @@ func (d *decoder) validateEvent(p string, e *Event) {
 	if e.VotesPerPerson < 1 {
 		d.errorf(p+".votes_per_person", "must be at least 1 (got %d); leave it out for the default 4", e.VotesPerPerson)
 	}
+	if e.RetimeWeight < 0 {
+		d.errorf(p+".retime_weight", "must be 0 (move freely) or more (got %d): what a new schedule version pays per person for moving an item to another time, 1 by default", e.RetimeWeight)
+	}
+	if e.FreezeBefore < 0 {
+		d.errorf(p+".freeze_before", `must not be negative (got %s): how close to its start an item is no longer moved, e.g. "2h"`, e.FreezeBefore)
+	}
 	if e.PledgeReminders < 0 {
 		d.errorf(p+".pledge_reminders", "must be 0 (no reminders) or more (got %d)", e.PledgeReminders)
 	}
