@@ -425,8 +425,8 @@ func TestMailConfirmationIntent(t *testing.T) {
 
 	// A confirmation to an address OpenSMTPD refuses.
 	ghost := "ghost-" + e.tag + "@nowhere.invalid"
-	asked := time.Now()
 	ask(mc, "!register "+ghost)
+	asked := time.Now() // the register answered (after any wait the rate limit asked for)
 	notice, err := mc.Expect(ctx, func(m irctest.Message) bool {
 		return strings.EqualFold(m.Prefix.Nick, botNick) && strings.Contains(m.Last(), "could not be delivered")
 	})
@@ -436,7 +436,7 @@ func TestMailConfirmationIntent(t *testing.T) {
 	if !strings.Contains(notice.Last(), "g***@nowhere.invalid could not be delivered (550 ") || !strings.EqualFold(notice.Params[0], mallory) {
 		t.Errorf("bounce notice: %s", notice.Raw)
 	}
-	t.Logf("10 registers of one address: %d confirmation mail; bounce told on IRC %v after the register", 1, time.Since(asked).Round(time.Millisecond))
+	t.Logf("10 registers of one address: %d confirmation mail; bounce told on IRC %v after the register's answer", 1, time.Since(asked).Round(time.Millisecond))
 	if got := ask(mc, "!registrations"); !strings.Contains(got, "1 still to confirm their address (1 address bounced)") {
 		t.Errorf("registrations after the bounce: %q", got)
 	}
