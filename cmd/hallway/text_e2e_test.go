@@ -61,24 +61,7 @@ func TestMailHostileText(t *testing.T) {
 
 	cfg := testConfig(t, ircAddr, imapAddr, smtpAddr)
 	cfg.Mail.Mailbox, cfg.Mail.ProcessedMailbox = mailbox, processed
-	var logs bytes.Buffer
-	m, err := Open(ctx, cfg, newLogger(&logs, true), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("hallway's log:\n%s", logs.String())
-		}
-	}()
+	runHallway(t, ctx, cfg)
 
 	// waitMaildir waits for a mail in addr's Maildir holding want.
 	waitMaildir := func(addr, want string) []byte {
