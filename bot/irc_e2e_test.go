@@ -5,6 +5,8 @@ package bot_test
 // account-tags.
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,6 +66,7 @@ type botSetup struct {
 	tls                                        *tls.Config
 	url                                        string // the event's web address, for feeds
 	privateWait                                time.Duration
+	debug                                      io.Writer // the IRC traffic, else HALLWAY_TEST_DEBUG's
 }
 
 func startBot(t testing.TB, s botSetup) *running {
@@ -82,7 +86,7 @@ func startBot(t testing.TB, s botSetup) *running {
 	fmt.Sscan(port, &p)
 	irc := bot.NewIRC(b, &bot.IRCOptions{
 		Server: host, Port: p, Nick: s.nick, SASLUser: s.account, SASLPassword: s.password,
-		Channels: []string{s.channel}, SendBurst: s.burst, SendRate: s.rate, Debug: debugWriter(),
+		Channels: []string{s.channel}, SendBurst: s.burst, SendRate: s.rate, Debug: cmp.Or(s.debug, debugWriter()),
 		TLS: s.tls != nil, TLSConfig: s.tls, PrivateWait: s.privateWait,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -486,4 +490,70 @@ func TestIRCPledges(t *testing.T) {
 	aliceC.Privmsg(channel, "!pledges")
 	said(t, ctx, aliceC, botNick, alice+": your pledges (1):")
 	said(t, ctx, aliceC, botNick, alice+": #1 300.00 USD for ci-macs, received")
+}
+
+// lockedBuffer is a bytes.Buffer for one writer and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestIRCPrivateAnswersToMany: people who share no channel with the bot
+// each send two commands at once. Each answer waits for the server to
+// say which account the nick is logged in to; the bot asks only when the
+// answer can go right after, so it asks about once per answer. It used to
+// ask about everyone at once, spend its tokens on the questions, let the
+// answers go stale and ask again: 30 s for a second answer, and three
+// questions or more per answer.
+func TestIRCPrivateAnswersToMany(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 3*time.Minute)
+	channel := "#" + unique("many")
+	botNick := unique("hw")
+	account(t, ctx, addr, botNick).Close()
+	people := make([]*irctest.Client, 6)
+	for i := range people {
+		people[i] = account(t, ctx, addr, unique(fmt.Sprintf("m%d", i)))
+	}
+	watcher := irctest.DialT(t, addr, unique("w"))
+	if err := watcher.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	traffic := &lockedBuffer{}
+	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 4, rate: 2, debug: traffic}
+	b := startBot(t, setup)
+	defer b.stop()
+	waitJoined(t, ctx, watcher, botNick, channel)
+
+	for _, c := range people {
+		for j := range 2 {
+			if err := c.Privmsg(botNick, fmt.Sprintf(`!propose "Private %s %d"`, c.Nick(), j)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range people {
+		for range 2 {
+			saidPrefix(t, ctx, c, botNick, "proposed #")
+		}
+	}
+	lines := 2 * len(people)
+	asked := strings.Count(traffic.String(), "%tna,")
+	t.Logf("%d answers, %d account lookups", lines, asked)
+	if asked < lines || asked > lines*3/2 {
+		t.Errorf("%d account lookups for %d private answers: want one each (up to half again, for answers gone stale on a loaded machine)", asked, lines)
+	}
 }

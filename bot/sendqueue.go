@@ -71,6 +71,7 @@ type sender struct {
 	requeue  []flight            // refused by the server: queue again
 	blocked  map[string]block    // folded channel: wait after a refusal
 	who      map[string]whoSeen  // folded nick: its account, by WHOX
+	promised int                 // tokens kept for the lines account lookups are for
 	nickOf   map[string]string   // account: the nick it last spoke from
 }
 
@@ -463,6 +464,7 @@ func (s *sender) plan(ctx context.Context, client *girc.Client, msgs []store.Mes
 		sendable  = make([]store.Message, 0, len(msgs))
 		drop      []store.Message
 	)
+	s.promised = s.lookupsOutstanding(now)
 	for i := range msgs {
 		m := msgs[i]
 		to, ok, dead := s.route(client, m, now)
@@ -600,10 +602,16 @@ func (s *sender) accountOf(client *girc.Client, nick, want string, now time.Time
 		return "", false // asked already
 	case ok && !w.pending && w.account != want && now.Sub(w.at) < whoRetry:
 		return "", false // not them a moment ago: no need to ask at once
-	case s.tokens < min(2, s.burst):
-		return "", false // ask when the line can follow the answer at once
+	case s.tokens-float64(s.promised+len(s.control)) < min(2, s.burst):
+		// Ask when the line can follow the answer at once: the question
+		// and the line each take a token, and the lookups already asked
+		// keep one each for their lines. Asking about everyone at once
+		// spent the tokens on questions whose answers went stale before
+		// their lines could go (one line in six seconds).
+		return "", false
 	}
 	s.who[k] = whoSeen{pending: true, at: now}
+	s.promised++
 	if _, whox := client.GetServerOption("WHOX"); whox {
 		s.control = append(s.control, "WHO "+nick+" %tna,"+whoToken)
 	} else {
@@ -611,6 +619,18 @@ func (s *sender) accountOf(client *girc.Client, nick, want string, now time.Time
 	}
 	s.wakeLocked()
 	return "", false
+}
+
+// lookupsOutstanding counts the account lookups whose lines have not
+// gone yet: asked and not answered, or answered and not used. s.mu is held.
+func (s *sender) lookupsOutstanding(now time.Time) int {
+	n := 0
+	for _, w := range s.who {
+		if (w.pending && now.Sub(w.at) < whoRetry) || (!w.pending && now.Sub(w.at) < s.whoFresh) {
+			n++
+		}
+	}
+	return n
 }
 
 // markDone marks the messages a line finished as sent, or, for a long

@@ -83,7 +83,7 @@ goal = "3000 USD"
 func runHallway(t *testing.T, ctx context.Context, cfg *config.Config) (*Main, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	m, err := Open(ctx, cfg, newLogger(logs, true), false)
+	m, err := Open(ctx, cfg, newLogger(logs, true), os.Getenv("HALLWAY_TEST_IRCDEBUG") != "")
 	if err != nil {
 		t.Fatal(err)
 	}
