@@ -7,7 +7,8 @@
 
 Uses the local OpenSMTPD (127.0.0.1:2525) and Dovecot (127.0.0.1:1143).
 Set MAIL_USER=someone@openinfra.test / MAIL_PASS to be someone else
-(Dovecot users: jane/janepass, openinfra/listpass).
+(Dovecot users: jane/janepass, dana/danapass, organizers/orgpass,
+openinfra/listpass: the list).
 """
 import email
 import email.message

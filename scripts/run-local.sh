@@ -10,13 +10,38 @@
 #   data  examples/hallway.db (SQLite)
 #
 # It installs the Debian packages it needs with apt-get (needs root) the
-# first time, registers the bot's services account, builds hallway and runs
-# it in the foreground. Ctrl-C stops hallway; `scripts/testenv.sh stop`
-# stops the servers. Extra arguments go to `hallway run` (e.g. -debug).
+# first time, registers the bot's services account and the event's channel
+# (so that ChanServ gives the bot op whenever it joins), builds hallway and
+# runs it in the foreground. Ctrl-C stops hallway; `scripts/testenv.sh stop`
+# stops the servers.
+#
+#   scripts/run-local.sh [-config FILE] [hallway run flags, e.g. -debug]
+#
+# Another config (say a copy of the example you edit) must talk to the same
+# local servers: IRC 127.0.0.1:6667, mail as above.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONFIG=examples/openinfra-day.toml
+if [[ ${1:-} == -config || ${1:-} == --config ]]; then
+	[[ $# -ge 2 ]] || { echo "run-local: -config needs a file: scripts/run-local.sh -config my-event.toml" >&2; exit 2; }
+	CONFIG=$2
+	shift 2
+fi
+[[ -f $CONFIG ]] || { echo "run-local: no config file $CONFIG" >&2; exit 2; }
+
+# Go 1.26 or later; Debian 12 ships 1.19, too old.
+go_minor=$(go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [[ -z $go_minor || $go_minor -lt 26 ]]; then
+	cat >&2 <<'MSG'
+run-local: hallway needs Go 1.26 or later (Debian 12's golang-go is 1.19). Get it from go.dev:
+  curl -fsSLO https://go.dev/dl/go1.26.8.linux-amd64.tar.gz
+  rm -rf /usr/local/go && tar -C /usr/local -xzf go1.26.8.linux-amd64.tar.gz
+  export PATH=/usr/local/go/bin:$PATH
+then run this script again.
+MSG
+	exit 1
+fi
 export HALLWAY_IRC_PASSWORD=${HALLWAY_IRC_PASSWORD:-hallway-local}
 export HALLWAY_IMAP_PASSWORD=botpass
 
@@ -43,14 +68,44 @@ register_nick() {
 }
 register_nick hallway "$HALLWAY_IRC_PASSWORD"
 
+# register_channel NICK PASSWORD CHANNEL: as NICK, register CHANNEL with
+# ChanServ, NICK its founder: ChanServ then ops NICK whenever it joins,
+# after every restart (event.keep_topic needs op in a +t channel). A no-op
+# when the channel is registered already.
+register_channel() {
+	local nick=$1 pass=$2 channel=$3 line
+	exec 5<>/dev/tcp/127.0.0.1/6667
+	printf 'NICK %s\r\nUSER %s 0 * :%s\r\n' "$nick" "$nick" "$nick" >&5
+	while IFS= read -r -t 20 line <&5; do
+		case "$line" in
+		PING*) printf 'PONG %s\r\n' "${line#PING }" >&5 ;;
+		*" 376 "* | *" 422 "*) printf 'PRIVMSG NickServ :IDENTIFY %s\r\n' "$pass" >&5 ;;
+		*" 433 "*) echo "run-local: the nick $nick is in use: is hallway running already?" >&2; break ;;
+		*" 900 "*) printf 'JOIN %s\r\n' "$channel" >&5 ;;
+		*" 366 "*) printf 'PRIVMSG ChanServ :REGISTER %s\r\n' "$channel" >&5 ;;
+		*ChanServ*"registered"* | *ChanServ*"already"*) break ;;
+		esac
+	done
+	printf 'QUIT\r\n' >&5 || true
+	exec 5<&- 5>&-
+}
+
 mkdir -p .local
 go build -o .local/hallway ./cmd/hallway
 .local/hallway check -config "$CONFIG" >/dev/null
+# the events' channels, from the resolved config
+for channel in $(.local/hallway check -config "$CONFIG" | sed -n 's/^\s*channel = "\(#[^"]*\)".*/\1/p' | sort -u); do
+	register_channel hallway "$HALLWAY_IRC_PASSWORD" "$channel"
+done
 cat >&2 <<'MSG'
 run-local: hallway is starting. Talk to it:
-  IRC   connect a client to 127.0.0.1:6667, /msg NickServ REGISTER yourpassword you@openinfra.test,
+  IRC   connect a client to 127.0.0.1:6667 (no TLS), /msg NickServ REGISTER yourpassword you@openinfra.test,
         /join #openinfra and say !help (organizers are the accounts pleia2 and krum).
   mail  scripts/mail-local.py send register       (as jane@openinfra.test)
         scripts/mail-local.py read                (jane's inbox)
+        or any mail client: IMAP 127.0.0.1:1143, SMTP 127.0.0.1:2525, no TLS; mailboxes
+        jane@openinfra.test/janepass, dana@openinfra.test/danapass, organizers@openinfra.test/orgpass,
+        openinfra@openinfra.test/listpass (the list), bot@openinfra.test/botpass (the bot's)
+  web   http://127.0.0.1:8080/
 MSG
 exec .local/hallway run -config "$CONFIG" "$@"

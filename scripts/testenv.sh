@@ -25,6 +25,7 @@
 # Test accounts: Dovecot users bot@test.local/botpass, alice@test.local/alicepass,
 # bob@test.local/bobpass, list@test.local/listpass, and for the example config
 # bot@openinfra.test/botpass, jane@openinfra.test/janepass,
+# dana@openinfra.test/danapass, organizers@openinfra.test/orgpass,
 # openinfra@openinfra.test/listpass; mail for any @test.local or @openinfra.test
 # address is accepted by OpenSMTPD and delivered through LMTP.
 set -euo pipefail
@@ -532,7 +533,8 @@ EOF
 	printf '%s\n' 'bot@test.local:{PLAIN}botpass' 'alice@test.local:{PLAIN}alicepass' \
 		'bob@test.local:{PLAIN}bobpass' 'list@test.local:{PLAIN}listpass' \
 		'bot@openinfra.test:{PLAIN}botpass' 'jane@openinfra.test:{PLAIN}janepass' \
-		'openinfra@openinfra.test:{PLAIN}listpass' >"$DOVECOT_USERS"
+		'openinfra@openinfra.test:{PLAIN}listpass' 'dana@openinfra.test:{PLAIN}danapass' \
+		'organizers@openinfra.test:{PLAIN}orgpass' >"$DOVECOT_USERS"
 	chmod 0644 "$DOVECOT_USERS"
 }
 
@@ -665,7 +667,7 @@ cmd_start() {
 	wait_port dovecot "$LMTP_PORT"
 	wait_port smtpd "$SMTP_PORT"
 	wait_linked 20
-	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT (state: $D)"
+	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT (tests; your IRC client: $HOST:$LOCAL_IRC_PORT) imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT (state: $D)"
 }
 
 # control_lock: one start/stop/restart at a time
