@@ -67,6 +67,7 @@ type botSetup struct {
 	url                                        string // the event's web address, for feeds
 	privateWait                                time.Duration
 	debug                                      io.Writer // the IRC traffic, else HALLWAY_TEST_DEBUG's
+	keepTopic                                  bool
 }
 
 func startBot(t testing.TB, s botSetup) *running {
@@ -75,7 +76,7 @@ func startBot(t testing.TB, s botSetup) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4, URL: s.url,
+	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4, URL: s.url, KeepTopic: s.keepTopic,
 		Campaigns: []bot.Campaign{{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}}}}
 	b := bot.New(st, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true})
 	if err := b.Init(context.Background()); err != nil {
@@ -555,5 +556,58 @@ func TestIRCPrivateAnswersToMany(t *testing.T) {
 	t.Logf("%d answers, %d account lookups", lines, asked)
 	if asked < lines || asked > lines*3/2 {
 		t.Errorf("%d account lookups for %d private answers: want one each (up to half again, for answers gone stale on a loaded machine)", asked, lines)
+	}
+}
+
+// TestIRCTopicRefused: keeping the topic of a +t channel where the bot has
+// no op, the server refuses; the organizer is told privately why and what
+// to do, once, and nobody else is.
+func TestIRCTopicRefused(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	channel := "#" + unique("topic")
+	botNick, org := unique("hw"), unique("org")
+	account(t, ctx, addr, botNick).Close()
+	orgC := account(t, ctx, addr, org)
+	// The first to join gets op; the channel is +t by default.
+	op := irctest.DialT(t, addr, unique("op"))
+	if err := op.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	op.Raw("MODE " + channel + " +t")
+	db := filepath.Join(t.TempDir(), "hallway.db")
+	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: db, organizers: []string{org}, burst: 4, rate: 2, keepTopic: true}
+	b := startBot(t, setup)
+	defer b.stop()
+	waitJoined(t, ctx, op, botNick, channel)
+
+	// What the clock queues as a slot starts (bot/clock.go keepTopic).
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 2 {
+		if err := st.Do(ctx, func(tx *store.Tx) error {
+			return tx.Enqueue(store.Message{Channel: store.IRC, Kind: store.TopicKind, Target: channel, Body: fmt.Sprintf("Now: test %d", i)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg := saidPrefix(t, ctx, orgC, botNick, "I cannot keep the topic of "+channel)
+	for _, want := range []string{"ChanServ AOP " + channel + " ADD " + botNick, "/mode " + channel + " -t", "keep_topic = false"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the organizer was told %q; want it to say %q", msg, want)
+		}
+	}
+	// Once: a command answered after the second refusal comes with no
+	// second notice before it.
+	orgC.Privmsg(botNick, "!votes")
+	m, err := orgC.Expect(ctx, func(m irctest.Message) bool {
+		return m.Command == "PRIVMSG" && strings.EqualFold(m.Prefix.Nick, botNick)
+	})
+	if err != nil || strings.Contains(m.Last(), "topic") {
+		t.Errorf("after the first notice: %q, %v; want the answer to !votes", m.Last(), err)
 	}
 }

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"cmp"
+	"context"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,6 +80,19 @@ func (s *ircSession) addHandlers(cl *girc.Client) {
 	cl.Handlers.Add(girc.MODE, func(_ *girc.Client, e girc.Event) {
 		if len(e.Params) > 0 && girc.IsValidChannel(e.Params[0]) {
 			c.send.unblock(e.Params[0])
+		}
+	})
+	// The only command of ours that needs op is TOPIC (event.keep_topic).
+	cl.Handlers.Add(girc.ERR_CHANOPRIVSNEEDED, func(cl *girc.Client, e girc.Event) {
+		if len(e.Params) < 2 || !girc.IsValidChannel(e.Params[1]) {
+			return
+		}
+		c.log.Warn("the server refused to set a topic", "channel", e.Params[1], "server_says", e.Last())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		me := cmp.Or(c.opts.SASLUser, cl.GetNick())
+		if err := c.bot.TopicRefused(ctx, e.Params[1], me, e.Last()); err != nil {
+			c.log.Error("telling the organizers the topic was refused", "err", err)
 		}
 	})
 	for _, code := range []string{girc.ERR_CHANNELISFULL, girc.ERR_INVITEONLYCHAN, girc.ERR_BANNEDFROMCHAN,
