@@ -41,7 +41,9 @@ func TestAmendTimeline(t *testing.T) {
 	rel := func(v int, at time.Time, items ...Item) *Release {
 		return &Release{Version: v, CreatedAt: at, Plan: Plan{Items: items}}
 	}
-	out := func(n int64, at time.Time) Amendment { return Amendment{Number: n, At: at, Out: true, Reason: "withdrawn"} }
+	out := func(n int64, at time.Time) Amendment {
+		return Amendment{Number: n, At: at, Out: true, Reason: "withdrawn"}
+	}
 	back := func(n int64, at time.Time) Amendment { return Amendment{Number: n, At: at, Reason: "accepted"} }
 	amended := func(r *Release, as ...Amendment) *Release { r.Amendments = as; return r }
 	type state struct {
