@@ -204,6 +204,13 @@ var withdrawSpec = &Spec{
 		if err := c.tx.UpdateProposal(p); err != nil {
 			return Reply{}, err
 		}
+		amended, err := c.amend(p)
+		if err != nil {
+			return Reply{}, err
+		}
+		if amended {
+			return textReply("withdrew #%d %q. It is off the released schedule now, and the organizers are told its slot is free.", p.Number, p.Title), nil
+		}
 		return textReply("withdrew #%d %q.", p.Number, p.Title), nil
 	},
 }
@@ -320,6 +327,10 @@ var acceptSpec = &Spec{
 		if err := c.tx.UpdateProposal(p); err != nil {
 			return Reply{}, err
 		}
+		back, err := c.amend(p)
+		if err != nil {
+			return Reply{}, err
+		}
 		if p.Kind == store.Talk {
 			author, err := c.tx.PersonName(p.AuthorID)
 			if err != nil {
@@ -332,6 +343,9 @@ var acceptSpec = &Spec{
 			if err := c.announce(fmt.Sprintf("accepted:%d", p.Number), "", fmt.Sprintf("Talk accepted: %s", p.Title), body); err != nil {
 				return Reply{}, err
 			}
+		}
+		if back {
+			return textReply("%s #%d %q accepted, and back in its slot of the released schedule.", p.Kind, p.Number, p.Title), nil
 		}
 		return textReply("%s #%d %q accepted.", p.Kind, p.Number, p.Title), nil
 	},
@@ -358,9 +372,16 @@ var rejectSpec = &Spec{
 		if err := c.tx.UpdateProposal(p); err != nil {
 			return Reply{}, err
 		}
+		amended, err := c.amend(p)
+		if err != nil {
+			return Reply{}, err
+		}
 		msg := fmt.Sprintf("%s #%d %q rejected", p.Kind, p.Number, p.Title)
 		if p.Reason != "" {
 			msg += ": " + p.Reason
+		}
+		if amended {
+			msg += ". It is off the released schedule now"
 		}
 		return textReply("%s.", msg), nil
 	},
