@@ -133,3 +133,18 @@ func TestCurrentAndTakenOut(t *testing.T) {
 		}
 	}
 }
+
+// TestAmendedReadByPython: python-icalendar and vobject read the amended
+// feed as cancelled, one SEQUENCE up, the rest as before.
+func TestAmendedReadByPython(t *testing.T) {
+	ev, h := amendedTokyo(t)
+	want := tokyoWant()
+	one := want[1]
+	one.Status, one.Sequence = "CANCELLED", 1
+	one.DescriptionHas = []string{"Cancelled after schedule version 2."}
+	f := wantFeed{Name: "tokyo-amended.ics", CalName: "Tokyo OSS Night", TZID: "Asia/Tokyo",
+		Events: []wantEvent{one, want[3], want[2]}, feed: ICS(ev, h, Selection{})}
+	checkICSSyntax(t, f.feed)
+	checkICSContent(t, f)
+	checkWithPython(t, []wantFeed{f})
+}
