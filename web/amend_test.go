@@ -91,6 +91,7 @@ func testAmendedLive(t *testing.T, f *fixture) {
 	if !strings.Contains(session.Body.String(), "<strong>cancelled</strong>: withdrawn after") {
 		t.Errorf("session page of #7:\n%s", session.Body.String())
 	}
+	checkGolden(t, "releases-amended.html", f.get("GET", "/"+slug+"/releases").Body.Bytes())
 	js := f.get("GET", "/"+slug+"/schedule.json").Body.String()
 	if !regexp.MustCompile(`"number": 7,[^}]*"cancelled_in": 0`).MatchString(js) {
 		t.Errorf("JSON does not list #7 as cancelled since the release:\n%s", js)

@@ -548,6 +548,8 @@ type releaseEntry struct {
 	Summary string
 	First   bool
 	Changes []changeView
+	// Since are the amendments made while it was the latest release.
+	Since []changeView
 }
 
 type changeView struct {
@@ -575,6 +577,9 @@ func (srv *Server) serveReleasesPage(w http.ResponseWriter, r *http.Request, st 
 				for _, c := range schedule.Diff(rv.history[i-1], rel) {
 					re.Changes = append(re.Changes, srv.changeView(st, c))
 				}
+			}
+			for _, a := range rel.Amendments {
+				re.Since = append(re.Since, srv.amendmentView(st, rel, a))
 			}
 			p.Releases = append(p.Releases, re)
 		}
@@ -616,6 +621,22 @@ func (srv *Server) changeView(st *eventState, c schedule.Change) changeView {
 		v.Text = strings.Join(was, "; ")
 	case schedule.ChangeCancelled:
 		v.Text = "was " + where(c.Item)
+	}
+	return v
+}
+
+// amendmentView says one amendment of a release in words: "withdrawn Thu
+// 4 Mar 12:00; was Thu 4 Mar 14:00, Ballroom A".
+func (srv *Server) amendmentView(st *eventState, rel *schedule.Release, a schedule.Amendment) changeView {
+	v := changeView{Kind: "back", Number: a.Number, URL: srv.sessionPath(st, a.Number),
+		Text: a.Reason + " " + st.timeView(a.At, layoutWhen).Text}
+	where := "; "
+	if a.Out {
+		v.Kind, where = schedule.ChangeCancelled, "; was "
+	}
+	if it, ok := rel.Find(a.Number); ok {
+		v.Title = it.Title
+		v.Text += where + it.Start.In(st.zone).Format(layoutWhen) + ", " + it.Room
 	}
 	return v
 }

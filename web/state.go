@@ -142,7 +142,8 @@ func (srv *Server) releases(ctx context.Context, st *eventState) (*releaseView, 
 	return v, nil
 }
 
-// loadReleases reads and decodes every release of an event.
+// loadReleases reads and decodes every release of an event, with its
+// amendments.
 func loadReleases(tx *store.Tx, eventID int64) (*releaseView, error) {
 	rows, err := tx.Releases(eventID)
 	if err != nil {
@@ -153,6 +154,9 @@ func loadReleases(tx *store.Tx, eventID int64) (*releaseView, error) {
 		return nil, err
 	}
 	v := &releaseView{eventID: eventID, numbers: map[int64]bool{}}
+	for _, a := range as {
+		v.amended = max(v.amended, a.ID)
+	}
 	for _, row := range rows {
 		var r schedule.Release
 		if err := json.Unmarshal(row.Schedule, &r); err != nil {
@@ -163,7 +167,6 @@ func loadReleases(tx *store.Tx, eventID int64) (*releaseView, error) {
 			if a.Version == row.Version {
 				r.Amendments = append(r.Amendments, schedule.Amendment{Number: a.Number, At: a.At, Out: a.Out, Reason: a.Reason})
 			}
-			v.amended = max(v.amended, a.ID)
 		}
 		v.history = append(v.history, &r)
 		for _, it := range r.Items {
