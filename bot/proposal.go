@@ -189,7 +189,7 @@ func runEdit(c *call) (Reply, error) {
 var withdrawSpec = &Spec{
 	Name:     "withdraw",
 	Usage:    "N",
-	Help:     "Withdraw your proposal; its votes no longer count.",
+	Help:     "Withdraw your proposal; its votes no longer count. A released session leaves the schedule, the pages and the feeds at once.",
 	Examples: []string{"withdraw 7"},
 	Person:   true,
 	Run: func(c *call) (Reply, error) {
@@ -354,7 +354,7 @@ var acceptSpec = &Spec{
 var rejectSpec = &Spec{
 	Name:      "reject",
 	Usage:     "N [-- reason]",
-	Help:      "Reject a proposal, saying why.",
+	Help:      "Reject a proposal, saying why. A released session leaves the schedule, the pages and the feeds at once; accepting it again before the next release puts it back.",
 	Examples:  []string{"reject 5 -- out of scope for this event"},
 	Organizer: true,
 	Run: func(c *call) (Reply, error) {
