@@ -199,6 +199,11 @@ func TestLiveWithdrawal(t *testing.T) {
 
 	// Withdrawn, and no new release.
 	ask(t, ctx, a, botNick, "!withdraw "+n, "withdrew #"+n, &attSeen)
+	withdrawn := time.Now()
+	// The feed, before any new release (the web reads the store again
+	// within a second).
+	feed1 := vevents(waitGet(t, ctx, base+"/schedule.ics", "STATUS:CANCELLED"))
+	t.Logf("the feed said CANCELLED %s after the answer to !withdraw came", time.Since(withdrawn).Round(time.Millisecond))
 	where := ask(t, ctx, a, botNick, "!where "+n, "#"+n+" ", &attSeen)
 	if !strings.Contains(where, "was withdrawn") || strings.Contains(where, room) {
 		t.Errorf("!where %s after the withdrawal: %q", n, where)
@@ -212,14 +217,18 @@ func TestLiveWithdrawal(t *testing.T) {
 	// The organizer is told privately, once: the notice comes before the
 	// answer to a later command of theirs.
 	notice := ""
-	if _, err := o.Expect(ctx, func(msg irctest.Message) bool {
+	told, err := o.Expect(ctx, func(msg irctest.Message) bool {
 		if strings.EqualFold(msg.Prefix.Nick, botNick) && strings.Contains(msg.Last(), "is empty") {
 			notice = msg.Param(0) + " " + msg.Last()
 			return true
 		}
 		return false
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatalf("the organizer was not told: %v", err)
+	}
+	if at, ok := told.Time(); ok {
+		t.Logf("the organizer was told %s after the answer to !withdraw came", at.Sub(withdrawn).Round(time.Millisecond))
 	}
 	if !strings.EqualFold(strings.Fields(notice)[0], org) || !strings.Contains(notice, room+" is empty") ||
 		!strings.Contains(notice, "!schedule preview, then !schedule release") {
@@ -233,9 +242,7 @@ func TestLiveWithdrawal(t *testing.T) {
 		t.Errorf("the attendee saw the organizers' notice: %q", attSeen)
 	}
 
-	// The pages and the feed, before any new release (the web reads the
-	// store again within a second).
-	feed1 := vevents(waitGet(t, ctx, base+"/schedule.ics", "STATUS:CANCELLED"))
+	// The feed and the pages.
 	for k, was := range feed0 {
 		now := feed1[k]
 		wantStatus, wantSeq := "CONFIRMED", "0"
