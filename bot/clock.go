@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,10 +74,11 @@ func (b *Bot) AnnounceStarts(ctx context.Context, now time.Time) (int, error) {
 			} else if err != nil {
 				return err
 			}
-			var r schedule.Release
-			if err := json.Unmarshal(row.Schedule, &r); err != nil {
-				return fmt.Errorf("decode release %d: %w", row.Version, err)
+			amended, err := releaseWithAmendments(tx, ev.id, row)
+			if err != nil {
+				return err
 			}
+			r := amended.Current() // what was taken out does not start
 			starting := map[time.Time][]string{}
 			var starts []time.Time
 			for _, it := range r.Items {
@@ -92,7 +92,7 @@ func (b *Bot) AnnounceStarts(ctx context.Context, now time.Time) (int, error) {
 			}
 			for _, st := range starts {
 				if ev.KeepTopic {
-					if err := keepTopic(tx, ev, &r, st); err != nil {
+					if err := keepTopic(tx, ev, r, st); err != nil {
 						return err
 					}
 				}

@@ -219,7 +219,7 @@ func (c *call) startMeeting(number int64, name string) (Reply, error) {
 		return Reply{}, err
 	}
 	if number == 0 && name == "" && rel != nil {
-		now, _ := rel.At(c.tx.Now())
+		now, _ := rel.Current().At(c.tx.Now())
 		if len(now) == 1 {
 			number = now[0].Number
 		}

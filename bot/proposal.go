@@ -189,7 +189,7 @@ func runEdit(c *call) (Reply, error) {
 var withdrawSpec = &Spec{
 	Name:     "withdraw",
 	Usage:    "N",
-	Help:     "Withdraw your proposal; its votes no longer count.",
+	Help:     "Withdraw your proposal; its votes no longer count. A released session leaves the schedule, the pages and the feeds at once.",
 	Examples: []string{"withdraw 7"},
 	Person:   true,
 	Run: func(c *call) (Reply, error) {
@@ -203,6 +203,13 @@ var withdrawSpec = &Spec{
 		p.Status = store.Withdrawn
 		if err := c.tx.UpdateProposal(p); err != nil {
 			return Reply{}, err
+		}
+		amended, err := c.amend(p)
+		if err != nil {
+			return Reply{}, err
+		}
+		if amended {
+			return textReply("withdrew #%d %q. It is off the released schedule now, and the organizers are told its slot is free.", p.Number, p.Title), nil
 		}
 		return textReply("withdrew #%d %q.", p.Number, p.Title), nil
 	},
@@ -320,6 +327,10 @@ var acceptSpec = &Spec{
 		if err := c.tx.UpdateProposal(p); err != nil {
 			return Reply{}, err
 		}
+		back, err := c.amend(p)
+		if err != nil {
+			return Reply{}, err
+		}
 		if p.Kind == store.Talk {
 			author, err := c.tx.PersonName(p.AuthorID)
 			if err != nil {
@@ -333,6 +344,9 @@ var acceptSpec = &Spec{
 				return Reply{}, err
 			}
 		}
+		if back {
+			return textReply("%s #%d %q accepted, and back in its slot of the released schedule.", p.Kind, p.Number, p.Title), nil
+		}
 		return textReply("%s #%d %q accepted.", p.Kind, p.Number, p.Title), nil
 	},
 }
@@ -340,7 +354,7 @@ var acceptSpec = &Spec{
 var rejectSpec = &Spec{
 	Name:      "reject",
 	Usage:     "N [-- reason]",
-	Help:      "Reject a proposal, saying why.",
+	Help:      "Reject a proposal, saying why. A released session leaves the schedule, the pages and the feeds at once; accepting it again before the next release puts it back.",
 	Examples:  []string{"reject 5 -- out of scope for this event"},
 	Organizer: true,
 	Run: func(c *call) (Reply, error) {
@@ -358,9 +372,16 @@ var rejectSpec = &Spec{
 		if err := c.tx.UpdateProposal(p); err != nil {
 			return Reply{}, err
 		}
+		amended, err := c.amend(p)
+		if err != nil {
+			return Reply{}, err
+		}
 		msg := fmt.Sprintf("%s #%d %q rejected", p.Kind, p.Number, p.Title)
 		if p.Reason != "" {
 			msg += ": " + p.Reason
+		}
+		if amended {
+			msg += ". It is off the released schedule now"
 		}
 		return textReply("%s.", msg), nil
 	},

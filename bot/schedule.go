@@ -70,17 +70,14 @@ func (e *Event) zone() *time.Location {
 	return e.Zone
 }
 
-// released returns the event's latest release, or ErrNotFound.
+// released returns the event's latest release with its amendments, or
+// ErrNotFound.
 func (c *call) released() (*schedule.Release, error) {
 	row, err := c.tx.LatestRelease(c.ev.id)
 	if err != nil {
 		return nil, err
 	}
-	var r schedule.Release
-	if err := json.Unmarshal(row.Schedule, &r); err != nil {
-		return nil, fmt.Errorf("decode release %d: %w", row.Version, err)
-	}
-	return &r, nil
+	return releaseWithAmendments(c.tx, c.ev.id, row)
 }
 
 func runSchedule(c *call) (Reply, error) {
@@ -92,7 +89,12 @@ func runSchedule(c *call) (Reply, error) {
 		} else if err != nil {
 			return Reply{}, err
 		}
-		msg := fmt.Sprintf("schedule version %d (%s): %s.", r.Version, r.CreatedAt.In(c.ev.zone()).Format("Mon 2 Jan 15:04"), plural(len(r.Items), "item"))
+		cur := r.Current()
+		msg := fmt.Sprintf("schedule version %d (%s): %s", r.Version, r.CreatedAt.In(c.ev.zone()).Format("Mon 2 Jan 15:04"), plural(len(cur.Items), "item"))
+		if out := len(r.Items) - len(cur.Items); out > 0 {
+			msg += fmt.Sprintf(" (%d cancelled since)", out)
+		}
+		msg += "."
 		if c.ev.URL != "" {
 			msg += " Full schedule: " + c.ev.URL + "/schedule"
 		}
@@ -251,6 +253,10 @@ func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
 // release freezes the plan as the next version, announces it in the
 // channel and to the list, and answers with the diff.
 func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
+	plan, err := c.withoutGone(plan)
+	if err != nil {
+		return Reply{}, err
+	}
 	var prev *schedule.Release
 	if r, err := c.released(); err == nil {
 		prev = r
@@ -401,7 +407,7 @@ func (c *call) nowNext(wantNow bool) (Reply, error) {
 		return Reply{}, err
 	}
 	zone := c.ev.zone()
-	now, next := r.At(c.tx.Now())
+	now, next := r.Current().At(c.tx.Now())
 	list := func(items []schedule.Item) []string {
 		out := make([]string, len(items))
 		for i, it := range items {
@@ -436,6 +442,9 @@ func runWhere(c *call) (Reply, error) {
 		return textReply("the schedule is not released yet."), nil
 	} else if err != nil {
 		return Reply{}, err
+	}
+	if a, out := r.TakenOut(p.Number); out {
+		return textReply("#%d %q was %s after schedule version %d: it is not on the schedule any more.", p.Number, p.Title, a.Reason, r.Version), nil
 	}
 	it, ok := r.Find(p.Number)
 	if !ok {

@@ -99,6 +99,13 @@ func TestScheduleRelease(t *testing.T) {
 	say("alice", "next")
 	// Second version: D withdrawn, H gets votes, the pin goes.
 	say("dave", "withdraw 7")
+	// Off the schedule at once, before any new release; the organizers
+	// are told privately (once).
+	say("alice", "where 7")
+	say("alice", "now")
+	say("alice", "next")
+	say("alice", "schedule")
+	say("dave", "withdraw 7")
 	say("pleia2", "unpin 11")
 	for i := 0; i < 6; i++ {
 		say(fmt.Sprintf("w%d", i), "vote 11")

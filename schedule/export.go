@@ -474,9 +474,9 @@ func Text(ev EventInfo, h History) []byte {
 			b.WriteString("\nCancelled:\n")
 			first = false
 		}
-		w("  %*s  %s (was %s %s in %s; cancelled in version %d)\n", numWidth, "#"+strconv.FormatInt(it.Number, 10),
+		w("  %*s  %s (was %s %s in %s; %s)\n", numWidth, "#"+strconv.FormatInt(it.Number, 10),
 			cleanLine(it.Title), it.Start.In(loc).Format("Mon 2 Jan 15:04"), it.Start.In(loc).Format("MST"),
-			cleanLine(it.Room), it.CancelledIn)
+			cleanLine(it.Room), cancelledWhen(it))
 	}
 	if len(latest.Left) > 0 {
 		b.WriteString("\nNot scheduled:\n")

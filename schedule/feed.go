@@ -53,15 +53,20 @@ func (h History) Latest() *Release {
 // state and its revision history.
 type feedItem struct {
 	Item
-	// Cancelled: in an earlier release, not in the latest.
+	// Cancelled: in an earlier release, not in the latest (or taken out
+	// of it by an amendment).
 	Cancelled   bool
-	CancelledIn int // version of the release it disappeared in
+	CancelledIn int // version of the release it disappeared in; 0: taken out since the latest
+	// TakenOutOf is the release an amendment took it out of, while
+	// CancelledIn is 0.
+	TakenOutOf int
 	// Sequence starts at 0 and goes up by one for each release that
 	// changed the item's start, end, room, title or speakers, took it
-	// out, or brought it back (RFC 5545 §3.8.7.4).
+	// out, or brought it back, and for each amendment that took it out
+	// or put it back (RFC 5545 §3.8.7.4).
 	Sequence int
 	Created  time.Time // CreatedAt of the release it first appeared in
-	Modified time.Time // CreatedAt of the release that last changed it
+	Modified time.Time // when the release or amendment that last changed it was made
 }
 
 // timeline folds the releases into one feedItem per proposal ever
@@ -98,12 +103,19 @@ func (h History) timeline(ev EventInfo) []*feedItem {
 			fi.Item = it
 		}
 		for _, fi := range items {
-			if !seen[fi.Number] && !fi.Cancelled {
+			switch {
+			case seen[fi.Number]:
+			case !fi.Cancelled:
 				fi.Cancelled, fi.CancelledIn = true, r.Version
 				fi.Sequence++
 				fi.Modified = r.CreatedAt
+			case fi.CancelledIn == 0:
+				// Taken out by an amendment already: this release
+				// confirms it, no new SEQUENCE.
+				fi.CancelledIn = r.Version
 			}
 		}
+		amend(byNumber, r)
 	}
 	rooms := roomOrder(ev)
 	slices.SortStableFunc(items, func(a, b *feedItem) int {

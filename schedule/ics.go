@@ -21,10 +21,12 @@ const (
 // one; a feed to subscribe to is a plain calendar.
 //
 //   - each proposal is one VEVENT whose UID never changes (see uid);
-//   - SEQUENCE counts the releases that changed what a calendar shows
-//     (§3.8.7.4), LAST-MODIFIED is when the last of them was made, DTSTAMP
-//     the latest release's time, so the feed depends on its input only;
-//   - an item dropped from the schedule stays, with STATUS:CANCELLED and its
+//   - SEQUENCE counts the releases and amendments that changed what a
+//     calendar shows (§3.8.7.4), LAST-MODIFIED is when the last of them was
+//     made, DTSTAMP when the schedule last changed (History.Changed), so
+//     the feed depends on its input only;
+//   - an item dropped from the schedule, or taken out since the latest
+//     release (withdrawn, rejected), stays, with STATUS:CANCELLED and its
 //     last known time and room, so subscribed calendars remove it;
 //   - times are local wall-clock times with the zone's TZID and a
 //     VTIMEZONE computed from Go's zone data around the event's dates; a
@@ -59,7 +61,7 @@ func ICS(ev EventInfo, h History, sel Selection) []byte {
 
 	var stamp string
 	if latest := h.Latest(); latest != nil {
-		stamp = latest.CreatedAt.UTC().Format(icsUTC)
+		stamp = h.Changed().UTC().Format(icsUTC)
 	}
 	venue := cleanLine(ev.Venue)
 	for _, it := range items {
@@ -107,7 +109,10 @@ func ICS(ev EventInfo, h History, sel Selection) []byte {
 // the event is opened.
 func icsDescription(it *feedItem, link string) string {
 	var b strings.Builder
-	if it.Cancelled {
+	switch {
+	case it.Cancelled && it.CancelledIn == 0:
+		fmt.Fprintf(&b, "Cancelled after schedule version %d.\n\n", it.TakenOutOf)
+	case it.Cancelled:
 		fmt.Fprintf(&b, "Cancelled in schedule version %d.\n\n", it.CancelledIn)
 	}
 	if a := cleanText(it.Abstract); a != "" {

@@ -13,6 +13,9 @@ type Release struct {
 	CreatedAt time.Time `json:"created_at"`
 	Note      string    `json:"note,omitempty"`
 	Plan
+	// Amendments are the changes made while this was the latest
+	// release, in order (see amend.go); they are not part of it.
+	Amendments []Amendment `json:"-"`
 }
 
 // Change kinds of a release's diff.

@@ -73,6 +73,18 @@ CREATE TABLE mail_answers (
 );`,
 	// version 4: private IRC replies are bound to an account
 	`ALTER TABLE outbox ADD COLUMN account TEXT NOT NULL DEFAULT ''`,
+	// version 5: a released proposal withdrawn, rejected or accepted
+	// again shows at once, before the next release
+	`CREATE TABLE amendment (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	version    INTEGER NOT NULL,
+	number     INTEGER NOT NULL,
+	out        INTEGER NOT NULL,
+	reason     TEXT NOT NULL,
+	created_at DATETIME NOT NULL
+);
+CREATE INDEX amendment_event ON amendment(event_id, version);`,
 }
 
 // SchemaVersion is the database version this binary writes.

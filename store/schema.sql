@@ -194,6 +194,21 @@ CREATE TABLE release (
 	UNIQUE (event_id, version)
 );
 
+-- Changes to an event's latest release made without a new release: a
+-- released proposal withdrawn or rejected (out = 1), or accepted again
+-- (out = 0). Every view shows the release with them; the next release
+-- takes their place. reason is the proposal's status after the change.
+CREATE TABLE amendment (
+	id         INTEGER PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	version    INTEGER NOT NULL,
+	number     INTEGER NOT NULL,
+	out        INTEGER NOT NULL,
+	reason     TEXT NOT NULL,
+	created_at DATETIME NOT NULL
+);
+CREATE INDEX amendment_event ON amendment(event_id, version);
+
 -- A schedule release asked for and not made yet: the command's
 -- transaction records it, the solver runs after it, and the release's own
 -- transaction removes it. A row left by a crash is finished (or the

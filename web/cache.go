@@ -51,6 +51,7 @@ type entry struct {
 // while its version is the current one.
 type version struct {
 	release int    // the latest release version
+	amend   int64  // the latest amendment of the schedule
 	data    uint64 // the proposals' hash, for pages that show them
 	extra   int64  // the phase of the day, a selection's hash, …
 }
@@ -263,7 +264,7 @@ func (srv *Server) cached(s *slot, route string, key version, render func() (*en
 	e.key = key
 	// A request that read the versions just before a release must not
 	// push the new entry out: the slot only moves forward.
-	if cur := s.e.Load(); cur == nil || cur.key.release <= key.release {
+	if cur := s.e.Load(); cur == nil || cur.key.release < key.release || cur.key.release == key.release && cur.key.amend <= key.amend {
 		s.e.Store(e)
 	}
 	return e, nil

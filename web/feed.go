@@ -55,7 +55,7 @@ func (srv *Server) calendarEntry(ctx context.Context, route string, st *eventSta
 	if err != nil {
 		return nil, err
 	}
-	return srv.cached(s, route, version{release: rv.version}, func() (*entry, error) {
+	return srv.cached(s, route, rv.key(), func() (*entry, error) {
 		body := schedule.ICS(st.info, schedule.History(rv.history), sel)
 		return srv.entry(version{}, body, typeCalendar, cacheFeed, rv.releasedAt()), nil
 	})
@@ -184,9 +184,9 @@ func (srv *Server) personalEntry(ctx context.Context, route string, st *eventSta
 	if err != nil {
 		return nil, err
 	}
-	key := version{release: rv.version}
+	key := rv.key()
 	pf := st.personal.get(token)
-	if pf != nil && pf.e.key.release == rv.version && time.Since(pf.checked) < srv.fresh {
+	if pf != nil && pf.e.key.release == rv.version && pf.e.key.amend == rv.amended && time.Since(pf.checked) < srv.fresh {
 		return pf.e, nil
 	}
 	var eventID, personID int64
@@ -257,7 +257,7 @@ func (srv *Server) exportEntry(k exportKind) entryFunc {
 		if err != nil {
 			return nil, err
 		}
-		return srv.cached(&st.exportSlots[k], route, version{release: rv.version}, func() (*entry, error) {
+		return srv.cached(&st.exportSlots[k], route, rv.key(), func() (*entry, error) {
 			body := x.render(st.info, schedule.History(rv.history))
 			return srv.entry(version{}, body, x.ctype, cacheFeed, rv.releasedAt()), nil
 		})

@@ -222,7 +222,8 @@ func (srv *Server) serveSchedulePage(w http.ResponseWriter, r *http.Request, st 
 	}
 	now := srv.now()
 	phase := rv.phase(now)
-	key := version{release: rv.version, extra: int64(phase)}
+	key := rv.key()
+	key.extra = int64(phase)
 	srv.servePage(w, r, st.slot("page:schedule"), key, func() (*entry, error) {
 		body, err := render("schedule", page{
 			Title:   st.ev.Name + ": schedule",
@@ -264,7 +265,7 @@ func (srv *Server) itemView(st *eventState, it schedule.Item) *itemView {
 // slot, a column per room.
 func (srv *Server) schedulePage(st *eventState, rv *releaseView, now time.Time) schedulePage {
 	p := schedulePage{Zone: st.zone.String(), Feeds: srv.feedLinks(st, rv)}
-	rel := rv.latest()
+	rel := rv.current // what was taken out since is not on
 	if rel == nil {
 		return p
 	}
@@ -407,10 +408,11 @@ func (srv *Server) serveProposalsPage(w http.ResponseWriter, r *http.Request, st
 		srv.internalError(w, r, err)
 		return
 	}
-	key := version{release: rv.version, data: pv.hash}
+	key := rv.key()
+	key.data = pv.hash
 	srv.servePage(w, r, st.slot("page:proposals"), key, func() (*entry, error) {
 		var p proposalsPage
-		rel := rv.latest()
+		rel := rv.current
 		for _, pr := range pv.list {
 			row := proposalRow{Number: pr.Number, Title: pr.Title, URL: srv.sessionPath(st, pr.Number),
 				Kind: pr.Kind, Status: pr.Status, Votes: pr.Votes}
@@ -446,7 +448,11 @@ type sessionPage struct {
 	Day                 string
 	NotPlaced           string // why the latest release left it out
 	TakenOut            int    // the version that took it out of the schedule
-	Feed, RoomFeed      link
+	// TakenOutNow says why it is out of the latest release since it was
+	// made ("withdrawn", "rejected"), "" when it is not.
+	TakenOutNow    string
+	OutOf          int // the version it was taken out of
+	Feed, RoomFeed link
 }
 
 // serveSession serves /{slug}/session/{n} and, with ".ics", its feed.
@@ -477,7 +483,8 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, st *even
 		srv.notFound(w, r)
 		return
 	}
-	key := version{release: rv.version, data: pv.hash}
+	key := rv.key()
+	key.data = pv.hash
 	srv.servePage(w, r, st.slot("page:session:"+num), key, func() (*entry, error) {
 		p := sessionPage{Number: pr.Number, Title: pr.Title, Kind: pr.Kind, Status: pr.Status,
 			Abstract: pr.Abstract, Votes: pr.Votes}
@@ -487,7 +494,10 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, st *even
 		for _, s := range pv.speakers[n] {
 			p.Speakers = append(p.Speakers, s.Name)
 		}
-		if rel := rv.latest(); rel != nil {
+		if rel := rv.current; rel != nil {
+			if a, out := rv.latest().TakenOut(n); out {
+				p.TakenOutNow, p.OutOf = a.Reason, rel.Version
+			}
 			if it, ok := rel.Find(n); ok {
 				p.Item = srv.itemView(st, it)
 				p.Day = it.Start.In(st.zone).Format(layoutDay)
@@ -498,7 +508,7 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, st *even
 					p.NotPlaced = l.Reason
 				}
 			}
-			if p.Item == nil && rv.numbers[n] {
+			if p.Item == nil && p.TakenOutNow == "" && rv.numbers[n] {
 				p.TakenOut = takenOutIn(rv.history, n)
 			}
 		}
@@ -538,6 +548,8 @@ type releaseEntry struct {
 	Summary string
 	First   bool
 	Changes []changeView
+	// Since are the amendments made while it was the latest release.
+	Since []changeView
 }
 
 type changeView struct {
@@ -553,7 +565,7 @@ func (srv *Server) serveReleasesPage(w http.ResponseWriter, r *http.Request, st 
 		srv.internalError(w, r, err)
 		return
 	}
-	key := version{release: rv.version}
+	key := rv.key()
 	srv.servePage(w, r, st.slot("page:releases"), key, func() (*entry, error) {
 		var p releasesPage
 		for i := len(rv.history) - 1; i >= 0; i-- {
@@ -565,6 +577,9 @@ func (srv *Server) serveReleasesPage(w http.ResponseWriter, r *http.Request, st 
 				for _, c := range schedule.Diff(rv.history[i-1], rel) {
 					re.Changes = append(re.Changes, srv.changeView(st, c))
 				}
+			}
+			for _, a := range rel.Amendments {
+				re.Since = append(re.Since, srv.amendmentView(st, rel, a))
 			}
 			p.Releases = append(p.Releases, re)
 		}
@@ -606,6 +621,22 @@ func (srv *Server) changeView(st *eventState, c schedule.Change) changeView {
 		v.Text = strings.Join(was, "; ")
 	case schedule.ChangeCancelled:
 		v.Text = "was " + where(c.Item)
+	}
+	return v
+}
+
+// amendmentView says one amendment of a release in words: "withdrawn Thu
+// 4 Mar 12:00; was Thu 4 Mar 14:00, Ballroom A".
+func (srv *Server) amendmentView(st *eventState, rel *schedule.Release, a schedule.Amendment) changeView {
+	v := changeView{Kind: "back", Number: a.Number, URL: srv.sessionPath(st, a.Number),
+		Text: a.Reason + " " + st.timeView(a.At, layoutWhen).Text}
+	where := "; "
+	if a.Out {
+		v.Kind, where = schedule.ChangeCancelled, "; was "
+	}
+	if it, ok := rel.Find(a.Number); ok {
+		v.Title = it.Title
+		v.Text += where + it.Start.In(st.zone).Format(layoutWhen) + ", " + it.Room
 	}
 	return v
 }

@@ -61,7 +61,11 @@ type releaseView struct {
 	checked time.Time // when the version was read (monotonic)
 	eventID int64     // 0 while the event is not in the store yet
 	version int       // the latest release's, 0 before the first
+	amended int64     // the latest amendment's id, 0 for none
+	// history holds every release with its amendments; current is the
+	// latest as it stands now, without what amendments took out.
 	history []*schedule.Release
+	current *schedule.Release
 	// bounds are the distinct starts and ends of the latest release's
 	// items, sorted: what is on now and next changes only there.
 	bounds []time.Time
@@ -78,12 +82,15 @@ func (v *releaseView) latest() *schedule.Release {
 	return v.history[len(v.history)-1]
 }
 
-// releasedAt is when the latest release was made, zero before the first.
+// releasedAt is when the schedule last changed (the latest release or
+// amendment), zero before the first release.
 func (v *releaseView) releasedAt() time.Time {
-	if r := v.latest(); r != nil {
-		return r.CreatedAt
-	}
-	return time.Time{}
+	return schedule.History(v.history).Changed()
+}
+
+// key is the cache version of what is made from the schedule.
+func (v *releaseView) key() version {
+	return version{release: v.version, amend: v.amended}
 }
 
 // releases returns the event's release history, reading the latest version
@@ -115,11 +122,11 @@ func (srv *Server) releases(ctx context.Context, st *eventState) (*releaseView, 
 			}
 			id = ev.ID
 		}
-		next, err := tx.NextReleaseVersion(id)
+		latest, amended, err := tx.ScheduleRevision(id)
 		if err != nil {
 			return err
 		}
-		if old != nil && old.eventID == id && old.version == next-1 {
+		if old != nil && old.eventID == id && old.version == latest && old.amended == amended {
 			c := *old
 			v = &c
 			return nil
@@ -135,19 +142,32 @@ func (srv *Server) releases(ctx context.Context, st *eventState) (*releaseView, 
 	return v, nil
 }
 
-// loadReleases reads and decodes every release of an event.
+// loadReleases reads and decodes every release of an event, with its
+// amendments.
 func loadReleases(tx *store.Tx, eventID int64) (*releaseView, error) {
 	rows, err := tx.Releases(eventID)
 	if err != nil {
 		return nil, err
 	}
+	as, err := tx.Amendments(eventID, 0)
+	if err != nil {
+		return nil, err
+	}
 	v := &releaseView{eventID: eventID, numbers: map[int64]bool{}}
+	for _, a := range as {
+		v.amended = max(v.amended, a.ID)
+	}
 	for _, row := range rows {
 		var r schedule.Release
 		if err := json.Unmarshal(row.Schedule, &r); err != nil {
 			return nil, fmt.Errorf("decode release %d: %w", row.Version, err)
 		}
 		r.Version = row.Version
+		for _, a := range as {
+			if a.Version == row.Version {
+				r.Amendments = append(r.Amendments, schedule.Amendment{Number: a.Number, At: a.At, Out: a.Out, Reason: a.Reason})
+			}
+		}
 		v.history = append(v.history, &r)
 		for _, it := range r.Items {
 			v.numbers[it.Number] = true
@@ -155,6 +175,7 @@ func loadReleases(tx *store.Tx, eventID int64) (*releaseView, error) {
 		v.version = row.Version
 	}
 	if r := v.latest(); r != nil {
+		v.current = r.Current()
 		for _, it := range r.Items {
 			v.bounds = append(v.bounds, it.Start, it.End)
 		}

@@ -11,19 +11,20 @@
 // Last-Modified and a Cache-Control; conditional requests get 304 Not
 // Modified (RFC 9110 §13.1.2, §13.1.3, §13.2.2). Rendered bytes, and their
 // gzip form, are kept in memory keyed by the route and the versions of the
-// data they were made from: the latest release version (read with one
-// indexed query at most once a second per event) and, for pages, a hash of
-// the proposals (read at most once a second too). A 304 or a cached 200
-// thus usually runs no query at all. A personal feed checks its token and
-// reads its proposal numbers (two indexed queries) at most once a second
-// per token, so a revoked address stops within a second; up to 4096
-// personal feeds stay rendered.
+// data they were made from: the latest release version and amendment
+// (read with one indexed query at most once a second per event) and, for
+// pages, a hash of the proposals (read at most once a second too). A 304
+// or a cached 200 thus usually runs no query at all. A personal feed
+// checks its token and reads its proposal numbers (two indexed queries) at
+// most once a second per token, so a revoked address stops within a
+// second; up to 4096 personal feeds stay rendered.
 //
-// Last-Modified is the latest release's time for feeds and exports. Pages
-// also take the time the proposals were last seen to change (votes do not
-// touch a proposal's updated_at) and, for the schedule, the last start or
-// end of an item, since the page marks what is on now and next. It is
-// never later than the clock's now (RFC 9110 §8.8.2.1).
+// Last-Modified is when the latest release or amendment was made for
+// feeds and exports. Pages also take the time the proposals were last
+// seen to change (votes do not touch a proposal's updated_at) and, for
+// the schedule, the last start or end of an item, since the page marks
+// what is on now and next. It is never later than the clock's now (RFC
+// 9110 §8.8.2.1).
 //
 // # Routes
 //

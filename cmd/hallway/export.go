@@ -241,7 +241,8 @@ func exportSchedule(ctx context.Context, s *store.Store, cfg *config.Config, ev 
 	return err
 }
 
-// history reads every release of an event, oldest first.
+// history reads every release of an event, oldest first, with its
+// amendments.
 func history(ctx context.Context, s *store.Store, slug string) (schedule.History, error) {
 	var h schedule.History
 	err := s.View(ctx, func(tx *store.Tx) error {
@@ -255,10 +256,20 @@ func history(ctx context.Context, s *store.Store, slug string) (schedule.History
 		if err != nil {
 			return err
 		}
+		as, err := tx.Amendments(e.ID, 0)
+		if err != nil {
+			return err
+		}
 		for _, row := range rows {
 			var r schedule.Release
 			if err := json.Unmarshal(row.Schedule, &r); err != nil {
 				return fmt.Errorf("release %d: %w", row.Version, err)
+			}
+			r.Version = row.Version
+			for _, a := range as {
+				if a.Version == row.Version {
+					r.Amendments = append(r.Amendments, schedule.Amendment{Number: a.Number, At: a.At, Out: a.Out, Reason: a.Reason})
+				}
 			}
 			h = append(h, &r)
 		}
