@@ -139,7 +139,7 @@ func (srv *Server) serveSessionFeed(w http.ResponseWriter, r *http.Request, st *
 			title += " " + it.Title
 		}
 	}
-	srv.serveCalendar(w, r, st, st.slot("session.ics:"+strconv.FormatInt(n, 10)), schedule.Selection{Title: title, Numbers: map[int64]bool{n: true}})
+	srv.serveCalendar(w, r, st, st.slot("session.ics:"+strconv.FormatInt(n, 10)), schedule.Selection{Title: title, Numbers: map[int64]bool{n: true}, NoFixed: true})
 }
 
 // personalFeed is a person's rendered feed and what it was made from.
