@@ -174,11 +174,11 @@ type c3Room struct {
 }
 
 type c3Day struct {
-	Index    int         `json:"index"`
-	Date     string      `json:"date"`
-	DayStart string      `json:"day_start"`
-	DayEnd   string      `json:"day_end"`
-	Rooms    c3DayRooms  `json:"rooms"`
+	Index    int        `json:"index"`
+	Date     string     `json:"date"`
+	DayStart string     `json:"day_start"`
+	DayEnd   string     `json:"day_end"`
+	Rooms    c3DayRooms `json:"rooms"`
 }
 
 // c3DayRooms is a day's rooms, an object keyed by room name in the grid's
