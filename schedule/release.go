@@ -99,7 +99,11 @@ func Announcement(eventName string, r *Release, changes []Change, zone *time.Loc
 	fixed := r.Fixed
 	writeFixed := func(f Fixed) {
 		dayOf(f.Start)
-		fmt.Fprintf(&b, "  %s-%s  %-12s %s (%s)\n", f.Start.In(zone).Format("15:04"), f.End.In(zone).Format("15:04"), f.where(), f.title(), f.Kind)
+		what := f.title()
+		if strings.TrimSpace(f.Title) != "" {
+			what += " (" + f.Kind + ")"
+		}
+		fmt.Fprintf(&b, "  %s-%s  %-12s %s\n", f.Start.In(zone).Format("15:04"), f.End.In(zone).Format("15:04"), f.where(), what)
 	}
 	for _, it := range r.Items {
 		for len(fixed) > 0 && !fixed[0].Start.After(it.Start) {
