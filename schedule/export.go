@@ -161,7 +161,9 @@ func JSON(ev EventInfo, h History) []byte {
 // schedule.xml.xsd). Cancelled items are left out: the format has no way
 // to say it. Each event's guid is a name-based UUID of its UID (Guid), its
 // id the proposal number; persons get ids from their names (personIDs),
-// as the format wants ids and hallway knows speakers by name.
+// as the format wants ids and hallway knows speakers by name. Breaks and
+// plenaries are events of type "break" and "plenary" in each of their
+// rooms, without persons (see fixedCopy).
 func Frab(ev EventInfo, h History) []byte {
 	loc := ev.zone()
 	items := h.timeline(ev)
@@ -416,7 +418,8 @@ var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`
 
 // Text renders the latest release as plain text for a terminal: day by
 // day, aligned columns, times in the event's zone (named at the top, the
-// offset on each day), then what was cancelled and what did not make it.
+// offset on each day) with the breaks and plenaries, then what was
+// cancelled and what did not make it.
 func Text(ev EventInfo, h History) []byte {
 	loc := ev.zone()
 	var b bytes.Buffer
