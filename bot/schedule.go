@@ -267,7 +267,7 @@ func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	rel := &schedule.Release{Version: version, CreatedAt: c.tx.Now(), Note: note, Plan: *plan}
+	rel := &schedule.Release{Version: version, CreatedAt: c.tx.Now(), Note: note, Plan: *plan, Fixed: schedule.FixedItems(c.ev.Grid)}
 	data, err := json.Marshal(rel)
 	if err != nil {
 		return Reply{}, err

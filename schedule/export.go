@@ -68,14 +68,16 @@ func JSON(ev EventInfo, h History) []byte {
 		Reason string `json:"reason"`
 	}
 	type jsonSchedule struct {
-		Format       string     `json:"format"`
-		Event        jsonEvent  `json:"event"`
-		Version      int        `json:"version"`
-		Generated    *string    `json:"generated"`
-		Note         string     `json:"note"`
-		Days         []jsonDay  `json:"days"`
-		Cancelled    []jsonItem `json:"cancelled"`
-		NotScheduled []jsonLeft `json:"not_scheduled"`
+		Format         string      `json:"format"`
+		Event          jsonEvent   `json:"event"`
+		Version        int         `json:"version"`
+		Generated      *string     `json:"generated"`
+		Note           string      `json:"note"`
+		Days           []jsonDay   `json:"days"`
+		Cancelled      []jsonItem  `json:"cancelled"`
+		NotScheduled   []jsonLeft  `json:"not_scheduled"`
+		Fixed          []jsonFixed `json:"fixed"`
+		FixedCancelled []jsonFixed `json:"fixed_cancelled"`
 	}
 
 	loc := ev.zone()
@@ -86,6 +88,7 @@ func JSON(ev EventInfo, h History) []byte {
 			URL: ev.baseURL(), Timezone: loc.String(), Rooms: []jsonRoom{},
 		},
 		Days: []jsonDay{}, Cancelled: []jsonItem{}, NotScheduled: []jsonLeft{},
+		Fixed: []jsonFixed{}, FixedCancelled: []jsonFixed{},
 	}
 	for _, r := range ev.Rooms {
 		out.Event.Rooms = append(out.Event.Rooms, jsonRoom{Name: cleanLine(r.Name), Capacity: r.Capacity})
@@ -134,6 +137,13 @@ func JSON(ev EventInfo, h History) []byte {
 			out.Cancelled = append(out.Cancelled, item(it))
 		}
 	}
+	for _, f := range h.fixedTimeline(ev) {
+		if f.Cancelled {
+			out.FixedCancelled = append(out.FixedCancelled, fixedJSON(ev, f))
+		} else {
+			out.Fixed = append(out.Fixed, fixedJSON(ev, f))
+		}
+	}
 
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -151,11 +161,14 @@ func JSON(ev EventInfo, h History) []byte {
 // schedule.xml.xsd). Cancelled items are left out: the format has no way
 // to say it. Each event's guid is a name-based UUID of its UID (Guid), its
 // id the proposal number; persons get ids from their names (personIDs),
-// as the format wants ids and hallway knows speakers by name.
+// as the format wants ids and hallway knows speakers by name. Breaks and
+// plenaries are events of type "break" and "plenary" in each of their
+// rooms, without persons (see fixedCopy).
 func Frab(ev EventInfo, h History) []byte {
 	loc := ev.zone()
 	items := h.timeline(ev)
-	ds := days(ev, items)
+	fixed := h.fixedTimeline(ev)
+	ds := withFixedDays(ev, days(ev, items), fixed)
 	var current []*feedItem
 	for _, it := range items {
 		if !it.Cancelled {
@@ -181,7 +194,7 @@ func Frab(ev EventInfo, h History) []byte {
 		w("    <end>%s</end>\n", ds[len(ds)-1].Date.Format(time.DateOnly))
 	}
 	w("    <days>%d</days>\n", len(ds))
-	w("    <timeslot_duration>%s</timeslot_duration>\n", frabDuration(timeslot(current, loc)))
+	w("    <timeslot_duration>%s</timeslot_duration>\n", frabDuration(timeslot(withFixedSpans(current, fixed), loc)))
 	if base := ev.baseURL(); isHTTP(base) {
 		w("    <base_url>%s</base_url>\n", xmlText(base+"/"))
 	}
@@ -193,7 +206,12 @@ func Frab(ev EventInfo, h History) []byte {
 		for _, r := range frabRooms(ev, d) {
 			room := xmlText(cleanLine(r.Name))
 			w("    <room name=\"%s\">\n", room)
+			fixedHere := fixedOnDay(ev, fixed, d.Date, r.Name)
 			for _, it := range r.Items {
+				for len(fixedHere) > 0 && !fixedHere[0].Start.After(it.Start) {
+					writeFrabFixed(&b, ev, fixedHere[0], room)
+					fixedHere = fixedHere[1:]
+				}
 				st := it.Start.In(loc)
 				uid := ev.uid(it.Number)
 				w("      <event guid=\"%s\" id=\"%d\">\n", Guid(uid), it.Number)
@@ -226,6 +244,9 @@ func Frab(ev EventInfo, h History) []byte {
 				w("          <link href=\"%s\">Session page</link>\n", xmlText(ev.sessionURL(it.Number)))
 				b.WriteString("        </links>\n")
 				b.WriteString("      </event>\n")
+			}
+			for _, f := range fixedHere {
+				writeFrabFixed(&b, ev, f, room)
 			}
 			b.WriteString("    </room>\n")
 		}
@@ -397,7 +418,8 @@ var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`
 
 // Text renders the latest release as plain text for a terminal: day by
 // day, aligned columns, times in the event's zone (named at the top, the
-// offset on each day), then what was cancelled and what did not make it.
+// offset on each day) with the breaks and plenaries, then what was
+// cancelled and what did not make it.
 func Text(ev EventInfo, h History) []byte {
 	loc := ev.zone()
 	var b bytes.Buffer
@@ -425,11 +447,15 @@ func Text(ev EventInfo, h History) []byte {
 	}
 
 	items := h.timeline(ev)
-	ds := days(ev, items)
+	fixed := h.fixedTimeline(ev)
+	ds := withFixedDays(ev, days(ev, items), fixed)
 	roomWidth, numWidth := 0, 0
 	for _, it := range items {
 		roomWidth = max(roomWidth, len([]rune(cleanLine(it.Room))))
 		numWidth = max(numWidth, len(strconv.FormatInt(it.Number, 10))+1)
+	}
+	for _, f := range fixed {
+		roomWidth = max(roomWidth, len([]rune(f.where())))
 	}
 	if len(ds) == 0 {
 		b.WriteString("\nNothing scheduled.\n")
@@ -441,8 +467,14 @@ func Text(ev EventInfo, h History) []byte {
 			its = append(its, r.Items...)
 		}
 		slices.SortStableFunc(its, func(a, b *feedItem) int { return a.Start.Compare(b.Start) })
+		var fx []*fixedItem
+		for _, f := range fixed {
+			if !f.Cancelled && sameDate(f.Start.In(loc), d.Date) {
+				fx = append(fx, f)
+			}
+		}
 		var zones []string
-		for _, it := range its {
+		for _, it := range withFixedSpans(its, fx) {
 			for _, t := range []time.Time{it.Start, it.End} {
 				if z := zoneLabel(t.In(loc)); !slices.Contains(zones, z) {
 					zones = append(zones, z)
@@ -451,18 +483,32 @@ func Text(ev EventInfo, h History) []byte {
 		}
 		w("\n%s (%s)\n", d.Date.Format("Monday 2 January 2006"), strings.Join(zones, ", then "))
 		mixed := len(zones) > 1
-		for _, it := range its {
-			st, en := it.Start.In(loc), it.End.In(loc)
-			span := st.Format("15:04") + "-" + en.Format("15:04")
+		spanOf := func(start, end time.Time) string {
+			st, en := start.In(loc), end.In(loc)
 			if mixed {
-				span = st.Format("15:04 MST") + "-" + en.Format("15:04 MST")
+				return st.Format("15:04 MST") + "-" + en.Format("15:04 MST")
 			}
+			return st.Format("15:04") + "-" + en.Format("15:04")
+		}
+		writeFixed := func(f *fixedItem) {
+			line := fmt.Sprintf("  %s  %-*s  %-7s  %*s  %s", spanOf(f.Start, f.End), roomWidth, f.where(), textKind(f.Kind), numWidth, "", f.title())
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
+		for _, it := range its {
+			for len(fx) > 0 && !fx[0].Start.After(it.Start) {
+				writeFixed(fx[0])
+				fx = fx[1:]
+			}
+			span := spanOf(it.Start, it.End)
 			line := fmt.Sprintf("  %s  %-*s  %-7s  %*s  %s", span, roomWidth, cleanLine(it.Room), textKind(it.Kind),
 				numWidth, "#"+strconv.FormatInt(it.Number, 10), cleanLine(it.Title))
 			if s := cleanNames(it.Speakers); len(s) > 0 {
 				line += " (" + strings.Join(s, ", ") + ")"
 			}
 			b.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
+		for _, f := range fx {
+			writeFixed(f)
 		}
 	}
 	first := true
@@ -477,6 +523,17 @@ func Text(ev EventInfo, h History) []byte {
 		w("  %*s  %s (was %s %s in %s; %s)\n", numWidth, "#"+strconv.FormatInt(it.Number, 10),
 			cleanLine(it.Title), it.Start.In(loc).Format("Mon 2 Jan 15:04"), it.Start.In(loc).Format("MST"),
 			cleanLine(it.Room), cancelledWhen(it))
+	}
+	for _, f := range fixed {
+		if !f.Cancelled {
+			continue
+		}
+		if first {
+			b.WriteString("\nCancelled:\n")
+			first = false
+		}
+		w("  %*s  %s (%s; was %s %s in %s; cancelled in version %d)\n", numWidth, "", f.title(), textKind(f.Kind),
+			f.Start.In(loc).Format("Mon 2 Jan 15:04"), f.Start.In(loc).Format("MST"), f.where(), f.CancelledIn)
 	}
 	if len(latest.Left) > 0 {
 		b.WriteString("\nNot scheduled:\n")

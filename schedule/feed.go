@@ -34,6 +34,7 @@ type Selection struct {
 	Room    string         // only this room
 	Kind    string         // only KindTalk or KindSession
 	Numbers map[int64]bool // only these proposals (a personal feed); nil = no filter
+	NoFixed bool           // without breaks and plenaries (one session's feed)
 }
 
 // History is every release of an event, oldest first.

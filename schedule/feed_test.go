@@ -120,6 +120,14 @@ func laEvent(t testing.TB) (EventInfo, History) {
 	}, Left: []Left{{Number: 8, Kind: KindSession, Title: "Yet another BoF", Reason: ReasonNoVotes}}}}
 	// v3: #4 changes room, #5 gains a speaker, #1's abstract is edited
 	// (not a change a calendar needs to be told of).
+	// Breaks and plenaries: lunch for everyone on Saturday; the closing
+	// plenary ends later from v2; the coffee break is gone in v2.
+	lunch := Fixed{Kind: KindBreak, Title: "Lunch", Start: utc("2027-03-13T20:00:00Z"), End: utc("2027-03-13T21:00:00Z")}
+	closing := Fixed{Kind: KindPlenary, Title: "Closing plenary", Rooms: []string{"Ballroom A"}, Start: utc("2027-03-14T23:00:00Z"), End: utc("2027-03-14T23:45:00Z")}
+	coffee := Fixed{Kind: KindBreak, Rooms: []string{"Room 201; Annex"}, Start: utc("2027-03-14T18:00:00Z"), End: utc("2027-03-14T18:15:00Z")}
+	v1.Fixed = []Fixed{lunch, coffee, closing}
+	closing.End = utc("2027-03-15T00:00:00Z")
+	v2.Fixed = []Fixed{lunch, closing}
 	keynote3 := keynote
 	keynote3.Abstract = "Where we are, and where we go next."
 	v3 := &Release{Version: 3, CreatedAt: utc("2027-03-10T08:00:00Z"), Note: "Room 201 is in the Annex,\nsecond floor.", Plan: Plan{Items: []Item{
@@ -129,7 +137,7 @@ func laEvent(t testing.TB) (EventInfo, History) {
 		item(4, KindSession, "Docs sprint", "Ballroom A", "2027-03-14T17:00:00Z", 50),
 		item(5, KindTalk, "Zero-downtime upgrades", "Ballroom A", "2027-03-14T18:00:00Z", 45, "Sam O'Neil", "Ana Lima"),
 		item(7, KindSession, "Observability 101", "Room 201; Annex", "2027-03-15T16:00:00Z", 50, "Priya Natarajan"),
-	}, Left: []Left{{Number: 8, Kind: KindSession, Title: "Yet another BoF", Reason: ReasonNoVotes}}}}
+	}, Left: []Left{{Number: 8, Kind: KindSession, Title: "Yet another BoF", Reason: ReasonNoVotes}}}, Fixed: v2.Fixed}
 	return ev, History{v1, v2, v3}
 }
 

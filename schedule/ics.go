@@ -28,6 +28,8 @@ const (
 //   - an item dropped from the schedule, or taken out since the latest
 //     release (withdrawn, rejected), stays, with STATUS:CANCELLED and its
 //     last known time and room, so subscribed calendars remove it;
+//   - breaks and plenaries are VEVENTs too (see Fixed), in the whole
+//     event's feed, a personal feed and the feeds of their rooms;
 //   - times are local wall-clock times with the zone's TZID and a
 //     VTIMEZONE computed from Go's zone data around the event's dates; a
 //     wall-clock time that occurs twice (the hour repeated when clocks go
@@ -97,6 +99,7 @@ func ICS(ev EventInfo, h History, sel Selection) []byte {
 		e.SetURL(link)
 		e.SetDescription(icsDescription(it, link))
 	}
+	addFixedEvents(cal, ev, h, sel, z, stamp)
 
 	var b bytes.Buffer
 	b.Grow(1024 + 900*len(items))

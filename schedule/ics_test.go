@@ -65,6 +65,20 @@ func laWant() map[int64]wantEvent {
 	}
 }
 
+// laFixedWant are the breaks and plenaries of laEvent.
+func laFixedWant() map[string]wantEvent {
+	const venue = "Moscone West, San Francisco"
+	const page = "http://127.0.0.1:8080/openinfra-day-2027/"
+	return map[string]wantEvent{
+		"lunch": {"openinfra-day-2027-break-20270313T2000Z@127.0.0.1", 0, "CONFIRMED", "Lunch", venue,
+			"2027-03-13T12:00:00", "2027-03-13T13:00:00", "2027-03-13T20:00:00+00:00", []string{page}},
+		"closing": {"openinfra-day-2027-plenary-20270314T2300Z-ballroom-a@127.0.0.1", 1, "CONFIRMED", "Closing plenary", "Ballroom A, " + venue,
+			"2027-03-14T16:00:00", "2027-03-14T17:00:00", "2027-03-14T23:00:00+00:00", nil},
+		"coffee": {"openinfra-day-2027-break-20270314T1800Z-room-201-annex@127.0.0.1", 1, "CANCELLED", "Break", "Room 201; Annex, " + venue,
+			"2027-03-14T11:00:00", "2027-03-14T11:15:00", "2027-03-14T18:00:00+00:00", []string{"Cancelled in schedule version 2."}},
+	}
+}
+
 func tokyoWant() map[int64]wantEvent {
 	const venue = ", 渋谷ストリーム"
 	return map[int64]wantEvent{
@@ -90,16 +104,24 @@ func feedCases(t *testing.T) []wantFeed {
 		}
 		return out
 	}
-	lw, tw := laWant(), tokyoWant()
+	lw, tw, fw := laWant(), tokyoWant(), laFixedWant()
+	with := func(events []wantEvent, names ...string) []wantEvent {
+		for _, n := range names {
+			events = append(events, fw[n])
+		}
+		return events
+	}
 	return []wantFeed{
 		{Name: "la-event.ics", CalName: "OpenInfra Day 2027", TZID: "America/Los_Angeles",
-			Events: pick(lw, 1, 2, 3, 4, 5, 6, 7), feed: ICS(la, laH, Selection{})},
+			Events: with(pick(lw, 1, 2, 3, 4, 5, 6, 7), "lunch", "coffee", "closing"), feed: ICS(la, laH, Selection{})},
 		{Name: "la-room.ics", CalName: "OpenInfra Day 2027 – Ballroom A", TZID: "America/Los_Angeles",
-			Events: pick(lw, 1, 2, 4, 5), feed: ICS(la, laH, Selection{Title: "Ballroom A", Room: "Ballroom A"})},
+			Events: with(pick(lw, 1, 2, 4, 5), "lunch", "closing"), feed: ICS(la, laH, Selection{Title: "Ballroom A", Room: "Ballroom A"})},
 		{Name: "la-talks.ics", CalName: "OpenInfra Day 2027 – talks", TZID: "America/Los_Angeles",
 			Events: pick(lw, 1, 2, 5), feed: ICS(la, laH, Selection{Title: "talks", Kind: KindTalk})},
 		{Name: "la-personal.ics", CalName: "OpenInfra Day 2027 – my sessions", TZID: "America/Los_Angeles",
-			Events: pick(lw, 2, 6, 7), feed: ICS(la, laH, Selection{Title: "my sessions", Numbers: map[int64]bool{2: true, 6: true, 7: true, 99: true}})},
+			Events: with(pick(lw, 2, 6, 7), "lunch", "coffee", "closing"), feed: ICS(la, laH, Selection{Title: "my sessions", Numbers: map[int64]bool{2: true, 6: true, 7: true, 99: true}})},
+		{Name: "la-session.ics", CalName: "OpenInfra Day 2027 – #2", TZID: "America/Los_Angeles",
+			Events: pick(lw, 2), feed: ICS(la, laH, Selection{Title: "#2", Numbers: map[int64]bool{2: true}, NoFixed: true})},
 		{Name: "tokyo-event.ics", CalName: "Tokyo OSS Night", TZID: "Asia/Tokyo",
 			Events: pick(tw, 1, 3, 2), feed: ICS(tokyo, tokyoH, Selection{})},
 	}

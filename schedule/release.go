@@ -16,6 +16,8 @@ type Release struct {
 	// Amendments are the changes made while this was the latest
 	// release, in order (see amend.go); they are not part of it.
 	Amendments []Amendment `json:"-"`
+	// Fixed are the grid's breaks and plenaries when it was made.
+	Fixed []Fixed `json:"fixed,omitempty"`
 }
 
 // Change kinds of a release's diff.
@@ -91,16 +93,35 @@ func Announcement(eventName string, r *Release, changes []Change, zone *time.Loc
 	}
 	b.WriteString("\nSchedule (times in " + zone.String() + "):\n")
 	day := ""
-	for _, it := range r.Items {
-		if d := it.Start.In(zone).Format("Monday 2 January 2006"); d != day {
+	dayOf := func(t time.Time) {
+		if d := t.In(zone).Format("Monday 2 January 2006"); d != day {
 			day = d
 			b.WriteString("\n" + d + "\n")
 		}
+	}
+	fixed := r.Fixed
+	writeFixed := func(f Fixed) {
+		dayOf(f.Start)
+		what := f.title()
+		if strings.TrimSpace(f.Title) != "" {
+			what += " (" + f.Kind + ")"
+		}
+		fmt.Fprintf(&b, "  %s-%s  %-12s %s\n", f.Start.In(zone).Format("15:04"), f.End.In(zone).Format("15:04"), f.where(), what)
+	}
+	for _, it := range r.Items {
+		for len(fixed) > 0 && !fixed[0].Start.After(it.Start) {
+			writeFixed(fixed[0])
+			fixed = fixed[1:]
+		}
+		dayOf(it.Start)
 		fmt.Fprintf(&b, "  %s-%s  %-12s #%d %s", it.Start.In(zone).Format("15:04"), it.End.In(zone).Format("15:04"), it.Room, it.Number, it.Title)
 		if len(it.Speakers) > 0 {
 			b.WriteString(" (" + strings.Join(it.Speakers, ", ") + ")")
 		}
 		b.WriteString("\n")
+	}
+	for _, f := range fixed {
+		writeFixed(f)
 	}
 	if len(r.Left) > 0 {
 		b.WriteString("\nNot scheduled:\n")

@@ -190,9 +190,13 @@ path = %s/khal.db
 		"Docs sprint":                "2027-03-14 10:00|2027-03-14 10:50|Room 201; Annex" + venue,
 		"Zero-downtime upgrades":     "2027-03-14 11:00|2027-03-14 11:45|Ballroom A" + venue,
 		"Hallway & coffee <chat>":    "2027-03-14 13:00|2027-03-14 13:50|Hallway \"Track\"" + venue,
+		// Breaks and plenaries are in the calendar too.
+		"Lunch":           "2027-03-13 12:00|2027-03-13 13:00|" + venue[2:],
+		"Break":           "2027-03-14 11:00|2027-03-14 11:15|Room 201; Annex" + venue,
+		"Closing plenary": "2027-03-14 16:00|2027-03-14 16:45|Ballroom A" + venue,
 	})
-	if got := uids(); len(got) != 6 || len(slices.Compact(got)) != 6 {
-		t.Errorf("%d distinct UIDs synced, want 6: %v", len(got), got)
+	if got := uids(); len(got) != 9 || len(slices.Compact(got)) != 9 {
+		t.Errorf("%d distinct UIDs synced, want 9: %v", len(got), got)
 	}
 
 	// Release 2: #2 moved from Saturday 10:00 PST to Sunday 09:00 PDT,
@@ -208,9 +212,13 @@ path = %s/khal.db
 		"Zero-downtime upgrades":     "2027-03-14 11:00|2027-03-14 11:45|Ballroom A" + venue,
 		"Hallway & coffee <chat>":    "CANCELLED 2027-03-14 13:00|2027-03-14 13:50|Hallway \"Track\"" + venue,
 		"Observability 101":          "2027-03-15 09:00|2027-03-15 09:50|Room 201; Annex" + venue,
+		// The coffee break is gone, the closing plenary ends later.
+		"Lunch":           "2027-03-13 12:00|2027-03-13 13:00|" + venue[2:],
+		"Break":           "CANCELLED 2027-03-14 11:00|2027-03-14 11:15|Room 201; Annex" + venue,
+		"Closing plenary": "2027-03-14 16:00|2027-03-14 17:00|Ballroom A" + venue,
 	})
-	if got := uids(); len(got) != 7 || len(slices.Compact(got)) != 7 {
-		t.Errorf("%d distinct UIDs synced after release 2, want 7: %v", len(got), got)
+	if got := uids(); len(got) != 10 || len(slices.Compact(got)) != 10 {
+		t.Errorf("%d distinct UIDs synced after release 2, want 10: %v", len(got), got)
 	}
 }
 

@@ -139,7 +139,7 @@ func (srv *Server) serveSessionFeed(w http.ResponseWriter, r *http.Request, st *
 			title += " " + it.Title
 		}
 	}
-	srv.serveCalendar(w, r, st, st.slot("session.ics:"+strconv.FormatInt(n, 10)), schedule.Selection{Title: title, Numbers: map[int64]bool{n: true}})
+	srv.serveCalendar(w, r, st, st.slot("session.ics:"+strconv.FormatInt(n, 10)), schedule.Selection{Title: title, Numbers: map[int64]bool{n: true}, NoFixed: true})
 }
 
 // personalFeed is a person's rendered feed and what it was made from.
@@ -239,18 +239,21 @@ const (
 	exportJSON exportKind = iota
 	exportFrab
 	exportText
+	exportC3VOC
 )
 
-// exportEntry gives the JSON, frab XML or text export of the schedule.
+// exportEntry gives the JSON, frab XML, text or c3voc JSON export of the
+// schedule.
 func (srv *Server) exportEntry(k exportKind) entryFunc {
 	type export struct {
 		ctype  string
 		render func(schedule.EventInfo, schedule.History) []byte
 	}
 	x := []export{
-		exportJSON: {typeJSON, schedule.JSON},
-		exportFrab: {typeXML, schedule.Frab},
-		exportText: {typeText, schedule.Text},
+		exportJSON:  {typeJSON, schedule.JSON},
+		exportFrab:  {typeXML, schedule.Frab},
+		exportText:  {typeText, schedule.Text},
+		exportC3VOC: {typeJSON, schedule.C3VOC},
 	}[k]
 	return func(ctx context.Context, route string, st *eventState) (*entry, error) {
 		rv, err := srv.releases(ctx, st)

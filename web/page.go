@@ -212,6 +212,7 @@ type feedLinks struct {
 	All, Talks, Sessions link
 	Rooms                []link
 	JSON, XML, Text      string
+	C3VOC                string // c3voc's schedule.json
 }
 
 func (srv *Server) serveSchedulePage(w http.ResponseWriter, r *http.Request, st *eventState) {
@@ -246,6 +247,7 @@ func (srv *Server) feedLinks(st *eventState, rv *releaseView) feedLinks {
 		JSON:     srv.eventPath(st, "schedule.json"),
 		XML:      srv.eventPath(st, "schedule.xml"),
 		Text:     srv.eventPath(st, "schedule.txt"),
+		C3VOC:    srv.eventPath(st, "schedule.c3voc.json"),
 	}
 	for _, room := range st.sortedRooms(rv) {
 		f.Rooms = append(f.Rooms, srv.feedLink(st, room, "room/"+url.PathEscape(room)+".ics"))

@@ -30,7 +30,7 @@ type eventState struct {
 	props  atomic.Pointer[proposalView]
 
 	feedSlots   [3]slot  // by feedKind
-	exportSlots [3]slot  // by exportKind
+	exportSlots [4]slot  // by exportKind
 	slots       sync.Map // other routes: key (string) → *slot
 	personal    *lru     // token → *personalFeed
 }

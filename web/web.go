@@ -30,7 +30,7 @@
 //
 // Per event slug: schedule.ics, talks.ics, sessions.ics, room/{room}.ics,
 // feed/{token}.ics (personal), session/{n}.ics, schedule.json,
-// schedule.xml (frab), schedule.txt, and the pages /{slug}/,
+// schedule.xml (frab), schedule.txt, schedule.c3voc.json, and the pages /{slug}/,
 // /{slug}/proposals, /{slug}/session/{n}, /{slug}/releases. The site root
 // lists the events.
 package web
@@ -189,6 +189,8 @@ func (srv *Server) routes() *http.ServeMux {
 		"schedule.json": srv.exportEntry(exportJSON),
 		"schedule.xml":  srv.exportEntry(exportFrab),
 		"schedule.txt":  srv.exportEntry(exportText),
+		// c3voc's schedule.json, for schedule apps and the voc tooling.
+		"schedule.c3voc.json": srv.exportEntry(exportC3VOC),
 	} {
 		pattern := "GET /{slug}/" + file
 		handle(pattern, srv.eventHandler(srv.serveEntry(get)))

@@ -78,6 +78,7 @@ func testRoutes(t *testing.T, f *fixture) {
 		{p + "/schedule.json", 200, typeJSON, cacheFeed, []string{`"Keynote: zero to 2500"`}},
 		{p + "/schedule.xml", 200, typeXML, cacheFeed, []string{"<schedule", "Keynote: zero to 2500"}},
 		{p + "/schedule.txt", 200, typeText, cacheFeed, []string{"Keynote: zero to 2500"}},
+		{p + "/schedule.c3voc.json", 200, typeJSON, cacheFeed, []string{`"$schema": "https://c3voc.de/schedule/schema.json"`, `"acronym": "openinfra_day_2027"`, `"title": "Keynote: zero to 2500"`}},
 		{"/healthz", 200, "text/plain; charset=utf-8", "no-store", []string{"ok"}},
 		{"/metrics", 200, "text/plain; version=0.0.4; charset=utf-8", "no-store", []string{"hallway_http_requests_total"}},
 		// not found

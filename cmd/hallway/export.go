@@ -17,7 +17,7 @@ import (
 )
 
 const exportUsage = `Usage:
-  hallway export -config FILE -event SLUG -format ics|json|frab|text
+  hallway export -config FILE -event SLUG -format ics|json|frab|text|c3voc
                                                           the released schedule, the bytes the web serves
   hallway export registrations -config FILE -event SLUG   registrations as CSV, for organizers
   hallway export pledges -config FILE -event SLUG         pledges as CSV, with who, for the treasurer
@@ -34,7 +34,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("export "+what, flag.ContinueOnError)
 	path := fs.String("config", "hallway.toml", "config file")
 	slug := fs.String("event", "", "the event's slug (needed when the config has several)")
-	format := fs.String("format", "ics", "for the schedule: ics, json, frab or text")
+	format := fs.String("format", "ics", "for the schedule: ics, json, frab, text or c3voc")
 	all := fs.Bool("all", false, "for mail: every mail taken in, not only the mail not carried out")
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage) }
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -225,10 +225,10 @@ func decimal(minor int64, currency string) string {
 func exportSchedule(ctx context.Context, s *store.Store, cfg *config.Config, ev *config.Event, format string, w io.Writer) error {
 	render := map[string]func(schedule.EventInfo, schedule.History) []byte{
 		"ics":  func(e schedule.EventInfo, h schedule.History) []byte { return schedule.ICS(e, h, schedule.Selection{}) },
-		"json": schedule.JSON, "frab": schedule.Frab, "text": schedule.Text,
+		"json": schedule.JSON, "frab": schedule.Frab, "text": schedule.Text, "c3voc": schedule.C3VOC,
 	}[format]
 	if render == nil {
-		return fmt.Errorf("unknown format %q: use ics, json, frab or text", format)
+		return fmt.Errorf("unknown format %q: use ics, json, frab, text or c3voc", format)
 	}
 	h, err := history(ctx, s, ev.Slug)
 	if err != nil {

@@ -24,7 +24,7 @@ Usage:
   hallway check -config FILE            validate the config and print it resolved, secrets masked
   hallway ingest -config FILE < MAIL     carry out one mail (for an MTA pipe or .forward);
                                         exits 75 (EX_TEMPFAIL) when the MTA should retry
-  hallway export -config FILE [-event SLUG] -format ics|json|frab|text
+  hallway export -config FILE [-event SLUG] -format ics|json|frab|text|c3voc
                                         the released schedule, for static hosting
   hallway export registrations|pledges -config FILE [-event SLUG]
                                         registrations or pledges as CSV, for organizers
