@@ -287,7 +287,7 @@ func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
 	}
 	if a := c.bot.announcer; a != nil {
 		subject := fmt.Sprintf("%s: schedule version %d", c.ev.Name, version)
-		if _, err := a.Announce(c.tx, c.ev.Slug, fmt.Sprintf("release:%d", version), subject, schedule.Announcement(c.ev.Name, rel, changes, c.ev.zone())); err != nil {
+		if _, err := a.Announce(c.tx, c.ev.Slug, fmt.Sprintf("release:%d", version), subject, schedule.Announcement(c.ev.Name, rel, append(changes, schedule.DiffFixed(prev, rel)...), c.ev.zone())); err != nil {
 			return Reply{}, err
 		}
 	}

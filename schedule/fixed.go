@@ -398,3 +398,77 @@ func withFixedSpans(items []*feedItem, fixed []*fixedItem) []*feedItem {
 	}
 	return out
 }
+
+// DiffFixed lists what changed in the breaks and plenaries from prev (nil
+// for the first release) to next, for the list announcement: new, moved
+// (end or rooms), renamed and cancelled ones, in next's order with
+// cancellations last. A fixed item is known by its kind, start and first
+// room, as its UID (a new start is a new item). Their Item has Number 0,
+// the kind, title, start and end, and Room says where ("all rooms").
+func DiffFixed(prev, next *Release) []Change {
+	key := func(f Fixed) string {
+		k := f.Kind + " " + f.Start.UTC().Format(time.RFC3339)
+		if len(f.Rooms) > 0 {
+			k += " " + f.Rooms[0]
+		}
+		return k
+	}
+	item := func(f Fixed) Item {
+		return Item{Kind: f.Kind, Title: f.title(), Room: f.where(), Start: f.Start, End: f.End}
+	}
+	before := map[string]Fixed{}
+	if prev != nil {
+		for _, f := range prev.Fixed {
+			before[key(f)] = f
+		}
+	}
+	var changes []Change
+	now := map[string]bool{}
+	for _, f := range next.Fixed {
+		now[key(f)] = true
+		was, ok := before[key(f)]
+		w := item(was)
+		switch {
+		case !ok:
+			if prev != nil && len(prev.Fixed) > 0 {
+				changes = append(changes, Change{Kind: ChangeNew, Item: item(f)})
+			}
+		case !was.End.Equal(f.End) || !slices.Equal(was.Rooms, f.Rooms):
+			changes = append(changes, Change{Kind: ChangeMoved, Item: item(f), Was: &w})
+		case was.Title != f.Title:
+			changes = append(changes, Change{Kind: ChangeRenamed, Item: item(f), Was: &w})
+		}
+	}
+	if prev != nil {
+		for _, f := range prev.Fixed {
+			if !now[key(f)] {
+				changes = append(changes, Change{Kind: ChangeCancelled, Item: item(f)})
+			}
+		}
+	}
+	return changes
+}
+
+// describeFixedChange says a change of DiffFixed in a line.
+func describeFixedChange(c Change, zone *time.Location) string {
+	it := c.Item
+	span := func(it Item) string {
+		return it.Start.In(zone).Format("Mon 15:04") + "-" + it.End.In(zone).Format("15:04") + " in " + it.Room
+	}
+	what := it.Title + " (" + it.Kind + ")"
+	switch c.Kind {
+	case ChangeNew:
+		return "new: " + what + ", " + span(it)
+	case ChangeMoved:
+		return "moved: " + what + ", now " + span(it) + " (was " + span(*c.Was) + ")"
+	case ChangeRenamed:
+		return "renamed: " + what + " (was " + c.Was.Title + ")"
+	default:
+		return "cancelled: " + what + " (was " + span(it) + ")"
+	}
+}
+
+// isFixedChange says whether c is one of DiffFixed's.
+func isFixedChange(c Change) bool {
+	return c.Item.Number == 0 && (c.Item.Kind == KindBreak || c.Item.Kind == KindPlenary)
+}

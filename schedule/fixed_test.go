@@ -72,4 +72,12 @@ func TestAnnouncementGolden(t *testing.T) {
 	ev, h := laEvent(t)
 	golden(t, "la-announcement.txt", []byte(Announcement(ev.Name, h[2], Diff(h[1], h[2]), ev.Zone)))
 	golden(t, "la-announcement-v1.txt", []byte(Announcement(ev.Name, h[0], Diff(nil, h[0]), ev.Zone)))
+	// v2: the coffee break is gone and the closing plenary ends later.
+	golden(t, "la-announcement-v2.txt", []byte(Announcement(ev.Name, h[1], append(Diff(h[0], h[1]), DiffFixed(h[0], h[1])...), ev.Zone)))
+	if c := DiffFixed(h[1], h[2]); len(c) != 0 {
+		t.Errorf("v3 changes no break or plenary: %+v", c)
+	}
+	if c := DiffFixed(nil, h[0]); len(c) != 0 {
+		t.Errorf("a first release lists no changes: %+v", c)
+	}
 }

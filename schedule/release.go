@@ -135,6 +135,9 @@ func Announcement(eventName string, r *Release, changes []Change, zone *time.Loc
 
 // describeChange says one change in a line.
 func describeChange(c Change, zone *time.Location) string {
+	if isFixedChange(c) {
+		return describeFixedChange(c, zone)
+	}
 	it := c.Item
 	switch c.Kind {
 	case ChangeNew:
