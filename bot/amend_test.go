@@ -64,10 +64,24 @@ func TestAmendLive(t *testing.T) {
 			t.Errorf("notice %d: %+v (slot %q)", i, m, at)
 		}
 	}
-	// Rejected again: nothing new, no second notice.
+	// Rejected again, or hallway started again: no second notice.
 	f.say("Krum", "k", "reject 1 -- still")
 	if n := len(notices()); n != 2 {
 		t.Errorf("%d notices after a second reject, want 2", n)
+	}
+	restarted := New(f.store, []*Event{f.ev}, &f.bot.opts)
+	if err := restarted.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.ResumeReleases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.bot = restarted
+	if got := f.say("alice", "alice", "where 1"); !strings.Contains(got, "was rejected after schedule version 1") {
+		t.Errorf("where after a restart: %s", got)
+	}
+	if n := len(notices()); n != 2 {
+		t.Errorf("%d notices after a restart, want 2", n)
 	}
 	// The slot starting: #1 is not announced.
 	start := time.Date(2027, 3, 4, 21, 0, 0, 0, time.UTC) // 13:00 in Pasadena

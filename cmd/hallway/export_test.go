@@ -112,19 +112,24 @@ func TestExportScheduleAndWrapup(t *testing.T) {
 	}
 	for _, step := range []struct{ who, text string }{
 		{"alice", `propose "Renting Macs for CI"`}, {"bob", "vote 1"}, {"pleia2", "schedule release"},
+		{"alice", `propose "Withdrawn later"`}, {"carol", "vote 2"}, {"pleia2", "schedule release"}, {"alice", "withdraw 2"},
 	} {
 		if err := m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Account: step.who, Nick: step.who, Text: step.text}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	m.Close()
+	// #2, withdrawn after version 2, is cancelled in every export.
 	for format, want := range map[string]string{
-		"ics": "BEGIN:VCALENDAR\r\n", "json": `"format": "hallway-schedule/1"`, "frab": "<schedule", "text": "Renting Macs for CI",
+		"ics": "STATUS:CANCELLED\r\n", "json": `"cancelled_in": 0`, "frab": "<schedule", "text": "Withdrawn later (was ",
 	} {
 		code, stdout, stderr := runCmd("export", "-config", cfgPath, "-format", format)
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("export -format %s: exit %d, %s\n%.300s", format, code, stderr, stdout)
 		}
+	}
+	if _, stdout, _ := runCmd("export", "-config", cfgPath, "-format", "frab"); strings.Contains(stdout, "Withdrawn later") {
+		t.Errorf("frab lists the withdrawn #2:\n%s", stdout)
 	}
 	if code, _, stderr := runCmd("export", "-config", cfgPath, "-format", "pdf"); code != 1 || !strings.Contains(stderr, `unknown format "pdf"`) {
 		t.Errorf("export -format pdf: exit %d, %s", code, stderr)
