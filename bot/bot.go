@@ -92,6 +92,12 @@ type Reply struct {
 	// Private answers go only to the person (a secret link), even when
 	// the command was said in a channel.
 	Private bool
+	// Public marks an announcement for everyone in the channel it was said
+	// in (a release): said there without addressee.
+	Public bool
+	// Link is the page that has the whole list: in a channel, a long
+	// answer ends with it instead of a "more" only the asker could use.
+	Link string
 	// Failure marks the apology for a command that failed inside. It
 	// never takes the place of the command's real answer: a transport
 	// that tries the command again (mail) may leave it out.
