@@ -157,6 +157,7 @@ type Bot struct {
 	mailer    Mailer
 	wakers    []func()
 	meetings  meetings
+	invited   channels // guarded by meetings.mu
 }
 
 // OnQueued adds a function called after a command queued messages, so
@@ -225,6 +226,9 @@ func (b *Bot) Init(ctx context.Context) error {
 			}
 			e.id = row.ID
 		}
+		if err := b.loadChannels(tx); err != nil {
+			return err
+		}
 		return b.loadMeetings(tx)
 	})
 }
@@ -244,10 +248,8 @@ func (b *Bot) eventFor(req Request) *Event {
 		}
 	}
 	if req.Where != "" {
-		for _, e := range b.events {
-			if strings.EqualFold(e.Channel, req.Where) {
-				return e
-			}
+		if e := b.eventOfChannel(req.Where); e != nil {
+			return e
 		}
 	}
 	return b.events[0]

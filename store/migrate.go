@@ -73,6 +73,13 @@ CREATE TABLE mail_answers (
 );`,
 	// version 4: private IRC replies are bound to an account
 	`ALTER TABLE outbox ADD COLUMN account TEXT NOT NULL DEFAULT ''`,
+	// version 5: channels an organizer invited the bot to
+	`CREATE TABLE irc_channel (
+	name       TEXT PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	invited_by TEXT NOT NULL,
+	joined_at  DATETIME NOT NULL
+);`,
 }
 
 // SchemaVersion is the database version this binary writes.

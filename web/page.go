@@ -447,6 +447,19 @@ type sessionPage struct {
 	NotPlaced           string // why the latest release left it out
 	TakenOut            int    // the version that took it out of the schedule
 	Feed, RoomFeed      link
+	Notes               []noteLink
+}
+
+// noteLink points to the minutes of a run of notes.
+type noteLink struct {
+	URL, Channel string
+	Started      timeView
+	Running      bool
+}
+
+func (srv *Server) noteLink(st *eventState, m store.Meeting) noteLink {
+	return noteLink{URL: srv.eventPath(st, fmt.Sprintf("notes/%d", m.ID)), Channel: m.Channel,
+		Started: st.timeView(m.StartedAt, "Mon 2 Jan 15:04"), Running: m.EndedAt.IsZero()}
 }
 
 // serveSession serves /{slug}/session/{n} and, with ".ics", its feed.
@@ -504,6 +517,9 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, st *even
 		}
 		if rv.numbers[n] {
 			p.Feed = srv.feedLink(st, "This session", "session/"+num+".ics")
+		}
+		for _, m := range pv.notes[n] {
+			p.Notes = append(p.Notes, srv.noteLink(st, m))
 		}
 		title := fmt.Sprintf("#%d %s", pr.Number, pr.Title)
 		body, err := render("session", page{Title: title + " · " + st.ev.Name, Ev: srv.eventLinks(st), Body: p})
