@@ -193,6 +193,7 @@ type rowView struct {
 	Start, End timeView
 	Now, Next  bool
 	Full       string // a break or plenary across all rooms
+	FullKind   string // "break" or "plenary", when Full is its title
 	Cells      []cellView
 }
 
@@ -356,6 +357,9 @@ func (srv *Server) schedulePage(st *eventState, rv *releaseView, now time.Time) 
 			out := rowView{Start: st.timeView(rw.start, layoutClock), End: st.timeView(rw.end, layoutClock)}
 			if len(rw.items) == 0 && rw.slot != nil && (rw.slot.Kind == schedule.KindBreak || rw.slot.Kind == schedule.KindPlenary) {
 				out.Full = rw.slot.Title
+				if out.Full != "" {
+					out.FullKind = rw.slot.Kind
+				}
 				if out.Full == "" {
 					out.Full = map[string]string{schedule.KindBreak: "Break", schedule.KindPlenary: "Plenary"}[rw.slot.Kind]
 				}
