@@ -92,6 +92,12 @@ type Reply struct {
 	// Private answers go only to the person (a secret link), even when
 	// the command was said in a channel.
 	Private bool
+	// Public marks an announcement for everyone in the channel it was said
+	// in (a release): said there without addressee.
+	Public bool
+	// Link is the page that has the whole list: in a channel, a long
+	// answer ends with it instead of a "more" only the asker could use.
+	Link string
 	// Failure marks the apology for a command that failed inside. It
 	// never takes the place of the command's real answer: a transport
 	// that tries the command again (mail) may leave it out.
@@ -151,6 +157,7 @@ type Bot struct {
 	mailer    Mailer
 	wakers    []func()
 	meetings  meetings
+	invited   channels // guarded by meetings.mu
 }
 
 // OnQueued adds a function called after a command queued messages, so
@@ -219,6 +226,9 @@ func (b *Bot) Init(ctx context.Context) error {
 			}
 			e.id = row.ID
 		}
+		if err := b.loadChannels(tx); err != nil {
+			return err
+		}
 		return b.loadMeetings(tx)
 	})
 }
@@ -238,10 +248,8 @@ func (b *Bot) eventFor(req Request) *Event {
 		}
 	}
 	if req.Where != "" {
-		for _, e := range b.events {
-			if strings.EqualFold(e.Channel, req.Where) {
-				return e
-			}
+		if e := b.eventOfChannel(req.Where); e != nil {
+			return e
 		}
 	}
 	return b.events[0]

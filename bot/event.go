@@ -10,9 +10,12 @@ import (
 
 // Event is what the bot needs to know of an event from the config.
 type Event struct {
-	Slug           string
-	Name           string
-	Channel        string // the IRC channel where the event lives
+	Slug    string
+	Name    string
+	Channel string // the IRC channel where the event lives
+	// RoomChannels are the rooms' own channels (room name → channel),
+	// where each room takes its notes; the bot joins them.
+	RoomChannels   map[string]string
 	Organizers     []string
 	VotesPerPerson int
 	// Capacity is how many seats registration gives; 0 means no limit.

@@ -54,8 +54,10 @@ func account(t *testing.T, ctx context.Context, addr, nick string) *irctest.Clie
 
 // running is a bot connected to the test server.
 type running struct {
-	stop func()
-	irc  *bot.IRCClient
+	stop  func()
+	irc   *bot.IRCClient
+	bot   *bot.Bot
+	store *store.Store
 }
 
 type botSetup struct {
@@ -66,7 +68,9 @@ type botSetup struct {
 	tls                                        *tls.Config
 	url                                        string // the event's web address, for feeds
 	privateWait                                time.Duration
-	debug                                      io.Writer // the IRC traffic, else HALLWAY_TEST_DEBUG's
+	debug                                      io.Writer        // the IRC traffic, else HALLWAY_TEST_DEBUG's
+	now                                        func() time.Time // the clock, if not the real one
+	event                                      func(*bot.Event) // changes the event before the bot starts
 	keepTopic                                  bool
 }
 
@@ -78,7 +82,17 @@ func startBot(t testing.TB, s botSetup) *running {
 	}
 	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4, URL: s.url, KeepTopic: s.keepTopic,
 		Campaigns: []bot.Campaign{{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}}}}
-	b := bot.New(st, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true})
+	if s.event != nil {
+		s.event(ev)
+	}
+	if s.now != nil {
+		st.Now = s.now
+	}
+	opts := &bot.Options{Prefix: "!", RequireAccount: true, Now: s.now}
+	if s.event != nil {
+		opts.SolveIterations = 5000 // a release is a function of its input
+	}
+	b := bot.New(st, []*bot.Event{ev}, opts)
 	if err := b.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +112,7 @@ func startBot(t testing.TB, s botSetup) *running {
 			t.Errorf("irc.Run: %v", err)
 		}
 	}()
-	r := &running{irc: irc}
+	r := &running{irc: irc, bot: b, store: st}
 	r.stop = func() {
 		cancel()
 		<-done

@@ -42,6 +42,9 @@ func ircMessages(req Request, r Reply) []store.Message {
 		target = ""
 	}
 	account := ""
+	if r.Public && target != "" {
+		addressee = ""
+	}
 	if target == "" {
 		target, addressee, account = req.Nick, "", req.Account
 	}

@@ -49,7 +49,7 @@ func (s *ircSession) addHandlers(cl *girc.Client) {
 		if s.registered.Swap(true) {
 			return
 		}
-		for _, ch := range c.opts.Channels {
+		for _, ch := range s.channels() {
 			c.send.command("JOIN " + ch)
 		}
 		c.setClient(cl)
@@ -167,7 +167,7 @@ func (s *ircSession) ended() bool {
 
 // serves tells whether channel is one of the bot's, and its configured name.
 func (s *ircSession) serves(channel string) (string, bool) {
-	for _, ch := range s.c.opts.Channels {
+	for _, ch := range s.channels() {
 		if girc.ToRFC1459(ch) == girc.ToRFC1459(channel) {
 			return ch, true
 		}
@@ -222,20 +222,45 @@ func (s *ircSession) onJoinRefused(_ *girc.Client, e girc.Event) {
 	s.c.log.Warn("could not join a channel; trying again", "channel", ch, "server_says", e.Last(), "in", wait)
 }
 
-// onInvite: invited to a channel it serves, the bot joins at once.
+// channels are the channels the bot is in: the configured ones, the
+// rooms' and those an organizer invited it to.
+func (s *ircSession) channels() []string {
+	return append(append([]string(nil), s.c.opts.Channels...), s.c.bot.Channels()...)
+}
+
+// onInvite: invited to a channel it serves, the bot joins at once; to
+// another, it joins if the bot says the inviter may bring it there (an
+// organizer, by account).
 func (s *ircSession) onInvite(cl *girc.Client, e girc.Event) {
-	if len(e.Params) < 2 || !strings.EqualFold(e.Params[0], cl.GetNick()) {
+	if len(e.Params) < 2 || !strings.EqualFold(e.Params[0], cl.GetNick()) || e.Source == nil {
 		return
 	}
-	ch, ok := s.serves(e.Params[1])
-	if !ok {
+	if ch, ok := s.serves(e.Params[1]); ok {
+		if !cl.IsInChannel(ch) {
+			s.c.log.Info("invited; joining", "channel", ch)
+			s.c.send.command("JOIN " + ch)
+		}
 		return
 	}
-	if cl.IsInChannel(ch) {
+	ch, account := e.Params[1], s.c.account(cl, e, e.Source.Name)
+	if !girc.IsValidChannel(ch) || account == "" {
+		s.c.log.Info("invitation not taken up: the inviter is not logged in", "channel", ch, "nick", e.Source.Name)
 		return
 	}
-	s.c.log.Info("invited; joining", "channel", ch)
-	s.c.send.command("JOIN " + ch)
+	// The store write stays off girc's event loop.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ok, err := s.c.bot.Invited(ctx, account, ch)
+		switch {
+		case err != nil:
+			s.c.log.Error("recording an invitation", "err", err, "channel", ch)
+		case !ok:
+			s.c.log.Info("invitation not taken up: the inviter organizes no event", "channel", ch, "account", account)
+		case !s.ended():
+			s.c.send.command("JOIN " + ch)
+		}
+	}()
 }
 
 func (s *ircSession) onJoin(cl *girc.Client, e girc.Event) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,6 +221,10 @@ func (c *call) startMeeting(number int64, name string) (Reply, error) {
 	}
 	if number == 0 && name == "" && rel != nil {
 		now, _ := rel.Current().At(c.tx.Now())
+		// In a room's channel, what is on in that room.
+		if room := c.ev.roomOfChannel(c.req.Where); room != "" {
+			now = slices.DeleteFunc(now, func(it schedule.Item) bool { return it.Room != room })
+		}
 		if len(now) == 1 {
 			number = now[0].Number
 		}

@@ -40,12 +40,18 @@ func (p *pager) page(req Request, r Reply, prefix string) Reply {
 	if wrapped := wrap(r.Lines, wrapWidth); len(wrapped) != len(r.Lines) {
 		r.Lines, r.Short = wrapped, ""
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	key := pagerKey(req)
 	if len(r.Lines) <= limit {
 		return r
 	}
+	if limit == channelLines && r.Link != "" {
+		// Everyone in the channel can follow a link; only the asker
+		// could say "more".
+		r.Lines, r.Short = cutWithLink(r.Lines, limit, r.Link), ""
+		return r
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := pagerKey(req)
 	rest := r.Lines[limit-1:]
 	if len(rest) > pagerMax {
 		rest = rest[:pagerMax]
@@ -90,4 +96,13 @@ var moreSpec = &Spec{
 		}
 		return Reply{Lines: rest}, nil
 	},
+}
+
+// cutWithLink keeps the first limit-1 lines and ends with the page that
+// has them all.
+func cutWithLink(lines []string, limit int, link string) []string {
+	if len(lines) <= limit {
+		return lines
+	}
+	return append(lines[:limit-1:limit-1], fmt.Sprintf("(%d more at %s)", len(lines)-limit+1, link))
 }

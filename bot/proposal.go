@@ -233,7 +233,16 @@ var showSpec = &Spec{
 		if err != nil {
 			return Reply{}, err
 		}
-		head := fmt.Sprintf("#%d %q, %s by %s, %s, %s.", p.Number, p.Title, kindName(p.Kind), author, plural(p.Votes, "vote"), statusText(p))
+		status := statusText(p)
+		if p.Status == store.Proposed || p.Status == store.Accepted {
+			// A session is scheduled by its votes, without being accepted.
+			if at, ok, err := c.scheduledText(p.Number); err != nil {
+				return Reply{}, err
+			} else if ok {
+				status = at
+			}
+		}
+		head := fmt.Sprintf("#%d %q, %s by %s, %s, %s.", p.Number, p.Title, kindName(p.Kind), author, plural(p.Votes, "vote"), status)
 		lines := []string{head}
 		if p.Abstract != "" {
 			lines = append(lines, p.Abstract)
@@ -303,7 +312,11 @@ func runProposals(c *call) (Reply, error) {
 		}
 		lines = append(lines, line)
 	}
-	return Reply{Lines: lines}, nil
+	link := ""
+	if c.ev.URL != "" && f.AuthorID == 0 {
+		link = c.ev.URL + "/proposals"
+	}
+	return Reply{Lines: lines, Link: link}, nil
 }
 
 var acceptSpec = &Spec{

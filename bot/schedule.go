@@ -90,7 +90,7 @@ func runSchedule(c *call) (Reply, error) {
 			return Reply{}, err
 		}
 		cur := r.Current()
-		msg := fmt.Sprintf("schedule version %d (%s): %s", r.Version, r.CreatedAt.In(c.ev.zone()).Format("Mon 2 Jan 15:04"), plural(len(cur.Items), "item"))
+		msg := fmt.Sprintf("schedule version %d (released %s): %s", r.Version, c.when(r.CreatedAt), plural(len(cur.Items), "item"))
 		if out := len(r.Items) - len(cur.Items); out > 0 {
 			msg += fmt.Sprintf(" (%d cancelled since)", out)
 		}
@@ -225,7 +225,6 @@ func (b *Bot) solveOptions() *schedule.SolveOptions {
 // previewReply shows a plan, and what it changes against the current
 // release, so an organizer sees the cost before releasing.
 func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
-	zone := c.ev.zone()
 	head := fmt.Sprintf("preview: %s placed, %d not; %d attendee conflicts, %d seats short.",
 		plural(len(plan.Items), "item"), len(plan.Left), plan.Conflicts, plan.Overflow)
 	if prev != nil {
@@ -242,7 +241,7 @@ func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
 	}
 	lines := []string{head}
 	for _, it := range plan.Items {
-		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%d votes)", it.Start.In(zone).Format("Mon 15:04"), it.Room, it.Number, it.Title, it.Votes))
+		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%d votes)", c.when(it.Start), it.Room, it.Number, it.Title, it.Votes))
 	}
 	for _, l := range plan.Left {
 		lines = append(lines, fmt.Sprintf("not placed: #%d %s (%d votes): %s", l.Number, l.Title, l.Votes, l.Reason))
@@ -277,12 +276,27 @@ func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
 	}
 	changes := schedule.Diff(prev, rel)
 	summary := schedule.Summary(rel, changes)
-	if c.ev.URL != "" {
-		summary += " " + c.ev.URL + "/schedule"
+	if note != "" {
+		summary += " Note: " + note
+		if !strings.ContainsAny(note[len(note)-1:], ".!?") {
+			summary += "."
+		}
 	}
-	if c.ev.Channel != "" && !strings.EqualFold(c.req.Where, c.ev.Channel) {
-		if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: c.ev.Channel, Body: summary}); err != nil {
-			return Reply{}, err
+	link := ""
+	if c.ev.URL != "" {
+		link = c.ev.URL + "/schedule"
+		summary += " " + link
+	}
+	lines := append([]string{summary}, schedule.ChangeLines(changes, c.ev.zone())...)
+	// The channel hears it as news for everyone, with no addressee, and
+	// a long list of changes ends with the page instead of a "more"
+	// only the organizer could say.
+	here := c.ev.Channel != "" && strings.EqualFold(c.req.Where, c.ev.Channel)
+	if c.ev.Channel != "" && !here {
+		for _, l := range c.channelCut(lines, link) {
+			if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: c.ev.Channel, Body: l}); err != nil {
+				return Reply{}, err
+			}
 		}
 	}
 	if a := c.bot.announcer; a != nil {
@@ -291,7 +305,22 @@ func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
 			return Reply{}, err
 		}
 	}
-	return Reply{Lines: append([]string{summary}, schedule.ChangeLines(changes, c.ev.zone())...)}, nil
+	return Reply{Lines: lines, Public: here, Link: link}, nil
+}
+
+// channelCut is what of a long list is said in a channel: the first lines,
+// then where the rest is (the page, else the mailing list's post).
+func (c *call) channelCut(lines []string, link string) []string {
+	if len(lines) <= channelLines {
+		return lines
+	}
+	switch {
+	case link != "":
+		return cutWithLink(lines, channelLines, link)
+	case c.bot.announcer != nil:
+		return append(lines[:channelLines-1:channelLines-1], fmt.Sprintf("(%d more on the mailing list)", len(lines)-channelLines+1))
+	}
+	return lines
 }
 
 func runPin(c *call) (Reply, error) {
@@ -309,6 +338,7 @@ func runPin(c *call) (Reply, error) {
 		slotWords = 2
 	}
 	roomName := strings.Join(words[:len(words)-slotWords], " ")
+	words[len(words)-1] = clockText(words[len(words)-1])
 	slotText := strings.Join(words[len(words)-slotWords:], " ")
 	room, ok := c.ev.room(roomName)
 	if !ok {
@@ -319,12 +349,12 @@ func runPin(c *call) (Reply, error) {
 		return Reply{}, err
 	}
 	if !slicesContainsFold(slot.Rooms, room) {
-		return Reply{}, userErr(fmt.Sprintf("%s is not open in the %s slot at %s.", room, slot.Kind, slot.Start.In(c.ev.zone()).Format("Mon 15:04")))
+		return Reply{}, userErr(fmt.Sprintf("%s is not open in the %s slot at %s.", room, slot.Kind, c.when(slot.Start)))
 	}
 	if err := c.tx.SetPin(p.ID, room, slot.Start, c.person.ID); err != nil {
 		return Reply{}, err
 	}
-	return textReply("pinned #%d %q to %s, %s. It takes effect at the next release.", p.Number, p.Title, room, slot.Start.In(c.ev.zone()).Format("Mon 2 Jan 15:04")), nil
+	return textReply("pinned #%d %q to %s, %s. It takes effect at the next release.", p.Number, p.Title, room, c.when(slot.Start)), nil
 }
 
 func runUnpin(c *call) (Reply, error) {
@@ -406,7 +436,6 @@ func (c *call) nowNext(wantNow bool) (Reply, error) {
 	} else if err != nil {
 		return Reply{}, err
 	}
-	zone := c.ev.zone()
 	now, next := r.Current().At(c.tx.Now())
 	list := func(items []schedule.Item) []string {
 		out := make([]string, len(items))
@@ -416,18 +445,22 @@ func (c *call) nowNext(wantNow bool) (Reply, error) {
 		return out
 	}
 	if wantNow && len(now) > 0 {
-		head := fmt.Sprintf("now (until %s): ", now[0].End.In(zone).Format("15:04"))
+		head := fmt.Sprintf("now (until %s): ", c.when(now[0].End))
 		return Reply{Lines: packLines(head, list(now), " · ", 380)}, nil
+	}
+	onNow := "nothing is on now."
+	if s, ok := c.ev.fixedAt(c.tx.Now()); ok {
+		onNow = fmt.Sprintf("now: %s until %s.", fixedName(s), c.when(s.End))
 	}
 	if len(next) == 0 {
 		if wantNow {
-			return textReply("nothing is on now, and nothing more is scheduled."), nil
+			return textReply("%s Nothing more is scheduled.", onNow), nil
 		}
 		return textReply("nothing more is scheduled."), nil
 	}
-	head := fmt.Sprintf("next, %s: ", next[0].Start.In(zone).Format("Mon 15:04"))
+	head := fmt.Sprintf("next, %s: ", c.when(next[0].Start))
 	if wantNow {
-		head = "nothing is on now. " + head
+		head = fmt.Sprintf("%s Next, %s: ", onNow, c.when(next[0].Start))
 	}
 	return Reply{Lines: packLines(head, list(next), " · ", 380)}, nil
 }
@@ -455,6 +488,44 @@ func runWhere(c *call) (Reply, error) {
 		}
 		return textReply("#%d %q is not in schedule version %d.", p.Number, p.Title, r.Version), nil
 	}
-	zone := c.ev.zone()
-	return textReply("#%d %q: %s, %s-%s.", it.Number, it.Title, it.Room, it.Start.In(zone).Format("Mon 2 Jan 15:04"), it.End.In(zone).Format("15:04")), nil
+	return textReply("#%d %q: %s, %s.", it.Number, it.Title, it.Room, c.span(it.Start, it.End)), nil
+}
+
+// fixedAt returns the break or plenary of the grid going on at t.
+func (e *Event) fixedAt(t time.Time) (schedule.GridSlot, bool) {
+	for _, s := range e.Grid.Slots {
+		if (s.Kind == schedule.KindBreak || s.Kind == schedule.KindPlenary) && !s.Start.After(t) && s.End.After(t) {
+			return s, true
+		}
+	}
+	return schedule.GridSlot{}, false
+}
+
+// fixedName names a break or plenary: its title from the config, else
+// its kind.
+func fixedName(s schedule.GridSlot) string {
+	name := "the " + s.Kind
+	if s.Title != "" {
+		name = fmt.Sprintf("%s (%s)", s.Title, s.Kind)
+	}
+	if len(s.Rooms) > 0 {
+		name += " in " + strings.Join(s.Rooms, ", ")
+	}
+	return name
+}
+
+// scheduledText says where and when a proposal is in the latest release,
+// if it is in it: "scheduled: Room 106, Thu 4 Mar 13:00-13:50 PST".
+func (c *call) scheduledText(number int64) (string, bool, error) {
+	r, err := c.released()
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	it, ok := r.Find(number)
+	if !ok {
+		return "", false, nil
+	}
+	return fmt.Sprintf("scheduled: %s, %s", it.Room, c.span(it.Start, it.End)), true, nil
 }

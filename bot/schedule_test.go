@@ -44,11 +44,12 @@ func exampleGrid(t *testing.T) (schedule.Grid, *time.Location) {
 		min   int
 		kind  string
 		rooms []string
+		title string
 	}{
-		{"09:00", 40, "talk", all[:1]}, {"09:45", 40, "talk", all[:1]}, {"12:00", 60, "break", nil},
-		{"13:00", 50, "session", all}, {"14:00", 50, "session", all}, {"16:00", 45, "plenary", all[:1]},
+		{"09:00", 40, "talk", all[:1], ""}, {"09:45", 40, "talk", all[:1], ""}, {"12:00", 60, "break", nil, "Lunch"},
+		{"13:00", 50, "session", all, ""}, {"14:00", 50, "session", all, ""}, {"16:00", 45, "plenary", all[:1], "Closing plenary"},
 	} {
-		g.Slots = append(g.Slots, schedule.GridSlot{Start: at(s.start), End: at(s.start).Add(time.Duration(s.min) * time.Minute), Kind: s.kind, Rooms: s.rooms})
+		g.Slots = append(g.Slots, schedule.GridSlot{Start: at(s.start), End: at(s.start).Add(time.Duration(s.min) * time.Minute), Kind: s.kind, Rooms: s.rooms, Title: s.title})
 	}
 	return g, zone
 }
@@ -94,6 +95,12 @@ func TestScheduleRelease(t *testing.T) {
 	say("alice", "where 4")
 	say("alice", "where 11")
 	say("alice", "where 3")
+	// An unconference session is scheduled without being accepted.
+	say("alice", "show 4")
+	// 9:00 is 09:00.
+	say("pleia2", "pin 1 Ballroom A 9:00")
+	f.now = time.Date(2027, 3, 4, 20, 10, 0, 0, time.UTC) // 12:10 in Pasadena: lunch
+	say("alice", "now")
 	f.now = time.Date(2027, 3, 4, 21, 10, 0, 0, time.UTC) // 13:10 in Pasadena
 	say("alice", "now")
 	say("alice", "next")

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -143,12 +144,26 @@ func (b *Bot) summary(ctx context.Context, tx *store.Tx, ev *Event) (*schedule.E
 	if err != nil {
 		return nil, err
 	}
+	noted := map[int64]bool{}
 	for _, row := range meetings {
 		live, err := b.replayMeeting(tx, ev, row)
 		if err != nil {
 			return nil, err
 		}
 		s.Sessions = append(s.Sessions, live.rec.Minutes())
+		noted[row.Number] = true
+	}
+	// Every scheduled session is accounted for: those without notes are
+	// named, so nobody wonders whether theirs went missing.
+	s.Zone = ev.zone()
+	if r, err := c.released(); err == nil {
+		for _, it := range r.Items {
+			if !noted[it.Number] {
+				s.NoNotes = append(s.NoNotes, it)
+			}
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
 	}
 	return s, nil
 }

@@ -453,7 +453,7 @@ func DiffFixed(prev, next *Release) []Change {
 func describeFixedChange(c Change, zone *time.Location) string {
 	it := c.Item
 	span := func(it Item) string {
-		return it.Start.In(zone).Format("Mon 15:04") + "-" + it.End.In(zone).Format("15:04") + " in " + it.Room
+		return it.Start.In(zone).Format("Mon 2 Jan 15:04") + "-" + it.End.In(zone).Format("15:04 MST") + " in " + it.Room
 	}
 	what := it.Title + " (" + it.Kind + ")"
 	switch c.Kind {

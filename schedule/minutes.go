@@ -175,7 +175,10 @@ func (r *Recorder) isChair(account string) bool {
 func (r *Recorder) Add(l LogLine) Answer {
 	r.m.Log = append(r.m.Log, l)
 	n := len(r.m.Log)
-	r.count(l.Nick)
+	if l.Account != SystemAccount {
+		// hallway closing the notes at the slot's end is no attendee.
+		r.count(l.Nick)
+	}
 	text := strings.TrimSpace(l.Text)
 	m := commandRe.FindStringSubmatch(text)
 	if m == nil || !IsCommand(text) {

@@ -69,9 +69,9 @@ func Diff(prev, next *Release) []Change {
 	return changes
 }
 
-// when formats a start time in the event's zone: "Thu 13:00".
+// when formats a start time in the event's zone: "Thu 4 Mar 13:00 PST".
 func when(t time.Time, zone *time.Location) string {
-	return t.In(zone).Format("Mon 15:04")
+	return t.In(zone).Format("Mon 2 Jan 15:04 MST")
 }
 
 // Announcement is the text of a release for the mailing list: the

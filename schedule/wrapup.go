@@ -312,6 +312,17 @@ type EventSummary struct {
 	Voters       int
 	// Pledges are the campaigns' progress lines, already written.
 	Pledges []string
+	// NoNotes are the scheduled sessions and talks no notes were taken of.
+	NoNotes []Item
+	Zone    *time.Location
+}
+
+// zone is where the summary's times are shown: the sessions'.
+func (s *EventSummary) zone() *time.Location {
+	if s.Zone != nil {
+		return s.Zone
+	}
+	return time.UTC
 }
 
 // Markdown renders the event's wrap-up.
@@ -343,6 +354,12 @@ func (s *EventSummary) Markdown() string {
 			b.WriteString("\n")
 		}
 		open = append(open, m.Actions()...)
+	}
+	if len(s.NoNotes) > 0 {
+		b.WriteString("\n## Sessions without notes\n\n")
+		for _, it := range s.NoNotes {
+			fmt.Fprintf(&b, "- #%d %s (%s, %s)\n", it.Number, mdEscape(it.Title), mdEscape(it.Room), it.Start.In(s.zone()).Format("Mon 15:04"))
+		}
 	}
 	owners, groups := byOwner(open)
 	if len(owners) > 0 {
@@ -386,6 +403,12 @@ func (s *EventSummary) Text() string {
 		}
 		b.WriteString("\n")
 		open = append(open, m.Actions()...)
+	}
+	if len(s.NoNotes) > 0 {
+		b.WriteString("\nSessions without notes\n")
+		for _, it := range s.NoNotes {
+			fmt.Fprintf(&b, "  #%d %s (%s, %s)\n", it.Number, it.Title, it.Room, it.Start.In(s.zone()).Format("Mon 15:04"))
+		}
 	}
 	owners, groups := byOwner(open)
 	if len(owners) > 0 {

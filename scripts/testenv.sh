@@ -52,7 +52,7 @@ SMTP_PORT=2525
 HOST=127.0.0.1
 
 PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd python3-icalendar python3-vobject)
-FULL_PKGS=(vdirsyncer khal chromium chromium-driver)
+FULL_PKGS=(vdirsyncer khal chromium chromium-driver npm)
 
 # How many file descriptors the servers get (InspIRCd needs one per client).
 NOFILE=65536
@@ -87,7 +87,7 @@ install_packages() {
 	[ "${FULL:-0}" = 1 ] && want+=("${FULL_PKGS[@]}")
 	local missing
 	mapfile -t missing < <(missing_packages "${want[@]}")
-	[ "${#missing[@]}" -eq 0 ] && return 0
+	[ "${#missing[@]}" -eq 0 ] && { install_axe; return 0; }
 
 	command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
 	log "installing with apt-get: ${missing[*]}"
@@ -132,6 +132,18 @@ install_packages() {
 		die "apt-get install ${missing[*]} failed (log: $aptlog)"
 	fi
 	log "installed in $(( $(now_ms) - t0 ))ms"
+	install_axe
+}
+
+# axe-core (accessibility rules) for the web package's phone test, from
+# the npm registry into .local/axe (with --full only).
+install_axe() {
+	[ "${FULL:-0}" = 1 ] || return 0
+	[ -f "$ROOT/.local/axe/node_modules/axe-core/axe.min.js" ] && return 0
+	command -v npm >/dev/null || die "npm not found: it installs axe-core"
+	log "installing axe-core with npm into $ROOT/.local/axe"
+	mkdir -p "$ROOT/.local/axe"
+	npm install --no-audit --no-fund --prefix "$ROOT/.local/axe" axe-core@4 >>"$D/apt.log" 2>&1 || die "npm install axe-core failed (log: $D/apt.log)"
 }
 
 # ---------------------------------------------------------------- helpers

@@ -85,6 +85,13 @@ CREATE TABLE mail_answers (
 	created_at DATETIME NOT NULL
 );
 CREATE INDEX amendment_event ON amendment(event_id, version);`,
+	// version 6: channels an organizer invited the bot to
+	`CREATE TABLE irc_channel (
+	name       TEXT PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	invited_by TEXT NOT NULL,
+	joined_at  DATETIME NOT NULL
+);`,
 }
 
 // SchemaVersion is the database version this binary writes.

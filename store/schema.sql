@@ -319,3 +319,12 @@ CREATE TABLE mail_answers (
 	notified INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (email, day)
 ) WITHOUT ROWID;
+
+-- IRC channels an organizer invited the bot to (name case-folded), joined
+-- again after a restart.
+CREATE TABLE irc_channel (
+	name       TEXT PRIMARY KEY,
+	event_id   INTEGER NOT NULL REFERENCES event(id),
+	invited_by TEXT NOT NULL,
+	joined_at  DATETIME NOT NULL
+);

@@ -193,6 +193,7 @@ type rowView struct {
 	Start, End timeView
 	Now, Next  bool
 	Full       string // a break or plenary across all rooms
+	FullKind   string // "break" or "plenary", when Full is its title
 	Cells      []cellView
 }
 
@@ -359,6 +360,9 @@ func (srv *Server) schedulePage(st *eventState, rv *releaseView, now time.Time) 
 			out := rowView{Start: st.timeView(rw.start, layoutClock), End: st.timeView(rw.end, layoutClock)}
 			if len(rw.items) == 0 && rw.slot != nil && (rw.slot.Kind == schedule.KindBreak || rw.slot.Kind == schedule.KindPlenary) {
 				out.Full = rw.slot.Title
+				if out.Full != "" {
+					out.FullKind = rw.slot.Kind
+				}
 				if out.Full == "" {
 					out.Full = map[string]string{schedule.KindBreak: "Break", schedule.KindPlenary: "Plenary"}[rw.slot.Kind]
 				}
@@ -455,6 +459,19 @@ type sessionPage struct {
 	TakenOutNow    string
 	OutOf          int // the version it was taken out of
 	Feed, RoomFeed link
+	Notes          []noteLink
+}
+
+// noteLink points to the minutes of a run of notes.
+type noteLink struct {
+	URL, Channel string
+	Started      timeView
+	Running      bool
+}
+
+func (srv *Server) noteLink(st *eventState, m store.Meeting) noteLink {
+	return noteLink{URL: srv.eventPath(st, fmt.Sprintf("notes/%d", m.ID)), Channel: m.Channel,
+		Started: st.timeView(m.StartedAt, "Mon 2 Jan 15:04"), Running: m.EndedAt.IsZero()}
 }
 
 // serveSession serves /{slug}/session/{n} and, with ".ics", its feed.
@@ -516,6 +533,9 @@ func (srv *Server) serveSession(w http.ResponseWriter, r *http.Request, st *even
 		}
 		if rv.numbers[n] {
 			p.Feed = srv.feedLink(st, "This session", "session/"+num+".ics")
+		}
+		for _, m := range pv.notes[n] {
+			p.Notes = append(p.Notes, srv.noteLink(st, m))
 		}
 		title := fmt.Sprintf("#%d %s", pr.Number, pr.Title)
 		body, err := render("session", page{Title: title + " · " + st.ev.Name, Ev: srv.eventLinks(st), Body: p})

@@ -43,7 +43,7 @@ func (srv *Server) SetReports(r Reports) { srv.reports = r }
 // reportPages are the templates of the report pages, in the site's layout.
 var reportPages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"wrapup", "campaign"} {
+	for _, name := range []string{"wrapup", "campaign", "notes"} {
 		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m
@@ -51,6 +51,7 @@ var reportPages = func() map[string]*template.Template {
 
 // reportRoutes adds the report pages to the mux.
 func (srv *Server) reportRoutes(handle func(pattern string, h http.HandlerFunc)) {
+	handle("GET /{slug}/notes", srv.eventHandler(srv.serveNotes))
 	handle("GET /{slug}/notes/{id}", srv.eventHandler(srv.serveMinutes))
 	handle("GET /{slug}/wrapup", srv.eventHandler(srv.serveWrapup))
 	handle("GET /{slug}/campaign/{campaign}", srv.eventHandler(srv.serveCampaign))
@@ -83,6 +84,36 @@ func (srv *Server) serveMinutes(w http.ResponseWriter, r *http.Request, st *even
 	srv.serveReport(w, r, []byte(m.HTML()), nil)
 }
 
+// serveNotes is the index of every run of notes of the event: the rooms
+// take notes at once, each in its own channel.
+func (srv *Server) serveNotes(w http.ResponseWriter, r *http.Request, st *eventState) {
+	rv, err := srv.releases(r.Context(), st)
+	if err != nil {
+		srv.internalError(w, r, err)
+		return
+	}
+	pv, err := srv.proposals(r.Context(), st, rv.eventID)
+	if err != nil {
+		srv.internalError(w, r, err)
+		return
+	}
+	type note struct {
+		Heading, Session string
+		Link             noteLink
+	}
+	var body struct{ Notes []note }
+	for _, m := range pv.meetings {
+		n := note{Heading: m.Title, Link: srv.noteLink(st, m)}
+		if m.Number != 0 {
+			n.Heading = fmt.Sprintf("#%d %s", m.Number, m.Title)
+			n.Session = srv.sessionPath(st, m.Number)
+		}
+		body.Notes = append(body.Notes, n)
+	}
+	out, err := renderReport("notes", page{Title: "Notes · " + st.ev.Name, Ev: srv.eventLinks(st), Body: body})
+	srv.serveReport(w, r, out, err)
+}
+
 func (srv *Server) serveWrapup(w http.ResponseWriter, r *http.Request, st *eventState) {
 	if srv.reports == nil {
 		srv.notFound(w, r)
@@ -106,8 +137,13 @@ func (srv *Server) serveWrapup(w http.ResponseWriter, r *http.Request, st *event
 		S        *schedule.EventSummary
 		WalkIns  int
 		Sessions []session
+		NoNotes  []session
 		Owners   []owner
 	}{S: s, WalkIns: s.CheckedIn - s.RegisteredIn}
+	for _, it := range s.NoNotes {
+		body.NoNotes = append(body.NoNotes, session{URL: srv.eventPath(st, fmt.Sprintf("session/%d", it.Number)),
+			Heading: fmt.Sprintf("#%d %s", it.Number, it.Title), Where: it.Room + ", " + st.timeView(it.Start, "Mon 15:04").Text})
+	}
 	groups := map[string][]string{}
 	var names []string
 	for i, m := range s.Sessions {

@@ -212,6 +212,10 @@ type proposalView struct {
 	list     []store.Proposal
 	byNumber map[int64]*store.Proposal
 	speakers map[int64][]store.Speaker
+	// meetings are the notes taken, oldest first; notes those of each
+	// session by number.
+	meetings []store.Meeting
+	notes    map[int64][]store.Meeting
 	// hash identifies the content; changed is when it was first seen
 	// (votes do not touch a proposal's updated_at, so this is the
 	// honest Last-Modified).
@@ -238,7 +242,10 @@ func (srv *Server) proposals(ctx context.Context, st *eventState, eventID int64)
 			if v.list, err = tx.Proposals(eventID, store.ProposalFilter{}); err != nil {
 				return err
 			}
-			v.speakers, err = tx.SpeakersByNumber(eventID)
+			if v.speakers, err = tx.SpeakersByNumber(eventID); err != nil {
+				return err
+			}
+			v.meetings, err = tx.Meetings(eventID)
 			return err
 		})
 		if err != nil {
@@ -247,6 +254,12 @@ func (srv *Server) proposals(ctx context.Context, st *eventState, eventID int64)
 	}
 	for i := range v.list {
 		v.byNumber[v.list[i].Number] = &v.list[i]
+	}
+	v.notes = map[int64][]store.Meeting{}
+	for _, m := range v.meetings {
+		if m.Number != 0 {
+			v.notes[m.Number] = append(v.notes[m.Number], m)
+		}
 	}
 	v.hash = v.contentHash()
 	switch {
@@ -275,6 +288,9 @@ func (v *proposalView) contentHash() uint64 {
 			fmt.Fprintf(h, "%d\x00%s\x00", s.PersonID, s.Name)
 		}
 		h.Write([]byte{1})
+	}
+	for _, m := range v.meetings {
+		fmt.Fprintf(h, "%d\x00%d\x00%s\x00%s\x00%d\x00", m.ID, m.Number, m.Title, m.Channel, m.EndedAt.Unix())
 	}
 	return h.Sum64()
 }

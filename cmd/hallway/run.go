@@ -227,7 +227,17 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 	for name, p := range e.Phases {
 		phases[name] = bot.PhaseTimes{Open: p.Open, Close: p.Close}
 	}
+	var roomChannels map[string]string
+	for _, r := range e.Rooms {
+		if r.Channel != "" {
+			if roomChannels == nil {
+				roomChannels = map[string]string{}
+			}
+			roomChannels[r.Name] = r.Channel
+		}
+	}
 	return &bot.Event{
+		RoomChannels:   roomChannels,
 		Slug:           e.Slug,
 		Name:           e.Name,
 		Channel:        e.Channel,

@@ -216,6 +216,9 @@ type Phase struct {
 type Room struct {
 	Name     string // unique in the event
 	Capacity int    // seats; 0 means unknown
+	// Channel is the room's own IRC channel, where its sessions take
+	// notes; "" if the room has none.
+	Channel string
 }
 
 // Day is one [[event.day]] of the schedule.

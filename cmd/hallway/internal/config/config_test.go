@@ -46,7 +46,7 @@ func TestExampleLoads(t *testing.T) {
 	if len(e.Phases) != 0 {
 		t.Errorf("phases = %v, want none (commented out in the example)", e.Phases)
 	}
-	if len(e.Rooms) != 3 || e.Rooms[1] != (Room{"Room 104", 40}) {
+	if len(e.Rooms) != 3 || e.Rooms[1] != (Room{"Room 104", 40, "#openinfra-104"}) {
 		t.Errorf("rooms = %+v", e.Rooms)
 	}
 	if len(e.Days) != 1 || len(e.Days[0].Slots) != 9 {

@@ -602,6 +602,7 @@ func (d *decoder) event(t *table) Event {
 		var r Room
 		rt.str("name", &r.Name)
 		rt.int("capacity", &r.Capacity)
+		rt.str("channel", &r.Channel)
 		rt.done()
 		e.Rooms = append(e.Rooms, r)
 	}

@@ -155,6 +155,9 @@ func (p *printer) event(path string, e *Event) {
 		p.table("[[event.room]]")
 		p.kv(rp, "name", quote(r.Name), "")
 		p.kv(rp, "capacity", strconv.Itoa(r.Capacity), "")
+		if r.Channel != "" {
+			p.kv(rp, "channel", quote(r.Channel), "")
+		}
 	}
 	for i, d := range e.Days {
 		dp := indexKey(path+".day", i)

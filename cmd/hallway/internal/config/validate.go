@@ -250,6 +250,9 @@ func (d *decoder) validateEvent(p string, e *Event) {
 		if r.Capacity < 0 {
 			d.errorf(k+".capacity", "must be 0 (unknown) or a positive number of seats (got %d)", r.Capacity)
 		}
+		if r.Channel != "" {
+			d.channel(k+".channel", r.Channel)
+		}
 	}
 
 	dates := map[time.Time]int{}
