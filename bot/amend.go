@@ -71,10 +71,9 @@ func (c *call) tellOrganizers(r *schedule.Release, it schedule.Item, status stri
 	if rep == nil {
 		return nil
 	}
-	zone := c.ev.zone()
 	p := c.bot.opts.Prefix
-	msg := fmt.Sprintf("#%d %q was %s: %s is empty %s-%s (schedule version %d). The schedule and the feeds show it cancelled already. To fill the slot, say %sschedule preview, then %sschedule release.",
-		it.Number, it.Title, status, it.Room, it.Start.In(zone).Format("Mon 2 Jan 15:04"), it.End.In(zone).Format("15:04"), r.Version, p, p)
+	msg := fmt.Sprintf("#%d %q was %s: %s is empty %s (schedule version %d). The schedule and the feeds show it cancelled already. To fill the slot, say %sschedule preview, then %sschedule release.",
+		it.Number, it.Title, status, it.Room, c.span(it.Start, it.End), r.Version, p, p)
 	for _, o := range c.ev.Organizers {
 		req := Request{Transport: IRC, Account: FoldAccount(o), Nick: o}
 		if err := rep.Reply(c.tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
