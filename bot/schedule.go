@@ -32,9 +32,9 @@ var pinSpec = &Spec{
 
 var unpinSpec = &Spec{
 	Name:      "unpin",
-	Usage:     "N",
-	Help:      "Let the scheduler place a pinned proposal again.",
-	Examples:  []string{"unpin 7"},
+	Usage:     "N…",
+	Help:      "Let the scheduler place pinned proposals again.",
+	Examples:  []string{"unpin 7", "unpin 7 8"},
 	Organizer: true,
 	Run:       runUnpin,
 }
@@ -322,18 +322,24 @@ func runPin(c *call) (Reply, error) {
 }
 
 func runUnpin(c *call) (Reply, error) {
-	p, err := c.proposalArg()
+	ns, err := c.numbersArg()
 	if err != nil {
 		return Reply{}, err
 	}
-	ok, err := c.tx.RemovePin(p.ID)
-	if err != nil {
-		return Reply{}, err
-	}
-	if !ok {
-		return textReply("#%d was not pinned.", p.Number), nil
-	}
-	return textReply("unpinned #%d %q: the scheduler places it at the next release.", p.Number, p.Title), nil
+	return each(ns, func(n int64) (string, error) {
+		p, err := c.proposal(n)
+		if err != nil {
+			return "", err
+		}
+		ok, err := c.tx.RemovePin(p.ID)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("#%d was not pinned.", p.Number), nil
+		}
+		return fmt.Sprintf("unpinned #%d %q: the scheduler places it at the next release.", p.Number, p.Title), nil
+	})
 }
 
 func slicesContainsFold(list []string, s string) bool {
