@@ -131,9 +131,15 @@ type plannerInput struct {
 	rev  *schedule.Revision
 }
 
-// plan solves the input.
-func (in plannerInput) plan(ctx context.Context, b *Bot, ev *Event) (*schedule.Plan, error) {
-	return schedule.RevisePlan(ctx, ev.Grid, in.props, in.ballots, in.rev, b.solveOptions())
+// plan solves the input for c's event. Pins that no longer fit the
+// event's grid are a mistake the organizer can fix (*Error).
+func (in plannerInput) plan(ctx context.Context, c *call) (*schedule.Plan, error) {
+	plan, err := schedule.RevisePlan(ctx, c.ev.Grid, in.props, in.ballots, in.rev, c.bot.solveOptions())
+	var perr *schedule.PinError
+	if errors.As(err, &perr) {
+		return nil, c.badPins(perr.Pins)
+	}
+	return plan, err
 }
 
 // DefaultFreezeBefore is how close to its start a released item is no
@@ -206,7 +212,7 @@ func (c *call) planLater(release, fresh bool) (Reply, error) {
 		return c.releaseLater(in, c.args.Text, fresh)
 	}
 	c.later = func(ctx context.Context) (Reply, error) {
-		plan, err := in.plan(ctx, c.bot, c.ev)
+		plan, err := in.plan(ctx, c)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -314,6 +320,15 @@ func runPin(c *call) (Reply, error) {
 	}
 	if !slicesContainsFold(slot.Rooms, room) {
 		return Reply{}, userErr(fmt.Sprintf("%s is not open in the %s slot at %s.", room, slot.Kind, slot.Start.In(c.ev.zone()).Format("Mon 15:04")))
+	}
+	pins, err := c.tx.Pins(c.ev.id)
+	if err != nil {
+		return Reply{}, err
+	}
+	for _, o := range pins {
+		if o.Number != p.Number && o.Room == room && o.Start.Equal(slot.Start) {
+			return Reply{}, userErr(fmt.Sprintf("#%d is pinned there already: %sunpin %d first, or pick another room or slot.", o.Number, c.prefix(), o.Number))
+		}
 	}
 	if err := c.tx.SetPin(p.ID, room, slot.Start, c.person.ID); err != nil {
 		return Reply{}, err
