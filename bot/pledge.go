@@ -35,7 +35,7 @@ var pledgeSpec = &Spec{
 		`pledge "2 Mac minis (M2)" for ci-macs`, `pledge 50 EUR as "Jane D."`},
 	Person: true,
 	Counts: "pledges",
-	Run:    runPledge,
+	Run:    withHint(runPledge, pledgeHint),
 }
 
 var pledgesSpec = &Spec{

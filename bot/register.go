@@ -44,7 +44,7 @@ var registerSpec = &Spec{
 	Person:      true,
 	Unconfirmed: true,
 	Counts:      "registrations",
-	Run:         runRegister,
+	Run:         withHint(runRegister, registerHint),
 }
 
 var confirmSpec = &Spec{
