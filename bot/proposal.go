@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -247,12 +248,7 @@ func statusText(p store.Proposal) string {
 	return p.Status
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
+func plural(n int, word string) string { return schedule.Plural(n, word) }
 
 var proposalsSpec = &Spec{
 	Name:     "proposals",

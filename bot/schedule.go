@@ -230,8 +230,8 @@ func (b *Bot) solveOptions() *schedule.SolveOptions {
 // release, so an organizer sees the cost before releasing.
 func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
 	zone := c.ev.zone()
-	head := fmt.Sprintf("preview: %s placed, %d not; %d attendee conflicts, %d seats short.",
-		plural(len(plan.Items), "item"), len(plan.Left), plan.Conflicts, plan.Overflow)
+	head := fmt.Sprintf("preview: %s placed, %d not; %s, %s short.",
+		plural(len(plan.Items), "item"), len(plan.Left), plural(plan.Conflicts, "attendee conflict"), plural(plan.Overflow, "seat"))
 	if prev != nil {
 		kinds := map[string]int{}
 		retimed := 0
@@ -241,15 +241,15 @@ func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
 				retimed++
 			}
 		}
-		head += fmt.Sprintf(" Against version %d (%d conflicts, %d seats short): %d moved (%d to another time), %d new, %d renamed, %d cancelled.",
-			prev.Version, prev.Conflicts, prev.Overflow, kinds[schedule.ChangeMoved], retimed, kinds[schedule.ChangeNew], kinds[schedule.ChangeRenamed], kinds[schedule.ChangeCancelled])
+		head += fmt.Sprintf(" Against version %d (%s, %s short): %d moved (%d to another time), %d new, %d renamed, %d cancelled.",
+			prev.Version, plural(prev.Conflicts, "conflict"), plural(prev.Overflow, "seat"), kinds[schedule.ChangeMoved], retimed, kinds[schedule.ChangeNew], kinds[schedule.ChangeRenamed], kinds[schedule.ChangeCancelled])
 	}
 	lines := []string{head}
 	for _, it := range plan.Items {
-		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%d votes)", it.Start.In(zone).Format("Mon 15:04"), it.Room, it.Number, it.Title, it.Votes))
+		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%s)", it.Start.In(zone).Format("Mon 15:04"), it.Room, it.Number, it.Title, plural(it.Votes, "vote")))
 	}
 	for _, l := range plan.Left {
-		lines = append(lines, fmt.Sprintf("not placed: #%d %s (%d votes): %s", l.Number, l.Title, l.Votes, l.Reason))
+		lines = append(lines, fmt.Sprintf("not placed: #%d %s (%s): %s", l.Number, l.Title, plural(l.Votes, "vote"), l.Reason))
 	}
 	return Reply{Lines: lines}
 }

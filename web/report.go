@@ -44,7 +44,7 @@ func (srv *Server) SetReports(r Reports) { srv.reports = r }
 var reportPages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"wrapup", "campaign"} {
-		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m
 }()
