@@ -28,6 +28,9 @@ func TestPluralWording(t *testing.T) {
 			}
 		}
 		say("bob", "#openinfra", "votes")
+		f.sayIn("", "alice", "alice", `propose "A session"`)
+		say("bob", "#openinfra", "vote 1")
+		say("carol", "#openinfra", "show 1")
 		say("pleia2", "#openinfra", "close voting")
 		say("pleia2", "#openinfra", "open voting")
 		for _, l := range strings.Split(list.String(), "\n") {

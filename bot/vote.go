@@ -83,7 +83,7 @@ func hashList(nums []int64) string {
 }
 
 func (c *call) votesLeft(used int) string {
-	return fmt.Sprintf("%d of your %d votes left", c.ev.VotesPerPerson-used, c.ev.VotesPerPerson)
+	return fmt.Sprintf("%d of your %s left", c.ev.VotesPerPerson-used, plural(c.ev.VotesPerPerson, "vote"))
 }
 
 func runVote(c *call) (Reply, error) {
