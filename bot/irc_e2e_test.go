@@ -481,7 +481,7 @@ func TestIRCPledges(t *testing.T) {
 	aliceC.Privmsg(channel, "!pledge 250 USD for ci-macs")
 	said(t, ctx, aliceC, botNick, alice+`: thank you! Pledge #1: 250.00 USD to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received.`)
 	aliceC.Privmsg(channel, "!pledge 300 USD for ci-macs as anonymous")
-	said(t, ctx, aliceC, botNick, alice+`: changed your pledge #1: 300.00 USD to "Macs for CI testing" — 300.00 of 3,000.00 USD pledged (10%), 0.00 received (shown as anonymous).`)
+	said(t, ctx, aliceC, botNick, alice+`: changed your pledge #1: 300.00 USD to "Macs for CI testing" — 300.00 of 3,000.00 USD pledged (10%), 0.00 received (shown as anonymous). Next time, pledge in a private message (/msg hallway pledge …): everyone here saw who pledged anonymously.`)
 	aliceC.Privmsg(channel, "!received 1")
 	said(t, ctx, aliceC, botNick, alice+": !received is for the organizers of E2E Day.")
 	orgC.Privmsg(channel, "!received 1 100")
