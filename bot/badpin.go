@@ -33,11 +33,11 @@ func (c *call) badPins(bad []schedule.BadPin) error {
 		case schedule.PinTaken:
 			line += fmt.Sprintf("#%d is pinned there too: %s, or pin one of them elsewhere.", b.Other, unpin)
 		case schedule.PinSpeaker:
-			who := "a speaker"
+			who := "one of its speakers"
 			if b.Speaker != "" {
-				who = b.Speaker
+				who = "its speaker " + b.Speaker
 			}
-			line += fmt.Sprintf("#%d, pinned at the same time, has %s too: %s, or pin one of them at another time.", b.Other, who, unpin)
+			line += fmt.Sprintf("%s is in #%d, pinned at the same time: %s, or pin one of them at another time.", who, b.Other, unpin)
 		default:
 			line += b.Problem + ": " + unpin + "."
 		}
