@@ -129,7 +129,7 @@ func TestWithdrawDuringRelease(t *testing.T) {
 	if !strings.Contains(withdrawn, "off the released schedule now") {
 		t.Fatalf("withdraw during the release: %q", withdrawn)
 	}
-	if !strings.Contains(got, "version 2 released: 1 items (1 cancelled)") || strings.Count(got, "cancelled: #1") != 1 {
+	if !strings.Contains(got, "version 2 released: 1 item (1 cancelled)") || strings.Count(got, "cancelled: #1") != 1 {
 		t.Errorf("release: %s", got)
 	}
 	if got := f.say("alice", "alice", "where 1"); !strings.Contains(got, "is not in schedule version 2: withdrawn while the schedule was being made") {

@@ -362,7 +362,7 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 			if err := c.keepFailed(tx, failed.err); err != nil {
 				return err
 			}
-			return b.reply(tx, c, Reply{Lines: []string{failed.err.Msg}})
+			return b.reply(tx, c, Reply{Lines: failed.err.lines()})
 		})
 	}
 	if err == nil {
@@ -398,7 +398,7 @@ func (b *Bot) runLater(ctx context.Context, calls []*call) {
 		reply, err := c.later(ctx)
 		var uerr *Error
 		if errors.As(err, &uerr) {
-			reply, err = Reply{Lines: []string{uerr.Msg}}, nil
+			reply, err = Reply{Lines: uerr.lines()}, nil
 		}
 		if err != nil {
 			b.internalError(ctx, c, err)
@@ -495,7 +495,7 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	}
 	var uerr *Error
 	if errors.As(err, &uerr) {
-		reply = Reply{Lines: []string{uerr.Msg}}
+		reply = Reply{Lines: uerr.lines()}
 		if err := c.keepFailed(tx, uerr); err != nil {
 			return err
 		}

@@ -85,7 +85,11 @@ func TestScenario(t *testing.T) {
 		{"", "carol", "vote 2", "carol: please log in to services (NickServ) first: votes count per account, not per nick."},
 		{"", "pleia2", "accept 1", "pleia2: !accept is for organizers, and you are not logged in to services: identify with NickServ first."},
 		{"mallory", "pleia2", "accept 1", "pleia2: !accept is for the organizers of Open Source Infrastructure Day 2027."},
-		{"pleia2", "pleia2", "accept 1", `pleia2: talk #1 "From zero to 2500" accepted.`},
+		{"pleia2", "pleia2", "accept 1", "your talk #1 \"From zero to 2500\" is accepted for Open Source Infrastructure Day 2027.\n" +
+			`pleia2: talk #1 "From zero to 2500" accepted.`},
+		{"pleia2", "pleia2", "accept 1", `pleia2: talk #1 "From zero to 2500" was already accepted.`},
+		{"KRUM", "k", "reject 3 -- duplicate of #2", "your session #3 \"Containers in CI\" was not accepted for Open Source Infrastructure Day 2027. The organizers said: duplicate of #2\n" +
+			`k: session #3 "Containers in CI" rejected: duplicate of #2.`},
 		{"KRUM", "k", "reject 3 -- duplicate of #2", `k: session #3 "Containers in CI" rejected: duplicate of #2.`},
 		{"bob", "bob", "vote 3", "bob: #3 was rejected: it cannot get votes. Nothing was recorded."},
 		{"carol", "carol", "vote 2 1", "carol: voted for #2, #1 (2 of your 4 votes left)."},
@@ -231,6 +235,7 @@ func TestExamples(t *testing.T) {
 				{Slug: "infra-time", Title: "Engineer time for the infrastructure team", GoalHours: 200},
 			}
 			f.say("alice", "alice", "pledge 100 USD for ci-macs")
+			f.say("bob", "bob", "pledge 50 USD") // for received 1 2
 			who := "alice"
 			if s.Organizer {
 				who = "pleia2"

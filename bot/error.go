@@ -7,9 +7,14 @@ import "errors"
 // person reads "internal error" and the log gets the chain.
 type Error struct {
 	Msg string
+	// More are lines after Msg, one for each of several mistakes.
+	More []string
 }
 
 func (e *Error) Error() string { return e.Msg }
+
+// lines is the answer that tells of the mistake.
+func (e *Error) lines() []string { return append([]string{e.Msg}, e.More...) }
 
 func userErr(msg string) error { return &Error{Msg: msg} }
 

@@ -72,6 +72,7 @@ type botSetup struct {
 	now                                        func() time.Time // the clock, if not the real one
 	event                                      func(*bot.Event) // changes the event before the bot starts
 	keepTopic                                  bool
+	rateBurst                                  int // commands (and answer lines) a person may send at once
 }
 
 func startBot(t testing.TB, s botSetup) *running {
@@ -88,7 +89,7 @@ func startBot(t testing.TB, s botSetup) *running {
 	if s.now != nil {
 		st.Now = s.now
 	}
-	opts := &bot.Options{Prefix: "!", RequireAccount: true, Now: s.now}
+	opts := &bot.Options{Prefix: "!", RequireAccount: true, Now: s.now, RateBurst: s.rateBurst}
 	if s.event != nil {
 		opts.SolveIterations = 5000 // a release is a function of its input
 	}
@@ -491,7 +492,7 @@ func TestIRCPledges(t *testing.T) {
 	aliceC.Privmsg(channel, "!pledge 250 USD for ci-macs")
 	said(t, ctx, aliceC, botNick, alice+`: thank you! Pledge #1: 250.00 USD to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received.`)
 	aliceC.Privmsg(channel, "!pledge 300 USD for ci-macs as anonymous")
-	said(t, ctx, aliceC, botNick, alice+`: changed your pledge #1: 300.00 USD to "Macs for CI testing" — 300.00 of 3,000.00 USD pledged (10%), 0.00 received (shown as anonymous).`)
+	said(t, ctx, aliceC, botNick, alice+`: changed your pledge #1: 300.00 USD to "Macs for CI testing" — 300.00 of 3,000.00 USD pledged (10%), 0.00 received (shown as anonymous). Next time, pledge in a private message (/msg hallway pledge …): everyone here saw who pledged anonymously.`)
 	aliceC.Privmsg(channel, "!received 1")
 	said(t, ctx, aliceC, botNick, alice+": !received is for the organizers of E2E Day.")
 	orgC.Privmsg(channel, "!received 1 100")

@@ -148,7 +148,7 @@ func TestWrapupPostedOnce(t *testing.T) {
 	if n := strings.Count(list.String(), "--- to the list of openinfra-day-2027: Open Source Infrastructure Day 2027: wrap-up"); n != 1 {
 		t.Errorf("wrap-up posted %d times", n)
 	}
-	for _, want := range []string{"0 registered, 1 checked in", "1, with 1 votes from 1 people", "AGREED: rent, don't buy"} {
+	for _, want := range []string{"0 registered, 1 checked in", "1, with 1 vote from 1 person", "AGREED: rent, don't buy"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("wrap-up lacks %q:\n%s", want, md)
 		}

@@ -119,7 +119,7 @@ func phaseBody(c *call, phase string, open bool) string {
 		case "cfp":
 			fmt.Fprintf(&b, "Propose a talk or an unconference session: say %spropose talk \"Title\" -- abstract in %s, or mail us with the subject \"propose session Title\" and the abstract in the body.\n", p, c.ev.Channel)
 		case "voting":
-			fmt.Fprintf(&b, "Vote for the sessions you want to attend: %sproposals lists them, %svote N votes, in %s. You have %d votes.\n", p, p, c.ev.Channel, c.ev.VotesPerPerson)
+			fmt.Fprintf(&b, "Vote for the sessions you want to attend: %sproposals lists them, %svote N votes, in %s. You have %s.\n", p, p, c.ev.Channel, plural(c.ev.VotesPerPerson, "vote"))
 		case "registration":
 			fmt.Fprintf(&b, "Register by replying to this mail with \"register\" on the first line, or say %sregister you@example.org in %s.\n", p, c.ev.Channel)
 		}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ var pledgeSpec = &Spec{
 		`pledge "2 Mac minis (M2)" for ci-macs`, `pledge 50 EUR as "Jane D."`},
 	Person: true,
 	Counts: "pledges",
-	Run:    runPledge,
+	Run:    withHint(runPledge, pledgeHint),
 }
 
 var pledgesSpec = &Spec{
@@ -67,9 +68,9 @@ var campaignSpec = &Spec{
 
 var receivedSpec = &Spec{
 	Name:      "received",
-	Usage:     "N [AMOUNT]",
-	Help:      "Record that pledge N arrived (for money, optionally only part of it).",
-	Examples:  []string{"received 1", "received 1 40"},
+	Usage:     "N… [AMOUNT CURRENCY]",
+	Help:      "Record that pledges arrived (for money, optionally only part of one: say how much).",
+	Examples:  []string{"received 1", "received 1 2", "received 1 40 USD"},
 	Organizer: true,
 	Run:       runReceived,
 }
@@ -461,24 +462,102 @@ func runUnpledge(c *call) (Reply, error) {
 }
 
 func runReceived(c *call) (Reply, error) {
-	p, err := c.pledgeArg()
+	// A part is written with its currency ("1 40 USD"), or with cents
+	// ("1 40.00"): a bare number is one more pledge.
+	words, amount, currency := c.args.Words, "", ""
+	if n := len(words); n >= 3 && money.IsCurrency(words[n-1]) {
+		words, amount, currency = words[:n-2], words[n-2], words[n-1]
+	} else if n >= 2 && strings.ContainsAny(words[n-1], ".,") {
+		words, amount = words[:n-1], words[n-1]
+	}
+	c.args.Words = words
+	ns, err := c.pledgeNumbers()
 	if err != nil {
 		return Reply{}, err
 	}
+	if amount != "" && len(ns) > 1 {
+		return Reply{}, c.usageErr("Say the part received of one pledge at a time.")
+	}
+	if len(words) == 2 && amount == "" && !strings.HasPrefix(words[1], "#") {
+		if amount, err = c.partOrPledge(ns[0], ns[1]); err != nil {
+			return Reply{}, err
+		}
+		if amount != "" {
+			ns = ns[:1]
+		}
+	}
+	return each(ns, func(n int64) (string, error) {
+		line, err := c.received(n, amount, currency)
+		if errors.Is(err, store.ErrNotFound) {
+			err = userErr(fmt.Sprintf("there is no pledge #%d.", n))
+		}
+		return line, err
+	})
+}
+
+// partOrPledge reads "received 4 400" as it was meant: 400 of pledge #4
+// when #4 is money still to come and there is no pledge #400 (as it was
+// written before several pledges were taken); else pledges #4 and #400.
+// It returns the amount, or "" for two pledges.
+func (c *call) partOrPledge(n, m int64) (string, error) {
+	p, err := c.tx.Pledge(c.ev.id, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if p.Kind != store.PledgeMoney || p.Status != store.Pledged {
+		return "", nil
+	}
+	if _, err := c.tx.Pledge(c.ev.id, m); errors.Is(err, store.ErrNotFound) {
+		return strconv.FormatInt(m, 10), nil
+	} else if err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+// pledgeNumbers reads the pledge numbers of received.
+func (c *call) pledgeNumbers() ([]int64, error) {
+	if len(c.args.Words) == 0 {
+		return nil, c.usageErr("Say which pledge.")
+	}
+	var ns []int64
+	for _, w := range c.args.Words {
+		n, ok := parseNumber(w)
+		if !ok {
+			return nil, c.usageErr(fmt.Sprintf("%q is not a pledge number.", w))
+		}
+		if !slices.Contains(ns, n) {
+			ns = append(ns, n)
+		}
+	}
+	return ns, nil
+}
+
+// received records pledge n as received, or amount of it.
+func (c *call) received(n int64, amount, currency string) (string, error) {
+	p, err := c.tx.Pledge(c.ev.id, n)
+	if err != nil {
+		return "", err
+	}
 	if p.Status != store.Pledged {
-		return Reply{}, userErr(fmt.Sprintf("pledge #%d is %s, not waiting to be received.", p.ID, p.Status))
+		return "", userErr(fmt.Sprintf("pledge #%d is %s, not waiting to be received.", p.ID, p.Status))
 	}
 	part := p.Amount - p.Received
-	if len(c.args.Words) > 1 {
+	if amount != "" {
 		if p.Kind != store.PledgeMoney {
-			return Reply{}, userErr(fmt.Sprintf("pledge #%d is %s: it arrives whole; say %sreceived %d.", p.ID, pledgeWhat(p), c.prefix(), p.ID))
+			return "", userErr(fmt.Sprintf("pledge #%d is %s: it arrives whole; say %sreceived %d.", p.ID, pledgeWhat(p), c.prefix(), p.ID))
 		}
-		a, err := money.Parse(c.args.Words[1], p.Currency)
+		a, err := money.Parse(amount, cmp.Or(currency, p.Currency))
 		if err != nil {
-			return Reply{}, userErr(err.Error() + ".")
+			return "", userErr(err.Error() + ".")
+		}
+		if a.Currency != p.Currency {
+			return "", userErr(fmt.Sprintf("pledge #%d is in %s, not %s.", p.ID, p.Currency, a.Currency))
 		}
 		if a.Minor > part {
-			return Reply{}, userErr(fmt.Sprintf("only %s of pledge #%d is still to come.", money.Format(part, p.Currency), p.ID))
+			return "", userErr(fmt.Sprintf("only %s of pledge #%d is still to come.", money.Format(part, p.Currency), p.ID))
 		}
 		part = a.Minor
 	}
@@ -487,7 +566,7 @@ func runReceived(c *call) (Reply, error) {
 		p.Status = store.PledgeReceived
 	}
 	if err := c.tx.SavePledge(&p); err != nil {
-		return Reply{}, err
+		return "", err
 	}
 	msg := fmt.Sprintf("pledge #%d received in full", p.ID)
 	if p.Status == store.Pledged {
@@ -498,7 +577,7 @@ func runReceived(c *call) (Reply, error) {
 			msg += " — " + cp.Title + ": " + c.progress(cp)
 		}
 	}
-	return textReply("%s.", msg), nil
+	return msg + ".", nil
 }
 
 func runCampaign(c *call) (Reply, error) {

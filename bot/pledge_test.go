@@ -26,7 +26,7 @@ func TestPledges(t *testing.T) {
 	f, list := pledgeFixture(t)
 	steps := []struct{ who, text, want string }{
 		{"alice", "pledge 250 USD for ci-macs", `alice: thank you! Pledge #1: 250.00 USD to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received.`},
-		{"bob", "pledge 8h for infra-time as anonymous", `bob: thank you! Pledge #2: 8h to "Engineer time for the infrastructure team" — 8h of 200h pledged (4%), 0h given (shown as anonymous).`},
+		{"bob", "pledge 8h for infra-time as anonymous", `bob: thank you! Pledge #2: 8h to "Engineer time for the infrastructure team" — 8h of 200h pledged (4%), 0h given (shown as anonymous). Next time, pledge in a private message (/msg hallway pledge …): everyone here saw who pledged anonymously.`},
 		{"carol", `pledge "2 Mac minis (M2)" for ci-macs`, `carol: thank you! Pledge #3: "2 Mac minis (M2)" to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received; 1 pledge of things.`},
 		{"dave", "pledge 1300 USD for ci-macs", `dave: thank you! Pledge #4: 1,300.00 USD to "Macs for CI testing" — 1,550.00 of 3,000.00 USD pledged (51%), 0.00 received; 1 pledge of things.`},
 		{"erin", "pledge 100 EUR for ci-macs", `erin: thank you! Pledge #5: 100.00 EUR to "Macs for CI testing" — 1,550.00 of 3,000.00 USD pledged (51%), 0.00 received; 100.00 EUR pledged; 1 pledge of things.`},

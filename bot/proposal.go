@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -263,12 +264,7 @@ func statusText(p store.Proposal) string {
 	return p.Status
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
+func plural(n int, word string) string { return schedule.Plural(n, word) }
 
 var proposalsSpec = &Spec{
 	Name:     "proposals",
@@ -317,85 +313,4 @@ func runProposals(c *call) (Reply, error) {
 		link = c.ev.URL + "/proposals"
 	}
 	return Reply{Lines: lines, Link: link}, nil
-}
-
-var acceptSpec = &Spec{
-	Name:      "accept",
-	Usage:     "N",
-	Help:      "Accept a proposal.",
-	Examples:  []string{"accept 4"},
-	Organizer: true,
-	Run: func(c *call) (Reply, error) {
-		p, err := c.proposalArg()
-		if err != nil {
-			return Reply{}, err
-		}
-		if p.Status == store.Withdrawn {
-			return Reply{}, userErr(fmt.Sprintf("#%d was withdrawn by its author and cannot be accepted.", p.Number))
-		}
-		if p.Status == store.Accepted {
-			return textReply("%s #%d %q was already accepted.", p.Kind, p.Number, p.Title), nil
-		}
-		p.Status, p.Reason = store.Accepted, ""
-		if err := c.tx.UpdateProposal(p); err != nil {
-			return Reply{}, err
-		}
-		back, err := c.amend(p)
-		if err != nil {
-			return Reply{}, err
-		}
-		if p.Kind == store.Talk {
-			author, err := c.tx.PersonName(p.AuthorID)
-			if err != nil {
-				return Reply{}, err
-			}
-			body := fmt.Sprintf("%s by %s is accepted for %s.\n", strconv.Quote(p.Title), author, c.ev.Name)
-			if p.Abstract != "" {
-				body += "\n" + p.Abstract + "\n"
-			}
-			if err := c.announce(fmt.Sprintf("accepted:%d", p.Number), "", fmt.Sprintf("Talk accepted: %s", p.Title), body); err != nil {
-				return Reply{}, err
-			}
-		}
-		if back {
-			return textReply("%s #%d %q accepted, and back in its slot of the released schedule.", p.Kind, p.Number, p.Title), nil
-		}
-		return textReply("%s #%d %q accepted.", p.Kind, p.Number, p.Title), nil
-	},
-}
-
-var rejectSpec = &Spec{
-	Name:      "reject",
-	Usage:     "N [-- reason]",
-	Help:      "Reject a proposal, saying why. A released session leaves the schedule, the pages and the feeds at once; accepting it again before the next release puts it back.",
-	Examples:  []string{"reject 5 -- out of scope for this event"},
-	Organizer: true,
-	Run: func(c *call) (Reply, error) {
-		p, err := c.proposalArg()
-		if err != nil {
-			return Reply{}, err
-		}
-		if len(c.args.Words) > 1 {
-			return Reply{}, c.usageErr("Put the reason after --.")
-		}
-		if p.Status == store.Withdrawn {
-			return Reply{}, userErr(fmt.Sprintf("#%d was withdrawn by its author already.", p.Number))
-		}
-		p.Status, p.Reason = store.Rejected, c.args.Text
-		if err := c.tx.UpdateProposal(p); err != nil {
-			return Reply{}, err
-		}
-		amended, err := c.amend(p)
-		if err != nil {
-			return Reply{}, err
-		}
-		msg := fmt.Sprintf("%s #%d %q rejected", p.Kind, p.Number, p.Title)
-		if p.Reason != "" {
-			msg += ": " + p.Reason
-		}
-		if amended {
-			msg += ". It is off the released schedule now"
-		}
-		return textReply("%s.", msg), nil
-	},
 }

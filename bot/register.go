@@ -44,7 +44,7 @@ var registerSpec = &Spec{
 	Person:      true,
 	Unconfirmed: true,
 	Counts:      "registrations",
-	Run:         runRegister,
+	Run:         withHint(runRegister, registerHint),
 }
 
 var confirmSpec = &Spec{
@@ -361,7 +361,7 @@ func (c *call) seat(reg *store.Registration) (Reply, error) {
 		if err := c.tx.SaveRegistration(reg); err != nil {
 			return Reply{}, err
 		}
-		return textReply("the event is full (%d seats): you are on the waitlist, #%d. We mail you when a seat frees up.", c.ev.Capacity, counts[store.Waitlisted]+1), nil
+		return textReply("the event is full (%s): you are on the waitlist, #%d. We mail you when a seat frees up.", plural(c.ev.Capacity, "seat"), counts[store.Waitlisted]+1), nil
 	}
 	n, err := c.tx.NextRegistrationNumber(c.ev.id)
 	if err != nil {
@@ -484,7 +484,7 @@ func runRegistrations(c *call) (Reply, error) {
 	seats := counts[store.Registered]
 	msg := fmt.Sprintf("%d registered", seats)
 	if c.ev.Capacity > 0 {
-		msg += fmt.Sprintf(" of %d seats", c.ev.Capacity)
+		msg += " of " + plural(c.ev.Capacity, "seat")
 	}
 	msg += fmt.Sprintf(", %d on the waitlist", counts[store.Waitlisted])
 	if counts[store.Offered] > 0 {
@@ -496,10 +496,7 @@ func runRegistrations(c *call) (Reply, error) {
 		return Reply{}, err
 	}
 	if bounced > 0 {
-		msg += fmt.Sprintf(" (%d address bounced)", bounced)
-		if bounced > 1 {
-			msg = strings.TrimSuffix(msg, "address bounced)") + "addresses bounced)"
-		}
+		msg += " (" + plural(bounced, "address") + " bounced)"
 	}
 	return textReply("%s.", msg), nil
 }

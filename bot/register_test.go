@@ -62,6 +62,9 @@ func mailFixture(t *testing.T, f *fixture) (*fakeMail, func(from, text string, r
 	return mail, byMail, check
 }
 
+// channelHint ends answers to "register ADDRESS" said in a channel.
+const channelHint = " Next time, say it to me in a private message (/msg hallway register ADDRESS): your address stays out of the channel."
+
 func TestRegistration(t *testing.T) {
 	f := newFixture(t)
 	f.ev.Capacity = 2
@@ -69,7 +72,7 @@ func TestRegistration(t *testing.T) {
 
 	check(f.say("alice", "alice", "register"), `alice: Say the address to send the confirmation to. Usage: !register [ADDRESS] (e.g. !register jane@example.org)`)
 	check(f.say("alice", "alice", "register not-an-address"), `alice: "not-an-address" is not an email address; write it as jane@example.org.`)
-	check(f.say("alice", "alice", "register Alice@Example.org"), "alice: a confirmation mail is on its way to a***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here.")
+	check(f.say("alice", "alice", "register Alice@Example.org"), "alice: a confirmation mail is on its way to a***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here."+channelHint)
 	check(f.say("alice", "alice", "confirm ZZZZ-ZZZZ"), "alice: no registration waits for the code ZZZZ-ZZZZ: check the mail, or say !register again.")
 	code := mail.token(t, "alice@example.org")
 	check(f.say("alice", "alice", "confirm "+strings.ToLower(strings.ReplaceAll(code, "-", ""))), "alice: you're registered (#1 of 2). To cancel, say !cancel.")
@@ -116,9 +119,11 @@ func TestRegistration(t *testing.T) {
 	// one person, one registration.
 	byMail("dave@example.org", "register")
 	byMail("dave@example.org", "register", "<confirm-"+mail.token(t, "dave@example.org")+".x@h>")
-	check(f.say("dave", "dave", "register dave@example.org"), "dave: a confirmation mail is on its way to d***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here.")
+	check(f.say("dave", "dave", "register dave@example.org"), "dave: a confirmation mail is on its way to d***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here."+channelHint)
 	check(f.say("dave", "dave", "confirm "+mail.token(t, "dave@example.org")), "dave: your address is confirmed and linked: you are on the waitlist.")
 	check(f.say("x", "x", "registrations"), "x: 2 registered of 2 seats, 1 on the waitlist, 0 still to confirm their address.")
+	// Said privately, no hint is needed.
+	check(strings.Join(f.sayIn("", "erin", "erin", "register erin@example.org"), "\n"), "a confirmation mail is on its way to e***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here.")
 }
 
 // TestConfirmationNeedsIntent: a code works only from the account that
@@ -137,14 +142,14 @@ func TestConfirmationNeedsIntent(t *testing.T) {
 	for range 100 {
 		f.say("mallory", "mallory", "register victim@example.org")
 	}
-	check(f.say("mallory", "mallory", "register victim@example.org"), "mallory: a confirmation mail is already on its way to v***@example.org, sent at 11:30 UTC: reply to it, or say !confirm CODE with its code. Another can be sent after 12:30 UTC.")
+	check(f.say("mallory", "mallory", "register victim@example.org"), "mallory: a confirmation mail is already on its way to v***@example.org, sent at 11:30 UTC: reply to it, or say !confirm CODE with its code. Another can be sent after 12:30 UTC."+channelHint)
 	if len(mail.sent) != sent {
 		t.Errorf("%d more confirmation mails to the victim", len(mail.sent)-sent)
 	}
 	// The victim says "not me": the request is cancelled, no more mail.
 	check(byMail("victim@example.org", "notme", "<confirm-"+code+".x@h>"), "victim@example.org: Sorry for the mail. The request is cancelled, and no more confirmation mails will come to this address. If you want to register one day, send \"register\" from this address.")
 	f.now = f.now.Add(2 * time.Hour)
-	check(f.say("mallory", "mallory", "register victim@example.org"), "mallory: the owner of v***@example.org asked for no more confirmation mails from us. If the address is yours, send \"register\" by mail from it.")
+	check(f.say("mallory", "mallory", "register victim@example.org"), "mallory: the owner of v***@example.org asked for no more confirmation mails from us. If the address is yours, send \"register\" by mail from it."+channelHint)
 	check(f.say("mallory", "mallory", "confirm "+code), "mallory: that code was already used: you are cancelled.")
 	if len(mail.sent) != sent {
 		t.Errorf("%d more confirmation mails to the victim after not me", len(mail.sent)-sent)
@@ -158,7 +163,7 @@ func TestConfirmationNeedsIntent(t *testing.T) {
 	for i := range 5 {
 		f.say("mallory", "mallory", fmt.Sprintf("register x%d@example.org", i))
 	}
-	check(f.say("mallory", "mallory", "register x9@example.org"), "mallory: you asked for 5 confirmation mails in the last 24 hours, the most I send for one person; try again after Fri 11:30 UTC.")
+	check(f.say("mallory", "mallory", "register x9@example.org"), "mallory: you asked for 5 confirmation mails in the last 24 hours, the most I send for one person; try again after Fri 11:30 UTC."+channelHint)
 }
 
 // TestBounceIsVisible: a confirmation mail the server refused shows in

@@ -65,12 +65,12 @@ func (c *call) releaseLater(in plannerInput, note string, fresh bool) (Reply, er
 // apologises) unless ctx ended, when the next start takes it up.
 func (b *Bot) makeRelease(ctx context.Context, ev *Event, p store.PendingRelease, req Request, in plannerInput, resumed bool) error {
 	b.hook("release")
-	plan, err := in.plan(ctx, b, ev)
+	c := &call{ctx: ctx, bot: b, req: req, ev: ev, person: store.Person{ID: p.PersonID}, organizer: true}
+	plan, err := in.plan(ctx, c)
 	var uerr *Error
 	if err != nil && !errors.As(err, &uerr) {
 		return b.dropPending(ctx, p, err)
 	}
-	c := &call{ctx: ctx, bot: b, req: req, ev: ev, person: store.Person{ID: p.PersonID}, organizer: true}
 	err = b.store.Do(ctx, func(tx *store.Tx) error {
 		c.tx = tx
 		if still, err := tx.DonePendingRelease(p.ID); err != nil || !still {
@@ -79,7 +79,8 @@ func (b *Bot) makeRelease(ctx context.Context, ev *Event, p store.PendingRelease
 		var reply Reply
 		var err error
 		if uerr != nil {
-			reply = Reply{Lines: []string{"the schedule was not released: " + uerr.Msg}}
+			reply = Reply{Lines: uerr.lines()}
+			reply.Lines[0] = "the schedule was not released: " + reply.Lines[0]
 		} else if reply, err = c.release(plan, p.Note); err != nil {
 			return err
 		}

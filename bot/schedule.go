@@ -32,9 +32,9 @@ var pinSpec = &Spec{
 
 var unpinSpec = &Spec{
 	Name:      "unpin",
-	Usage:     "N",
-	Help:      "Let the scheduler place a pinned proposal again.",
-	Examples:  []string{"unpin 7"},
+	Usage:     "N…",
+	Help:      "Let the scheduler place pinned proposals again.",
+	Examples:  []string{"unpin 7", "unpin 7 8"},
 	Organizer: true,
 	Run:       runUnpin,
 }
@@ -133,9 +133,15 @@ type plannerInput struct {
 	rev  *schedule.Revision
 }
 
-// plan solves the input.
-func (in plannerInput) plan(ctx context.Context, b *Bot, ev *Event) (*schedule.Plan, error) {
-	return schedule.RevisePlan(ctx, ev.Grid, in.props, in.ballots, in.rev, b.solveOptions())
+// plan solves the input for c's event. Pins that no longer fit the
+// event's grid are a mistake the organizer can fix (*Error).
+func (in plannerInput) plan(ctx context.Context, c *call) (*schedule.Plan, error) {
+	plan, err := schedule.RevisePlan(ctx, c.ev.Grid, in.props, in.ballots, in.rev, c.bot.solveOptions())
+	var perr *schedule.PinError
+	if errors.As(err, &perr) {
+		return nil, c.badPins(perr.Pins)
+	}
+	return plan, err
 }
 
 // DefaultFreezeBefore is how close to its start a released item is no
@@ -208,7 +214,7 @@ func (c *call) planLater(release, fresh bool) (Reply, error) {
 		return c.releaseLater(in, c.args.Text, fresh)
 	}
 	c.later = func(ctx context.Context) (Reply, error) {
-		plan, err := in.plan(ctx, c.bot, c.ev)
+		plan, err := in.plan(ctx, c)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -225,8 +231,8 @@ func (b *Bot) solveOptions() *schedule.SolveOptions {
 // previewReply shows a plan, and what it changes against the current
 // release, so an organizer sees the cost before releasing.
 func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
-	head := fmt.Sprintf("preview: %s placed, %d not; %d attendee conflicts, %d seats short.",
-		plural(len(plan.Items), "item"), len(plan.Left), plan.Conflicts, plan.Overflow)
+	head := fmt.Sprintf("preview: %s placed, %d not; %s, %s short.",
+		plural(len(plan.Items), "item"), len(plan.Left), plural(plan.Conflicts, "attendee conflict"), plural(plan.Overflow, "seat"))
 	if prev != nil {
 		kinds := map[string]int{}
 		retimed := 0
@@ -236,15 +242,15 @@ func (c *call) previewReply(plan *schedule.Plan, prev *schedule.Release) Reply {
 				retimed++
 			}
 		}
-		head += fmt.Sprintf(" Against version %d (%d conflicts, %d seats short): %d moved (%d to another time), %d new, %d renamed, %d cancelled.",
-			prev.Version, prev.Conflicts, prev.Overflow, kinds[schedule.ChangeMoved], retimed, kinds[schedule.ChangeNew], kinds[schedule.ChangeRenamed], kinds[schedule.ChangeCancelled])
+		head += fmt.Sprintf(" Against version %d (%s, %s short): %d moved (%d to another time), %d new, %d renamed, %d cancelled.",
+			prev.Version, plural(prev.Conflicts, "conflict"), plural(prev.Overflow, "seat"), kinds[schedule.ChangeMoved], retimed, kinds[schedule.ChangeNew], kinds[schedule.ChangeRenamed], kinds[schedule.ChangeCancelled])
 	}
 	lines := []string{head}
 	for _, it := range plan.Items {
-		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%d votes)", c.when(it.Start), it.Room, it.Number, it.Title, it.Votes))
+		lines = append(lines, fmt.Sprintf("%s %s: #%d %s (%s)", c.when(it.Start), it.Room, it.Number, it.Title, plural(it.Votes, "vote")))
 	}
 	for _, l := range plan.Left {
-		lines = append(lines, fmt.Sprintf("not placed: #%d %s (%d votes): %s", l.Number, l.Title, l.Votes, l.Reason))
+		lines = append(lines, fmt.Sprintf("not placed: #%d %s (%s): %s", l.Number, l.Title, plural(l.Votes, "vote"), l.Reason))
 	}
 	return Reply{Lines: lines}
 }
@@ -351,6 +357,15 @@ func runPin(c *call) (Reply, error) {
 	if !slicesContainsFold(slot.Rooms, room) {
 		return Reply{}, userErr(fmt.Sprintf("%s is not open in the %s slot at %s.", room, slot.Kind, c.when(slot.Start)))
 	}
+	pins, err := c.tx.Pins(c.ev.id)
+	if err != nil {
+		return Reply{}, err
+	}
+	for _, o := range pins {
+		if o.Number != p.Number && o.Room == room && o.Start.Equal(slot.Start) {
+			return Reply{}, userErr(fmt.Sprintf("#%d is pinned there already: %sunpin %d first, or pick another room or slot.", o.Number, c.prefix(), o.Number))
+		}
+	}
 	if err := c.tx.SetPin(p.ID, room, slot.Start, c.person.ID); err != nil {
 		return Reply{}, err
 	}
@@ -358,18 +373,24 @@ func runPin(c *call) (Reply, error) {
 }
 
 func runUnpin(c *call) (Reply, error) {
-	p, err := c.proposalArg()
+	ns, err := c.numbersArg()
 	if err != nil {
 		return Reply{}, err
 	}
-	ok, err := c.tx.RemovePin(p.ID)
-	if err != nil {
-		return Reply{}, err
-	}
-	if !ok {
-		return textReply("#%d was not pinned.", p.Number), nil
-	}
-	return textReply("unpinned #%d %q: the scheduler places it at the next release.", p.Number, p.Title), nil
+	return each(ns, func(n int64) (string, error) {
+		p, err := c.proposal(n)
+		if err != nil {
+			return "", err
+		}
+		ok, err := c.tx.RemovePin(p.ID)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("#%d was not pinned.", p.Number), nil
+		}
+		return fmt.Sprintf("unpinned #%d %q: the scheduler places it at the next release.", p.Number, p.Title), nil
+	})
 }
 
 func slicesContainsFold(list []string, s string) bool {

@@ -83,7 +83,7 @@ func hashList(nums []int64) string {
 }
 
 func (c *call) votesLeft(used int) string {
-	return fmt.Sprintf("%d of your %d votes left", c.ev.VotesPerPerson-used, c.ev.VotesPerPerson)
+	return fmt.Sprintf("%d of your %s left", c.ev.VotesPerPerson-used, plural(c.ev.VotesPerPerson, "vote"))
 }
 
 func runVote(c *call) (Reply, error) {
@@ -196,7 +196,7 @@ func runVotes(c *call) (Reply, error) {
 		return Reply{}, err
 	}
 	if len(mine) == 0 {
-		return textReply("you have not voted yet (%d votes to give). Vote with %svote N.", c.ev.VotesPerPerson, c.prefix()), nil
+		return textReply("you have not voted yet (%s to give). Vote with %svote N.", plural(c.ev.VotesPerPerson, "vote"), c.prefix()), nil
 	}
 	items := make([]string, len(mine))
 	for i, n := range mine {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
@@ -41,7 +40,7 @@ func runCheckin(c *call) (Reply, error) {
 	if len(c.args.Words) == 0 {
 		return Reply{}, c.usageErr("Say who.")
 	}
-	var in, again, unknown []string
+	var lines []string
 	for _, name := range c.args.Words {
 		acct := ""
 		if c.req.Resolve != nil {
@@ -54,7 +53,7 @@ func runCheckin(c *call) (Reply, error) {
 			}
 		}
 		if acct == "" {
-			unknown = append(unknown, name)
+			lines = append(lines, "no account known for "+name+" (they can say "+c.prefix()+"here once logged in).")
 			continue
 		}
 		p, err := c.tx.PersonByIdentity(store.IRCAccount, FoldAccount(acct), acct)
@@ -66,22 +65,12 @@ func runCheckin(c *call) (Reply, error) {
 			return Reply{}, err
 		}
 		if fresh {
-			in = append(in, name)
+			lines = append(lines, "checked in "+name+".")
 		} else {
-			again = append(again, name)
+			lines = append(lines, name+" was checked in already.")
 		}
 	}
-	var parts []string
-	if len(in) > 0 {
-		parts = append(parts, "checked in "+strings.Join(in, ", "))
-	}
-	if len(again) > 0 {
-		parts = append(parts, "already in: "+strings.Join(again, ", "))
-	}
-	if len(unknown) > 0 {
-		parts = append(parts, "no account known for "+strings.Join(unknown, ", ")+" (they can say "+c.prefix()+"here once logged in)")
-	}
-	return textReply("%s.", strings.Join(parts, "; ")), nil
+	return Reply{Lines: lines}, nil
 }
 
 var wrapupSpec = &Spec{

@@ -296,7 +296,11 @@ func (d *Desk) enqueueOnce(tx *store.Tx, to string, o Outgoing, dedupeKey string
 		case err != nil:
 			return false, err
 		case notify:
-			o.Body = fmt.Sprintf("I have answered %d mails from this address today, the most I answer one address in a day: that keeps two programs from mailing each other for ever. I won't answer mail from you again until tomorrow (UTC); commands you send are still carried out.\n", limit)
+			mails := fmt.Sprintf("%d mails", limit)
+			if limit == 1 {
+				mails = "1 mail"
+			}
+			o.Body = fmt.Sprintf("I have answered %s from this address today, the most I answer one address in a day: that keeps two programs from mailing each other for ever. I won't answer mail from you again until tomorrow (UTC); commands you send are still carried out.\n", mails)
 		case !ok:
 			d.log().Info("answer not sent: the address had its answers for today", "to", to, "limit", limit)
 			return false, nil

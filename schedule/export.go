@@ -538,7 +538,7 @@ func Text(ev EventInfo, h History) []byte {
 	if len(latest.Left) > 0 {
 		b.WriteString("\nNot scheduled:\n")
 		for _, l := range latest.Left {
-			w("  %s  %s (%d votes): %s\n", "#"+strconv.FormatInt(l.Number, 10), cleanLine(l.Title), l.Votes, cleanLine(l.Reason))
+			w("  %s  %s (%s): %s\n", "#"+strconv.FormatInt(l.Number, 10), cleanLine(l.Title), Plural(l.Votes, "vote"), cleanLine(l.Reason))
 		}
 	}
 	return b.Bytes()

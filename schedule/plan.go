@@ -133,8 +133,12 @@ type Revision struct {
 // RevisePlan is MakePlan for a schedule already released: it starts from
 // rev's items and moves one to another time only where that saves more
 // than rev.RetimeWeight, keeps rooms where no seat is lost, and never
-// moves what starts before rev.Frozen. A nil rev plans afresh.
+// moves what starts before rev.Frozen. A nil rev plans afresh. Pins that
+// do not fit g are a *PinError.
 func RevisePlan(ctx context.Context, g Grid, props []Proposal, ballots []Ballot, rev *Revision, opt *SolveOptions) (*Plan, error) {
+	if err := CheckPins(g, props); err != nil {
+		return nil, err
+	}
 	plan := &Plan{}
 	for _, kind := range []string{KindTalk, KindSession} {
 		var cands []Proposal

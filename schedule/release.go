@@ -126,7 +126,7 @@ func Announcement(eventName string, r *Release, changes []Change, zone *time.Loc
 	if len(r.Left) > 0 {
 		b.WriteString("\nNot scheduled:\n")
 		for _, l := range r.Left {
-			fmt.Fprintf(&b, "  #%d %s (%d votes): %s\n", l.Number, l.Title, l.Votes, l.Reason)
+			fmt.Fprintf(&b, "  #%d %s (%s): %s\n", l.Number, l.Title, Plural(l.Votes, "vote"), l.Reason)
 		}
 	}
 	fmt.Fprintf(&b, "\nAttendee conflicts left: %d; seats short: %d.\n", r.Conflicts, r.Overflow)
@@ -158,7 +158,7 @@ func Summary(r *Release, changes []Change) string {
 	for _, c := range changes {
 		count[c.Kind]++
 	}
-	s := fmt.Sprintf("Schedule version %d released: %d items", r.Version, len(r.Items))
+	s := fmt.Sprintf("Schedule version %d released: %s", r.Version, Plural(len(r.Items), "item"))
 	if r.Version > 1 {
 		var parts []string
 		for _, k := range []string{ChangeNew, ChangeMoved, ChangeRenamed, ChangeCancelled} {

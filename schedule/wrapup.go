@@ -73,7 +73,7 @@ func (m *Minutes) attendance() string {
 	for i, s := range m.Speakers {
 		parts[i] = fmt.Sprintf("%s (%d)", s.Nick, s.Lines)
 	}
-	return fmt.Sprintf("%d people spoke: %s", len(m.Speakers), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s spoke: %s", Plural(len(m.Speakers), "person"), strings.Join(parts, ", "))
 }
 
 // byOwner groups open actions by whom they are assigned to, owners sorted,
@@ -329,9 +329,9 @@ func (s *EventSummary) zone() *time.Location {
 func (s *EventSummary) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s: wrap-up\n\n", mdEscape(s.Event))
-	fmt.Fprintf(&b, "- **People:** %d registered, %d checked in (%d of them registered, %d walk-ins)\n",
-		s.Registered, s.CheckedIn, s.RegisteredIn, s.CheckedIn-s.RegisteredIn)
-	fmt.Fprintf(&b, "- **Proposals:** %d, with %d votes from %d people\n", s.Proposals, s.Votes, s.Voters)
+	fmt.Fprintf(&b, "- **People:** %d registered, %d checked in (%d of them registered, %s)\n",
+		s.Registered, s.CheckedIn, s.RegisteredIn, Plural(s.CheckedIn-s.RegisteredIn, "walk-in"))
+	fmt.Fprintf(&b, "- **Proposals:** %d, with %s from %s\n", s.Proposals, Plural(s.Votes, "vote"), Plural(s.Voters, "person"))
 	for _, p := range s.Pledges {
 		fmt.Fprintf(&b, "- **Pledges:** %s\n", mdEscape(p))
 	}
@@ -342,7 +342,7 @@ func (s *EventSummary) Markdown() string {
 		if m.Info.Room != "" {
 			fmt.Fprintf(&b, "%s, %s. ", mdEscape(m.Info.Room), m.Info.Start.In(m.zone()).Format("Mon 15:04"))
 		}
-		fmt.Fprintf(&b, "%d topics, %d decisions, %d actions, %d people spoke.", len(m.Topics)-1, len(m.notesOf(NoteAgreed)), len(m.Actions()), len(m.Speakers))
+		fmt.Fprintf(&b, "%s, %s, %s, %s spoke.", Plural(len(m.Topics)-1, "topic"), Plural(len(m.notesOf(NoteAgreed)), "decision"), Plural(len(m.Actions()), "action"), Plural(len(m.Speakers), "person"))
 		if m.Info.URL != "" {
 			fmt.Fprintf(&b, " [Minutes](%s)", m.Info.URL)
 		}
@@ -382,9 +382,9 @@ func (s *EventSummary) Text() string {
 	var b strings.Builder
 	title := s.Event + ": wrap-up"
 	b.WriteString(title + "\n" + strings.Repeat("=", len([]rune(title))) + "\n\n")
-	fmt.Fprintf(&b, "People:    %d registered, %d checked in (%d of them registered, %d walk-ins)\n",
-		s.Registered, s.CheckedIn, s.RegisteredIn, s.CheckedIn-s.RegisteredIn)
-	fmt.Fprintf(&b, "Proposals: %d, with %d votes from %d people\n", s.Proposals, s.Votes, s.Voters)
+	fmt.Fprintf(&b, "People:    %d registered, %d checked in (%d of them registered, %s)\n",
+		s.Registered, s.CheckedIn, s.RegisteredIn, Plural(s.CheckedIn-s.RegisteredIn, "walk-in"))
+	fmt.Fprintf(&b, "Proposals: %d, with %s from %s\n", s.Proposals, Plural(s.Votes, "vote"), Plural(s.Voters, "person"))
 	for _, p := range s.Pledges {
 		fmt.Fprintf(&b, "Pledges:   %s\n", p)
 	}
@@ -397,7 +397,7 @@ func (s *EventSummary) Text() string {
 		for _, d := range m.notesOf(NoteAgreed) {
 			fmt.Fprintf(&b, "  * AGREED: %s\n", d.Text)
 		}
-		fmt.Fprintf(&b, "  %d actions, %d people spoke", len(m.Actions()), len(m.Speakers))
+		fmt.Fprintf(&b, "  %s, %s spoke", Plural(len(m.Actions()), "action"), Plural(len(m.Speakers), "person"))
 		if m.Info.URL != "" {
 			fmt.Fprintf(&b, "; minutes: %s", m.Info.URL)
 		}

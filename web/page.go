@@ -24,10 +24,13 @@ var templateFiles embed.FS
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"index", "schedule", "proposals", "session", "releases"} {
-		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m
 }()
+
+// funcs are the templates' functions: {{plural .Votes "vote"}}.
+var funcs = template.FuncMap{"plural": schedule.Plural}
 
 // page is what the layout shows around a page's content.
 type page struct {
@@ -613,13 +616,7 @@ func (srv *Server) serveReleasesPage(w http.ResponseWriter, r *http.Request, st 
 	})
 }
 
-// plural says "1 vote", "2 votes".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
-}
+func plural(n int, noun string) string { return schedule.Plural(n, noun) }
 
 // changeView says one change of a release in words.
 func (srv *Server) changeView(st *eventState, c schedule.Change) changeView {

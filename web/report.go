@@ -44,7 +44,7 @@ func (srv *Server) SetReports(r Reports) { srv.reports = r }
 var reportPages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"wrapup", "campaign", "notes"} {
-		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m
 }()
@@ -124,30 +124,15 @@ func (srv *Server) serveWrapup(w http.ResponseWriter, r *http.Request, st *event
 		srv.serveReport(w, r, nil, err)
 		return
 	}
-	type session struct {
-		URL, Heading, Where       string
-		Topics, Actions, Speakers int
-		Agreed                    []string
-	}
-	type owner struct {
-		Name    string
-		Actions []string
-	}
-	body := struct {
-		S        *schedule.EventSummary
-		WalkIns  int
-		Sessions []session
-		NoNotes  []session
-		Owners   []owner
-	}{S: s, WalkIns: s.CheckedIn - s.RegisteredIn}
+	body := wrapupBody{S: s, WalkIns: s.CheckedIn - s.RegisteredIn}
 	for _, it := range s.NoNotes {
-		body.NoNotes = append(body.NoNotes, session{URL: srv.eventPath(st, fmt.Sprintf("session/%d", it.Number)),
+		body.NoNotes = append(body.NoNotes, wrapupSession{URL: srv.eventPath(st, fmt.Sprintf("session/%d", it.Number)),
 			Heading: fmt.Sprintf("#%d %s", it.Number, it.Title), Where: it.Room + ", " + st.timeView(it.Start, "Mon 15:04").Text})
 	}
 	groups := map[string][]string{}
 	var names []string
 	for i, m := range s.Sessions {
-		v := session{URL: srv.eventPath(st, fmt.Sprintf("notes/%d", i+1)), Heading: m.Info.Title, Topics: len(m.Topics) - 1,
+		v := wrapupSession{URL: srv.eventPath(st, fmt.Sprintf("notes/%d", i+1)), Heading: m.Info.Title, Topics: len(m.Topics) - 1,
 			Actions: len(m.Actions()), Speakers: len(m.Speakers)}
 		if m.Info.URL != "" {
 			v.URL = m.Info.URL
@@ -180,7 +165,7 @@ func (srv *Server) serveWrapup(w http.ResponseWriter, r *http.Request, st *event
 		body.Sessions = append(body.Sessions, v)
 	}
 	for _, n := range names {
-		body.Owners = append(body.Owners, owner{Name: n, Actions: groups[n]})
+		body.Owners = append(body.Owners, wrapupOwner{Name: n, Actions: groups[n]})
 	}
 	out, err := renderReport("wrapup", page{Title: "Wrap-up · " + st.ev.Name, Ev: srv.eventLinks(st), Body: body})
 	srv.serveReport(w, r, out, err)
@@ -211,4 +196,26 @@ func renderReport(name string, p page) ([]byte, error) {
 		return nil, fmt.Errorf("render %s page: %w", name, err)
 	}
 	return b.Bytes(), nil
+}
+
+// wrapupBody is what the wrap-up page shows.
+type wrapupBody struct {
+	S        *schedule.EventSummary
+	WalkIns  int
+	Sessions []wrapupSession
+	NoNotes  []wrapupSession // sessions that took no notes
+	Owners   []wrapupOwner
+}
+
+// wrapupSession is a session of the wrap-up: its notes, or where it was.
+type wrapupSession struct {
+	URL, Heading, Where       string
+	Topics, Actions, Speakers int
+	Agreed                    []string
+}
+
+// wrapupOwner is a person with open actions.
+type wrapupOwner struct {
+	Name    string
+	Actions []string
 }

@@ -68,7 +68,7 @@ func TestReportPages(t *testing.T) {
 	}{
 		{"/openinfra-day-2027/notes/1", 200, []string{"Renting &lt;b&gt;Macs&lt;/b&gt;", "AGREED", "rent, &lt;i&gt;don&#39;t&lt;/i&gt; buy"}, []string{"<b>Macs"}},
 		{"/openinfra-day-2027/notes/2", 404, nil, nil},
-		{"/openinfra-day-2027/wrapup", 200, []string{"Wrap-up", "rent, &lt;i&gt;don&#39;t&lt;/i&gt; buy", "1 decisions"}, nil},
+		{"/openinfra-day-2027/wrapup", 200, []string{"Wrap-up", "rent, &lt;i&gt;don&#39;t&lt;/i&gt; buy", "1 decision,"}, nil},
 		{"/openinfra-day-2027/campaign/ci-macs", 200, []string{"Macs for CI testing", "anonymous", "2,000.00 USD", `value="66"`, "a &lt;script&gt;Mac&lt;/script&gt; mini"}, []string{"alice", "<script>Mac"}},
 		{"/openinfra-day-2027/campaign/nope", 404, nil, nil},
 	} {
