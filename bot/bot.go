@@ -513,7 +513,9 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 // everyone's.
 func (b *Bot) reply(tx *store.Tx, c *call, r Reply) error {
 	r = b.pager.page(c.req, r, c.prefix())
-	if c.req.Transport == IRC && !c.req.Raw {
+	// Organizers, trusted by the config, are not charged: `!accept 3 7
+	// 8` answers a line for each number, and the door checks in a queue.
+	if c.req.Transport == IRC && !c.req.Raw && !c.organizer {
 		extra := len(r.Lines) - 1
 		if r.Private && c.req.Where != "" {
 			extra++ // "sent you a private message"

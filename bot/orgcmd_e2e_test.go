@@ -60,7 +60,7 @@ func TestIRCSeveralNumbers(t *testing.T) {
 		}
 	}
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10, rateBurst: 100})
+		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10})
 	defer b.stop()
 	waitJoined(t, ctx, aliceC, botNick, channel)
 
