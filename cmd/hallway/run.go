@@ -235,6 +235,7 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		VotesPerPerson: e.VotesPerPerson,
 		Capacity:       e.RegistrationCapacity,
 		Hold:           e.RegistrationHold,
+		DayHold:        e.RegistrationDayHold,
 		Phases:         phases,
 		URL:            baseURL + "/" + e.Slug,
 		Zone:           e.Location,

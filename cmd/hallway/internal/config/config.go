@@ -168,7 +168,10 @@ type Event struct {
 	RegistrationCapacity int
 	// RegistrationHold is how long a seat freed by a cancellation is held
 	// for the first on the waitlist before it goes to the next. Default 48h.
-	RegistrationHold time.Duration
+	// A hold never runs past the event's start; on the event's days it is
+	// RegistrationDayHold. Default 30m.
+	RegistrationHold    time.Duration
+	RegistrationDayHold time.Duration
 	// PledgeReminderAfter is how long after a pledge (and after each
 	// reminder) an unreceived pledge gets a reminder by mail; at most
 	// PledgeReminders of them. Defaults 14 days and 2.

@@ -563,6 +563,7 @@ func (d *decoder) event(t *table) Event {
 	t.strs("organizer_emails", &e.OrganizerEmails)
 	t.int("registration_capacity", &e.RegistrationCapacity)
 	t.durationDefault("registration_hold", &e.RegistrationHold, 48*time.Hour)
+	t.durationDefault("registration_day_hold", &e.RegistrationDayHold, 30*time.Minute)
 	t.durationDefault("pledge_reminder_after", &e.PledgeReminderAfter, 14*24*time.Hour)
 	t.intDefault("pledge_reminders", &e.PledgeReminders, 2)
 	if !t.bool("keep_topic", &e.KeepTopic) {

@@ -125,6 +125,7 @@ func (p *printer) event(path string, e *Event) {
 	}
 	p.kv(path, "registration_capacity", strconv.Itoa(e.RegistrationCapacity), capNote)
 	p.kv(path, "registration_hold", quote(shortDuration(e.RegistrationHold)), "")
+	p.kv(path, "registration_day_hold", quote(shortDuration(e.RegistrationDayHold)), "")
 	p.kv(path, "pledge_reminder_after", quote(shortDuration(e.PledgeReminderAfter)), "")
 	p.kv(path, "pledge_reminders", strconv.Itoa(e.PledgeReminders), "")
 	p.kv(path, "keep_topic", strconv.FormatBool(e.KeepTopic), "")
