@@ -66,7 +66,9 @@ type botSetup struct {
 	tls                                        *tls.Config
 	url                                        string // the event's web address, for feeds
 	privateWait                                time.Duration
-	debug                                      io.Writer // the IRC traffic, else HALLWAY_TEST_DEBUG's
+	debug                                      io.Writer        // the IRC traffic, else HALLWAY_TEST_DEBUG's
+	now                                        func() time.Time // the clock, if not the real one
+	event                                      func(*bot.Event) // changes to the event, if any
 }
 
 func startBot(t testing.TB, s botSetup) *running {
@@ -77,7 +79,13 @@ func startBot(t testing.TB, s botSetup) *running {
 	}
 	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4, URL: s.url,
 		Campaigns: []bot.Campaign{{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}}}}
-	b := bot.New(st, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true})
+	if s.event != nil {
+		s.event(ev)
+	}
+	if s.now != nil {
+		st.Now = s.now
+	}
+	b := bot.New(st, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true, Now: s.now})
 	if err := b.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}

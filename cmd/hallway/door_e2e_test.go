@@ -5,6 +5,7 @@ package main
 // checking in people who registered by mail.
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -124,4 +125,113 @@ func TestMailWaitlistIsAQueue(t *testing.T) {
 	wantAnswer(t, "u3", e.ask("u3", "", "cancel", ""), "cancelled your registration")
 	e.offerTo("alice")
 	wantAnswer(t, "alice", e.ask("alice", "", "register", ""), "You're registered")
+}
+
+// heldUntilRe reads how long an offer holds the seat.
+var heldUntilRe = regexp.MustCompile(`before ([A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2} \d{2}:\d{2} \S+)\.`)
+
+// offerHeld frees capacity 1's seat for bob and returns until when the
+// offer mail says it is held, and when the cancellation was sent.
+func (e *mailEnv) offerHeld() (until string, cancelled time.Time) {
+	e.t.Helper()
+	wantAnswer(e.t, "alice", e.registerByMail("alice", ""), "You're registered (#1 of 1).")
+	wantAnswer(e.t, "bob", e.registerByMail("bob", ""), "you are on the waitlist, #1.")
+	cancelled = time.Now()
+	wantAnswer(e.t, "alice", e.ask("alice", "", "cancel", ""), "cancelled your registration")
+	offer := e.offerTo("bob")
+	m := heldUntilRe.FindStringSubmatch(strings.Join(strings.Fields(offer), " ")) // the body is wrapped
+	if m == nil {
+		e.t.Fatalf("the offer says no time:\n%s", offer)
+	}
+	return m[1], cancelled
+}
+
+// eventOn gives the event one day, date's, with a slot at hh:mm.
+func eventOn(c *config.Config, date time.Time, hh, mm int) {
+	z := c.Events[0].Location
+	day := time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, z)
+	c.Events[0].RegistrationCapacity = 1
+	c.Events[0].Days = []config.Day{{Date: day, Slots: []config.Slot{{Start: day.Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute),
+		Minutes: 60, Kind: config.SlotBreak, Title: "Doors open"}}}}
+}
+
+// TestMailOfferHeldUntilStart: a seat offered the day before the event is
+// held until the doors open, not 48 hours; on the event's day it is held
+// for registration_day_hold.
+func TestMailOfferHeldUntilStart(t *testing.T) {
+	t.Run("day before", func(t *testing.T) {
+		var start time.Time
+		e := startMailEnv(t, 2*time.Minute, func(c *config.Config) {
+			// Tomorrow, even if the test runs across midnight.
+			tomorrow := time.Now().In(c.Events[0].Location).Add(10 * time.Minute).AddDate(0, 0, 1)
+			eventOn(c, tomorrow, 0, 30)
+			start = c.Events[0].Days[0].Slots[0].Start
+		})
+		until, _ := e.offerHeld()
+		if want := start.Format("Mon 2 Jan 15:04 MST"); until != want {
+			t.Errorf("the seat is held until %s, want the event's start, %s", until, want)
+		}
+	})
+	t.Run("on the day", func(t *testing.T) {
+		e := startMailEnv(t, 2*time.Minute, func(c *config.Config) {
+			eventOn(c, time.Now().In(c.Events[0].Location), 0, 0)
+			c.Events[0].RegistrationDayHold = 20 * time.Minute
+		})
+		until, cancelled := e.offerHeld()
+		z := e.cfg.Events[0].Location
+		// The mail gives the day and the minute in the event's zone.
+		f := strings.Fields(until)
+		clock, err := time.Parse("15:04", f[3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := cancelled.In(z)
+		got := time.Date(now.Year(), now.Month(), now.Day(), clock.Hour(), clock.Minute(), 0, 0, z)
+		if got.Before(now.Add(-time.Hour)) {
+			got = got.AddDate(0, 0, 1) // past midnight
+		}
+		if lo, hi := now.Add(19*time.Minute), now.Add(22*time.Minute); got.Before(lo) || got.After(hi) {
+			t.Errorf("on the event's day the seat is held until %s, want 20 minutes after %s", until, now.Format("15:04:05"))
+		}
+	})
+}
+
+// TestMailCheckinByAddress: people who registered only by mail are checked
+// in at the door over the real InspIRCd, by address or registration
+// number; the name in their mail is kept (the export and the answer say
+// it); someone on the waitlist or not registered is checked in with a
+// warning saying what to do; someone unknown is named as such.
+func TestMailCheckinByAddress(t *testing.T) {
+	org := uniqueNick("org")
+	e := startMailEnv(t, 2*time.Minute, func(c *config.Config) {
+		c.Events[0].Organizers = []string{org}
+		c.Events[0].RegistrationCapacity = 1
+	})
+	dana := e.registerByMail("dana", "Dana Smith <"+e.addr("dana")+">")
+	wantAnswer(t, "dana", dana, "You're registered (#1 of 1).")
+	wantAnswer(t, "eve", e.registerByMail("eve", ""), "you are on the waitlist, #1.")
+	e.pendingByMail("finn", "")
+
+	orgC := ircPerson(t, e.ctx, e.ircAddr, org)
+	botNick := e.cfg.IRC.Nick
+	waitOnline(t, e.ctx, orgC, botNick)
+	masked := func(name string) string { return name[:1] + "***@test.local" }
+	for _, step := range []struct{ say, want string }{
+		{"checkin " + e.addr("dana"), "checked in " + masked("dana") + " (Dana Smith)."},
+		{"checkin #1", "already in: #1 (Dana Smith)."},
+		{"checkin " + strings.ToUpper(e.addr("eve")), "checked in " + masked("eve") + " [warning: on the waitlist, #1, with no seat: let them in only if there is room]."},
+		{"checkin " + e.addr("finn"), "checked in " + masked("finn") + " [warning: not registered, their address is not confirmed yet: they can reply to the confirmation mail now]."},
+		{"checkin " + e.addr("nobody"), "nobody known as " + e.addr("nobody") + " (give an account, a nick in the channel, a mail address or a registration number like #12)."},
+		{"checkin #7", "nobody known as #7"},
+	} {
+		orgC.Privmsg(botNick, step.say)
+		fromBot(t, e.ctx, orgC, botNick, step.want)
+	}
+	var csv, stderr bytes.Buffer
+	if code := run(e.ctx, []string{"export", "registrations", "-config", e.cfg.File}, nil, &csv, &stderr); code != 0 {
+		t.Fatalf("export registrations: %s", stderr.String())
+	}
+	if !strings.Contains(csv.String(), "1,registered,Dana Smith,"+e.addr("dana")) {
+		t.Errorf("the registrations export lost the name from the mail:\n%s", csv.String())
+	}
 }
