@@ -163,7 +163,7 @@ func TestMailOfferHeldUntilStart(t *testing.T) {
 		var start time.Time
 		e := startMailEnv(t, 2*time.Minute, func(c *config.Config) {
 			// Tomorrow, even if the test runs across midnight.
-			tomorrow := time.Now().In(c.Events[0].Location).Add(10 * time.Minute).AddDate(0, 0, 1)
+			tomorrow := time.Now().In(c.Events[0].Location).Add(10*time.Minute).AddDate(0, 0, 1)
 			eventOn(c, tomorrow, 0, 30)
 			start = c.Events[0].Days[0].Slots[0].Start
 		})
