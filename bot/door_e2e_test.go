@@ -8,6 +8,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/schedule"
 )
 
@@ -60,4 +61,43 @@ func TestIRCHereOnEventDaysOnly(t *testing.T) {
 		aliceC.Privmsg(channel, "!here")
 		said(t, ctx, aliceC, botNick, alice+": "+step.want)
 	}
+}
+
+// TestIRCPledgeExchangeRate: a EUR pledge counts toward a USD goal at the
+// config's dated rate, exactly and rounded down, saying the rate; a GBP
+// pledge, without a rate, is shown apart and not counted.
+func TestIRCPledgeExchangeRate(t *testing.T) {
+	addr := irctest.TestEnv(t)
+	ctx := ctxFor(t, 2*time.Minute)
+	channel := "#" + unique("rate")
+	botNick, org, alice, bob := unique("hw"), unique("org"), unique("alice"), unique("bob")
+	account(t, ctx, addr, botNick).Close()
+	orgC := account(t, ctx, addr, org)
+	aliceC := account(t, ctx, addr, alice)
+	bobC := account(t, ctx, addr, bob)
+	for _, c := range []*irctest.Client{orgC, aliceC, bobC} {
+		if err := c.Join(ctx, channel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rate, err := money.ParseRate("EUR", "USD", "1.0837", time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
+		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10,
+		event: func(ev *bot.Event) { ev.Rates = []money.Rate{rate} }})
+	defer b.stop()
+	waitJoined(t, ctx, aliceC, botNick, channel)
+	aliceC.Privmsg(channel, "!pledge 250 USD for ci-macs")
+	said(t, ctx, aliceC, botNick, alice+`: thank you! Pledge #1: 250.00 USD to "Macs for CI testing" — 250.00 of 3,000.00 USD pledged (8%), 0.00 received.`)
+	// 999.99 EUR × 1.0837 = 1,083.689163 USD: 1,083.68 counted.
+	bobC.Privmsg(channel, "!pledge 999.99 EUR for ci-macs")
+	said(t, ctx, bobC, botNick, bob+`: thank you! Pledge #2: 999.99 EUR to "Macs for CI testing" — 1,333.68 of 3,000.00 USD pledged (44%), 0.00 received; by currency: 250.00 USD, 999.99 EUR (counted as 1,083.68 USD at 1 EUR = 1.0837 USD of 30 Nov 2026).`)
+	orgC.Privmsg(channel, "!pledge 40 GBP for ci-macs")
+	said(t, ctx, orgC, botNick, org+`: thank you! Pledge #3: 40.00 GBP to "Macs for CI testing" — 1,333.68 of 3,000.00 USD pledged (44%), 0.00 received; by currency: 250.00 USD, 999.99 EUR (counted as 1,083.68 USD at 1 EUR = 1.0837 USD of 30 Nov 2026), 40.00 GBP (not counted: no exchange rate to USD).`)
+	orgC.Privmsg(channel, "!received 2 500")
+	said(t, ctx, orgC, botNick, org+`: pledge #2: 500.00 EUR received, 499.99 EUR still to come — Macs for CI testing: 1,333.68 of 3,000.00 USD pledged (44%), 541.85 received; by currency: 250.00 USD, 999.99 EUR (counted as 1,083.68 USD at 1 EUR = 1.0837 USD of 30 Nov 2026), 40.00 GBP (not counted: no exchange rate to USD).`)
+	bobC.Privmsg(channel, "!campaign ci-macs")
+	said(t, ctx, bobC, botNick, bob+`: Macs for CI testing: 1,333.68 of 3,000.00 USD pledged (44%), 541.85 received; by currency: 250.00 USD, 999.99 EUR (counted as 1,083.68 USD at 1 EUR = 1.0837 USD of 30 Nov 2026), 40.00 GBP (not counted: no exchange rate to USD).`)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
@@ -39,6 +40,9 @@ type Event struct {
 	FreezeBefore time.Duration
 	// Campaigns are the event's pledge drives.
 	Campaigns []Campaign
+	// Rates count pledges in other currencies toward a money goal; a
+	// currency without one is shown apart and not counted.
+	Rates []money.Rate
 	// KeepTopic sets the channel's topic to what is on as each slot
 	// starts (the bot needs to be allowed to: op, or channel mode -t).
 	KeepTopic bool

@@ -241,6 +241,7 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Zone:           e.Location,
 		Grid:           grid(e),
 		Campaigns:      campaigns(e),
+		Rates:          e.ExchangeRates,
 		ReminderAfter:  e.PledgeReminderAfter,
 		KeepTopic:      e.KeepTopic,
 		RetimeWeight:   e.RetimeWeight,

@@ -30,6 +30,8 @@ import (
 	_ "time/tzdata"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hallwayhq/hallway/bot/money"
 )
 
 // Config is a loaded, validated configuration with defaults filled in.
@@ -196,6 +198,9 @@ type Event struct {
 	Rooms     []Room     // [[event.room]]
 	Days      []Day      // [[event.day]]
 	Campaigns []Campaign // [[event.campaign]]
+	// ExchangeRates ([[event.exchange_rate]]) count pledges in one
+	// currency toward a goal in another; at most one per pair.
+	ExchangeRates []money.Rate
 }
 
 // Phase names, the keys of Event.Phases.
@@ -374,4 +379,10 @@ func (es Errors) Error() string {
 
 func (es Errors) sort() {
 	slices.SortStableFunc(es, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+}
+
+// Problem is a problem found about a key after loading (by "hallway
+// check", looking at the database), located like the loading errors.
+func (c *Config) Problem(key, msg string) *Error {
+	return &Error{File: c.File, Line: c.lines.find(key), Key: key, Msg: msg}
 }

@@ -196,6 +196,14 @@ func (p *printer) event(path string, e *Event) {
 			p.kv(cp, "closes", timestamp(c.Closes), "")
 		}
 	}
+	for i, r := range e.ExchangeRates {
+		rp := indexKey(path+".exchange_rate", i)
+		p.table("[[event.exchange_rate]]")
+		p.kv(rp, "from", quote(r.From), "")
+		p.kv(rp, "to", quote(r.To), "")
+		p.kv(rp, "rate", quote(r.Text), "")
+		p.kv(rp, "date", r.Date.Format(time.DateOnly), "")
+	}
 	p.indent = ""
 }
 
