@@ -13,7 +13,7 @@ import (
 
 var hereSpec = &Spec{
 	Name:     "here",
-	Help:     "Say you are at the event (counts in the wrap-up).",
+	Help:     "Say you are at the event, on its days (counts in the wrap-up).",
 	Examples: []string{"here"},
 	Person:   true,
 	Counts:   "check-ins",
