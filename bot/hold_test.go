@@ -33,7 +33,7 @@ func TestHoldUntil(t *testing.T) {
 			t.Errorf("%s: held until %s, want %s", tc.name, got.In(z), tc.want.In(z))
 		}
 	}
-	if got, now := (&Event{}).holdUntil(start), start; !got.Equal(now.Add(48*time.Hour)) {
+	if got, now := (&Event{}).holdUntil(start), start; !got.Equal(now.Add(48 * time.Hour)) {
 		t.Errorf("without days: held until %s, want 48 hours", got)
 	}
 }
