@@ -628,7 +628,8 @@ func (c *call) identify() error {
 		if id.ConfirmedAt.IsZero() && !c.spec.Unconfirmed {
 			return userErr(fmt.Sprintf("your address is not confirmed yet. Send \"register\" and reply to the confirmation mail first: %s count only for confirmed addresses.", c.spec.countsWhat()))
 		}
-		kind, value = store.Email, c.req.Email
+		// The name in the mail's From is the name the person gave.
+		kind, value, name = store.Email, c.req.Email, c.req.Name
 	case !c.bot.opts.RequireAccount && c.req.Nick != "":
 		// Networks without services: the nick is all there is.
 		kind, value, name = store.IRCAccount, "nick:"+FoldAccount(c.req.Nick), c.req.Nick
@@ -638,6 +639,12 @@ func (c *call) identify() error {
 	p, err := c.tx.PersonByIdentity(kind, value, name)
 	if err != nil {
 		return err
+	}
+	if kind == store.Email && p.DisplayName == "" && name != "" {
+		if err := c.tx.NameIfNone(p.ID, name); err != nil {
+			return err
+		}
+		p.DisplayName = name
 	}
 	c.person = p
 	return nil

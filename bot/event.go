@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
+	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
@@ -21,8 +23,9 @@ type Event struct {
 	// Capacity is how many seats registration gives; 0 means no limit.
 	Capacity int
 	// Hold is how long a seat freed by a cancellation is held for the
-	// person it is offered to; 0 means 48 hours.
-	Hold time.Duration
+	// person it is offered to; 0 means 48 hours. It never runs past the
+	// event's start: on the event's days, DayHold (0: 30 minutes) holds.
+	Hold, DayHold time.Duration
 	// Phases holds the scheduled opening and closing times from the config.
 	// A phase missing here is open until an organizer closes it.
 	Phases map[string]PhaseTimes
@@ -40,6 +43,9 @@ type Event struct {
 	FreezeBefore time.Duration
 	// Campaigns are the event's pledge drives.
 	Campaigns []Campaign
+	// Rates count pledges in other currencies toward a money goal; a
+	// currency without one is shown apart and not counted.
+	Rates []money.Rate
 	// KeepTopic sets the channel's topic to what is on as each slot
 	// starts (the bot needs to be allowed to: op, or channel mode -t).
 	KeepTopic bool
@@ -119,4 +125,58 @@ func (c *call) announce(key, ircLine, subject, body string) error {
 	}
 	_, err := c.bot.announcer.Announce(c.tx, c.ev.Slug, key, subject, body)
 	return err
+}
+
+// days returns the event's days, the midnights (in its zone) of the days
+// its slots are on, in order; none when the config gives no days.
+func (e *Event) days() []time.Time {
+	var out []time.Time
+	for _, s := range e.Grid.Slots {
+		t := s.Start.In(e.zone())
+		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, e.zone())
+		if len(out) == 0 || !out[len(out)-1].Equal(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// onDay reports whether t is on one of the event's days, in its zone.
+func (e *Event) onDay(t time.Time) bool {
+	t = t.In(e.zone())
+	for _, d := range e.days() {
+		if d.Year() == t.Year() && d.YearDay() == t.YearDay() {
+			return true
+		}
+	}
+	return false
+}
+
+// Defaults for how long a freed seat is held for the person offered it.
+const (
+	defaultHold    = 48 * time.Hour
+	defaultDayHold = 30 * time.Minute
+)
+
+// holdUntil is when a seat offered at now stops being held: after the
+// event's hold, but never past the event's start (a seat held until after
+// the doors opened is a seat lost); from the first day of the event on,
+// after the short hold of the event's days.
+func (e *Event) holdUntil(now time.Time) time.Time {
+	days := e.days()
+	if len(days) == 0 {
+		return now.Add(cmp.Or(e.Hold, defaultHold))
+	}
+	if !now.Before(days[0]) {
+		return now.Add(cmp.Or(e.DayHold, defaultDayHold))
+	}
+	start := e.Grid.Slots[0].Start
+	return minTime(now.Add(cmp.Or(e.Hold, defaultHold)), start)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

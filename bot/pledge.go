@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -259,17 +260,26 @@ func hours(minutes int64) string {
 
 // totals of a campaign: money per currency, minutes, things.
 type totals struct {
-	pledged, received  map[string]int64 // by currency
+	pledged, received map[string]int64 // by currency
+	// counted and countedIn are the money of other currencies than the
+	// goal's in the goal's, by currency, where the config gives a rate.
+	counted, countedIn map[string]int64
 	minutes, minutesIn int64
 	things             []string
 	count              int
 }
 
 func (c *call) totals(slug string) (totals, error) {
-	t := totals{pledged: map[string]int64{}, received: map[string]int64{}}
+	t := totals{pledged: map[string]int64{}, received: map[string]int64{}, counted: map[string]int64{}, countedIn: map[string]int64{}}
 	ps, err := c.tx.Pledges(c.ev.id, slug, 0)
 	if err != nil {
 		return t, err
+	}
+	goal := ""
+	for _, cp := range c.ev.Campaigns {
+		if cp.Slug == slug {
+			goal = cp.Goal.Currency
+		}
 	}
 	for _, p := range ps {
 		if p.Status != store.Pledged && p.Status != store.PledgeReceived {
@@ -280,6 +290,12 @@ func (c *call) totals(slug string) (totals, error) {
 		case store.PledgeMoney:
 			t.pledged[p.Currency] += p.Amount
 			t.received[p.Currency] += p.Received
+			// Each pledge converted on its own, as the treasurer's
+			// export shows it, so that the rows add up to the total.
+			if r, ok := c.ev.rate(p.Currency, goal); ok {
+				t.counted[p.Currency] += r.Convert(p.Amount)
+				t.countedIn[p.Currency] += r.Convert(p.Received)
+			}
 		case store.PledgeTime:
 			t.minutes += p.Amount
 			t.minutesIn += p.Received
@@ -302,7 +318,8 @@ func (c *call) progressPercent(cp *Campaign) int64 {
 	}
 	switch {
 	case cp.Goal.Minor > 0:
-		return t.pledged[cp.Goal.Currency] * 100 / cp.Goal.Minor
+		pledged, _, _ := c.ev.counted(cp.Goal.Currency, t)
+		return pledged * 100 / cp.Goal.Minor
 	case cp.GoalHours > 0:
 		return t.minutes * 100 / int64(cp.GoalHours*60)
 	}
@@ -325,21 +342,20 @@ func (c *call) progress(cp *Campaign) string {
 	switch {
 	case cp.Goal.Minor > 0:
 		cur := cp.Goal.Currency
-		parts = append(parts, fmt.Sprintf("%s of %s pledged (%d%%), %s received", number(t.pledged[cur], cur),
-			money.Format(cp.Goal.Minor, cur), t.pledged[cur]*100/cp.Goal.Minor, number(t.received[cur], cur)))
+		pledged, received, byCurrency := c.ev.counted(cur, t)
+		parts = append(parts, fmt.Sprintf("%s of %s pledged (%d%%), %s received", number(pledged, cur),
+			money.Format(cp.Goal.Minor, cur), pledged*100/cp.Goal.Minor, number(received, cur)))
+		if byCurrency != "" {
+			parts = append(parts, byCurrency)
+		}
 	case cp.GoalHours > 0:
 		parts = append(parts, fmt.Sprintf("%s of %dh pledged (%d%%), %s given", hours(t.minutes), cp.GoalHours,
 			t.minutes*100/int64(cp.GoalHours*60), hours(t.minutesIn)))
-	}
-	var others []string
-	for cur := range t.pledged {
-		if cur != cp.Goal.Currency {
-			others = append(others, cur)
+		fallthrough
+	default:
+		for _, cur := range slices.Sorted(maps.Keys(t.pledged)) {
+			parts = append(parts, fmt.Sprintf("%s pledged", money.Format(t.pledged[cur], cur)))
 		}
-	}
-	slices.Sort(others)
-	for _, cur := range others {
-		parts = append(parts, fmt.Sprintf("%s pledged", money.Format(t.pledged[cur], cur)))
 	}
 	if t.minutes > 0 && cp.GoalHours == 0 {
 		parts = append(parts, hours(t.minutes)+" of time")
@@ -351,6 +367,49 @@ func (c *call) progress(cp *Campaign) string {
 		return "nothing pledged yet"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// counted is what a campaign's money comes to in the goal's currency cur:
+// its own pledges, and those in other currencies at the config's rate
+// (each pledge converted, rounded down to the minor unit). byCurrency says
+// the totals per currency and which rate counted each, "" when every
+// pledge is in cur.
+func (e *Event) counted(cur string, t totals) (pledged, received int64, byCurrency string) {
+	pledged, received = t.pledged[cur], t.received[cur]
+	others := slices.Sorted(maps.Keys(t.pledged))
+	if len(others) == 0 || (len(others) == 1 && others[0] == cur) {
+		return pledged, received, ""
+	}
+	// The goal's own currency first.
+	if i := slices.Index(others, cur); i > 0 {
+		others = slices.Insert(slices.Delete(others, i, i+1), 0, cur)
+	}
+	var each []string
+	for _, other := range others {
+		total := money.Format(t.pledged[other], other)
+		r, ok := e.rate(other, cur)
+		switch {
+		case other == cur:
+			each = append(each, total)
+		case !ok:
+			each = append(each, fmt.Sprintf("%s (not counted: no exchange rate to %s)", total, cur))
+		default:
+			pledged += t.counted[other]
+			received += t.countedIn[other]
+			each = append(each, fmt.Sprintf("%s (counted as %s at %s)", total, money.Format(t.counted[other], cur), r))
+		}
+	}
+	return pledged, received, "by currency: " + strings.Join(each, ", ")
+}
+
+// rate is the config's exchange rate from one currency to another.
+func (e *Event) rate(from, to string) (money.Rate, bool) {
+	for _, r := range e.Rates {
+		if r.From == from && r.To == to {
+			return r, true
+		}
+	}
+	return money.Rate{}, false
 }
 
 // milestones posts to the list when a pledge takes a campaign past half

@@ -158,7 +158,11 @@ func runRegister(c *call) (Reply, error) {
 		case store.Registered:
 			return textReply("you are already registered. To cancel, say %scancel.", c.prefix()), nil
 		case store.Waitlisted:
-			return textReply("you are on the waitlist; we mail you when a seat frees up."), nil
+			pos, err := c.tx.WaitlistPosition(reg)
+			if err != nil {
+				return Reply{}, err
+			}
+			return textReply("you are on the waitlist, #%d; we mail you when a seat frees up.", pos), nil
 		case store.Offered:
 			return c.seat(&reg)
 		}
@@ -357,17 +361,27 @@ func (c *call) seat(reg *store.Registration) (Reply, error) {
 		taken-- // the offered seat is this person's
 	}
 	if c.ev.Capacity > 0 && taken >= c.ev.Capacity {
+		if reg.Status != store.Offered {
+			// Joining the queue (again, after a cancellation): at its end.
+			if reg.WaitSeq, err = c.tx.NextWaitSeq(c.ev.id); err != nil {
+				return Reply{}, err
+			}
+		}
 		reg.Status = store.Waitlisted
 		if err := c.tx.SaveRegistration(reg); err != nil {
 			return Reply{}, err
 		}
-		return textReply("the event is full (%s): you are on the waitlist, #%d. We mail you when a seat frees up.", plural(c.ev.Capacity, "seat"), counts[store.Waitlisted]+1), nil
+		pos, err := c.tx.WaitlistPosition(*reg)
+		if err != nil {
+			return Reply{}, err
+		}
+		return textReply("the event is full (%s): you are on the waitlist, #%d. We mail you when a seat frees up.", plural(c.ev.Capacity, "seat"), pos), nil
 	}
 	n, err := c.tx.NextRegistrationNumber(c.ev.id)
 	if err != nil {
 		return Reply{}, err
 	}
-	reg.Status, reg.Number, reg.OfferedUntil = store.Registered, n, time.Time{}
+	reg.Status, reg.Number, reg.OfferedUntil, reg.WaitSeq = store.Registered, n, time.Time{}, 0
 	if err := c.tx.SaveRegistration(reg); err != nil {
 		return Reply{}, err
 	}
@@ -415,7 +429,7 @@ func runCancel(c *call) (Reply, error) {
 		return Reply{}, err
 	}
 	hadSeat := reg.Status == store.Registered || reg.Status == store.Offered
-	reg.Status, reg.OfferedUntil = store.Cancelled, time.Time{}
+	reg.Status, reg.OfferedUntil, reg.WaitSeq = store.Cancelled, time.Time{}, 0
 	if err := c.tx.SaveRegistration(&reg); err != nil {
 		return Reply{}, err
 	}
@@ -437,11 +451,7 @@ func (b *Bot) offerNext(tx *store.Tx, ev *Event) error {
 		return err
 	}
 	next.Status = store.Offered
-	hold := ev.Hold
-	if hold == 0 {
-		hold = 48 * time.Hour
-	}
-	next.OfferedUntil = tx.Now().Add(hold)
+	next.OfferedUntil = ev.holdUntil(tx.Now())
 	if err := tx.SaveRegistration(&next); err != nil {
 		return err
 	}

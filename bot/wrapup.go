@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
@@ -11,11 +13,14 @@ import (
 
 var hereSpec = &Spec{
 	Name:     "here",
-	Help:     "Say you are at the event (counts in the wrap-up).",
+	Help:     "Say you are at the event, on its days (counts in the wrap-up).",
 	Examples: []string{"here"},
 	Person:   true,
 	Counts:   "check-ins",
 	Run: func(c *call) (Reply, error) {
+		if err := c.eventDay(); err != nil {
+			return Reply{}, err
+		}
 		fresh, err := c.tx.CheckIn(c.ev.id, c.person.ID, c.person.ID)
 		if err != nil {
 			return Reply{}, err
@@ -27,13 +32,122 @@ var hereSpec = &Spec{
 	},
 }
 
+// eventDay refuses attendance on a day the event is not on: "here" said
+// months before is not being there. Without days in the config, any day is.
+func (c *call) eventDay() error {
+	days := c.ev.days()
+	now := c.tx.Now()
+	if len(days) == 0 || c.ev.onDay(now) {
+		return nil
+	}
+	z := c.ev.zone()
+	for _, d := range days {
+		if !d.After(now) {
+			continue
+		}
+		when := fmt.Sprintf("%s starts on %s", c.ev.Name, d.In(z).Format("Mon 2 Jan 2006"))
+		if !d.Equal(days[0]) {
+			when = fmt.Sprintf("the next day of %s is %s", c.ev.Name, d.In(z).Format("Mon 2 Jan 2006"))
+		}
+		return userErr(fmt.Sprintf("attendance counts on the event's days only: %s; say %shere then.", when, c.prefix()))
+	}
+	return userErr(fmt.Sprintf("attendance counts on the event's days only, and %s was on %s: it no longer counts.",
+		c.ev.Name, dayList(days, z)))
+}
+
+// dayList writes the event's days: "Thu 3 Dec 2026" or "Thu 3 Dec 2026 to Fri 4 Dec 2026".
+func dayList(days []time.Time, z *time.Location) string {
+	first := days[0].In(z).Format("Mon 2 Jan 2006")
+	if len(days) == 1 {
+		return first
+	}
+	return first + " to " + days[len(days)-1].In(z).Format("Mon 2 Jan 2006")
+}
+
 var checkinSpec = &Spec{
 	Name:      "checkin",
-	Usage:     "NICK|ACCOUNT…",
-	Help:      "Check people in at the door, by nick (their account is looked up) or account.",
-	Examples:  []string{"checkin alice bob"},
+	Usage:     "NICK|ACCOUNT|ADDRESS|#N…",
+	Help:      "Check people in at the door, by nick (their account is looked up), account, mail address or registration number.",
+	Examples:  []string{"checkin alice bob", "checkin dana@example.org #12"},
 	Organizer: true,
 	Run:       runCheckin,
+}
+
+// attendee finds the person one argument of checkin names: a registration
+// number (#12), a mail address, a nick in the channel now, or an account
+// the bot has seen; ErrNotFound if none. label is how the answer names
+// them, with a warning when they hold no seat.
+func (c *call) attendee(arg string) (p store.Person, label string, err error) {
+	var personID int64
+	switch n, isNumber := parseNumber(arg); {
+	case isNumber:
+		r, err := c.tx.RegistrationByNumber(c.ev.id, n)
+		if err != nil {
+			return p, "", err
+		}
+		personID = r.PersonID
+	case strings.Contains(arg, "@"):
+		addr, err := parseEmail(arg)
+		if err != nil {
+			return p, "", store.ErrNotFound
+		}
+		id, err := c.tx.IdentityOf(store.Email, addr)
+		if err != nil {
+			return p, "", err
+		}
+		personID, arg = id.PersonID, maskEmail(addr)
+	default:
+		acct := ""
+		if c.req.Resolve != nil {
+			acct = c.req.Resolve(arg)
+		}
+		if acct == "" {
+			// Not a nick here now: an account the bot has seen.
+			if _, err := c.tx.IdentityOf(store.IRCAccount, FoldAccount(arg)); err != nil {
+				return p, "", err
+			}
+			acct = arg
+		}
+		if p, err = c.tx.PersonByIdentity(store.IRCAccount, FoldAccount(acct), acct); err != nil {
+			return p, "", err
+		}
+		personID = p.ID
+	}
+	if p.ID == 0 {
+		if p, err = c.tx.PersonByID(personID); err != nil {
+			return p, "", err
+		}
+	}
+	label = arg
+	if name, err := c.tx.PersonName(p.ID); err == nil && name != "someone" && !strings.EqualFold(name, arg) {
+		label += " (" + name + ")"
+	}
+	warn, err := c.seatWarning(p.ID)
+	return p, label + warn, err
+}
+
+// seatWarning tells the organizer at the door when someone has no seat,
+// and what to do.
+func (c *call) seatWarning(personID int64) (string, error) {
+	reg, err := c.tx.Registration(c.ev.id, personID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	switch {
+	case err == nil && reg.Status == store.Registered:
+		return "", nil
+	case err == nil && reg.Status == store.Waitlisted:
+		pos, err := c.tx.WaitlistPosition(reg)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf(" [warning: on the waitlist, #%d, with no seat: let them in only if there is room]", pos), nil
+	case err == nil && reg.Status == store.Offered:
+		return fmt.Sprintf(" [warning: offered a seat not yet taken: they can take it now with %sregister]", c.prefix()), nil
+	case err == nil && reg.Status == store.Pending:
+		return " [warning: not registered, their address is not confirmed yet: they can reply to the confirmation mail now]", nil
+	}
+	return fmt.Sprintf(" [warning: not registered: let them in only if there is room; they can register now with %sregister or by mail]", c.prefix()), nil
 }
 
 func runCheckin(c *call) (Reply, error) {
@@ -42,22 +156,11 @@ func runCheckin(c *call) (Reply, error) {
 	}
 	var lines []string
 	for _, name := range c.args.Words {
-		acct := ""
-		if c.req.Resolve != nil {
-			acct = c.req.Resolve(name)
-		}
-		if acct == "" {
-			// Not a nick here now: an account the bot has seen.
-			if _, err := c.tx.IdentityOf(store.IRCAccount, FoldAccount(name)); err == nil {
-				acct = name
-			}
-		}
-		if acct == "" {
-			lines = append(lines, "no account known for "+name+" (they can say "+c.prefix()+"here once logged in).")
+		p, label, err := c.attendee(name)
+		if errors.Is(err, store.ErrNotFound) {
+			lines = append(lines, "nobody known as "+name+" (give an account, a nick in the channel, a mail address or a registration number like #12).")
 			continue
-		}
-		p, err := c.tx.PersonByIdentity(store.IRCAccount, FoldAccount(acct), acct)
-		if err != nil {
+		} else if err != nil {
 			return Reply{}, err
 		}
 		fresh, err := c.tx.CheckIn(c.ev.id, p.ID, c.person.ID)
@@ -65,9 +168,9 @@ func runCheckin(c *call) (Reply, error) {
 			return Reply{}, err
 		}
 		if fresh {
-			lines = append(lines, "checked in "+name+".")
+			lines = append(lines, "checked in "+label+".")
 		} else {
-			lines = append(lines, name+" was checked in already.")
+			lines = append(lines, label+" was checked in already.")
 		}
 	}
 	return Reply{Lines: lines}, nil

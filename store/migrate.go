@@ -92,6 +92,14 @@ CREATE INDEX amendment_event ON amendment(event_id, version);`,
 	invited_by TEXT NOT NULL,
 	joined_at  DATETIME NOT NULL
 );`,
+	// version 7: the waitlist is a queue with tickets taken on joining it,
+	// so a re-registration goes to the end; those waiting keep their order.
+	`ALTER TABLE registration ADD COLUMN wait_seq INTEGER;
+UPDATE registration SET wait_seq = (SELECT count(*) FROM registration r
+	WHERE r.event_id = registration.event_id AND r.status IN ('waitlisted', 'offered')
+	AND (r.created_at < registration.created_at OR (r.created_at = registration.created_at AND r.id <= registration.id)))
+	WHERE status IN ('waitlisted', 'offered');
+CREATE INDEX registration_wait ON registration(event_id, status, wait_seq);`,
 }
 
 // SchemaVersion is the database version this binary writes.

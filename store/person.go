@@ -201,3 +201,20 @@ func (tx *Tx) MergePerson(from, into int64) error {
 	}
 	return nil
 }
+
+// PersonByID returns a person, or ErrNotFound.
+func (tx *Tx) PersonByID(id int64) (Person, error) {
+	p := Person{ID: id}
+	err := tx.queryRow(`SELECT display_name FROM person WHERE id = ?`, id).Scan(&p.DisplayName)
+	return p, notFound(err)
+}
+
+// NameIfNone gives a person the display name they gave (a mail's From)
+// unless they have one: the first name a person gave stays.
+func (tx *Tx) NameIfNone(personID int64, name string) error {
+	if name == "" {
+		return nil
+	}
+	_, err := tx.exec(`UPDATE person SET display_name = ? WHERE id = ? AND display_name = ''`, name, personID)
+	return err
+}

@@ -114,3 +114,23 @@ func (tx *Tx) Pledges(eventID int64, campaign string, personID int64) ([]Pledge,
 	}
 	return out, rows.Err()
 }
+
+// PledgedCurrencies lists, per campaign slug, the currencies of an
+// event's money pledges that still count (pledged or received).
+func (tx *Tx) PledgedCurrencies(eventID int64) (map[string][]string, error) {
+	rows, err := tx.query(`SELECT DISTINCT campaign, currency FROM pledge WHERE event_id = ? AND kind = 'money'
+		AND status IN ('pledged', 'received') ORDER BY campaign, currency`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list pledged currencies: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var campaign, currency string
+		if err := rows.Scan(&campaign, &currency); err != nil {
+			return nil, err
+		}
+		out[campaign] = append(out[campaign], currency)
+	}
+	return out, rows.Err()
+}

@@ -27,17 +27,20 @@ type Registration struct {
 	OfferedUntil time.Time
 	// Bounce is why the confirmation mail could not be delivered; ""
 	// unless it bounced. Asking again clears it.
-	Bounce    string
+	Bounce string
+	// WaitSeq is the registration's ticket in the waitlist queue, taken
+	// (NextWaitSeq) when it joins the waitlist; 0 before.
+	WaitSeq   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
-const registrationColumns = `id, event_id, person_id, email, status, COALESCE(number, 0), token, offered_until, bounce, created_at, updated_at`
+const registrationColumns = `id, event_id, person_id, email, status, COALESCE(number, 0), token, offered_until, bounce, created_at, updated_at, COALESCE(wait_seq, 0)`
 
 func scanRegistration(row scanner) (Registration, error) {
 	var r Registration
 	var until sql.NullTime
-	err := row.Scan(&r.ID, &r.EventID, &r.PersonID, &r.Email, &r.Status, &r.Number, &r.Token, &until, &r.Bounce, &r.CreatedAt, &r.UpdatedAt)
+	err := row.Scan(&r.ID, &r.EventID, &r.PersonID, &r.Email, &r.Status, &r.Number, &r.Token, &until, &r.Bounce, &r.CreatedAt, &r.UpdatedAt, &r.WaitSeq)
 	r.OfferedUntil = until.Time
 	return r, notFound(err)
 }
@@ -60,14 +63,17 @@ func (tx *Tx) SaveRegistration(r *Registration) error {
 	if !r.OfferedUntil.IsZero() {
 		until = r.OfferedUntil.UTC()
 	}
-	var number any
+	var number, waitSeq any
 	if r.Number != 0 {
 		number = r.Number
 	}
+	if r.WaitSeq != 0 {
+		waitSeq = r.WaitSeq
+	}
 	if r.ID == 0 {
 		r.CreatedAt = tx.now
-		res, err := tx.exec(`INSERT INTO registration (event_id, person_id, email, status, number, token, offered_until, bounce, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.EventID, r.PersonID, r.Email, r.Status, number, r.Token, until, r.Bounce, tx.now, tx.now)
+		res, err := tx.exec(`INSERT INTO registration (event_id, person_id, email, status, number, token, offered_until, bounce, created_at, updated_at, wait_seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.EventID, r.PersonID, r.Email, r.Status, number, r.Token, until, r.Bounce, tx.now, tx.now, waitSeq)
 		if err != nil {
 			return fmt.Errorf("add registration: %w", err)
 		}
@@ -75,8 +81,8 @@ func (tx *Tx) SaveRegistration(r *Registration) error {
 		return err
 	}
 	r.UpdatedAt = tx.now
-	if _, err := tx.exec(`UPDATE registration SET person_id = ?, email = ?, status = ?, number = ?, token = ?, offered_until = ?, bounce = ?, updated_at = ?
-		WHERE id = ?`, r.PersonID, r.Email, r.Status, number, r.Token, until, r.Bounce, tx.now, r.ID); err != nil {
+	if _, err := tx.exec(`UPDATE registration SET person_id = ?, email = ?, status = ?, number = ?, token = ?, offered_until = ?, bounce = ?, updated_at = ?, wait_seq = ?
+		WHERE id = ?`, r.PersonID, r.Email, r.Status, number, r.Token, until, r.Bounce, tx.now, waitSeq, r.ID); err != nil {
 		return fmt.Errorf("update registration: %w", err)
 	}
 	return nil
@@ -108,11 +114,34 @@ func (tx *Tx) RegistrationCounts(eventID int64) (map[string]int, error) {
 	return counts, rows.Err()
 }
 
-// FirstWaitlisted returns the person longest on an event's waitlist, or
+// NextWaitSeq is the ticket the next registration to join an event's
+// waitlist takes: after every ticket given, so it queues last.
+func (tx *Tx) NextWaitSeq(eventID int64) (int64, error) {
+	var n int64
+	err := tx.queryRow(`SELECT COALESCE(MAX(wait_seq), 0) + 1 FROM registration WHERE event_id = ?`, eventID).Scan(&n)
+	return n, err
+}
+
+// WaitlistPosition is where a waiting registration stands in its event's
+// waitlist: 1 for the next to be offered a seat.
+func (tx *Tx) WaitlistPosition(r Registration) (int, error) {
+	var n int
+	err := tx.queryRow(`SELECT count(*) + 1 FROM registration WHERE event_id = ? AND status = 'waitlisted'
+		AND (wait_seq < ? OR (wait_seq = ? AND id < ?))`, r.EventID, r.WaitSeq, r.WaitSeq, r.ID).Scan(&n)
+	return n, err
+}
+
+// FirstWaitlisted returns the first in an event's waitlist queue, or
 // ErrNotFound.
 func (tx *Tx) FirstWaitlisted(eventID int64) (Registration, error) {
 	return scanRegistration(tx.queryRow(`SELECT `+registrationColumns+` FROM registration
-		WHERE event_id = ? AND status = 'waitlisted' ORDER BY created_at, id LIMIT 1`, eventID))
+		WHERE event_id = ? AND status = 'waitlisted' ORDER BY wait_seq, id LIMIT 1`, eventID))
+}
+
+// RegistrationByNumber returns an event's registration with a seat
+// number, or ErrNotFound.
+func (tx *Tx) RegistrationByNumber(eventID, number int64) (Registration, error) {
+	return scanRegistration(tx.queryRow(`SELECT `+registrationColumns+` FROM registration WHERE event_id = ? AND number = ?`, eventID, number))
 }
 
 // ExpiredOffers lists an event's offers whose time ran out by now.

@@ -105,9 +105,14 @@ CREATE TABLE registration (
 	bounce        TEXT NOT NULL DEFAULT '',
 	created_at    DATETIME NOT NULL,
 	updated_at    DATETIME NOT NULL,
+	-- wait_seq is the registration's ticket in the waitlist queue, taken
+	-- when it joins the waitlist: the queue's order, whenever the row
+	-- itself was made.
+	wait_seq      INTEGER,
 	UNIQUE (event_id, person_id)
 );
 CREATE INDEX registration_status ON registration(event_id, status, id);
+CREATE INDEX registration_wait ON registration(event_id, status, wait_seq);
 
 -- Pledges of money (minor units + ISO 4217 currency), time (minutes) or
 -- kind (free text) to an event, optionally to one of its campaigns.

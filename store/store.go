@@ -88,6 +88,30 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// OpenReadOnly opens an existing database to read, changing nothing:
+// for looking at a database another process may be running on ("hallway
+// check"). A database of another schema version is refused.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Set("mode", "ro")
+	q.Set("_time_format", "sqlite")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if version != SchemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("open %s: it has schema version %d, this binary %d", path, version, SchemaVersion)
+	}
+	return &Store{db: db, Now: time.Now}, nil
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	s.prepares.Wait()

@@ -1,7 +1,7 @@
 // Package money is amounts of money as people write them: a decimal
 // amount and an ISO 4217 currency code, kept in minor units (cents) so
-// that sums are exact. There are no exchange rates: amounts in different
-// currencies are never added.
+// that sums are exact. Amounts in different currencies are added only
+// through a [Rate] the organizers gave, exactly.
 package money
 
 import (

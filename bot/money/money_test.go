@@ -1,8 +1,10 @@
 package money
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -73,4 +75,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip of %q: %q gave %+v, %v", s, text, back, err)
 		}
 	})
+}
+
+func TestRateConvert(t *testing.T) {
+	for _, tc := range []struct {
+		from, to, rate string
+		minor, want    int64
+	}{
+		{"EUR", "USD", "1.08", 50000, 54000},                       // 500.00 EUR = 540.00 USD
+		{"EUR", "USD", "1.0837", 999, 1082},                        // 9.99 × 1.0837 = 10.826163: down to 10.82
+		{"JPY", "USD", "0.0067", 500000, 335000},                   // 500000 JPY = 3,350.00 USD
+		{"USD", "JPY", "149.5", 101, 150},                          // 1.01 USD = 150.995 JPY: down to 150
+		{"KWD", "EUR", "3", 1001, 300},                             // 1.001 KWD = 3.003 EUR: 3.00
+		{"EUR", "USD", "1", Max, Max},                              // the largest amount does not overflow
+		{"EUR", "USD", "999999999.999999", 8 * Max, math.MaxInt64}, // what no int64 holds saturates
+	} {
+		r, err := ParseRate(tc.from, tc.to, tc.rate, time.Time{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.rate, err)
+		}
+		if got := r.Convert(tc.minor); got != tc.want {
+			t.Errorf("%d %s at %s: got %d %s, want %d", tc.minor, tc.from, tc.rate, got, tc.to, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "1,08", "-1.08", "0", "0.000", "1.", ".5x", "1e3", "1234567890123456"} {
+		if _, err := ParseRate("EUR", "USD", bad, time.Time{}); err == nil {
+			t.Errorf("ParseRate(%q) took it", bad)
+		}
+	}
 }

@@ -118,13 +118,41 @@ func exportRegistrations(ctx context.Context, s *store.Store, ev *config.Event, 
 	return out.Flush()
 }
 
+// towardGoal is what a money pledge counts toward its campaign's money
+// goal, in the goal's currency ("" if nothing), and the exchange rate
+// that made it so (rounded down to the minor unit, as the campaign's
+// progress counts it), or why it does not count.
+func towardGoal(ev *config.Event, p store.Pledge) (amount, rate string) {
+	if p.Kind != store.PledgeMoney || (p.Status != store.Pledged && p.Status != store.PledgeReceived) {
+		return "", "" // withdrawn or expired: counts for nothing
+	}
+	goal := ""
+	for _, c := range ev.Campaigns {
+		if c.Slug == p.Campaign && c.Goal.IsMoney() {
+			goal = c.Goal.Currency
+		}
+	}
+	switch {
+	case goal == "":
+		return "", ""
+	case p.Currency == goal:
+		return decimal(p.Amount, goal), ""
+	}
+	for _, r := range ev.ExchangeRates {
+		if r.From == p.Currency && r.To == goal {
+			return decimal(r.Convert(p.Amount), goal), r.String()
+		}
+	}
+	return "", "not counted: no exchange rate to " + goal
+}
+
 // exportPledges writes an event's pledges as CSV for the treasurer: who
 // (name, accounts, confirmed address) even for anonymous pledges, what,
 // and what arrived.
 func exportPledges(ctx context.Context, s *store.Store, ev *config.Event, w io.Writer) error {
 	out := newCSV(w)
 	out.Write([]string{"pledge", "campaign", "status", "kind", "amount", "currency", "received", "description",
-		"shown_as", "name", "irc_account", "email", "reminders_sent", "pledged_at", "updated_at"})
+		"shown_as", "name", "irc_account", "email", "reminders_sent", "pledged_at", "updated_at", "counts_toward_goal", "rate"})
 	err := s.View(ctx, func(tx *store.Tx) error {
 		e, err := tx.EventBySlug(ev.Slug)
 		if errors.Is(err, store.ErrNotFound) {
@@ -169,9 +197,10 @@ func exportPledges(ctx context.Context, s *store.Store, ev *config.Event, w io.W
 			if shown == "" {
 				shown = name
 			}
+			counts, rate := towardGoal(ev, p)
 			out.Write([]string{strconv.FormatInt(p.ID, 10), p.Campaign, p.Status, p.Kind, amount, unit, received, p.Description,
 				shown, name, strings.Join(accounts, " "), strings.Join(emails, " "), strconv.Itoa(p.RemindersSent),
-				p.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), p.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")})
+				p.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), p.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"), counts, rate})
 		}
 		return nil
 	})

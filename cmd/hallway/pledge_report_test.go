@@ -8,6 +8,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +65,8 @@ func TestPledgeReportsGolden(t *testing.T) {
 		{"krum", "received 2 200"},
 		{"krum", "received 3"},
 		{"erin", "unpledge 5"},
+		{"finn", "pledge 99.99 EUR for ci-macs"},
+		{"gwen", "pledge 40 GBP for ci-macs"},
 		{"x", "campaign"},
 		{"x", "campaign ci-macs"},
 	} {
@@ -98,4 +103,38 @@ func TestPledgeReportsGolden(t *testing.T) {
 		t.Fatalf("export pledges: %s", stderr.String())
 	}
 	golden(t, "pledges.csv.golden", csv.Bytes())
+
+	// hallway check names what the goal does not count: the GBP pledge
+	// (EUR has a rate in the example config).
+	var out bytes.Buffer
+	stderr.Reset()
+	if code := run(ctx, []string{"check", "-config", cfgPath}, nil, &out, &stderr); code != 0 {
+		t.Fatalf("check: %s", stderr.String())
+	}
+	warn := regexp.MustCompile(`(?m)^warning: .*\.toml:(\d+): key "event\[0\]\.campaign\[0\]\.goal": pledges to ci-macs in GBP do not count toward its goal in USD, for want of a rate: add \[\[event\.exchange_rate\]\] with from = "GBP", to = "USD", rate = "…", date = "…"$`)
+	if m := warn.FindStringSubmatch(stderr.String()); m == nil || m[1] != strconv.Itoa(goalLine(t, cfgPath)) {
+		t.Errorf("hallway check does not warn of the GBP pledge on the goal's line:\n%s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "in EUR") {
+		t.Errorf("hallway check warns of EUR, which has a rate:\n%s", stderr.String())
+	}
+	if !strings.Contains(out.String(), `rate = "1.08"`) {
+		t.Errorf("hallway check does not show the exchange rate:\n%s", out.String())
+	}
+}
+
+// goalLine is the line of the first campaign's goal in a config file.
+func goalLine(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "goal = ") {
+			return i + 1
+		}
+	}
+	t.Fatal("no goal in the config")
+	return 0
 }

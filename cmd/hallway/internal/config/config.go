@@ -30,6 +30,8 @@ import (
 	_ "time/tzdata"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hallwayhq/hallway/bot/money"
 )
 
 // Config is a loaded, validated configuration with defaults filled in.
@@ -168,7 +170,10 @@ type Event struct {
 	RegistrationCapacity int
 	// RegistrationHold is how long a seat freed by a cancellation is held
 	// for the first on the waitlist before it goes to the next. Default 48h.
-	RegistrationHold time.Duration
+	// A hold never runs past the event's start; on the event's days it is
+	// RegistrationDayHold. Default 30m.
+	RegistrationHold    time.Duration
+	RegistrationDayHold time.Duration
 	// PledgeReminderAfter is how long after a pledge (and after each
 	// reminder) an unreceived pledge gets a reminder by mail; at most
 	// PledgeReminders of them. Defaults 14 days and 2.
@@ -193,6 +198,9 @@ type Event struct {
 	Rooms     []Room     // [[event.room]]
 	Days      []Day      // [[event.day]]
 	Campaigns []Campaign // [[event.campaign]]
+	// ExchangeRates ([[event.exchange_rate]]) count pledges in one
+	// currency toward a goal in another; at most one per pair.
+	ExchangeRates []money.Rate
 }
 
 // Phase names, the keys of Event.Phases.
@@ -374,4 +382,10 @@ func (es Errors) Error() string {
 
 func (es Errors) sort() {
 	slices.SortStableFunc(es, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+}
+
+// Problem is a problem found about a key after loading (by "hallway
+// check", looking at the database), located like the loading errors.
+func (c *Config) Problem(key, msg string) *Error {
+	return &Error{File: c.File, Line: c.lines.find(key), Key: key, Msg: msg}
 }

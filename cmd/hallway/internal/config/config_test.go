@@ -577,6 +577,49 @@ date = "March 4th"            # want: event[0].day[0].date
 			"needs a time of day as well as the date",
 		},
 	}, {
+		name: "exchange rates and holds",
+		src: minimalEvent("UTC") + `registration_day_hold = "soon" # want: event[0].registration_day_hold
+[[event.exchange_rate]]
+from = "EUR"
+to = "USD"
+rate = 1.08                   # want: event[0].exchange_rate[0].rate
+date = "2026-11-30"
+[[event.exchange_rate]]
+from = "euro"                 # want: event[0].exchange_rate[1].from
+to = "USD"
+rate = "1.08"
+date = "yesterday"            # want: event[0].exchange_rate[1].date
+[[event.exchange_rate]]
+from = "GBP"
+to = "GBP"                    # want: event[0].exchange_rate[2].to
+rate = "1"
+date = "2026-11-30"
+[[event.exchange_rate]]       # want: event[0].exchange_rate[3].date
+from = "CHF"
+to = "USD"
+rate = "1,13"                 # want: event[0].exchange_rate[3].rate
+[[event.exchange_rate]]
+from = "JPY"
+to = "USD"
+rate = "0.0067"
+date = "2026-11-29"
+[[event.exchange_rate]]
+from = "JPY"                  # want: event[0].exchange_rate[5].from
+to = "USD"
+rate = "0.0068"
+date = "2026-11-30"
+`,
+		msgs: []string{
+			`must be a positive duration such as "14d", "48h" or "90m" (got "soon")`,
+			`must be quoted, rate = "1.08", so that it is read exactly (a bare number is a binary float)`,
+			`must be an ISO 4217 currency code like "EUR" or "USD" (got "euro")`,
+			`must be a date like "2027-03-04" (got "yesterday")`,
+			`must differ from from (both are "GBP")`,
+			`"1,13" is not a rate: write a decimal number with a point, like "1.08"`,
+			`is required: the day the rate was taken, e.g. date = "2026-11-30"; it is shown with every total it converts`,
+			`JPY to USD already has a rate, exchange_rate[4]: keep one (the latest), so every total says which rate it used`,
+		},
+	}, {
 		name: "wrong shapes",
 		src: minimalEvent("UTC") + `phases = "all"                # want: event[0].phases
 room = ["A"]                  # want: event[0].room[0]

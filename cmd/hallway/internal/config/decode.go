@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hallwayhq/hallway/bot/money"
 )
 
 // decoder turns the generic tree from the TOML parser into a Config,
@@ -563,6 +565,7 @@ func (d *decoder) event(t *table) Event {
 	t.strs("organizer_emails", &e.OrganizerEmails)
 	t.int("registration_capacity", &e.RegistrationCapacity)
 	t.durationDefault("registration_hold", &e.RegistrationHold, 48*time.Hour)
+	t.durationDefault("registration_day_hold", &e.RegistrationDayHold, 30*time.Minute)
 	t.durationDefault("pledge_reminder_after", &e.PledgeReminderAfter, 14*24*time.Hour)
 	t.intDefault("pledge_reminders", &e.PledgeReminders, 2)
 	if !t.bool("keep_topic", &e.KeepTopic) {
@@ -624,8 +627,82 @@ func (d *decoder) event(t *table) Event {
 		ct.done()
 		e.Campaigns = append(e.Campaigns, c)
 	}
+	pairs := map[[2]string]int{}
+	for i, rt := range t.list("exchange_rate", `[[event.exchange_rate]] with from = "EUR", to = "USD", rate = "1.08", date = "2026-11-30"`) {
+		r, ok := d.exchangeRate(rt, e.Location)
+		if !ok {
+			continue
+		}
+		if j, dup := pairs[[2]string{r.From, r.To}]; dup {
+			d.errorf(rt.key("from"), "%s to %s already has a rate, exchange_rate[%d]: keep one (the latest), so every total says which rate it used", r.From, r.To, j)
+			continue
+		}
+		pairs[[2]string{r.From, r.To}] = i
+		e.ExchangeRates = append(e.ExchangeRates, r)
+	}
 	t.done()
 	return e
+}
+
+// exchangeRate decodes one [[event.exchange_rate]]. The rate is a string
+// so that it is read exactly, as written: TOML floats are binary.
+func (d *decoder) exchangeRate(t *table, loc *time.Location) (money.Rate, bool) {
+	defer t.done()
+	var from, to, rate string
+	ok := true
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"from", &from}, {"to", &to}} {
+		if !t.has(k.key) {
+			t.get(k.key)
+			d.errorf(t.key(k.key), `is required: an ISO 4217 currency code, e.g. %s = "EUR"`, k.key)
+			ok = false
+		} else if t.str(k.key, k.dst) && !money.IsCurrency(*k.dst) {
+			d.errorf(t.key(k.key), `must be an ISO 4217 currency code like "EUR" or "USD" (got %q)`, *k.dst)
+			ok = false
+		}
+	}
+	switch v, has := t.m["rate"]; {
+	case !has:
+		t.get("rate")
+		d.errorf(t.key("rate"), `is required: how many of "to" one "from" is worth, as a quoted decimal, e.g. rate = "1.08"`)
+		ok = false
+	case isNumber(v):
+		t.get("rate")
+		d.errorf(t.key("rate"), `must be quoted, rate = "%s", so that it is read exactly (a bare number is a binary float)`, describe(v))
+		ok = false
+	default:
+		t.str("rate", &rate)
+	}
+	var date time.Time
+	if v, has := t.get("date"); !has {
+		d.errorf(t.key("date"), `is required: the day the rate was taken, e.g. date = "2026-11-30"; it is shown with every total it converts`)
+		ok = false
+	} else if dt, err := parseDate(v, loc); err != nil {
+		d.errorf(t.key("date"), "%v", err)
+		ok = false
+	} else {
+		date = dt
+	}
+	r, err := money.ParseRate(from, to, rate, date)
+	if err != nil && rate != "" {
+		d.errorf(t.key("rate"), "%v", err)
+		ok = false
+	}
+	if ok && strings.EqualFold(from, to) {
+		d.errorf(t.key("to"), "must differ from from (both are %q)", strings.ToUpper(from))
+		ok = false
+	}
+	return r, ok && !d.reported(t.key("from")) && !d.reported(t.key("to")) && !d.reported(t.key("rate"))
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
 }
 
 // location loads the event's timezone. Until it is known, times are read

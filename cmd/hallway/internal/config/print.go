@@ -125,6 +125,7 @@ func (p *printer) event(path string, e *Event) {
 	}
 	p.kv(path, "registration_capacity", strconv.Itoa(e.RegistrationCapacity), capNote)
 	p.kv(path, "registration_hold", quote(shortDuration(e.RegistrationHold)), "")
+	p.kv(path, "registration_day_hold", quote(shortDuration(e.RegistrationDayHold)), "")
 	p.kv(path, "pledge_reminder_after", quote(shortDuration(e.PledgeReminderAfter)), "")
 	p.kv(path, "pledge_reminders", strconv.Itoa(e.PledgeReminders), "")
 	p.kv(path, "keep_topic", strconv.FormatBool(e.KeepTopic), "")
@@ -197,6 +198,14 @@ func (p *printer) event(path string, e *Event) {
 		if !c.Closes.IsZero() {
 			p.kv(cp, "closes", timestamp(c.Closes), "")
 		}
+	}
+	for i, r := range e.ExchangeRates {
+		rp := indexKey(path+".exchange_rate", i)
+		p.table("[[event.exchange_rate]]")
+		p.kv(rp, "from", quote(r.From), "")
+		p.kv(rp, "to", quote(r.To), "")
+		p.kv(rp, "rate", quote(r.Text), "")
+		p.kv(rp, "date", r.Date.Format(time.DateOnly), "")
 	}
 	p.indent = ""
 }
