@@ -15,12 +15,12 @@ const maxListed = 8
 // (its slot or room changed in the config after the pin) and how to fix
 // each: unpin it, or pin it again where it fits.
 func (c *call) badPins(bad []schedule.BadPin) error {
-	p, zone := c.prefix(), c.ev.zone()
+	p := c.prefix()
 	nums := make([]string, len(bad))
 	more := make([]string, len(bad))
 	for i, b := range bad {
 		nums[i] = strconv.FormatInt(b.Number, 10)
-		at := b.Start.In(zone).Format("Mon 2 Jan 15:04")
+		at := c.when(b.Start)
 		line := fmt.Sprintf("#%d %q is pinned to %s, %s, but ", b.Number, b.Title, b.Room, at)
 		unpin := fmt.Sprintf("say %sunpin %d", p, b.Number)
 		switch b.Problem {

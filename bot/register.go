@@ -262,16 +262,8 @@ func (c *call) mayMailConfirmation(addr string) error {
 	return nil
 }
 
-// clock writes a time for people: 15:04 in the event's zone, with the
-// day when it is not today.
-func (c *call) clock(t time.Time) string {
-	z := c.ev.zone()
-	t, now := t.In(z), c.tx.Now().In(z)
-	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
-		return t.Format("15:04 MST")
-	}
-	return t.Format("Mon 15:04 MST")
-}
+// clock writes a time for people (see readableTime).
+func (c *call) clock(t time.Time) string { return c.when(t) }
 
 func runConfirm(c *call) (Reply, error) {
 	if len(c.args.Words) != 1 {

@@ -163,7 +163,7 @@ func TestConfirmationNeedsIntent(t *testing.T) {
 	for i := range 5 {
 		f.say("mallory", "mallory", fmt.Sprintf("register x%d@example.org", i))
 	}
-	check(f.say("mallory", "mallory", "register x9@example.org"), "mallory: you asked for 5 confirmation mails in the last 24 hours, the most I send for one person; try again after Fri 11:30 UTC."+channelHint)
+	check(f.say("mallory", "mallory", "register x9@example.org"), "mallory: you asked for 5 confirmation mails in the last 24 hours, the most I send for one person; try again after Fri 5 Mar 11:30 UTC."+channelHint)
 }
 
 // TestBounceIsVisible: a confirmation mail the server refused shows in

@@ -48,11 +48,20 @@ func sameDay(a, b time.Time) bool {
 }
 
 // when writes t for this command's answer (see readableTime).
-func (c *call) when(t time.Time) string { return readableTime(t, c.tx.Now(), c.ev.zone()) }
+func (c *call) when(t time.Time) string { return readableTime(t, c.now(), c.ev.zone()) }
+
+// now is the command's time: its transaction's, or the bot's clock for
+// the slow part of a command, which runs outside one.
+func (c *call) now() time.Time {
+	if c.tx != nil {
+		return c.tx.Now()
+	}
+	return c.bot.now()
+}
 
 // span writes a start and end for this command's answer.
 func (c *call) span(start, end time.Time) string {
-	return readableSpan(start, end, c.tx.Now(), c.ev.zone())
+	return readableSpan(start, end, c.now(), c.ev.zone())
 }
 
 // clockText reads a time of day as people type it: "9:00" is 09:00.

@@ -52,7 +52,10 @@ SMTP_PORT=2525
 HOST=127.0.0.1
 
 PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd python3-icalendar python3-vobject)
-FULL_PKGS=(vdirsyncer khal chromium chromium-driver npm)
+FULL_PKGS=(vdirsyncer khal chromium chromium-driver)
+# npm installs axe-core; Debian's npm only where there is none (a Node.js
+# from elsewhere brings its own, and Debian's conflicts with it).
+command -v npm >/dev/null || FULL_PKGS+=(npm)
 
 # How many file descriptors the servers get (InspIRCd needs one per client).
 NOFILE=65536
