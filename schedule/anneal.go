@@ -47,6 +47,12 @@ type annealParams struct {
 	// partnerTries is how many sessions of the target slot a swap draws,
 	// keeping the one whose demand is closest.
 	partnerTries int
+	// slotTries is how many slots a team worker draws for a move, keeping
+	// the one where the session has the fewest co-voted sessions.
+	slotTries int
+	// sessionTries is how many sessions a team worker draws for a move,
+	// keeping the one with the most co-voted sessions in its slot.
+	sessionTries int
 	// scramble is the number of random moves per session made, whatever
 	// their cost, before each anneal.
 	scramble int
@@ -59,6 +65,25 @@ var defaultParams = annealParams{
 	cycleLen:     -1,
 	swapBias:     0.5,
 	partnerTries: 1,
+	slotTries:    1,
+	sessionTries: 1,
+	scramble:     5,
+}
+
+// teamParams shape the cooperative anneal of larger problems (see team),
+// tuned on generated FOSDEM-sized instances (generator seeds 2–4, not the
+// public one). Drawing two or three candidates and keeping the likelier
+// (a conflicted session, a slot with fewer of its co-voters, a swap
+// partner of like demand) makes more of the moves worth pricing; it
+// changes what the anneal samples, which suits a search for a minimum.
+var teamParams = annealParams{
+	t0Short: 0.8, tEndShort: 0.2,
+	t0Long: 3, tEndLong: 0.3,
+	longMoves:    8_000_000,
+	swapBias:     0.5,
+	partnerTries: 3,
+	slotTries:    2,
+	sessionTries: 2,
 	scramble:     5,
 }
 

@@ -68,7 +68,11 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	// gets a quarter of the time to find a good incumbent, the exact
 	// branch and bound the rest to prove it optimal or beat it.
 	small := provable(p, len(unplaced))
+	team := useTeam(o.Workers, len(init.movable), m.nt)
 	par := defaultParams
+	if team {
+		par = teamParams
+	}
 	if len(p.Previous) > 0 {
 		// A revision starts from the previous schedule and anneals from
 		// there: scrambling it first would throw away what it keeps.
@@ -115,7 +119,7 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 		seeds[i] = mix(uint64(o.Seed) ^ (uint64(i+1) * 0xd1b54a32d192ed03))
 	}
 	var workers []*worker
-	if useTeam(o.Workers, len(init.movable), m.nt) {
+	if team {
 		// One anneal, all workers on it (see team).
 		w := newWorker(init, mix(seeds[0]^0x7ea3), par)
 		w.improved = improved

@@ -231,8 +231,20 @@ func (w *worker) epoch(ep *epochSpec) {
 		w.iters++
 		limit := int(temp * negLog[w.r.next()>>52])
 		s := w.list[w.r.intn(len(w.list))]
-		b := w.gslots[w.r.intn(len(w.gslots))]
 		a := st.slot[s]
+		for range w.par.sessionTries - 1 {
+			// Prefer the session with more co-voted sessions beside it.
+			if c := w.list[w.r.intn(len(w.list))]; st.att(c, st.slot[c]) > st.att(s, a) {
+				s, a = c, st.slot[c]
+			}
+		}
+		b := w.gslots[w.r.intn(len(w.gslots))]
+		for range w.par.slotTries - 1 {
+			// Prefer another slot where s has fewer co-voted sessions.
+			if c := w.gslots[w.r.intn(len(w.gslots))]; c != a && (b == a || st.att(s, c) < st.att(s, b)) {
+				b = c
+			}
+		}
 		if a == b || !m.allowed[int(s)*nt+int(b)] {
 			continue
 		}
