@@ -144,7 +144,8 @@ func (tm *team) run(ctx context.Context, b budget) {
 			// schedule's temperatures.
 			el := time.Since(start)
 			if el > 0 {
-				n := int64(float64(tm.ws[0].iters) / float64(el) * float64(b.deadline.Sub(start)))
+				perWorker := float64(lead.iters) / float64(len(tm.ws))
+				n := int64(perWorker / float64(el) * float64(b.deadline.Sub(start)))
 				t0, tEnd = lead.par.temperatures(n)
 				t0, tEnd = t0*unit, tEnd*unit
 			}
