@@ -229,9 +229,8 @@ func (w *worker) relocate(s, a, b int32, limit int) (delta int, ok bool) {
 	st := w.st
 	m := st.m
 	ds := m.demand[s]
-	if !st.speakersFree(s, b, -1) {
-		return 0, false
-	}
+	// The speaker check comes after the bounds: they reject most moves,
+	// and the outcome is the same either way.
 	delta = m.cw*int(st.att(s, b)-st.att(s, a)) + m.retime(s, b) - m.retime(s, a)
 	if m.ow != 0 {
 		// Removing s saves at most its demand (and at most what its
@@ -242,15 +241,18 @@ func (w *worker) relocate(s, a, b int32, limit int) (delta int, ok bool) {
 		}
 		delta += m.ow * (st.cost[a].removeDelta(ds) + st.cost[b].addDelta(ds))
 	}
+	if delta > limit || !st.speakersFree(s, b, -1) {
+		return 0, false
+	}
 	w.mv = pending{s: s, u: -1, a: a, b: b}
-	return delta, delta <= limit
+	return delta, true
 }
 
 // swapWith prices exchanging s (in slot a) and u (in slot b).
 func (w *worker) swapWith(s, u, a, b int32, limit int) (delta int, ok bool) {
 	st := w.st
 	m := st.m
-	if !m.allowed[int(u)*m.nt+int(a)] || !st.speakersFree(s, b, u) || !st.speakersFree(u, a, s) {
+	if !m.allowed[int(u)*m.nt+int(a)] {
 		return 0, false
 	}
 	sb, ua := st.att(s, b), st.att(u, a)
@@ -285,8 +287,11 @@ func (w *worker) swapWith(s, u, a, b int32, limit int) (delta int, ok bool) {
 		wsu = m.weight(s, u)
 	}
 	delta -= 2 * m.cw * int(wsu)
+	if delta > limit || !st.speakersFree(s, b, u) || !st.speakersFree(u, a, s) {
+		return 0, false
+	}
 	w.mv = pending{s: s, u: u, a: a, b: b, w: wsu}
-	return delta, delta <= limit
+	return delta, true
 }
 
 // negLog[i] = −ln((i+½)/len): the Metropolis test "accept δ with
