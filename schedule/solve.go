@@ -22,9 +22,11 @@ type SolveOptions struct {
 	// annealing schedule, which makes the result deterministic (a
 	// TimeLimit or a cancelled context may still cut it short).
 	MaxIterations int64
-	// Workers is the number of independent searches run in parallel, each
-	// with its own seed derived from Seed; the best result wins, ties to
-	// the lowest worker. Zero means DefaultWorkers.
+	// Workers is the number of searches run in parallel, each with its
+	// own seed derived from Seed. On small problems they search apart and
+	// the best result wins, ties to the lowest worker; from
+	// teamMinSessions movable sessions up they anneal one schedule
+	// together (see team). Zero means DefaultWorkers.
 	Workers int
 	// Progress, when set, is called each time a worker finds a better
 	// solution than any found so far (one call at a time, from the
