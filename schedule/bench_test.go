@@ -60,3 +60,18 @@ func BenchmarkModelFosdem(b *testing.B) {
 		construct(m)
 	}
 }
+
+// BenchmarkSolveFosdem runs the FOSDEM-sized instance on a fixed move
+// budget (two workers on one anneal, 20 M moves each).
+func BenchmarkSolveFosdem(b *testing.B) {
+	p := readTestInstance(b, "fosdem")
+	var obj int
+	for range b.N {
+		sol, err := Solve(context.Background(), p, &SolveOptions{MaxIterations: 20_000_000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		obj = sol.Score.Objective
+	}
+	b.ReportMetric(float64(obj), "objective")
+}

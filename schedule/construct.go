@@ -110,13 +110,12 @@ func (st *state) fill(unplaced []int32) []int32 {
 // the least retime: none); -1 if there is none.
 func (st *state) cheapestSlot(s int32) int32 {
 	m := st.m
-	nt := int32(m.nt)
 	best, bestCost := int32(-1), 0
 	for _, t := range m.allowedSlots[s] {
 		if !st.hasRoom(t) || !st.speakersFree(s, t, -1) {
 			continue
 		}
-		cost := m.cw*int(st.attract[s*nt+t]) + m.retime(s, t)
+		cost := m.cw*int(st.att(s, t)) + m.retime(s, t)
 		if m.ow != 0 {
 			cost += m.ow * st.cost[t].addDelta(m.demand[s])
 		}

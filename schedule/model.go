@@ -17,7 +17,7 @@ import (
 //
 // Conflicts are counted per pair: Σ_voters Σ_slots C(k,2) equals the sum,
 // over pairs of sessions sharing a slot, of the number of voters who voted
-// for both (their co-vote weight w). Each worker keeps attract[s][t] =
+// for both (their co-vote weight w). Each worker keeps attract[t][s] =
 // Σ_{u in slot t} w(s,u), which makes the conflict delta of a move O(1).
 type model struct {
 	p      *Problem

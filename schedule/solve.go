@@ -22,9 +22,11 @@ type SolveOptions struct {
 	// annealing schedule, which makes the result deterministic (a
 	// TimeLimit or a cancelled context may still cut it short).
 	MaxIterations int64
-	// Workers is the number of independent searches run in parallel, each
-	// with its own seed derived from Seed; the best result wins, ties to
-	// the lowest worker. Zero means DefaultWorkers.
+	// Workers is the number of searches run in parallel, each with its
+	// own seed derived from Seed. On small problems they search apart and
+	// the best result wins, ties to the lowest worker; from
+	// teamMinSessions movable sessions up they anneal one schedule
+	// together (see team). Zero means DefaultWorkers.
 	Workers int
 	// Progress, when set, is called each time a worker finds a better
 	// solution than any found so far (one call at a time, from the
@@ -68,7 +70,11 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	// gets a quarter of the time to find a good incumbent, the exact
 	// branch and bound the rest to prove it optimal or beat it.
 	small := provable(p, len(unplaced))
+	team := useTeam(o.Workers, len(init.movable), m.nt)
 	par := defaultParams
+	if team {
+		par = teamParams
+	}
 	if len(p.Previous) > 0 {
 		// A revision starts from the previous schedule and anneals from
 		// there: scrambling it first would throw away what it keeps.
@@ -93,31 +99,59 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	defer cancel()
 	var mu sync.Mutex
 	globalBest := init.objective()
-	workers := make([]*worker, o.Workers)
-	for i := range workers {
-		seed := uint64(o.Seed) ^ (uint64(i+1) * 0xd1b54a32d192ed03)
-		w := newWorker(init.clone(), mix(seed), par)
-		w.improved = func(obj int) {
-			mu.Lock()
-			defer mu.Unlock()
-			if obj >= globalBest {
-				return
-			}
-			globalBest = obj
-			if obj <= b.target {
-				cancel() // proven optimal: the others can stop
-			}
-			if o.Progress != nil {
-				o.Progress(time.Since(start), scoreOf(w.st, base))
-			}
+	improved := func(conflicts, overflow, obj int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if obj >= globalBest {
+			return
 		}
-		workers[i] = w
+		globalBest = obj
+		if obj <= b.target {
+			cancel() // proven optimal: the others can stop
+		}
+		if o.Progress != nil {
+			sc := base
+			sc.Conflicts, sc.Overflow = conflicts, overflow
+			sc.Objective = obj
+			o.Progress(time.Since(start), sc)
+		}
 	}
-	var wg sync.WaitGroup
-	for _, w := range workers {
-		wg.Go(func() { w.run(ctx, b) })
+	seeds := make([]uint64, o.Workers)
+	for i := range seeds {
+		seeds[i] = mix(uint64(o.Seed) ^ (uint64(i+1) * 0xd1b54a32d192ed03))
 	}
-	wg.Wait()
+	var workers []*worker
+	if team {
+		// One anneal, all workers on it (see team).
+		w := newWorker(init, mix(seeds[0]^0x7ea3), par)
+		w.improved = improved
+		workers = []*worker{w}
+		// The anneal leaves a little of the time to polish its best.
+		tb := b
+		if !b.deadline.IsZero() {
+			tb.deadline = b.deadline.Add(-time.Until(b.deadline) / 100)
+		}
+		newTeam(w, seeds).run(ctx, tb)
+		w.st.restore(w.best)
+		w.polish(ctx, b.deadline)
+		if obj := w.st.objective(); obj < w.bestObj {
+			w.bestObj = obj
+			w.best = w.st.snapshot(w.best)
+			w.improved(w.st.conflicts, w.st.overflow, obj)
+		}
+	} else {
+		workers = make([]*worker, o.Workers)
+		for i := range workers {
+			w := newWorker(init.clone(), seeds[i], par)
+			w.improved = improved
+			workers[i] = w
+		}
+		var wg sync.WaitGroup
+		for _, w := range workers {
+			wg.Go(func() { w.run(ctx, b) })
+		}
+		wg.Wait()
+	}
 
 	win := workers[0]
 	var iters int64
@@ -166,15 +200,6 @@ func Solve(ctx context.Context, p *Problem, opt *SolveOptions) (*Solution, error
 	}
 	sol.Score = sc
 	return sol, nil
-}
-
-// scoreOf reports a worker's current figures (its state is at the new best
-// when called from the improvement hook); base carries the unplaced counts.
-func scoreOf(st *state, base Score) Score {
-	base.Conflicts = st.conflicts
-	base.Overflow = st.overflow
-	base.Objective = st.objective()
-	return base
 }
 
 // mix scrambles a seed (SplitMix64 finaliser) so that nearby seeds give

@@ -402,8 +402,12 @@ func TestDrawLimitIsExact(t *testing.T) {
 		if len(st.movable) == 0 {
 			continue
 		}
-		lim := newWorker(st.clone(), uint64(i), defaultParams)
-		exact := newWorker(st.clone(), uint64(i), defaultParams)
+		par := defaultParams
+		if i%2 == 1 {
+			par = teamParams
+		}
+		lim := newWorker(st.clone(), uint64(i), par)
+		exact := newWorker(st.clone(), uint64(i), par)
 		for range 500 {
 			limit := r.IntN(20) - 5
 			dl, okl := lim.draw(limit)

@@ -16,7 +16,9 @@ type state struct {
 	pos     []int32
 	// cost[t] prices overflow changes of slot t's movable sessions.
 	cost []slotCost
-	// attract[s*nt+t] = Σ_{u placed in t} w(s,u).
+	// attract[t*ns+s] = Σ_{u placed in t} w(s,u). Slot-major: a move
+	// updates two rows, walking each in the order of s's neighbours; and
+	// the workers of a team, each on its own slots, write apart.
 	attract []int32
 	// spkCnt[sp*nt+t] counts the sessions of speaker sp in slot t.
 	spkCnt []int32
@@ -81,9 +83,10 @@ func (st *state) link(s, t int32) {
 	nt := int32(m.nt)
 	st.slot[s] = t
 	st.stability += m.retime(s, t)
-	st.conflicts += int(st.attract[s*nt+t])
+	st.conflicts += int(st.att(s, t))
+	row := st.row(t)
 	for i, u := range m.nbr[s] {
-		st.attract[u*nt+t] += m.nbrW[s][i]
+		row[u] += m.nbrW[s][i]
 	}
 	for _, sp := range m.spk[s] {
 		st.spkCnt[sp*nt+t]++
@@ -95,10 +98,11 @@ func (st *state) unlink(s int32) {
 	m := st.m
 	nt := int32(m.nt)
 	t := st.slot[s]
+	row := st.row(t)
 	for i, u := range m.nbr[s] {
-		st.attract[u*nt+t] -= m.nbrW[s][i]
+		row[u] -= m.nbrW[s][i]
 	}
-	st.conflicts -= int(st.attract[s*nt+t])
+	st.conflicts -= int(st.att(s, t))
 	for _, sp := range m.spk[s] {
 		st.spkCnt[sp*nt+t]--
 	}
@@ -139,14 +143,9 @@ func (st *state) move(s, b int32) {
 	m := st.m
 	nt := int32(m.nt)
 	a := st.slot[s]
-	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a])
+	st.conflicts += int(st.att(s, b) - st.att(s, a))
 	st.stability += m.retime(s, b) - m.retime(s, a)
-	ws := m.nbrW[s]
-	for i, u := range m.nbr[s] {
-		row := st.attract[u*nt : u*nt+nt]
-		row[a] -= ws[i]
-		row[b] += ws[i]
-	}
+	st.shift(s, a, b)
 	for _, sp := range m.spk[s] {
 		st.spkCnt[sp*nt+a]--
 		st.spkCnt[sp*nt+b]++
@@ -162,20 +161,10 @@ func (st *state) swap(s, u, w int32) {
 	m := st.m
 	nt := int32(m.nt)
 	a, b := st.slot[s], st.slot[u]
-	st.conflicts += int(st.attract[s*nt+b] - st.attract[s*nt+a] + st.attract[u*nt+a] - st.attract[u*nt+b] - 2*w)
+	st.conflicts += int(st.att(s, b) - st.att(s, a) + st.att(u, a) - st.att(u, b) - 2*w)
 	st.stability += m.retime(s, b) - m.retime(s, a) + m.retime(u, a) - m.retime(u, b)
-	ws := m.nbrW[s]
-	for i, x := range m.nbr[s] {
-		row := st.attract[x*nt : x*nt+nt]
-		row[a] -= ws[i]
-		row[b] += ws[i]
-	}
-	wu := m.nbrW[u]
-	for i, x := range m.nbr[u] {
-		row := st.attract[x*nt : x*nt+nt]
-		row[b] -= wu[i]
-		row[a] += wu[i]
-	}
+	st.shift(s, a, b)
+	st.shift(u, b, a)
 	for _, sp := range m.spk[s] {
 		st.spkCnt[sp*nt+a]--
 		st.spkCnt[sp*nt+b]++
@@ -195,6 +184,27 @@ func (st *state) swap(s, u, w int32) {
 		st.cost[a].replace(ds, du)
 		st.cost[b].replace(du, ds)
 		st.overflow += st.cost[a].sum + st.cost[b].sum - old
+	}
+}
+
+// att is the attraction of s to slot t.
+func (st *state) att(s, t int32) int32 {
+	return st.attract[int(t)*st.m.ns+int(s)]
+}
+
+// row is slot t's attraction of every session.
+func (st *state) row(t int32) []int32 {
+	ns := st.m.ns
+	return st.attract[int(t)*ns : int(t)*ns+ns]
+}
+
+// shift moves the attraction s lends its neighbours from slot a to b.
+func (st *state) shift(s, a, b int32) {
+	ra, rb := st.row(a), st.row(b)
+	ws := st.m.nbrW[s]
+	for i, u := range st.m.nbr[s] {
+		ra[u] -= ws[i]
+		rb[u] += ws[i]
 	}
 }
 
