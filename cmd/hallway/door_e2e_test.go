@@ -218,7 +218,7 @@ func TestMailCheckinByAddress(t *testing.T) {
 	masked := func(name string) string { return name[:1] + "***@test.local" }
 	for _, step := range []struct{ say, want string }{
 		{"checkin " + e.addr("dana"), "checked in " + masked("dana") + " (Dana Smith)."},
-		{"checkin #1", "already in: #1 (Dana Smith)."},
+		{"checkin #1", "#1 (Dana Smith) was checked in already."},
 		{"checkin " + strings.ToUpper(e.addr("eve")), "checked in " + masked("eve") + " [warning: on the waitlist, #1, with no seat: let them in only if there is room]."},
 		{"checkin " + e.addr("finn"), "checked in " + masked("finn") + " [warning: not registered, their address is not confirmed yet: they can reply to the confirmation mail now]."},
 		{"checkin " + e.addr("nobody"), "nobody known as " + e.addr("nobody") + " (give an account, a nick in the channel, a mail address or a registration number like #12)."},
