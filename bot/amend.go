@@ -58,25 +58,31 @@ func (c *call) amend(p store.Proposal) (bool, error) {
 		return false, err
 	}
 	if out && it.End.After(c.tx.Now()) {
-		return true, c.tellOrganizers(r, it, p.Status)
+		return true, c.tellSlotEmpty(r, it, p.Status)
 	}
 	return true, nil
 }
 
-// tellOrganizers says privately to every organizer, on IRC, that the
-// slot of it is empty now and how to fill it. A private line waits for a
-// nick logged in to the organizer's account (see sender.route).
-func (c *call) tellOrganizers(r *schedule.Release, it schedule.Item, status string) error {
-	rep := c.bot.repliers[IRC]
-	if rep == nil {
-		return nil
-	}
+// tellSlotEmpty says privately to every organizer that the slot of it is
+// empty now and how to fill it.
+func (c *call) tellSlotEmpty(r *schedule.Release, it schedule.Item, status string) error {
 	p := c.bot.opts.Prefix
 	msg := fmt.Sprintf("#%d %q was %s: %s is empty %s (schedule version %d). The schedule and the feeds show it cancelled already. To fill the slot, say %sschedule preview, then %sschedule release.",
 		it.Number, it.Title, status, it.Room, c.span(it.Start, it.End), r.Version, p, p)
-	for _, o := range c.ev.Organizers {
+	return c.bot.tellOrganizers(c.tx, c.ev, msg)
+}
+
+// tellOrganizers says msg privately to every organizer of ev, on IRC. A
+// private line waits for a nick logged in to the organizer's account
+// (see sender.route).
+func (b *Bot) tellOrganizers(tx *store.Tx, ev *Event, msg string) error {
+	rep := b.repliers[IRC]
+	if rep == nil {
+		return nil
+	}
+	for _, o := range ev.Organizers {
 		req := Request{Transport: IRC, Account: FoldAccount(o), Nick: o}
-		if err := rep.Reply(c.tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
+		if err := rep.Reply(tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
 			return err
 		}
 	}

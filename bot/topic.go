@@ -29,11 +29,8 @@ func (b *Bot) TopicRefused(ctx context.Context, channel, me, serverSays string) 
 				"Give me op there and keep it across restarts (with Anope: /msg ChanServ AOP %s ADD %s), "+
 				"or let everyone set the topic (/mode %s -t), or set keep_topic = false.",
 				ev.Channel, oneLineReason(serverSays), ev.Channel, me, ev.Channel)
-			for _, org := range ev.Organizers {
-				req := Request{Transport: IRC, Account: org, Nick: org}
-				if err := b.repliers[IRC].Reply(tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
-					return err
-				}
+			if err := b.tellOrganizers(tx, ev, msg); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -10,8 +10,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -67,18 +65,7 @@ organizers = [%q]
   name = "Room 2"
   capacity = 30
 %s`, host, port, botNick, channel, org, days)
-	path := filepath.Join(t.TempDir(), "hallway.toml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.ResolveSecrets(func(string) string { return "" }); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return loadConfig(t, text, nil)
 }
 
 // webBase waits until hallway's web server says where it listens.

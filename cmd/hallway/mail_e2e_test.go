@@ -59,6 +59,13 @@ slug = "ci-macs"
 title = "Macs for CI testing"
 goal = "3000 USD"
 `, host, port, time.Now().UnixNano()%1e6, imapAddr, smtpAddr, time.Now().UnixNano()%1e6)
+	return loadConfig(t, text, map[string]string{"HALLWAY_TEST_IMAP_PASSWORD": "botpass"})
+}
+
+// loadConfig writes text as a config file in a temp dir and loads it, its
+// secrets from the environment variables in env (none when nil).
+func loadConfig(t *testing.T, text string, env map[string]string) *config.Config {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "hallway.toml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -67,12 +74,7 @@ goal = "3000 USD"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.ResolveSecrets(func(name string) string {
-		if name == "HALLWAY_TEST_IMAP_PASSWORD" {
-			return "botpass"
-		}
-		return ""
-	}); err != nil {
+	if err := cfg.ResolveSecrets(func(name string) string { return env[name] }); err != nil {
 		t.Fatal(err)
 	}
 	return cfg

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,18 +71,7 @@ organizers = [%q]
     { start = "14:00", minutes = 50, kind = "session", rooms = ["Room A", "Room B", "Room C"] },
   ]
 `, host, port, botNick, channel, org)
-	path := filepath.Join(t.TempDir(), "hallway.toml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.ResolveSecrets(func(string) string { return "" }); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return loadConfig(t, text, nil)
 }
 
 // getPage fetches path from hallway's web handler.
