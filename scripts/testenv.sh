@@ -6,6 +6,7 @@
 #   Anope 2.0 (NickServ accounts, SASL)  linked to InspIRCd
 #   Dovecot (IMAP)                       127.0.0.1:1143    (LMTP :10024)
 #   OpenSMTPD                            127.0.0.1:2525    -> LMTP -> Dovecot
+#   PostgreSQL (Debian's postgresql)     127.0.0.1:15432   (user hallway, trust)
 #
 # Usage: scripts/testenv.sh [--full] COMMAND
 #   install      install the Debian packages (apt-get) if missing
@@ -16,6 +17,7 @@
 #   status       exit 0 when every server is up (prints one line each)
 #   restart-irc  kill InspIRCd and start it again (Anope relinks, accounts stay)
 #   stop-irc     kill InspIRCd only;  start-irc: start it again
+#   restart-pg   kill PostgreSQL and start it again (its databases stay)
 #   env          print shell exports for the tests (eval "$(scripts/testenv.sh env)")
 #   logs         print the tail of every server log
 #
@@ -49,9 +51,11 @@ LINK_PORT=17000
 IMAP_PORT=1143
 LMTP_PORT=10024
 SMTP_PORT=2525
+# A cluster of the tests' own, beside any the machine runs on 5432.
+PG_PORT=15432
 HOST=127.0.0.1
 
-PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd python3-icalendar python3-vobject)
+PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd postgresql python3-icalendar python3-vobject)
 FULL_PKGS=(vdirsyncer khal chromium chromium-driver)
 # npm installs axe-core; Debian's npm only where there is none (a Node.js
 # from elsewhere brings its own, and Debian's conflicts with it).
@@ -597,9 +601,53 @@ start_smtpd() {
 	launch smtpd smtpd smtpd -d -f "$D/smtpd/smtpd.conf"
 }
 
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_bindir() {
+	local d
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[ -n "$d" ] && [ -x "$d/postgres" ] || die "PostgreSQL's binaries not found under /usr/lib/postgresql (apt-get install postgresql)"
+	echo "$d"
+}
+
+# A throwaway cluster: PostgreSQL refuses to run as root, so it runs as
+# Debian's postgres user; trust on loopback for the hallway superuser,
+# which makes a database per test. No fsync: the data lives as long as
+# the test run (the benchmarks say what they measured with).
+start_pg() {
+	local bin
+	bin=$(pg_bindir)
+	rm -rf "$D/pg"
+	mkdir -p "$D/pg"
+	chown postgres: "$D/pg"
+	setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$bin/initdb" -D "$D/pg/data" -U hallway --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync \
+		>"$D/pg/initdb.log" 2>&1 || { tail -20 "$D/pg/initdb.log" >&2; die "initdb failed"; }
+	cat >>"$D/pg/data/postgresql.conf" <<EOF
+listen_addresses = '$HOST'
+port = $PG_PORT
+unix_socket_directories = '$D/pg'
+max_connections = 400
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 64MB
+log_min_messages = warning
+EOF
+	launch_pg "$bin"
+}
+
+launch_pg() {
+	launch pg postgres setpriv --reuid=postgres --regid=postgres --init-groups -- "$1/postgres" -D "$D/pg/data"
+}
+
+pg_healthy() {
+	server_pid pg >/dev/null && port_open "$PG_PORT"
+}
+
 # ---------------------------------------------------------------- commands
 
-SERVERS=(insp anope dovecot smtpd)
+SERVERS=(insp anope dovecot smtpd pg)
 
 # healthy: print problems (one a line) and return 1 when anything is wrong
 check_health() {
@@ -612,6 +660,7 @@ check_health() {
 	port_open "$LMTP_PORT" || { echo "dovecot: lmtp $HOST:$LMTP_PORT closed"; bad=1; }
 	port_open "$SMTP_PORT" || { echo "smtpd: $HOST:$SMTP_PORT closed"; bad=1; }
 	anope_linked || { echo "anope: not linked to InspIRCd"; bad=1; }
+	pg_healthy || { echo "postgres: not running on $HOST:$PG_PORT"; bad=1; }
 	return "$bad"
 }
 
@@ -631,11 +680,11 @@ stop_all() {
 	# Anope gets KILL: its database is wiped on start anyway, and on TERM it
 	# takes up to readtimeout (1 s) to notice
 	kill_server anope KILL &
-	for name in insp dovecot smtpd; do kill_server "$name" & done
+	for name in insp dovecot smtpd pg; do kill_server "$name" & done
 	wait
 	# helpers (dovecot's imap-login, smtpd's children) may hold a listening
 	# socket a little longer than their master
-	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$PG_PORT"; do
 		for ((i = 0; i < 100; i++)); do
 			port_open "$p" || break
 			sleep 0.03
@@ -655,12 +704,23 @@ cmd_start() {
 		log "already running and healthy ($D)"
 		return 0
 	fi
+	# Only PostgreSQL missing (an environment started before it was
+	# added): start it alone, so tests running on the others go on.
+	local problems
+	problems=$(check_health || true)
+	if [ -n "$problems" ] && ! grep -qv '^\(pg\|postgres\):' <<<"$problems"; then
+		port_open "$PG_PORT" && port_in_use_error "$PG_PORT"
+		start_pg
+		wait_port pg "$PG_PORT"
+		log "started PostgreSQL on $HOST:$PG_PORT"
+		return 0
+	fi
 	local t0
 	t0=$(now_ms)
 	stop_all
 	take_over_ports
 	local p
-	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$PG_PORT"; do
 		port_open "$p" && port_in_use_error "$p"
 	done
 	# clean state: fresh accounts and mailboxes every start
@@ -675,14 +735,16 @@ cmd_start() {
 	start_inspircd
 	launch dovecot dovecot dovecot -F -c "$D/dovecot/dovecot.conf"
 	start_smtpd
+	start_pg
 	wait_port insp "$LINK_PORT"
 	start_anope
 	wait_port insp "$IRC_PORT"
 	wait_port dovecot "$IMAP_PORT"
 	wait_port dovecot "$LMTP_PORT"
 	wait_port smtpd "$SMTP_PORT"
+	wait_port pg "$PG_PORT"
 	wait_linked 20
-	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT (tests; your IRC client: $HOST:$LOCAL_IRC_PORT) imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT (state: $D)"
+	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT (tests; your IRC client: $HOST:$LOCAL_IRC_PORT) imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT postgres $HOST:$PG_PORT (state: $D)"
 }
 
 # control_lock: one start/stop/restart at a time
@@ -738,6 +800,14 @@ cmd_restart_irc() {
 	log "restart-irc took $(( $(now_ms) - t0 ))ms"
 }
 
+cmd_restart_pg() {
+	server_pid pg >/dev/null || die "PostgreSQL not running (run: $0 start)"
+	kill_server pg KILL
+	launch_pg "$(pg_bindir)"
+	wait_port pg "$PG_PORT"
+	log "PostgreSQL restarted"
+}
+
 cmd_env() {
 	printf 'export HALLWAY_TEST_IRC=%q\n' "$HOST:$IRC_PORT"
 	printf 'export HALLWAY_TEST_IRC_TLS=%q\n' "$HOST:$TLS_IRC_PORT"
@@ -746,6 +816,7 @@ cmd_env() {
 	printf 'export HALLWAY_TEST_IMAP=%q\n' "$HOST:$IMAP_PORT"
 	printf 'export HALLWAY_TEST_SMTP=%q\n' "$HOST:$SMTP_PORT"
 	printf 'export HALLWAY_TEST_LMTP=%q\n' "$HOST:$LMTP_PORT"
+	printf 'export HALLWAY_TEST_POSTGRES=%q\n' "postgres://hallway@$HOST:$PG_PORT/postgres?sslmode=disable"
 	printf 'export HALLWAY_TESTENV_DIR=%q\n' "$D"
 	printf 'export HALLWAY_TESTENV_SCRIPT=%q\n' "$SELF"
 }
@@ -785,6 +856,7 @@ status) cmd_status ;;
 restart-irc) irc_lock; control_lock; cmd_restart_irc ;;
 stop-irc) irc_lock; control_lock; cmd_stop_irc ;;
 start-irc) control_lock; cmd_start_irc ;;
+restart-pg) control_lock; cmd_restart_pg ;;
 env) cmd_env ;;
 logs) cmd_logs ;;
 *) usage ;;

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -18,8 +21,30 @@ import (
 // command's, and passes when the disk does.
 var ErrUnwritable = errors.New("the database cannot be written")
 
-// unwritable reports whether err is SQLite saying it cannot write.
+// unwritable reports whether err is the database saying it cannot write:
+// SQLite's disk full, I/O error, read-only or damaged file; PostgreSQL's
+// disk full, I/O error, a server shutting down or not reachable.
 func unwritable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "53"), // insufficient resources: disk full, out of memory
+			strings.HasPrefix(pe.Code, "58"),  // system error: I/O
+			strings.HasPrefix(pe.Code, "08"),  // connection exception
+			strings.HasPrefix(pe.Code, "57P"), // the server shutting down or starting
+			pe.Code == "25006":                // read-only transaction: a server in recovery
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) || pgconn.SafeToRetry(err) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return false
@@ -93,8 +118,12 @@ func (s *Store) CheckWrites(ctx context.Context) error {
 	if due {
 		// Setting the schema version to itself is the smallest write
 		// SQLite has: it rewrites the header page.
+		probe := fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion)
+		if s.engine == PostgreSQL {
+			probe = `UPDATE hallway_schema SET version = version`
+		}
 		s.Do(ctx, func(tx *Tx) error {
-			_, err := tx.exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion))
+			_, err := tx.exec(probe)
 			return err
 		})
 	}

@@ -56,13 +56,13 @@ func (tx *Tx) StartMeeting(m *Meeting) error {
 		number = m.Number
 	}
 	m.StartedAt = tx.now
-	res, err := tx.exec(`INSERT INTO meeting (event_id, number, series, title, channel, started_by, started_at, ends_at)
+	var err error
+	m.ID, err = tx.insert(`INSERT INTO meeting (event_id, number, series, title, channel, started_by, started_at, ends_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.EventID, number, m.Series, m.Title, m.Channel, m.StartedBy, tx.now, nullTime(m.EndsAt))
 	if err != nil {
 		return fmt.Errorf("start meeting: %w", err)
 	}
-	m.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // EndMeeting closes a meeting at t.

@@ -9,6 +9,9 @@ import (
 //go:embed schema.sql
 var schema string
 
+//go:embed schema_postgres.sql
+var schemaPostgres string
+
 // migrations upgrade a database from version i to i+1. The list is
 // append-only: a released entry is never edited, and schema.sql always equals
 // an empty database with every migration applied. Version 1 is schema.sql
@@ -100,7 +103,20 @@ UPDATE registration SET wait_seq = (SELECT count(*) FROM registration r
 	AND (r.created_at < registration.created_at OR (r.created_at = registration.created_at AND r.id <= registration.id)))
 	WHERE status IN ('waitlisted', 'offered');
 CREATE INDEX registration_wait ON registration(event_id, status, wait_seq);`,
+	// version 8: a registration number is given once per event, whatever
+	// writes it (several instances on PostgreSQL)
+	`CREATE UNIQUE INDEX registration_number ON registration(event_id, number);`,
 }
+
+// postgresFirst is the version PostgreSQL support began at: a PostgreSQL
+// database is created at the newest version, so it never needs the
+// migrations before this one.
+const postgresFirst = 8
+
+// postgresMigrations are migrations' PostgreSQL forms, by the index of
+// the SQLite migration they stand beside (upgrading from version i to
+// i+1), from postgresFirst on; every later migration has one.
+var postgresMigrations = map[int]string{}
 
 // SchemaVersion is the database version this binary writes.
 var SchemaVersion = len(migrations)
@@ -108,10 +124,35 @@ var SchemaVersion = len(migrations)
 // ErrTooNew is returned by Open for a database written by a newer hallway.
 var ErrTooNew = fmt.Errorf("database is newer than this hallway")
 
-func (s *Store) migrate(ctx context.Context) error {
+// schemaVersion reads the database's schema version: 0 for an empty one.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
 	var version int
+	if s.engine == PostgreSQL {
+		var exists bool
+		if err := s.db.QueryRowContext(ctx, `SELECT to_regclass('hallway_schema') IS NOT NULL`).Scan(&exists); err != nil {
+			return 0, fmt.Errorf("read schema version: %w", err)
+		}
+		if !exists {
+			return 0, nil
+		}
+		if err := s.db.QueryRowContext(ctx, `SELECT version FROM hallway_schema`).Scan(&version); err != nil {
+			return 0, fmt.Errorf("read schema version: %w", err)
+		}
+		return version, nil
+	}
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return version, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if s.engine == PostgreSQL {
+		return s.migratePostgres(ctx)
+	}
+	version, err := s.schemaVersion(ctx)
+	if err != nil {
+		return err
 	}
 	if version > len(migrations) {
 		return fmt.Errorf("%w: it has schema version %d, this binary knows up to %d; upgrade hallway or restore a backup",
@@ -138,6 +179,50 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	// PRAGMA takes no parameters; the value is our own integer.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("set schema version: %w", err)
+	}
+	return tx.Commit()
+}
+
+// migratePostgres brings a PostgreSQL database up to date. Its DDL is
+// transactional, and the write lock keeps two instances starting at once
+// from both creating the schema.
+func (s *Store) migratePostgres(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin migration: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLockKey); err != nil {
+		return fmt.Errorf("begin migration: %w", err)
+	}
+	version, err := s.schemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case version > len(migrations):
+		return fmt.Errorf("%w: it has schema version %d, this binary knows up to %d; upgrade hallway or restore a backup",
+			ErrTooNew, version, len(migrations))
+	case version == len(migrations):
+		return nil
+	case version == 0:
+		if _, err := tx.ExecContext(ctx, schemaPostgres); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hallway_schema (version) VALUES ($1)`, len(migrations)); err != nil {
+			return fmt.Errorf("set schema version: %w", err)
+		}
+		return tx.Commit()
+	case version < postgresFirst:
+		return fmt.Errorf("it has schema version %d, older than any PostgreSQL database hallway made (%d)", version, postgresFirst)
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, postgresMigrations[i]); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE hallway_schema SET version = $1`, len(migrations)); err != nil {
 		return fmt.Errorf("set schema version: %w", err)
 	}
 	return tx.Commit()

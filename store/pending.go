@@ -21,12 +21,12 @@ type PendingRelease struct {
 // AddPendingRelease records a release asked for, in the transaction of
 // the command that asked, and returns its id.
 func (tx *Tx) AddPendingRelease(p PendingRelease) (int64, error) {
-	res, err := tx.exec(`INSERT INTO pending_release (event_id, person_id, note, reply_to, created_at) VALUES (?, ?, ?, ?, ?)`,
+	id, err := tx.insert(`INSERT INTO pending_release (event_id, person_id, note, reply_to, created_at) VALUES (?, ?, ?, ?, ?)`,
 		p.EventID, p.PersonID, p.Note, string(p.ReplyTo), tx.now)
 	if err != nil {
 		return 0, fmt.Errorf("record pending release: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // PendingReleases lists the releases not made yet, oldest first.

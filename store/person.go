@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,14 +44,11 @@ func (tx *Tx) PersonByIdentity(kind IdentityKind, value, displayName string) (Pe
 	if err != sql.ErrNoRows {
 		return Person{}, fmt.Errorf("look up %s identity: %w", kind, err)
 	}
-	res, err := tx.exec(`INSERT INTO person (display_name, created_at) VALUES (?, ?)`, displayName, tx.now)
+	id, err := tx.insert(`INSERT INTO person (display_name, created_at) VALUES (?, ?)`, displayName, tx.now)
 	if err != nil {
 		return Person{}, fmt.Errorf("create person: %w", err)
 	}
-	p = Person{DisplayName: displayName}
-	if p.ID, err = res.LastInsertId(); err != nil {
-		return Person{}, err
-	}
+	p = Person{ID: id, DisplayName: displayName}
 	var confirmed any
 	if kind == IRCAccount {
 		confirmed = tx.now
@@ -175,11 +173,14 @@ func (tx *Tx) MergePerson(from, into int64) error {
 	for _, q := range []string{
 		`UPDATE identity SET person_id = ? WHERE person_id = ?`,
 		`UPDATE proposal SET author_id = ? WHERE author_id = ?`,
-		`UPDATE OR IGNORE speaker SET person_id = ? WHERE person_id = ?`,
-		`UPDATE OR IGNORE vote SET person_id = ? WHERE person_id = ?`,
+		`UPDATE speaker SET person_id = ? WHERE person_id = ? AND NOT EXISTS
+			(SELECT 1 FROM speaker s WHERE s.proposal_id = speaker.proposal_id AND s.person_id = ?)`,
+		`UPDATE vote SET person_id = ? WHERE person_id = ? AND NOT EXISTS
+			(SELECT 1 FROM vote v WHERE v.proposal_id = vote.proposal_id AND v.person_id = ?)`,
 		`UPDATE pledge SET person_id = ? WHERE person_id = ?`,
 		`UPDATE meeting SET started_by = ? WHERE started_by = ?`,
-		`UPDATE OR IGNORE checkin SET person_id = ? WHERE person_id = ?`,
+		`UPDATE checkin SET person_id = ? WHERE person_id = ? AND NOT EXISTS
+			(SELECT 1 FROM checkin c WHERE c.event_id = checkin.event_id AND c.person_id = ?)`,
 		`UPDATE checkin SET by_id = ? WHERE by_id = ?`,
 		`UPDATE pin SET person_id = ? WHERE person_id = ?`,
 		`UPDATE release SET person_id = ? WHERE person_id = ?`,
@@ -188,11 +189,15 @@ func (tx *Tx) MergePerson(from, into int64) error {
 		`UPDATE confirmation_mail SET person_id = ? WHERE person_id = ?`,
 		`UPDATE pending_release SET person_id = ? WHERE person_id = ?`,
 	} {
-		if _, err := tx.exec(q, into, from); err != nil {
+		args := []any{into, from}
+		if strings.Contains(q, "NOT EXISTS") {
+			args = append(args, into)
+		}
+		if _, err := tx.exec(q, args...); err != nil {
 			return fmt.Errorf("merge person %d into %d: %w", from, into, err)
 		}
 	}
-	// What was ignored above duplicated a row of into's.
+	// What was left above duplicated a row of into's.
 	for _, q := range []string{`DELETE FROM speaker WHERE person_id = ?`, `DELETE FROM vote WHERE person_id = ?`,
 		`DELETE FROM checkin WHERE person_id = ?`, `DELETE FROM person WHERE id = ?`} {
 		if _, err := tx.exec(q, from); err != nil {

@@ -67,15 +67,15 @@ func (tx *Tx) OpenPledge(eventID int64, campaign string, personID int64, kind st
 func (tx *Tx) SavePledge(p *Pledge) error {
 	if p.ID == 0 {
 		p.CreatedAt, p.UpdatedAt = tx.now, tx.now
-		res, err := tx.exec(`INSERT INTO pledge (event_id, campaign, person_id, kind, amount, currency, description, display_name,
+		var err error
+		p.ID, err = tx.insert(`INSERT INTO pledge (event_id, campaign, person_id, kind, amount, currency, description, display_name,
 			status, received, reminders_sent, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.EventID, p.Campaign, p.PersonID, p.Kind, p.Amount, p.Currency, p.Description, p.DisplayName, p.Status,
 			p.Received, p.RemindersSent, tx.now, tx.now)
 		if err != nil {
 			return fmt.Errorf("add pledge: %w", err)
 		}
-		p.ID, err = res.LastInsertId()
-		return err
+		return nil
 	}
 	p.UpdatedAt = tx.now
 	if _, err := tx.exec(`UPDATE pledge SET kind = ?, amount = ?, currency = ?, description = ?, display_name = ?, status = ?,

@@ -60,14 +60,12 @@ func (tx *Tx) AddProposal(p Proposal) (Proposal, error) {
 		return Proposal{}, fmt.Errorf("number proposal: %w", err)
 	}
 	p.Status, p.CreatedAt, p.UpdatedAt = Proposed, tx.now, tx.now
-	res, err := tx.exec(`INSERT INTO proposal (event_id, number, kind, title, abstract, author_id, status, created_at, updated_at)
+	id, err := tx.insert(`INSERT INTO proposal (event_id, number, kind, title, abstract, author_id, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.EventID, p.Number, p.Kind, p.Title, p.Abstract, p.AuthorID, p.Status, tx.now, tx.now)
 	if err != nil {
 		return Proposal{}, fmt.Errorf("add proposal: %w", err)
 	}
-	if p.ID, err = res.LastInsertId(); err != nil {
-		return Proposal{}, err
-	}
+	p.ID = id
 	if _, err := tx.exec(`INSERT INTO speaker (proposal_id, person_id) VALUES (?, ?)`, p.ID, p.AuthorID); err != nil {
 		return Proposal{}, fmt.Errorf("add speaker: %w", err)
 	}

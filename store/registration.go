@@ -72,13 +72,13 @@ func (tx *Tx) SaveRegistration(r *Registration) error {
 	}
 	if r.ID == 0 {
 		r.CreatedAt = tx.now
-		res, err := tx.exec(`INSERT INTO registration (event_id, person_id, email, status, number, token, offered_until, bounce, created_at, updated_at, wait_seq)
+		var err error
+		r.ID, err = tx.insert(`INSERT INTO registration (event_id, person_id, email, status, number, token, offered_until, bounce, created_at, updated_at, wait_seq)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.EventID, r.PersonID, r.Email, r.Status, number, r.Token, until, r.Bounce, tx.now, tx.now, waitSeq)
 		if err != nil {
 			return fmt.Errorf("add registration: %w", err)
 		}
-		r.ID, err = res.LastInsertId()
-		return err
+		return nil
 	}
 	r.UpdatedAt = tx.now
 	if _, err := tx.exec(`UPDATE registration SET person_id = ?, email = ?, status = ?, number = ?, token = ?, offered_until = ?, bounce = ?, updated_at = ?, wait_seq = ?

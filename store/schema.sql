@@ -113,6 +113,7 @@ CREATE TABLE registration (
 );
 CREATE INDEX registration_status ON registration(event_id, status, id);
 CREATE INDEX registration_wait ON registration(event_id, status, wait_seq);
+CREATE UNIQUE INDEX registration_number ON registration(event_id, number);
 
 -- Pledges of money (minor units + ISO 4217 currency), time (minutes) or
 -- kind (free text) to an event, optionally to one of its campaigns.

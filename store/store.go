@@ -1,4 +1,4 @@
-// Package store keeps hallway's state in SQLite: people and their
+// Package store keeps hallway's state in SQLite or PostgreSQL: people and their
 // identities, events, proposals, votes, registrations, pledges, notes,
 // schedule releases, and the inbox and outbox that make message handling
 // happen exactly once.
@@ -12,9 +12,17 @@
 //
 // # Schema
 //
-// A fresh database gets schema.sql; an older one is upgraded by the
-// append-only list in migrate.go, its version kept in PRAGMA user_version.
-// A database newer than this binary is refused.
+// A fresh database gets schema.sql (schema_postgres.sql on PostgreSQL); an
+// older one is upgraded by the append-only list in migrate.go, its version
+// kept in PRAGMA user_version (a one-row table on PostgreSQL). A database
+// newer than this binary is refused.
+//
+// # Engines
+//
+// Queries are written once, with ? placeholders, in the SQL both engines
+// read (engine.go rewrites the placeholders for PostgreSQL). What differs
+// (the schema's types, how writes are serialized, what counts as the disk
+// failing) stays in this package.
 package store
 
 import (
@@ -38,7 +46,10 @@ const queryTimeout = 10 * time.Second
 
 // Store is an open hallway database.
 type Store struct {
-	db *sql.DB
+	db     *sql.DB
+	engine Engine
+	// rebound caches queries rewritten for PostgreSQL.
+	rebound sync.Map // string → string
 	// stmts caches prepared statements by query text: preparing is most of
 	// the cost of a small query.
 	stmts     sync.Map // string → *sql.Stmt
@@ -52,9 +63,31 @@ type Store struct {
 	health writeHealth
 }
 
-// Open opens (creating if needed) the SQLite database at path and brings its
-// schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens (creating if needed) the database source names, a SQLite
+// file (a path or sqlite:PATH) or a PostgreSQL database (postgres://…),
+// and brings its schema up to date.
+func Open(ctx context.Context, source string) (*Store, error) {
+	engine, src, err := ParseSource(source)
+	if err != nil {
+		return nil, err
+	}
+	if engine == PostgreSQL {
+		db, err := openPostgres(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		s := &Store{db: db, engine: PostgreSQL, Now: time.Now}
+		if err := s.migrate(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", redact(src), err)
+		}
+		return s, nil
+	}
+	return openSQLite(ctx, src)
+}
+
+// openSQLite opens (creating if needed) the SQLite database at path.
+func openSQLite(ctx context.Context, path string) (*Store, error) {
 	// _txlock=immediate takes the write lock at BEGIN: read-then-write
 	// transactions then wait on busy_timeout instead of failing with
 	// SQLITE_BUSY when they try to upgrade. _time_format=sqlite stores times
@@ -76,7 +109,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, Now: time.Now}
+	s := &Store{db: db, engine: SQLite, Now: time.Now}
 	if err := s.checkIntegrity(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -91,7 +124,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // OpenReadOnly opens an existing database to read, changing nothing:
 // for looking at a database another process may be running on ("hallway
 // check"). A database of another schema version is refused.
-func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+func OpenReadOnly(ctx context.Context, source string) (*Store, error) {
+	engine, path, err := ParseSource(source)
+	if err != nil {
+		return nil, err
+	}
+	if engine == PostgreSQL {
+		db, err := openPostgres(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		s := &Store{db: db, engine: PostgreSQL, Now: time.Now}
+		version, err := s.schemaVersion(ctx)
+		if err == nil && version != SchemaVersion {
+			err = fmt.Errorf("it has schema version %d, this binary %d", version, SchemaVersion)
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", redact(path), err)
+		}
+		return s, nil
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Set("mode", "ro")
@@ -109,7 +162,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: it has schema version %d, this binary %d", path, version, SchemaVersion)
 	}
-	return &Store{db: db, Now: time.Now}, nil
+	return &Store{db: db, engine: SQLite, Now: time.Now}, nil
 }
 
 // Close closes the database.
@@ -143,9 +196,15 @@ func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
 	defer cancel()
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return s.checkWrite(fmt.Errorf("begin: %w", err))
 	}
 	tx := &Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC()}
+	if s.engine == PostgreSQL {
+		if _, err := sqlTx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLockKey); err != nil {
+			sqlTx.Rollback()
+			return s.checkWrite(fmt.Errorf("take the write lock: %w", err))
+		}
+	}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return s.checkWrite(err)
@@ -206,7 +265,12 @@ func (s *Store) prepare(query string) {
 func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.engine == PostgreSQL {
+		// One snapshot for the whole view, as SQLite's read transaction.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	sqlTx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -216,6 +280,9 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	tx.wrote = true
+	if tx.store.engine == PostgreSQL {
+		return tx.tx.ExecContext(tx.ctx, tx.store.rebind(query), args...)
+	}
 	st, err := tx.stmt(query)
 	if err != nil {
 		return nil, err
@@ -223,7 +290,18 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	return st.ExecContext(tx.ctx, args...)
 }
 
+// insert runs an INSERT and returns the id of the row it made.
+func (tx *Tx) insert(query string, args ...any) (int64, error) {
+	tx.wrote = true
+	var id int64
+	err := tx.queryRow(query+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
+	if tx.store.engine == PostgreSQL {
+		return tx.tx.QueryRowContext(tx.ctx, tx.store.rebind(query), args...)
+	}
 	st, err := tx.stmt(query)
 	if err != nil {
 		// A query that does not prepare is a bug; let Scan report it.
@@ -233,11 +311,26 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 }
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	if tx.store.engine == PostgreSQL {
+		return tx.tx.QueryContext(tx.ctx, tx.store.rebind(query), args...)
+	}
 	st, err := tx.stmt(query)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(tx.ctx, args...)
+}
+
+// rebind returns query rewritten for PostgreSQL, cached: pgx prepares
+// and caches each statement per connection by its text, so no statement
+// cache of ours is needed there.
+func (s *Store) rebind(query string) string {
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	q := rebind(query)
+	s.rebound.Store(query, q)
+	return q
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound.

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Engine is the database hallway keeps its state in.
+type Engine string
+
+const (
+	// SQLite is the default: one file, embedded, nothing to run.
+	SQLite Engine = "sqlite"
+	// PostgreSQL is for several instances on one database and a hot
+	// standby.
+	PostgreSQL Engine = "postgres"
+)
+
+// ParseSource tells which engine a store source names, and what to give
+// that engine: "postgres://…" or "postgresql://…" is PostgreSQL (a
+// libpq URL), "sqlite:PATH" or a plain path is SQLite.
+func ParseSource(source string) (Engine, string, error) {
+	switch {
+	case source == "":
+		return "", "", fmt.Errorf("no database given: set a file path, sqlite:PATH or postgres://USER@HOST/DB")
+	case strings.HasPrefix(source, "postgres://"), strings.HasPrefix(source, "postgresql://"):
+		if _, err := pgx.ParseConfig(source); err != nil {
+			return "", "", fmt.Errorf("database URL %s: %w", redact(source), err)
+		}
+		return PostgreSQL, source, nil
+	case strings.HasPrefix(source, "sqlite:"):
+		path := strings.TrimPrefix(source, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return "", "", fmt.Errorf("database %q names no file: write sqlite:PATH", source)
+		}
+		return SQLite, path, nil
+	case strings.Contains(source, "://"):
+		return "", "", fmt.Errorf("database %s: unknown kind; write a file path, sqlite:PATH or postgres://USER@HOST/DB", redact(source))
+	}
+	return SQLite, source, nil
+}
+
+// redact hides a URL's password, for messages and logs.
+func redact(source string) string {
+	u, err := url.Parse(source)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	return u.Redacted()
+}
+
+// Engine is the store's database engine.
+func (s *Store) Engine() Engine { return s.engine }
+
+// openPostgres connects to PostgreSQL. Times are read in UTC, as
+// SQLite's are, so nothing above the store sees which engine it runs on.
+func openPostgres(ctx context.Context, source string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(source)
+	if err != nil {
+		return nil, fmt.Errorf("database URL %s: %w", redact(source), err)
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	cfg.RuntimeParams["application_name"] = "hallway"
+	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	}))
+	// More connections than SQLite's four: the server runs readers and
+	// writers side by side.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", redact(source), err)
+	}
+	return db, nil
+}
+
+// writeLockKey is the advisory lock every PostgreSQL write transaction
+// takes first. Writes are then serialized as on SQLite, so the rules
+// that read before they write (seats left, votes left, the next number)
+// hold with several instances on one database without each being
+// re-proved under a weaker isolation; readers never take it.
+const writeLockKey = 0x68616c6c // "hall"
+
+// rebind rewrites the ? placeholders of a query for PostgreSQL ($1, $2,
+// …), leaving quoted strings and identifiers alone. Queries are written
+// once, in the dialect both engines read.
+func rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
