@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // corruptDB makes a database with a few pages of rows and overwrites the
@@ -14,6 +16,7 @@ import (
 // would.
 func corruptDB(t *testing.T) string {
 	t.Helper()
+	storetest.SQLiteOnly(t)
 	path := filepath.Join(t.TempDir(), "bad.db")
 	s, err := Open(context.Background(), path)
 	if err != nil {

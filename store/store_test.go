@@ -3,14 +3,15 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 func openTest(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	s, err := Open(context.Background(), storetest.Source(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,12 +28,16 @@ func do(t *testing.T, s *Store, fn func(tx *Tx) error) {
 }
 
 func TestOpenRefusesNewerDatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "new.db")
+	path := storetest.Source(t)
 	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec("PRAGMA user_version = 99"); err != nil {
+	bump := "PRAGMA user_version = 99"
+	if s.Engine() == PostgreSQL {
+		bump = "UPDATE hallway_schema SET version = 99"
+	}
+	if _, err := s.db.Exec(bump); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -43,7 +48,7 @@ func TestOpenRefusesNewerDatabase(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keep.db")
+	path := storetest.Source(t)
 	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +161,7 @@ func TestOutboxDedupeAndInboxOnce(t *testing.T) {
 	read := func(at *string) {
 		t.Helper()
 		if err := s.View(ctx, func(tx *Tx) error {
-			return tx.tx.QueryRow(`SELECT attempts, sent_at FROM outbox WHERE id = ?`, mails[0].ID).Scan(&attempts, at)
+			return tx.queryRow(`SELECT attempts, sent_at FROM outbox WHERE id = ?`, mails[0].ID).Scan(&attempts, at)
 		}); err != nil {
 			t.Fatal(err)
 		}
