@@ -46,10 +46,12 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 // campaign in a currency the config gives no rate for to the goal's: it
 // is shown apart and does not count toward the goal.
 func uncounted(ctx context.Context, cfg *config.Config) []error {
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		return nil // nothing pledged yet, or the database is elsewhere
+	if cfg.Store.URL == "" {
+		if _, err := os.Stat(cfg.Store.Path); err != nil {
+			return nil // nothing pledged yet, or the database is elsewhere
+		}
 	}
-	s, err := store.OpenReadOnly(ctx, cfg.Store.Path)
+	s, err := store.OpenReadOnly(ctx, cfg.Store.Source())
 	if err != nil {
 		return []error{fmt.Errorf("could not look for pledges the goals do not count: %w", err)}
 	}

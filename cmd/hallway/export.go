@@ -50,7 +50,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	s, err := store.Open(ctx, cfg.Store.Path)
+	s, err := store.Open(ctx, cfg.Store.Source())
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func TestExportRegistrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	s, err := store.Open(ctx, cfg.Store.Path)
+	s, err := store.Open(ctx, cfg.Store.Source())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, debug bool)
 // openCore opens the store and the bot with its mail desk: enough to carry
 // out commands and queue answers, as "hallway ingest" does.
 func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main, error) {
-	s, err := store.Open(ctx, cfg.Store.Path)
+	s, err := store.Open(ctx, cfg.Store.Source())
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		sender, err := mail.NewSender(m.Store, &mail.SenderOptions{
 			Addr: mc.SMTP, Security: string(mc.SMTPSecurity), Username: mc.SMTPUser, Password: password,
 			From: addressOf(mc.From), Logger: m.log,
-			Journal: cfg.Store.Path + "-sent", Undelivered: m.Desk.Undelivered,
+			Journal: cfg.Store.Journal, Undelivered: m.Desk.Undelivered,
 		})
 		if err != nil {
 			return fmt.Errorf("mail.smtp: %w", err)

@@ -56,8 +56,24 @@ type Config struct {
 type Store struct {
 	// Path of the SQLite database, resolved against the config file's
 	// directory so hallway finds it whatever its working directory.
-	// Default "hallway.db".
+	// Default "hallway.db"; empty when URL is set.
 	Path string
+	// URL of a PostgreSQL database (postgres://USER@HOST/DB, libpq's
+	// form; a password is better in ~/.pgpass or PGPASSWORD than here).
+	// When set, hallway keeps its state there instead of in Path.
+	URL string
+	// Journal is the file the mail sender notes what the SMTP server
+	// took before the store hears of it: Path + "-sent" by default, or
+	// "hallway-sent" next to the config with a URL.
+	Journal string
+}
+
+// Source is the database to give store.Open: the URL or the path.
+func (s Store) Source() string {
+	if s.URL != "" {
+		return s.URL
+	}
+	return s.Path
 }
 
 // Web is the [web] table: the read-only web pages and feeds.
@@ -293,7 +309,7 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	// Parse resolves against the name as given; anchor the result.
-	for _, p := range []*string{&c.Store.Path, &c.IRC.SASLPasswordFile, &c.Mail.IMAPPasswordFile, &c.Mail.SMTPPasswordFile} {
+	for _, p := range []*string{&c.Store.Path, &c.Store.Journal, &c.IRC.SASLPasswordFile, &c.Mail.IMAPPasswordFile, &c.Mail.SMTPPasswordFile} {
 		if *p == "" {
 			continue
 		}

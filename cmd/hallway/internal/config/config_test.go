@@ -351,6 +351,19 @@ capacty = 3                   # want: event[0].room[0].capacty
 `,
 		msgs: []string{`did you mean "capacity"?`, `the top level takes only [[event]], [irc], [mail], [store], [web]`, "this table takes"},
 	}, {
+		name: "store url and path",
+		src: `[store]
+url = "postgres://hallway@db.example.org/hallway"  # want: store.url
+path = "hallway.db"
+` + minimalEvent("UTC"),
+		msgs: []string{"both set", "keep url for PostgreSQL, or path for a SQLite file"},
+	}, {
+		name: "store url not PostgreSQL",
+		src: `[store]
+url = "mysql://db.example.org/hallway"  # want: store.url
+` + minimalEvent("UTC"),
+		msgs: []string{`must be a PostgreSQL URL like "postgres://`},
+	}, {
 		name: "secret in the file",
 		src: `[irc]
 server = "irc.libera.chat"
@@ -833,4 +846,23 @@ func FuzzParse(f *testing.F) {
 		}
 		c.Print(io.Discard)
 	})
+}
+
+// TestStoreURL: a PostgreSQL URL replaces the SQLite path; the journal
+// goes next to the config, and the printed config hides the password.
+func TestStoreURL(t *testing.T) {
+	c, err := Parse(filepath.Join("dir", "hallway.toml"), []byte(`[store]
+url = "postgres://hallway:s3cret@db.example.org/hallway"
+`+minimalEvent("UTC")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Path != "" || c.Store.Source() != "postgres://hallway:s3cret@db.example.org/hallway" || c.Store.Journal != filepath.Join("dir", "hallway-sent") {
+		t.Errorf("store = %+v", c.Store)
+	}
+	var b strings.Builder
+	c.Print(&b)
+	if strings.Contains(b.String(), "s3cret") || !strings.Contains(b.String(), `url = "postgres://hallway:xxxxx@db.example.org/hallway"`) {
+		t.Errorf("printed:\n%s", b.String())
+	}
 }

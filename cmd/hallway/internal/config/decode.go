@@ -455,9 +455,25 @@ func (d *decoder) config(root map[string]any) *Config {
 	dir := filepath.Dir(d.file)
 
 	st := t.sub("store")
-	st.strDefault("path", &c.Store.Path, "hallway.db")
+	if st.str("url", &c.Store.URL) {
+		// A URL replaces the default path; both given is an error
+		// (validate.go).
+		st.str("path", &c.Store.Path)
+	} else {
+		st.strDefault("path", &c.Store.Path, "hallway.db")
+	}
 	if c.Store.Path != "" {
 		c.Store.Path = resolvePath(dir, c.Store.Path)
+	}
+	if st.str("journal", &c.Store.Journal) {
+		c.Store.Journal = resolvePath(dir, c.Store.Journal)
+	} else {
+		if c.Store.URL != "" {
+			c.Store.Journal = resolvePath(dir, "hallway-sent")
+		} else if c.Store.Path != "" {
+			c.Store.Journal = c.Store.Path + "-sent"
+		}
+		st.def("journal")
 	}
 	st.done()
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,12 @@ func (c *Config) Print(w io.Writer) {
 	p.comment("defaults filled in, paths resolved, times with their UTC offsets.")
 
 	p.table("[store]")
-	p.kv("store", "path", quote(c.Store.Path), "")
+	if c.Store.URL != "" {
+		p.kv("store", "url", quote(redactURL(c.Store.URL)), "")
+	} else {
+		p.kv("store", "path", quote(c.Store.Path), "")
+	}
+	p.kv("store", "journal", quote(c.Store.Journal), "")
 
 	p.table("[web]")
 	p.kv("web", "listen", quote(c.Web.Listen), "")
@@ -286,4 +292,14 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// redactURL hides a database URL's password: the printed config is for
+// reviewers, and the password is better kept in ~/.pgpass anyway.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return u.Redacted()
 }

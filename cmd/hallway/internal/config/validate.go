@@ -20,7 +20,14 @@ import (
 // were already reported and hold zero values; checks skip those where a
 // second message about the same key would only be noise.
 func (d *decoder) validate(c *Config) {
-	if c.Store.Path == "" {
+	switch {
+	case c.Store.URL != "" && c.Store.Path != "":
+		d.errorf("store.url", `and store.path are both set: hallway keeps its state in one database; keep url for PostgreSQL, or path for a SQLite file`)
+	case c.Store.URL != "":
+		if u, err := url.Parse(c.Store.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {
+			d.errorf("store.url", `must be a PostgreSQL URL like "postgres://hallway@db.example.org/hallway" (for a SQLite file, use path)`)
+		}
+	case c.Store.Path == "":
 		d.errorf("store.path", `must not be empty; leave the key out to use the default "hallway.db" next to the config`)
 	}
 	// Port 0 listens on a free port: tests run several hallways at once.
