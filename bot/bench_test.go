@@ -3,11 +3,11 @@ package bot
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // BenchmarkVote measures one vote command end to end: split, spec lookup,
@@ -21,7 +21,7 @@ func BenchmarkVote(b *testing.B) { benchmarkVote(b, 1) }
 func BenchmarkVoteBatched(b *testing.B) { benchmarkVote(b, maxBatch) }
 
 func benchmarkVote(b *testing.B, batch int) {
-	s, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	s, err := store.Open(context.Background(), storetest.Source(b))
 	if err != nil {
 		b.Fatal(err)
 	}

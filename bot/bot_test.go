@@ -13,6 +13,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -30,7 +31,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "bot.db")
+	path := storetest.Source(t)
 	s, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/schedule"
+	"github.com/hallwayhq/hallway/store/storetest"
 	"github.com/hallwayhq/hallway/web"
 )
 
@@ -109,7 +109,7 @@ func TestIRCReleaseAnnouncedToAll(t *testing.T) {
 	const url = "http://127.0.0.1:8080/e2e"
 	clock := newTestClock(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 20, rate: 20,
+		db: storetest.Source(t), organizers: []string{org}, burst: 20, rate: 20,
 		now: clock.now, event: dayEvent(t, url, nil)})
 	defer b.stop()
 	waitJoined(t, ctx, watcher, botNick, channel)
@@ -155,7 +155,7 @@ func TestIRCReadableTimes(t *testing.T) {
 	}
 	clock := newTestClock(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)) // three months before
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 20, rate: 20,
+		db: storetest.Source(t), organizers: []string{org}, burst: 20, rate: 20,
 		now: clock.now, event: dayEvent(t, "", nil)})
 	defer b.stop()
 	waitJoined(t, ctx, aliceC, botNick, channel)
@@ -209,7 +209,7 @@ func TestIRCRoomChannels(t *testing.T) {
 	zone := berlin(t)
 	clock := newTestClock(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 20, rate: 20,
+		db: storetest.Source(t), organizers: []string{org}, burst: 20, rate: 20,
 		now: clock.now, event: dayEvent(t, "", map[string]string{"Room A": roomA})}
 	b := startBot(t, setup)
 	defer func() { b.stop() }()

@@ -1,7 +1,7 @@
 package bot_test
 
 import (
-	"path/filepath"
+	"github.com/hallwayhq/hallway/store/storetest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,7 +34,7 @@ func TestIRCHereOnEventDaysOnly(t *testing.T) {
 	var clock atomic.Int64 // the test's now, in Unix nanoseconds
 	clock.Store(day1.AddDate(0, -3, 0).UnixNano())
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 10, rate: 10,
+		db: storetest.Source(t), burst: 10, rate: 10,
 		now: func() time.Time { return time.Unix(0, clock.Load()) },
 		event: func(ev *bot.Event) {
 			ev.Zone = zone
@@ -85,7 +85,7 @@ func TestIRCPledgeExchangeRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10,
+		db: storetest.Source(t), organizers: []string{org}, burst: 10, rate: 10,
 		event: func(ev *bot.Event) { ev.Rates = []money.Rate{rate} }})
 	defer b.stop()
 	waitJoined(t, ctx, aliceC, botNick, channel)

@@ -2,12 +2,12 @@ package bot_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // BenchmarkIRCFairAck measures, against the real IRC server, how long
@@ -36,7 +36,7 @@ func BenchmarkIRCFairAck(b *testing.B) {
 		}
 	}
 	r := startBot(b, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(b.TempDir(), "hallway.db"), burst: 4, rate: 1})
+		db: storetest.Source(b), burst: 4, rate: 1})
 	defer r.stop()
 	if _, err := bobC.Expect(ctx, func(m irctest.Message) bool { return m.Command == "JOIN" && strings.EqualFold(m.Prefix.Nick, botNick) }); err != nil {
 		b.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 var seq atomic.Int64
@@ -187,7 +188,7 @@ func TestIRCBoard(t *testing.T) {
 		}
 	}
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10}
+		db: storetest.Source(t), organizers: []string{org}, burst: 10, rate: 10}
 	b := startBot(t, setup)
 	defer func() { b.stop() }()
 	waitJoined(t, ctx, aliceC, botNick, channel)
@@ -251,7 +252,7 @@ func TestIRCAnswersSurviveRestart(t *testing.T) {
 	}
 	// One line per 5 s: the answers queue up behind the first.
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 1, rate: 0.2}
+		db: storetest.Source(t), burst: 1, rate: 0.2}
 	b := startBot(t, setup)
 	waitJoined(t, ctx, aliceC, botNick, channel)
 	// The first answer takes the only token; the next two wait.
@@ -303,7 +304,7 @@ func TestIRCReconnect(t *testing.T) {
 	account(t, ctx, addr, botNick).Close()
 	account(t, ctx, addr, alice).Close()
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 10, rate: 10}
+		db: storetest.Source(t), burst: 10, rate: 10}
 	b := startBot(t, setup)
 	defer b.stop()
 
@@ -373,7 +374,7 @@ func TestIRCNotes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db := filepath.Join(t.TempDir(), "hallway.db")
+	db := storetest.Source(t)
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
 		db: db, burst: 20, rate: 20})
 	waitJoined(t, ctx, aliceC, botNick, channel)
@@ -453,7 +454,7 @@ func TestIRCTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := startBot(t, botSetup{addr: tlsAddr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 10, rate: 10,
+		db: storetest.Source(t), burst: 10, rate: 10,
 		tls: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
 	defer b.stop()
 	waitJoined(t, ctx, aliceC, botNick, channel)
@@ -486,7 +487,7 @@ func TestIRCPledges(t *testing.T) {
 		}
 	}
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10})
+		db: storetest.Source(t), organizers: []string{org}, burst: 10, rate: 10})
 	defer b.stop()
 	waitJoined(t, ctx, aliceC, botNick, channel)
 	aliceC.Privmsg(channel, "!pledge 250 USD for ci-macs")
@@ -549,7 +550,7 @@ func TestIRCPrivateAnswersToMany(t *testing.T) {
 	}
 	traffic := &lockedBuffer{}
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 4, rate: 2, debug: traffic}
+		db: storetest.Source(t), burst: 4, rate: 2, debug: traffic}
 	b := startBot(t, setup)
 	defer b.stop()
 	waitJoined(t, ctx, watcher, botNick, channel)
@@ -590,7 +591,7 @@ func TestIRCTopicRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	op.Raw("MODE " + channel + " +t")
-	db := filepath.Join(t.TempDir(), "hallway.db")
+	db := storetest.Source(t)
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
 		db: db, organizers: []string{org}, burst: 4, rate: 2, keepTopic: true}
 	b := startBot(t, setup)

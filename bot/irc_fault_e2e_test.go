@@ -8,7 +8,6 @@ package bot_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // fromBot matches a PRIVMSG from the bot to target (any target if "").
@@ -65,7 +65,7 @@ func TestIRCNickRegained(t *testing.T) {
 			}
 			defer holder.Close()
 			setup := botSetup{addr: addr, nick: botNick, channel: channel,
-				db: filepath.Join(t.TempDir(), "hallway.db"), burst: 10, rate: 10}
+				db: storetest.Source(t), burst: 10, rate: 10}
 			if tc.sasl {
 				setup.account, setup.password = botNick, "pw-"+botNick
 			}
@@ -131,7 +131,7 @@ func TestIRCPrivateReplyFollowsAccount(t *testing.T) {
 	}
 	// One line every 5 s: the private line waits behind the channel one.
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 1, rate: 0.2, url: "https://e2e.test"})
+		db: storetest.Source(t), burst: 1, rate: 0.2, url: "https://e2e.test"})
 	defer b.stop()
 	waitJoined(t, ctx, victimC, botNick, channel)
 	victimC.Privmsg(channel, "!feed")
@@ -192,7 +192,7 @@ func TestIRCPrivateReplyDropped(t *testing.T) {
 	if err := taker.Join(ctx, channel); err != nil {
 		t.Fatal(err)
 	}
-	db := filepath.Join(t.TempDir(), "hallway.db")
+	db := storetest.Source(t)
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
 		db: db, burst: 1, rate: 0.5, url: "https://e2e.test", privateWait: 3 * time.Second})
 	defer b.stop()
@@ -259,7 +259,7 @@ func TestIRCPrivateReplyOutsideChannels(t *testing.T) {
 	}
 	taker := irctest.DialT(t, addr, unique("tk")) // never logs in, joins nothing
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 2, rate: 0.2, url: "https://e2e.test"})
+		db: storetest.Source(t), burst: 2, rate: 0.2, url: "https://e2e.test"})
 	defer b.stop()
 	waitJoined(t, ctx, helperC, botNick, channel)
 	// The helper's answers take the bot's tokens: the next line waits 5 s.
@@ -329,7 +329,7 @@ func TestIRCKickedComesBack(t *testing.T) {
 	if err := opC.Join(ctx, channel); err != nil { // first in: channel operator
 		t.Fatal(err)
 	}
-	db := filepath.Join(t.TempDir(), "hallway.db")
+	db := storetest.Source(t)
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
 		db: db, burst: 10, rate: 10})
 	defer b.stop()
@@ -413,7 +413,7 @@ func TestIRCCTCPFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := startBot(t, botSetup{addr: strict, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 4, rate: 1})
+		db: storetest.Source(t), burst: 4, rate: 1})
 	defer b.stop()
 	waitJoined(t, ctx, aliceC, botNick, channel)
 
@@ -503,7 +503,7 @@ func TestIRCFairReplies(t *testing.T) {
 		}
 	}
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), burst: 2, rate: 2})
+		db: storetest.Source(t), burst: 2, rate: 2})
 	defer b.stop()
 	waitJoined(t, ctx, hogC, botNick, channel)
 	hogC.Privmsg(channel, `!propose "Long one" -- `+strings.Repeat("An abstract that goes on and on. ", 60))

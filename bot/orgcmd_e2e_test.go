@@ -6,7 +6,6 @@ package bot_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/schedule"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // privately waits for the bot's private line to c that starts with
@@ -60,7 +60,7 @@ func TestIRCSeveralNumbers(t *testing.T) {
 		}
 	}
 	b := startBot(t, botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10})
+		db: storetest.Source(t), organizers: []string{org}, burst: 10, rate: 10})
 	defer b.stop()
 	waitJoined(t, ctx, aliceC, botNick, channel)
 
@@ -144,7 +144,7 @@ func TestIRCBrokenPins(t *testing.T) {
 		}
 	}
 	setup := botSetup{addr: addr, nick: botNick, account: botNick, password: "pw-" + botNick, channel: channel,
-		db: filepath.Join(t.TempDir(), "hallway.db"), organizers: []string{org}, burst: 10, rate: 10, rateBurst: 100,
+		db: storetest.Source(t), organizers: []string{org}, burst: 10, rate: 10, rateBurst: 100,
 		event: grid([]string{"09:00", "10:00"}, "Room A", "Room B")}
 	b := startBot(t, setup)
 	waitOnline(t, ctx, orgC, botNick)

@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // dccOffer is what a hostile attendee hides in an abstract: said back by
@@ -81,7 +81,7 @@ func TestIRCHostileText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db := filepath.Join(t.TempDir(), "hallway.db")
+	db := storetest.Source(t)
 	// A proposal stored before the rule (by the old code, from a mail):
 	// the guard on the wire is all that stands between it and the server.
 	st, err := store.Open(ctx, db)

@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // clock is a settable test clock.
@@ -66,7 +67,7 @@ func (r *recorder) failures() []failure {
 
 func openStore(t *testing.T, clk *clock) *recorder {
 	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "hallway.db"))
+	s, err := store.Open(context.Background(), storetest.Source(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -281,7 +281,7 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	tx.wrote = true
 	if tx.store.engine == PostgreSQL {
-		return tx.tx.ExecContext(tx.ctx, tx.store.rebind(query), args...)
+		return tx.tx.ExecContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -300,7 +300,7 @@ func (tx *Tx) insert(query string, args ...any) (int64, error) {
 
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	if tx.store.engine == PostgreSQL {
-		return tx.tx.QueryRowContext(tx.ctx, tx.store.rebind(query), args...)
+		return tx.tx.QueryRowContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -312,7 +312,7 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	if tx.store.engine == PostgreSQL {
-		return tx.tx.QueryContext(tx.ctx, tx.store.rebind(query), args...)
+		return tx.tx.QueryContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -331,6 +331,22 @@ func (s *Store) rebind(query string) string {
 	q := rebind(query)
 	s.rebound.Store(query, q)
 	return q
+}
+
+// pgArgs gives PostgreSQL the arguments as SQLite takes them: the schema
+// keeps flags in integer columns (SQLite has no booleans), which pgx
+// will not fill from a Go bool.
+func pgArgs(args []any) []any {
+	for i, a := range args {
+		if b, ok := a.(bool); ok {
+			if b {
+				args[i] = int64(1)
+			} else {
+				args[i] = int64(0)
+			}
+		}
+	}
+	return args
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // quiet drops the server's log: the tests check what clients see.
@@ -63,7 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{t: t, zone: zone, people: map[string]int64{}, props: map[int64]store.Proposal{}}
 	ctx := context.Background()
-	f.store, err = store.Open(ctx, filepath.Join(t.TempDir(), "hallway.db"))
+	f.store, err = store.Open(ctx, storetest.Source(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // syncBuffer is a bytes.Buffer safe for a process to write while the test
@@ -253,7 +254,7 @@ func TestDiskFull(t *testing.T) {
 	}
 
 	// A damaged copy of this database is refused at start, clearly.
-	bad := filepath.Join(t.TempDir(), "damaged.db")
+	bad := storetest.Source(t)
 	damage(t, db, bad)
 	badCfg := filepath.Join(filepath.Dir(bad), "hallway.toml")
 	cfg, _ = os.ReadFile(cfgPath)
