@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -97,34 +96,3 @@ func openPostgres(ctx context.Context, source string) (*sql.DB, error) {
 // hold with several instances on one database without each being
 // re-proved under a weaker isolation; readers never take it.
 const writeLockKey = 0x68616c6c // "hall"
-
-// rebind rewrites the ? placeholders of a query for PostgreSQL ($1, $2,
-// …), leaving quoted strings and identifiers alone. Queries are written
-// once, in the dialect both engines read.
-func rebind(query string) string {
-	if !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 8)
-	n := 0
-	var quote byte
-	for i := 0; i < len(query); i++ {
-		c := query[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '?':
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}

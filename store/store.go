@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hallwayhq/hallway/store/internal/placeholder"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -328,7 +329,7 @@ func (s *Store) rebind(query string) string {
 	if v, ok := s.rebound.Load(query); ok {
 		return v.(string)
 	}
-	q := rebind(query)
+	q := placeholder.Numbered(query)
 	s.rebound.Store(query, q)
 	return q
 }

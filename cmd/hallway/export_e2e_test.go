@@ -75,6 +75,7 @@ goal = "3000 USD"
 	if err != nil {
 		t.Fatal(err)
 	}
+	onTestStore(t, cfg)
 	if err := cfg.ResolveSecrets(func(string) string { return mailtest.BotPassword }); err != nil {
 		t.Fatal(err)
 	}

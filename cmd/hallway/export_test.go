@@ -35,6 +35,7 @@ func TestExportRegistrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	onTestStore(t, cfg)
 	ctx := context.Background()
 	s, err := store.Open(ctx, cfg.Store.Source())
 	if err != nil {
@@ -106,6 +107,7 @@ func TestExportScheduleAndWrapup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	onTestStore(t, cfg)
 	m, err := openCore(ctx, cfg, newLogger(&bytes.Buffer{}, false))
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,7 @@ organizers = [%q]
 	if err != nil {
 		t.Fatal(err)
 	}
+	onTestStore(t, cfg)
 	if err := cfg.ResolveSecrets(func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}

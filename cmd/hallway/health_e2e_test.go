@@ -80,6 +80,7 @@ func prlimitFsize(t *testing.T, pid int, limit string) {
 }
 
 func TestDiskFull(t *testing.T) {
+	storetest.SQLiteOnly(t) // a full disk under SQLite's file
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -254,7 +255,7 @@ func TestDiskFull(t *testing.T) {
 	}
 
 	// A damaged copy of this database is refused at start, clearly.
-	bad := storetest.Source(t)
+	bad := filepath.Join(t.TempDir(), "damaged.db")
 	damage(t, db, bad)
 	badCfg := filepath.Join(filepath.Dir(bad), "hallway.toml")
 	cfg, _ = os.ReadFile(cfgPath)

@@ -8,7 +8,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,6 +24,7 @@ import (
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/mail/mailtest"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // crashMails is the size of the backlog.
@@ -88,8 +88,7 @@ func TestMailCrashBacklog(t *testing.T) {
 	cfgPath := filepath.Join(dir, "hallway.toml")
 	host, port, _ := strings.Cut(ircAddr, ":")
 	cfg := fmt.Sprintf(`[store]
-path = %q
-[irc]
+%s[irc]
 server = %q
 port = %s
 tls = false
@@ -111,16 +110,12 @@ timezone = "Europe/Brussels"
 channel = "#%s"
 organizers = ["nobody"]
 registration_capacity = 5000
-`, dbPath, host, port, tag, imapAddr, mailbox, processed, smtpAddr, tag)
+`, storeKeys(t, dbPath), host, port, tag, imapAddr, mailbox, processed, smtpAddr, tag)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenDB(t, testSource(t, dbPath))
 
 	// Kill points, by progress seen in the database: early and late in
 	// the intake (the sender runs alongside), then once the intake is done
@@ -355,7 +350,7 @@ type crashStats struct {
 	pending  int // mails in the outbox not sent yet
 }
 
-func crashRead(db *sql.DB) (crashStats, error) {
+func crashRead(db *storetest.DB) (crashStats, error) {
 	var s crashStats
 	err := db.QueryRow(`SELECT
 		(SELECT count(*) FROM inbox WHERE channel = 'mail' AND key LIKE 'imap:%'),
@@ -366,7 +361,7 @@ func crashRead(db *sql.DB) (crashStats, error) {
 
 // crashWaitFor polls the database until cond holds. Before the process
 // has created its schema the queries fail; that is waited out too.
-func crashWaitFor(ctx context.Context, db *sql.DB, p *crashProc, cond func(crashStats) bool) (crashStats, error) {
+func crashWaitFor(ctx context.Context, db *storetest.DB, p *crashProc, cond func(crashStats) bool) (crashStats, error) {
 	var last crashStats
 	var lastErr error
 	for {
@@ -432,7 +427,7 @@ func crashWaitEmpty(ctx context.Context, addr, mailbox string) error {
 }
 
 // checkCrashDB checks the database against the mails put in.
-func checkCrashDB(t *testing.T, db *sql.DB, tag string, addrs, msgids []string) {
+func checkCrashDB(t *testing.T, db *storetest.DB, tag string, addrs, msgids []string) {
 	t.Helper()
 	n := len(addrs)
 	var regs, emails, tokens, pending int
@@ -499,7 +494,7 @@ func checkCrashDB(t *testing.T, db *sql.DB, tag string, addrs, msgids []string) 
 }
 
 // crashUnsent returns the addresses whose confirmation is not marked sent.
-func crashUnsent(db *sql.DB, journal string) (map[string]bool, error) {
+func crashUnsent(db *storetest.DB, journal string) (map[string]bool, error) {
 	// The sender's journal (whole lines only) counts as marked: the next
 	// process marks those ids sent before it sends anything.
 	marked := map[int64]bool{}
@@ -532,7 +527,7 @@ func crashUnsent(db *sql.DB, journal string) (map[string]bool, error) {
 }
 
 // crashTokens maps each registered address to its confirmation token.
-func crashTokens(db *sql.DB) (map[string]string, error) {
+func crashTokens(db *storetest.DB) (map[string]string, error) {
 	rows, err := db.Query(`SELECT email, token FROM registration`)
 	if err != nil {
 		return nil, err

@@ -74,6 +74,7 @@ func loadConfig(t *testing.T, text string, env map[string]string) *config.Config
 	if err != nil {
 		t.Fatal(err)
 	}
+	onTestStore(t, cfg)
 	if err := cfg.ResolveSecrets(func(name string) string { return env[name] }); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 	"github.com/hallwayhq/hallway/mail/mailtest"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // mailEnv is hallway running against the real servers with a mailbox of
@@ -40,7 +40,7 @@ type mailEnv struct {
 	imap, smtp string
 	ircAddr    string
 	mailRoot   string
-	db         *sql.DB // the test's own look into hallway's database
+	db         *storetest.DB // the test's own look into hallway's database
 	logs       *syncBuffer
 }
 
@@ -79,10 +79,7 @@ func startMailEnv(t *testing.T, timeout time.Duration, change func(*config.Confi
 	c.Close()
 	t.Cleanup(func() { mailtest.DeleteMailboxes(e.imap, e.box, e.box+"-done", e.box+"-bad") })
 	e.m, e.logs = runHallway(t, ctx, e.cfg)
-	if e.db, err = sql.Open("sqlite", "file:"+e.cfg.Store.Path+"?_pragma=busy_timeout(5000)"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.db.Close() })
+	e.db = storetest.OpenDB(t, e.cfg.Store.Source())
 	return e
 }
 
@@ -216,6 +213,7 @@ func header(re *regexp.Regexp, raw string) string {
 // apology in its place); display names that used to make replies
 // impossible are answered; a mail over the size limit is told its size.
 func TestMailSetAside(t *testing.T) {
+	storetest.SQLiteOnly(t) // faults injected by SQLite triggers
 	e := startMailEnv(t, 2*time.Minute, nil)
 	// Faults injected in the real database: storing the Message-ID of
 	// the "poison" mail always fails, of the "flaky" mail until one

@@ -48,6 +48,7 @@ func TestPledgeReportsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	onTestStore(t, cfg)
 	ctx := context.Background()
 	m, err := openCore(ctx, cfg, newLogger(&bytes.Buffer{}, false))
 	if err != nil {

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 // releaseCrashSetup builds the binary and writes a config for an event
@@ -35,8 +35,7 @@ func releaseCrashSetup(t *testing.T, ctx context.Context, ircAddr, botNick, org,
 	cfgPath = filepath.Join(dir, "hallway.toml")
 	host, port, _ := strings.Cut(ircAddr, ":")
 	cfg := fmt.Sprintf(`[store]
-path = %q
-[web]
+%s[web]
 listen = "127.0.0.1:0"
 [irc]
 server = %q
@@ -58,7 +57,7 @@ organizers = [%q]
     { start = "13:00", minutes = 50, kind = "session", rooms = ["Room 1"] },
     { start = "14:00", minutes = 50, kind = "session", rooms = ["Room 1"] },
   ]
-`, dbPath, host, port, botNick, channel, org)
+`, storeKeys(t, dbPath), host, port, botNick, channel, org)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +109,7 @@ func waitKilled(t *testing.T, ctx context.Context, p *crashProc, logs []string) 
 }
 
 // releaseCounts reads how many releases and pending releases there are.
-func releaseCounts(t *testing.T, db *sql.DB) (released, pending int) {
+func releaseCounts(t *testing.T, db *storetest.DB) (released, pending int) {
 	t.Helper()
 	if err := db.QueryRow(`SELECT (SELECT count(*) FROM release), (SELECT count(*) FROM pending_release)`).Scan(&released, &pending); err != nil {
 		t.Fatal(err)
@@ -156,11 +155,7 @@ func TestReleaseCrash(t *testing.T) {
 	fromBot(t, ctx, c, botNick, "#1")
 	c.Privmsg(botNick, "!vote 1")
 	fromBot(t, ctx, c, botNick, "#1")
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.OpenDB(t, testSource(t, dbPath))
 
 	// 1. Killed once, at the command: the next start finishes it.
 	c.Privmsg(botNick, "!schedule release -- first")

@@ -23,6 +23,7 @@ func TestReportPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	onTestStore(t, cfg)
 	ctx := context.Background()
 	m, err := openCore(ctx, cfg, newLogger(&bytes.Buffer{}, false))
 	if err != nil {

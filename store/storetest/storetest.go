@@ -11,6 +11,7 @@ package storetest
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -21,7 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallwayhq/hallway/store/internal/placeholder"
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Postgres reports whether this test run keeps its stores in PostgreSQL.
@@ -93,4 +97,62 @@ func adminExec(ctx context.Context, admin, sql string) error {
 	defer c.Close(ctx)
 	_, err = c.Exec(ctx, sql)
 	return err
+}
+
+// DB is a test's own look into a store's tables, on either engine: its
+// queries are written with ? placeholders, as the store's are.
+type DB struct {
+	*sql.DB
+	postgres bool
+}
+
+// OpenDB opens source (as store.Open takes it) for a test to query
+// directly, closed when the test ends.
+func OpenDB(t testing.TB, source string) *DB {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	pg := strings.HasPrefix(source, "postgres://") || strings.HasPrefix(source, "postgresql://")
+	if pg {
+		db, err = sql.Open("pgx", source)
+	} else {
+		db, err = sql.Open("sqlite", "file:"+strings.TrimPrefix(source, "sqlite:")+"?_pragma=busy_timeout(5000)&_time_format=sqlite")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &DB{DB: db, postgres: pg}
+}
+
+func (db *DB) q(query string) string {
+	if db.postgres {
+		return placeholder.Numbered(query)
+	}
+	return query
+}
+
+// QueryRow runs a query of one row.
+func (db *DB) QueryRow(query string, args ...any) *sql.Row {
+	return db.DB.QueryRow(db.q(query), args...)
+}
+
+// QueryRowContext runs a query of one row.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.DB.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// Query runs a query.
+func (db *DB) Query(query string, args ...any) (*sql.Rows, error) {
+	return db.DB.Query(db.q(query), args...)
+}
+
+// QueryContext runs a query.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.DB.QueryContext(ctx, db.q(query), args...)
+}
+
+// Exec runs a statement.
+func (db *DB) Exec(query string, args ...any) (sql.Result, error) {
+	return db.DB.Exec(db.q(query), args...)
 }
