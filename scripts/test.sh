@@ -9,6 +9,8 @@
 #
 # Extra arguments go to `go test` (e.g. scripts/test.sh -run TestSASL).
 # HALLWAY_TEST_TIMEOUT overrides the go test timeout (default 25m).
+# The store, bot, mail, web and cmd tests then run again on PostgreSQL
+# (HALLWAY_TEST_POSTGRES_PASS=0 skips that).
 #
 # Then every fuzz target of the repository runs for HALLWAY_FUZZTIME each
 # (default 3s; 0 skips; skipped by default when arguments are given). A
@@ -50,6 +52,13 @@ echo "test.sh: go vet ./..." >&2
 go vet ./...
 echo "test.sh: go test -race ./..." >&2
 go test -race -count=1 -timeout "${HALLWAY_TEST_TIMEOUT:-25m}" "$@" ./...
+# The packages that touch the store again, each test on a PostgreSQL
+# database of its own (store/storetest); the race detector ran above.
+if [ "${HALLWAY_TEST_POSTGRES_PASS:-1}" = 1 ]; then
+	echo "test.sh: on PostgreSQL: go test ./store/... ./bot/... ./mail/... ./web/... ./cmd/..." >&2
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "${HALLWAY_TEST_TIMEOUT:-25m}" "$@" \
+		./store/... ./bot/... ./mail/... ./web/... ./cmd/...
+fi
 
 fuzztime=${HALLWAY_FUZZTIME:-3s}
 if [ $# -gt 0 ] && [ -z "${HALLWAY_FUZZTIME:-}" ]; then
