@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 func TestCheckLine(t *testing.T) {
@@ -138,22 +138,8 @@ func badStored(s string) (int, rune, bool) {
 // (received.raw) is the message as it came, on purpose.
 func checkStore(t *testing.T, path string) (cells int) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
+	db := storetest.OpenDB(t, path)
+	tables := db.Tables(t)
 	for _, table := range tables {
 		rows, err := db.Query("SELECT * FROM " + table)
 		if err != nil {

@@ -156,3 +156,30 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 func (db *DB) Exec(query string, args ...any) (sql.Result, error) {
 	return db.DB.Exec(db.q(query), args...)
 }
+
+// Tables lists the store's tables (not the engine's own, nor the schema
+// version's), for tests that look at every row.
+func (db *DB) Tables(t testing.TB) []string {
+	t.Helper()
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	if db.postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'hallway_schema' ORDER BY table_name`
+	}
+	rows, err := db.DB.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tables
+}
