@@ -180,8 +180,13 @@ func (s *Store) Close() error {
 type Tx struct {
 	store *Store
 	tx    *sql.Tx
-	ctx   context.Context
-	now   time.Time
+	// pg is the connection a PostgreSQL write transaction runs on
+	// (postgres.go); nil on SQLite and in views.
+	pg *pgTx
+	// q runs the statements on PostgreSQL: pg's connection, or tx.
+	q   querier
+	ctx context.Context
+	now time.Time
 	// wrote is set by a statement run for its effect, so that only a
 	// commit that wrote tells that writes work again.
 	wrote bool
@@ -195,17 +200,14 @@ func (tx *Tx) Now() time.Time { return tx.now }
 func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
+	if s.engine == PostgreSQL {
+		return s.doPostgres(ctx, fn)
+	}
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.checkWrite(fmt.Errorf("begin: %w", err))
 	}
 	tx := &Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC()}
-	if s.engine == PostgreSQL {
-		if _, err := sqlTx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLockKey); err != nil {
-			sqlTx.Rollback()
-			return s.checkWrite(fmt.Errorf("take the write lock: %w", err))
-		}
-	}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return s.checkWrite(err)
@@ -276,13 +278,13 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin read: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC()})
+	return fn(&Tx{store: s, tx: sqlTx, q: sqlTx, ctx: ctx, now: s.Now().UTC()})
 }
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	tx.wrote = true
 	if tx.store.engine == PostgreSQL {
-		return tx.tx.ExecContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
+		return tx.q.ExecContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -301,7 +303,7 @@ func (tx *Tx) insert(query string, args ...any) (int64, error) {
 
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	if tx.store.engine == PostgreSQL {
-		return tx.tx.QueryRowContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
+		return tx.q.QueryRowContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -313,7 +315,7 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	if tx.store.engine == PostgreSQL {
-		return tx.tx.QueryContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
+		return tx.q.QueryContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -361,6 +363,9 @@ func notFound(err error) error {
 // Savepoint runs fn inside a savepoint: if fn fails, what it wrote is undone
 // but the transaction goes on, so the caller can still record the outcome.
 func (tx *Tx) Savepoint(fn func() error) error {
+	if tx.pg != nil {
+		return tx.pg.savepoint(tx, fn)
+	}
 	if _, err := tx.exec(`SAVEPOINT step`); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}

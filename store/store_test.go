@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -244,5 +245,79 @@ func TestConcurrentFirstQueries(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("%d concurrent first MarkSent took %v", len(ids), d)
+	}
+}
+
+// TestSavepoints: a failed savepoint undoes only its own writes, on its
+// own or nested in another, and what succeeded is committed; a batch of
+// savepoints in a row (PostgreSQL releases each with the next) ends as
+// each said.
+func TestSavepoints(t *testing.T) {
+	s := openTest(t)
+	fail := errors.New("refused")
+	mark := func(tx *Tx, key string) error {
+		_, err := tx.MarkReceived(Received{Channel: IRC, Key: key})
+		return err
+	}
+	do(t, s, func(tx *Tx) error {
+		for i := range 5 {
+			err := tx.Savepoint(func() error {
+				if err := mark(tx, fmt.Sprintf("row%d", i)); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return fail
+				}
+				return nil
+			})
+			if (err != nil) != (i%2 == 1) {
+				t.Errorf("savepoint %d: %v", i, err)
+			}
+		}
+		// Nested: the inner fails, the outer goes on and succeeds.
+		if err := tx.Savepoint(func() error {
+			if err := mark(tx, "outer"); err != nil {
+				return err
+			}
+			if err := tx.Savepoint(func() error {
+				if err := mark(tx, "inner"); err != nil {
+					return err
+				}
+				return fail
+			}); !errors.Is(err, fail) {
+				t.Errorf("inner savepoint: %v", err)
+			}
+			return mark(tx, "outer-after")
+		}); err != nil {
+			t.Errorf("outer savepoint: %v", err)
+		}
+		// Nested: the inner succeeds, the outer fails: both undone.
+		if err := tx.Savepoint(func() error {
+			if err := tx.Savepoint(func() error { return mark(tx, "inner2") }); err != nil {
+				return err
+			}
+			return fail
+		}); !errors.Is(err, fail) {
+			t.Errorf("outer savepoint 2: %v", err)
+		}
+		return mark(tx, "last")
+	})
+	var got []string
+	s.View(context.Background(), func(tx *Tx) error {
+		rows, err := tx.query(`SELECT key FROM inbox ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			rows.Scan(&k)
+			got = append(got, k)
+		}
+		return rows.Err()
+	})
+	want := []string{"row0", "row2", "row4", "outer", "outer-after", "last"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("committed %v, want %v", got, want)
 	}
 }

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// querier runs statements: a *sql.Tx, or the *sql.Conn of a PostgreSQL
+// write transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// pgTx is a PostgreSQL write transaction run by hand on one connection
+// rather than through database/sql's Tx: BEGIN and the write lock then
+// go to the server as one message, and a savepoint's release with the
+// next one's start, each a round trip fewer. A connection left in a
+// transaction is never reused: pgx's stdlib drops it when it is
+// returned to the pool.
+type pgTx struct {
+	conn *sql.Conn
+	// left is set when the last savepoint succeeded and was left for the
+	// next one (or the commit) to release.
+	left bool
+	// depth counts the savepoints fn is inside of.
+	depth int
+}
+
+// beginLock opens a write transaction and takes the write lock in one
+// round trip: a statement without arguments goes by the simple protocol,
+// which takes several at once.
+var beginLock = fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d)", writeLockKey)
+
+func (s *Store) doPostgres(ctx context.Context, fn func(tx *Tx) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return s.checkWrite(fmt.Errorf("begin: %w", err))
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, beginLock); err != nil {
+		rollback(conn)
+		return s.checkWrite(fmt.Errorf("begin: %w", err))
+	}
+	pg := &pgTx{conn: conn}
+	tx := &Tx{store: s, pg: pg, q: conn, ctx: ctx, now: s.Now().UTC()}
+	if err := fn(tx); err != nil {
+		rollback(conn)
+		return s.checkWrite(err)
+	}
+	if err := commit(ctx, conn); err != nil {
+		return s.checkWrite(fmt.Errorf("commit: %w", err))
+	}
+	if tx.wrote {
+		s.health.ok()
+	}
+	return nil
+}
+
+// errCommitRolledBack is a COMMIT the server answered with ROLLBACK: a
+// statement failed earlier and its error went unseen.
+var errCommitRolledBack = errors.New("the transaction was rolled back: a statement in it had failed")
+
+func commit(ctx context.Context, conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		tag, err := dc.(*stdlib.Conn).Conn().Exec(ctx, "COMMIT")
+		if err != nil {
+			return err
+		}
+		if tag.String() != "COMMIT" {
+			return errCommitRolledBack
+		}
+		return nil
+	})
+}
+
+// rollback ends the transaction; if it cannot, the connection is
+// dropped rather than go back to the pool mid-transaction.
+func rollback(conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		conn.Raw(func(dc any) error { return dc.(*stdlib.Conn).Close() })
+	}
+}
+
+// savepoint is Tx.Savepoint on PostgreSQL. A savepoint that succeeds
+// outside any other is not released at once: the next one releases it in
+// the message that starts itself, and COMMIT releases the last. Nested
+// savepoints are released at once, so "step" always names the innermost.
+func (pg *pgTx) savepoint(tx *Tx, fn func() error) error {
+	start := "SAVEPOINT step"
+	if pg.left {
+		start = "RELEASE step; SAVEPOINT step"
+	}
+	if _, err := pg.conn.ExecContext(tx.ctx, start); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	pg.left = false
+	pg.depth++
+	err := fn()
+	pg.depth--
+	if err != nil {
+		if _, rbErr := pg.conn.ExecContext(tx.ctx, "ROLLBACK TO step; RELEASE step"); rbErr != nil {
+			return fmt.Errorf("rollback to savepoint: %w (after %w)", rbErr, err)
+		}
+		return err
+	}
+	if pg.depth > 0 {
+		if _, err := pg.conn.ExecContext(tx.ctx, "RELEASE step"); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+		return nil
+	}
+	pg.left = true
+	return nil
+}
