@@ -90,9 +90,8 @@ func openPostgres(ctx context.Context, source string) (*sql.DB, error) {
 	return db, nil
 }
 
-// writeLockKey is the advisory lock every PostgreSQL write transaction
-// takes first. Writes are then serialized as on SQLite, so the rules
-// that read before they write (seats left, votes left, the next number)
-// hold with several instances on one database without each being
-// re-proved under a weaker isolation; readers never take it.
-const writeLockKey = 0x68616c6c // "hall"
+// Every PostgreSQL write transaction takes one advisory lock first
+// (postgres.go, takeWriteLock). Writes are then serialized as on SQLite,
+// so the rules that read before they write (seats left, votes left, the
+// next number) hold with several instances on one database without each
+// being re-proved under a weaker isolation; readers never take it.

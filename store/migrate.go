@@ -193,7 +193,7 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		return fmt.Errorf("begin migration: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLockKey); err != nil {
+	if _, err := tx.ExecContext(ctx, takeWriteLock); err != nil {
 		return fmt.Errorf("begin migration: %w", err)
 	}
 	version, err := s.schemaVersion(ctx)

@@ -148,8 +148,8 @@ func TestPostgresSchema(t *testing.T) {
 func pgShape(t *testing.T, db *sql.DB) []string {
 	t.Helper()
 	var out []string
-	rows, err := db.Query(`SELECT 'index', indexname, tablename FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'
-		UNION ALL SELECT 'table', table_name, table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'hallway_schema'
+	rows, err := db.Query(`SELECT 'index', indexname, tablename FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'
+		UNION ALL SELECT 'table', table_name, table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'hallway_schema'
 		ORDER BY 1, 2`)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func pgShape(t *testing.T, db *sql.DB) []string {
 		line := o[0] + " " + o[1]
 		if o[0] == "table" {
 			cols, err := db.Query(`SELECT column_name, is_nullable = 'NO' FROM information_schema.columns
-				WHERE table_schema = 'public' AND table_name = $1 AND NOT (table_name = 'speaker' AND column_name = 'rowid') ORDER BY column_name`, o[1])
+				WHERE table_schema = current_schema() AND table_name = $1 AND NOT (table_name = 'speaker' AND column_name = 'rowid') ORDER BY column_name`, o[1])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,8 +34,11 @@ type pgTx struct {
 
 // beginLock opens a write transaction and takes the write lock in one
 // round trip: a statement without arguments goes by the simple protocol,
-// which takes several at once.
-var beginLock = fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d)", writeLockKey)
+// which takes several at once. The lock is the schema's, so hallways
+// kept in different schemas of one database do not wait for each other.
+var beginLock = fmt.Sprintf("BEGIN; %s", takeWriteLock)
+
+const takeWriteLock = "SELECT pg_advisory_xact_lock(1751215468, hashtext(current_schema()))"
 
 func (s *Store) doPostgres(ctx context.Context, fn func(tx *Tx) error) error {
 	conn, err := s.db.Conn(ctx)
