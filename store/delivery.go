@@ -13,7 +13,7 @@ func (s *Store) NoteDeliveryFailure(ctx context.Context, key string, cause error
 	var n int
 	err := s.Do(ctx, func(tx *Tx) error {
 		return tx.queryRow(`INSERT INTO delivery_failure (key, attempts, last_error, updated_at) VALUES (?, 1, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at
+			ON CONFLICT (key) DO UPDATE SET attempts = delivery_failure.attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at
 			RETURNING attempts`, key, cause.Error(), tx.now).Scan(&n)
 	})
 	if err != nil {
@@ -30,7 +30,7 @@ func (tx *Tx) CountAnswer(addr string, limit int) (ok, notify bool, err error) {
 	day := tx.now.UTC().Format(time.DateOnly)
 	var n, notified int
 	err = tx.queryRow(`INSERT INTO mail_answers (email, day, n) VALUES (?, ?, 1)
-		ON CONFLICT (email, day) DO UPDATE SET n = n + 1 RETURNING n, notified`, addr, day).Scan(&n, &notified)
+		ON CONFLICT (email, day) DO UPDATE SET n = mail_answers.n + 1 RETURNING n, notified`, addr, day).Scan(&n, &notified)
 	if err != nil {
 		return false, false, fmt.Errorf("count answers to %s: %w", addr, err)
 	}
