@@ -1,5 +1,5 @@
 // Command webserve is the server side of bench/web.sh: it fills a fresh
-// database with a FOSDEM-sized event (800 sessions in 35 rooms over two
+// database (or the one -store names) with a FOSDEM-sized event (800 sessions in 35 rooms over two
 // days, three releases), times the renderers, writes the bytes of
 // /{slug}/schedule.ics to a file for nginx to serve, and serves the web
 // package until interrupted.
@@ -55,6 +55,8 @@ func main() {
 	bare := flag.Bool("bare", false, "serve the file -in with a bare net/http handler")
 	in := flag.String("in", "", "with -bare: the file to serve")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
+	source := flag.String("store", "", "database to use (a path or postgres://…; default a fresh SQLite file)")
+	seed := flag.Bool("seed", true, "fill the database with the event; false: another instance did")
 	flag.Parse()
 	if *pprofAddr != "" {
 		go http.ListenAndServe(*pprofAddr, nil) // DefaultServeMux has pprof
@@ -66,13 +68,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*listen, *out, *sessions, *rooms, *releases, *runs); err != nil {
+	if err := run(*listen, *out, *source, *seed, *sessions, *rooms, *releases, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "webserve:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, out string, nSessions, nRooms, nReleases, runs int) error {
+func run(listen, out, source string, seed bool, nSessions, nRooms, nReleases, runs int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	dir, err := os.MkdirTemp("", "webserve")
@@ -80,7 +82,10 @@ func run(listen, out string, nSessions, nRooms, nReleases, runs int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	s, err := store.Open(ctx, filepath.Join(dir, "hallway.db"))
+	if source == "" {
+		source = filepath.Join(dir, "hallway.db")
+	}
+	s, err := store.Open(ctx, source)
 	if err != nil {
 		return err
 	}
@@ -91,8 +96,10 @@ func run(listen, out string, nSessions, nRooms, nReleases, runs int) error {
 		return err
 	}
 	ev, history := generate(zone, nSessions, nRooms, nReleases)
-	if err := store_(ctx, s, ev, history); err != nil {
-		return err
+	if seed {
+		if err := store_(ctx, s, ev, history); err != nil {
+			return err
+		}
 	}
 
 	info := schedule.EventInfo{Slug: ev.Slug, Name: ev.Name, Venue: ev.Venue, URL: "http://" + listen + "/" + ev.Slug, Zone: zone, Rooms: ev.Rooms}
