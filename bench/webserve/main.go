@@ -56,6 +56,7 @@ func main() {
 	in := flag.String("in", "", "with -bare: the file to serve")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
 	source := flag.String("store", "", "database to use (a path or postgres://…; default a fresh SQLite file)")
+	base := flag.String("base", "", "the site's public URL (default http:// and -listen): instances behind one name serve the same bytes")
 	seed := flag.Bool("seed", true, "fill the database with the event; false: another instance did")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -68,13 +69,16 @@ func main() {
 		}
 		return
 	}
-	if err := run(*listen, *out, *source, *seed, *sessions, *rooms, *releases, *runs); err != nil {
+	if *base == "" {
+		*base = "http://" + *listen
+	}
+	if err := run(*listen, *base, *out, *source, *seed, *sessions, *rooms, *releases, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "webserve:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, out, source string, seed bool, nSessions, nRooms, nReleases, runs int) error {
+func run(listen, base, out, source string, seed bool, nSessions, nRooms, nReleases, runs int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	dir, err := os.MkdirTemp("", "webserve")
@@ -102,7 +106,7 @@ func run(listen, out, source string, seed bool, nSessions, nRooms, nReleases, ru
 		}
 	}
 
-	info := schedule.EventInfo{Slug: ev.Slug, Name: ev.Name, Venue: ev.Venue, URL: "http://" + listen + "/" + ev.Slug, Zone: zone, Rooms: ev.Rooms}
+	info := schedule.EventInfo{Slug: ev.Slug, Name: ev.Name, Venue: ev.Venue, URL: base + "/" + ev.Slug, Zone: zone, Rooms: ev.Rooms}
 	h := schedule.History(history)
 	for _, r := range []struct {
 		name string
@@ -128,7 +132,7 @@ func run(listen, out, source string, seed bool, nSessions, nRooms, nReleases, ru
 	}
 
 	srv := web.New(s, []web.Event{ev}, &web.Options{
-		BaseURL: "http://" + listen,
+		BaseURL: base,
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	ln, err := net.Listen("tcp", listen)
