@@ -7,7 +7,6 @@ package bot_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -375,11 +374,7 @@ func TestIRCKickedComesBack(t *testing.T) {
 // again (refused by the server): the outbox holds it twice.
 func waitQueuedAgain(t *testing.T, ctx context.Context, db, body string) {
 	t.Helper()
-	sdb, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sdb.Close()
+	sdb := storetest.OpenDB(t, db)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {

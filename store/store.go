@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -338,14 +339,21 @@ func (s *Store) rebind(query string) string {
 
 // pgArgs gives PostgreSQL the arguments as SQLite takes them: the schema
 // keeps flags in integer columns (SQLite has no booleans), which pgx
-// will not fill from a Go bool.
+// will not fill from a Go bool; and PostgreSQL's text holds no NUL, which
+// raw input kept for organizers (a mail's body) may carry: it becomes
+// U+FFFD rather than fail the write, and with it the message.
 func pgArgs(args []any) []any {
 	for i, a := range args {
-		if b, ok := a.(bool); ok {
-			if b {
+		switch v := a.(type) {
+		case bool:
+			if v {
 				args[i] = int64(1)
 			} else {
 				args[i] = int64(0)
+			}
+		case string:
+			if strings.IndexByte(v, 0) >= 0 {
+				args[i] = strings.ReplaceAll(v, "\x00", "\uFFFD")
 			}
 		}
 	}

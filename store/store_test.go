@@ -321,3 +321,25 @@ func TestSavepoints(t *testing.T) {
 		t.Errorf("committed %v, want %v", got, want)
 	}
 }
+
+// TestNULInText: raw input with a NUL byte (a mail's body kept for the
+// organizers) is stored on either engine; PostgreSQL, whose text holds
+// no NUL, keeps U+FFFD in its place.
+func TestNULInText(t *testing.T) {
+	s := openTest(t)
+	do(t, s, func(tx *Tx) error {
+		_, err := tx.MarkReceived(Received{Channel: Mail, Key: "msgid:nul", Raw: "before\x00after"})
+		return err
+	})
+	var raw string
+	s.View(context.Background(), func(tx *Tx) error {
+		return tx.queryRow(`SELECT raw FROM inbox WHERE key = 'msgid:nul'`).Scan(&raw)
+	})
+	want := "before\x00after"
+	if s.Engine() == PostgreSQL {
+		want = "before\uFFFDafter"
+	}
+	if raw != want {
+		t.Errorf("stored %q, want %q", raw, want)
+	}
+}
