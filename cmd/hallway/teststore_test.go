@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -29,12 +31,43 @@ func testSource(t testing.TB, path string) string {
 	return u
 }
 
-// onTestStore points a loaded config at the test's store (testSource).
+// onTestStore points a loaded config at the test's store (testSource),
+// and its file too, for the commands a test runs on it (hallway export,
+// hallway check).
 func onTestStore(t testing.TB, cfg *config.Config) {
 	t.Helper()
-	if storetest.Postgres() {
-		cfg.Store.URL = testSource(t, cfg.Store.Path)
-		cfg.Store.Path = ""
+	if !storetest.Postgres() || cfg.Store.Path == "" {
+		return
+	}
+	path := cfg.Store.Path
+	cfg.Store.URL = testSource(t, path)
+	cfg.Store.Path = ""
+	text, err := os.ReadFile(cfg.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The [store] table's path (and journal) give way to the URL.
+	var out []string
+	table, found := "", false
+	for _, line := range strings.SplitAfter(string(text), "\n") {
+		if trimmed := strings.TrimSpace(line); strings.HasPrefix(trimmed, "[") {
+			table = trimmed
+		}
+		if table == "[store]" && (strings.HasPrefix(line, "path") || strings.HasPrefix(line, "journal")) {
+			continue
+		}
+		out = append(out, line)
+		if strings.TrimSpace(line) == "[store]" {
+			found = true
+			out = append(out, storeKeys(t, path))
+		}
+	}
+	if !found {
+		t.Fatalf("%s has no [store] table to point at PostgreSQL", cfg.File)
+	}
+	text = []byte(strings.Join(out, ""))
+	if err := os.WriteFile(cfg.File, text, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
