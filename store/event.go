@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -37,6 +38,7 @@ type PhaseChange struct {
 
 // AddPhaseChange records an organizer opening or closing a phase.
 func (tx *Tx) AddPhaseChange(eventID int64, phase string, open bool, personID int64) error {
+	delete(tx.phases, phaseKey{eventID, phase})
 	if _, err := tx.exec(`INSERT INTO phase_change (event_id, phase, open, person_id, changed_at) VALUES (?, ?, ?, ?, ?)`,
 		eventID, phase, open, personID, tx.now); err != nil {
 		return fmt.Errorf("record phase change: %w", err)
@@ -46,12 +48,37 @@ func (tx *Tx) AddPhaseChange(eventID int64, phase string, open bool, personID in
 
 // LastPhaseChange returns the latest manual change of a phase, or
 // ErrNotFound.
+//
+// A transaction reads each phase from the database once: nothing else
+// writes while it runs (the write lock; a view's snapshot), so the
+// commands of a batch share the answer.
 func (tx *Tx) LastPhaseChange(eventID int64, phase string) (PhaseChange, error) {
+	key := phaseKey{eventID, phase}
+	if got, ok := tx.phases[key]; ok {
+		return got.change, got.err
+	}
 	c := PhaseChange{Phase: phase}
 	var person sql.NullInt64
 	err := tx.queryRow(`SELECT open, person_id, changed_at FROM phase_change
 		WHERE event_id = ? AND phase = ? ORDER BY changed_at DESC, id DESC LIMIT 1`, eventID, phase).
 		Scan(&c.Open, &person, &c.ChangedAt)
 	c.PersonID = person.Int64
-	return c, notFound(err)
+	err = notFound(err)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		if tx.phases == nil {
+			tx.phases = map[phaseKey]phaseRead{}
+		}
+		tx.phases[key] = phaseRead{c, err}
+	}
+	return c, err
+}
+
+type phaseKey struct {
+	event int64
+	phase string
+}
+
+type phaseRead struct {
+	change PhaseChange
+	err    error
 }

@@ -41,6 +41,9 @@ type Message struct {
 	CreatedAt time.Time
 }
 
+// outboxColumns are what EnqueueOnce writes, in its arguments' order.
+const outboxColumns = `(channel, target, addressee, account, kind, body, short, dedupe_key, created_at, not_before)`
+
 // Enqueue adds a message to the outbox. A message whose DedupeKey is already
 // there is dropped, so retried work never sends twice.
 func (tx *Tx) Enqueue(m Message) error {
@@ -61,8 +64,14 @@ func (tx *Tx) EnqueueOnce(m Message) (bool, error) {
 	if kind == "" {
 		kind = "privmsg"
 	}
-	res, err := tx.exec(`INSERT INTO outbox (channel, target, addressee, account, kind, body, short, dedupe_key, created_at, not_before)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+	if tx.pg != nil && key == nil {
+		// Nothing can make it a duplicate: it goes with the next message
+		// to the server (postgres.go).
+		tx.wrote = true
+		tx.pg.defer_(m.Channel, m.Target, m.Addressee, m.Account, kind, m.Body, m.Short, key, tx.now, notBefore)
+		return true, nil
+	}
+	res, err := tx.exec(`INSERT INTO outbox `+outboxColumns+` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
 		m.Channel, m.Target, m.Addressee, m.Account, kind, m.Body, m.Short, key, tx.now, notBefore)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s message: %w", m.Channel, err)

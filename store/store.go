@@ -191,6 +191,8 @@ type Tx struct {
 	// wrote is set by a statement run for its effect, so that only a
 	// commit that wrote tells that writes work again.
 	wrote bool
+	// phases holds the phase changes read (LastPhaseChange).
+	phases map[phaseKey]phaseRead
 }
 
 // Now is the time the transaction started, in UTC: every row it writes
@@ -285,6 +287,7 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	tx.wrote = true
 	if tx.store.engine == PostgreSQL {
+		tx.beforePostgres(query)
 		return tx.q.ExecContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
@@ -304,6 +307,7 @@ func (tx *Tx) insert(query string, args ...any) (int64, error) {
 
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	if tx.store.engine == PostgreSQL {
+		tx.beforePostgres(query)
 		return tx.q.QueryRowContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
@@ -316,6 +320,7 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	if tx.store.engine == PostgreSQL {
+		tx.beforePostgres(query)
 		return tx.q.QueryContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
