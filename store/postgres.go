@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hallwayhq/hallway/store/internal/placeholder"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -33,8 +34,10 @@ type pgTx struct {
 	// depth counts the savepoints fn is inside of.
 	depth int
 	// outbox holds rows for the outbox not sent to the server yet
-	// (defer_), each EnqueueOnce's arguments.
-	outbox [][]any
+	// (defer_), each EnqueueOnce's arguments; before, those deferred
+	// before the savepoint whose start waits in start.
+	outbox, before [][]any
+	start          string
 	// err is why deferred rows could not be written.
 	err error
 }
@@ -82,11 +85,11 @@ func (pg *pgTx) commit(ctx context.Context) error {
 	if pg.err != nil {
 		return pg.err
 	}
-	tag, err := pg.simple(ctx, "COMMIT")
+	tag, err := pg.send(ctx, "COMMIT", nil)
 	if err != nil {
 		return err
 	}
-	if tag != "COMMIT" {
+	if tag.name != "COMMIT" {
 		return errCommitRolledBack
 	}
 	return nil
@@ -102,101 +105,181 @@ func rollback(conn *sql.Conn) {
 	}
 }
 
-// savepoint is Tx.Savepoint on PostgreSQL. A savepoint that succeeds
-// outside any other is not released at once: the next one releases it in
-// the message that starts itself, and COMMIT releases the last. Nested
-// savepoints are released at once, so "step" always names the innermost.
+// savepoint is Tx.Savepoint on PostgreSQL. Its start is not sent at
+// once: it goes ahead of fn's first write, in the same message, and a fn
+// that writes nothing needs none. One that succeeds outside any other is
+// not released either: the next one's start releases it, and COMMIT the
+// last. Nested savepoints are started and released at once, so "step"
+// always names the innermost.
 func (pg *pgTx) savepoint(tx *Tx, fn func() error) error {
-	start := "SAVEPOINT step"
+	if pg.depth > 0 || pg.start != "" {
+		return pg.nestedSavepoint(tx, fn)
+	}
+	pg.start = "SAVEPOINT step"
 	if pg.left {
-		start = "RELEASE step; SAVEPOINT step"
+		pg.start = "RELEASE step; SAVEPOINT step"
 	}
-	// What was deferred before goes first: it is not fn's to undo.
-	if _, err := pg.simple(tx.ctx, start); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
-	pg.left = false
+	// Rows deferred before the savepoint go ahead of it: not fn's to undo.
+	pg.before, pg.outbox = pg.outbox, nil
 	pg.depth++
 	err := fn()
 	pg.depth--
+	sent := pg.start == ""
+	if !sent {
+		// fn wrote nothing: no savepoint was needed, the last one is
+		// still left, and the rows from before wait as they did.
+		pg.start = ""
+		if err != nil {
+			pg.outbox = nil // fn's replies go with it
+		}
+		pg.outbox = append(pg.before, pg.outbox...)
+		pg.before = nil
+		return err
+	}
 	if err != nil {
-		pg.outbox = pg.outbox[:0] // fn's, undone with it
+		pg.outbox = nil // fn's, undone with it
+		pg.left = false
 		if _, rbErr := pg.conn.ExecContext(tx.ctx, "ROLLBACK TO step; RELEASE step"); rbErr != nil {
 			return fmt.Errorf("rollback to savepoint: %w (after %w)", rbErr, err)
 		}
 		return err
 	}
-	if pg.depth > 0 {
-		if _, err := pg.simple(tx.ctx, "RELEASE step"); err != nil {
-			return fmt.Errorf("release savepoint: %w", err)
-		}
-		return nil
-	}
 	pg.left = true
 	return nil
 }
 
-// defer_ keeps an outbox row to insert with the next statement that
-// needs it written: the next savepoint's start, the commit, or anything
+// nestedSavepoint is a savepoint inside another (or before the other's
+// start was sent): started and released at once.
+func (pg *pgTx) nestedSavepoint(tx *Tx, fn func() error) error {
+	if _, err := pg.send(tx.ctx, "SAVEPOINT step", nil); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	depth := pg.depth
+	pg.depth++
+	err := fn()
+	pg.depth = depth
+	if err != nil {
+		pg.outbox = nil
+		if _, rbErr := pg.conn.ExecContext(tx.ctx, "ROLLBACK TO step; RELEASE step"); rbErr != nil {
+			return fmt.Errorf("rollback to savepoint: %w (after %w)", rbErr, err)
+		}
+		return err
+	}
+	if _, err := pg.send(tx.ctx, "RELEASE step", nil); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// defer_ keeps an outbox row to insert with the next message that goes
+// to the server anyway: a savepoint's start, the commit, or a statement
 // about the outbox. Replies are written last in a command, so this saves
 // a round trip on nearly every one.
 func (pg *pgTx) defer_(args ...any) {
 	pg.outbox = append(pg.outbox, args)
 }
 
-// outboxInsert is the statement writing the deferred rows, with its
-// arguments, numbered for PostgreSQL.
-func (pg *pgTx) outboxInsert() (string, []any) {
-	var b strings.Builder
-	b.WriteString("INSERT INTO outbox " + outboxColumns + " VALUES ")
-	args := make([]any, 0, len(pg.outbox)*10)
-	for i, row := range pg.outbox {
+// outboxInsert appends to q and args the statement writing rows, its
+// placeholders numbered after args'.
+func outboxInsert(q *strings.Builder, args []any, rows [][]any) []any {
+	q.WriteString("INSERT INTO outbox " + outboxColumns + " VALUES ")
+	for i, row := range rows {
 		if i > 0 {
-			b.WriteString(", ")
+			q.WriteString(", ")
 		}
-		b.WriteByte('(')
+		q.WriteByte('(')
 		for j := range row {
 			if j > 0 {
-				b.WriteString(", ")
+				q.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "$%d", len(args)+j+1)
+			fmt.Fprintf(q, "$%d", len(args)+j+1)
 		}
-		b.WriteByte(')')
+		q.WriteByte(')')
 		args = append(args, row...)
 	}
-	return b.String(), pgArgs(args)
+	q.WriteString("; ")
+	return args
 }
 
-// beforePostgres writes the deferred outbox rows before a statement
-// about the outbox. A failure leaves the transaction aborted: the
-// statement fails with it, and the commit says why.
-func (tx *Tx) beforePostgres(query string) {
-	pg := tx.pg
-	if pg == nil || len(pg.outbox) == 0 || !strings.Contains(query, "outbox") {
-		return
+// send sends statement (with ? placeholders, numbered here; "" for none)
+// in one message with everything waiting to go ahead of it: the rows
+// deferred before a savepoint, the savepoint's start, the rows deferred
+// since. pgx's simple protocol puts the arguments in the text, so several
+// statements go at once. It returns the last statement's command tag.
+func (pg *pgTx) send(ctx context.Context, statement string, args []any) (pgconnTag, error) {
+	var q strings.Builder
+	var all []any
+	if len(pg.before) > 0 {
+		all = outboxInsert(&q, all, pg.before)
+		pg.before = nil
 	}
-	q, args := pg.outboxInsert()
-	pg.outbox = pg.outbox[:0]
-	if _, err := pg.conn.ExecContext(tx.ctx, q, args...); err != nil && pg.err == nil {
-		pg.err = fmt.Errorf("write the outbox: %w", err)
+	if pg.start != "" {
+		q.WriteString(pg.start + "; ")
+		pg.start = ""
 	}
-}
-
-// simple sends statements with the deferred outbox rows ahead of them,
-// in one message: pgx's simple protocol puts the arguments in the text.
-// It returns the last statement's command tag.
-func (pg *pgTx) simple(ctx context.Context, statements string) (string, error) {
-	q, args := "", []any(nil)
 	if len(pg.outbox) > 0 {
-		q, args = pg.outboxInsert()
-		q += "; "
-		pg.outbox = pg.outbox[:0]
+		all = outboxInsert(&q, all, pg.outbox)
+		pg.outbox = nil
 	}
-	var tag string
+	if statement != "" {
+		q.WriteString(placeholder.NumberedFrom(statement, len(all)+1))
+		all = append(all, args...)
+	}
+	text := strings.TrimSuffix(q.String(), "; ")
+	if text == "" {
+		return pgconnTag{}, nil
+	}
+	var tag pgconnTag
 	err := pg.conn.Raw(func(dc any) error {
-		t, err := dc.(*stdlib.Conn).Conn().Exec(ctx, q+statements, append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...)
-		tag = t.String()
+		t, err := dc.(*stdlib.Conn).Conn().Exec(ctx, text, append([]any{pgx.QueryExecModeSimpleProtocol}, pgArgs(all)...)...)
+		tag = pgconnTag{t.String(), t.RowsAffected()}
 		return err
 	})
 	return tag, err
+}
+
+// pgconnTag is what send reports of the last statement.
+type pgconnTag struct {
+	name string
+	rows int64
+}
+
+// LastInsertId is not used: ids come back by RETURNING.
+func (t pgconnTag) LastInsertId() (int64, error) {
+	return 0, errors.New("no LastInsertId on PostgreSQL: use RETURNING")
+}
+
+// RowsAffected is how many rows the statement wrote.
+func (t pgconnTag) RowsAffected() (int64, error) { return t.rows, nil }
+
+// pending reports whether anything waits to be sent.
+func (pg *pgTx) pending() bool {
+	return pg.start != "" || len(pg.before) > 0 || len(pg.outbox) > 0
+}
+
+// execPostgres runs a statement for its effect in a write transaction:
+// with what waits to be sent, in one message, if anything does.
+func (tx *Tx) execPostgres(query string, args []any) (sql.Result, error) {
+	pg := tx.pg
+	if pg == nil || !pg.pending() {
+		return tx.q.ExecContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
+	}
+	return pg.send(tx.ctx, query, args)
+}
+
+// beforeQuery sends what waits ahead of a query that writes (INSERT …
+// RETURNING) or reads the outbox, so it sees and undoes what it should.
+// A failure leaves the transaction aborted: the query fails with it, and
+// the commit says why.
+func (tx *Tx) beforeQuery(query string) {
+	pg := tx.pg
+	if pg == nil || !pg.pending() {
+		return
+	}
+	if !strings.Contains(query, "outbox") && strings.HasPrefix(strings.TrimSpace(query), "SELECT") {
+		return
+	}
+	if _, err := pg.send(tx.ctx, "", nil); err != nil && pg.err == nil {
+		pg.err = fmt.Errorf("write ahead of a query: %w", err)
+	}
 }

@@ -287,8 +287,7 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	tx.wrote = true
 	if tx.store.engine == PostgreSQL {
-		tx.beforePostgres(query)
-		return tx.q.ExecContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
+		return tx.execPostgres(query, args)
 	}
 	st, err := tx.stmt(query)
 	if err != nil {
@@ -307,7 +306,7 @@ func (tx *Tx) insert(query string, args ...any) (int64, error) {
 
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 	if tx.store.engine == PostgreSQL {
-		tx.beforePostgres(query)
+		tx.beforeQuery(query)
 		return tx.q.QueryRowContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)
@@ -320,7 +319,7 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	if tx.store.engine == PostgreSQL {
-		tx.beforePostgres(query)
+		tx.beforeQuery(query)
 		return tx.q.QueryContext(tx.ctx, tx.store.rebind(query), pgArgs(args)...)
 	}
 	st, err := tx.stmt(query)

@@ -343,3 +343,48 @@ func TestNULInText(t *testing.T) {
 		t.Errorf("stored %q, want %q", raw, want)
 	}
 }
+
+// TestSavepointsKeepTheirMessages: a message queued before a savepoint
+// stays when the savepoint fails, one queued inside it goes with it, and
+// one queued inside a savepoint that wrote nothing else follows the same
+// rule (PostgreSQL sends queued messages late, with the next statement).
+func TestSavepointsKeepTheirMessages(t *testing.T) {
+	s := openTest(t)
+	fail := errors.New("refused")
+	q := func(tx *Tx, body string) error {
+		return tx.Enqueue(Message{Channel: IRC, Target: "#c", Body: body})
+	}
+	do(t, s, func(tx *Tx) error {
+		q(tx, "before")
+		tx.Savepoint(func() error { q(tx, "in failed, no write"); return fail })
+		tx.Savepoint(func() error { q(tx, "in kept, no write"); return nil })
+		tx.Savepoint(func() error {
+			tx.MarkReceived(Received{Channel: IRC, Key: "k1"})
+			q(tx, "in failed, wrote")
+			return fail
+		})
+		q(tx, "between")
+		tx.Savepoint(func() error {
+			q(tx, "in kept, wrote first")
+			_, err := tx.MarkReceived(Received{Channel: IRC, Key: "k2"})
+			return err
+		})
+		tx.Savepoint(func() error {
+			tx.Savepoint(func() error { q(tx, "nested failed"); return fail })
+			return q(tx, "outer kept")
+		})
+		return q(tx, "last")
+	})
+	msgs, err := s.Pending(context.Background(), IRC, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Body)
+	}
+	want := []string{"before", "in kept, no write", "between", "in kept, wrote first", "outer kept", "last"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("queued %q, want %q", got, want)
+	}
+}

@@ -9,13 +9,17 @@ import (
 
 // Numbered rewrites the ? placeholders of a query as $1, $2, …, leaving
 // quoted strings and identifiers alone.
-func Numbered(query string) string {
+func Numbered(query string) string { return NumberedFrom(query, 1) }
+
+// NumberedFrom is Numbered starting at $first, for a statement sent
+// after others with arguments of their own.
+func NumberedFrom(query string, first int) string {
 	if !strings.Contains(query, "?") {
 		return query
 	}
 	var b strings.Builder
 	b.Grow(len(query) + 8)
-	n := 0
+	n := first - 1
 	var quote byte
 	for i := 0; i < len(query); i++ {
 		c := query[i]
