@@ -61,7 +61,7 @@ func (s *Store) doPostgres(ctx context.Context, fn func(tx *Tx) error) error {
 		return s.checkWrite(fmt.Errorf("begin: %w", err))
 	}
 	pg := &pgTx{conn: conn}
-	tx := &Tx{store: s, pg: pg, q: conn, ctx: ctx, now: s.Now().UTC()}
+	tx := &Tx{store: s, pg: pg, q: conn, ctx: ctx, now: s.Now().UTC(), writing: true}
 	if err := fn(tx); err != nil {
 		rollback(conn)
 		return s.checkWrite(err)

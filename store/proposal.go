@@ -74,10 +74,25 @@ func (tx *Tx) AddProposal(p Proposal) (Proposal, error) {
 
 // Proposal returns an event's proposal by number, or ErrNotFound. Its
 // Votes is not counted: see ProposalWithVotes.
+//
+// A write transaction reads each proposal once until one is written (the
+// commands of a batch vote for the same few); a view reads it every time.
 func (tx *Tx) Proposal(eventID, number int64) (Proposal, error) {
+	key := proposalKey{eventID, number}
+	if p, ok := tx.proposals[key]; ok {
+		return p, nil
+	}
 	p, err := scanProposal(tx.queryRow(`SELECT `+proposalFields+`, 0 FROM proposal p WHERE p.event_id = ? AND p.number = ?`, eventID, number))
+	if err == nil && tx.writing {
+		if tx.proposals == nil {
+			tx.proposals = map[proposalKey]Proposal{}
+		}
+		tx.proposals[key] = p
+	}
 	return p, notFound(err)
 }
+
+type proposalKey struct{ event, number int64 }
 
 // ProposalWithVotes is Proposal with its votes counted.
 func (tx *Tx) ProposalWithVotes(eventID, number int64) (Proposal, error) {

@@ -191,8 +191,13 @@ type Tx struct {
 	// wrote is set by a statement run for its effect, so that only a
 	// commit that wrote tells that writes work again.
 	wrote bool
-	// phases holds the phase changes read (LastPhaseChange).
-	phases map[phaseKey]phaseRead
+	// phases holds the phase changes read (LastPhaseChange), proposals
+	// the proposals (Proposal, in a write transaction) until a statement
+	// writes to that table.
+	phases    map[phaseKey]phaseRead
+	proposals map[proposalKey]Proposal
+	// writing is set in a write transaction (Do).
+	writing bool
 }
 
 // Now is the time the transaction started, in UTC: every row it writes
@@ -210,7 +215,7 @@ func (s *Store) Do(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return s.checkWrite(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC()}
+	tx := &Tx{store: s, tx: sqlTx, ctx: ctx, now: s.Now().UTC(), writing: true}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return s.checkWrite(err)
@@ -286,6 +291,7 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	tx.wrote = true
+	tx.forget(query)
 	if tx.store.engine == PostgreSQL {
 		return tx.execPostgres(query, args)
 	}
@@ -296,9 +302,22 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	return st.ExecContext(tx.ctx, args...)
 }
 
+// forget drops what the transaction remembers of a table a write
+// statement names.
+func (tx *Tx) forget(query string) {
+	if tx.proposals != nil && (strings.Contains(query, "INTO proposal ") || strings.Contains(query, "UPDATE proposal ") ||
+		strings.Contains(query, "FROM proposal ")) {
+		tx.proposals = nil
+	}
+	if tx.phases != nil && strings.Contains(query, "phase_change") {
+		tx.phases = nil
+	}
+}
+
 // insert runs an INSERT and returns the id of the row it made.
 func (tx *Tx) insert(query string, args ...any) (int64, error) {
 	tx.wrote = true
+	tx.forget(query)
 	var id int64
 	err := tx.queryRow(query+" RETURNING id", args...).Scan(&id)
 	return id, err
@@ -375,6 +394,15 @@ func notFound(err error) error {
 // Savepoint runs fn inside a savepoint: if fn fails, what it wrote is undone
 // but the transaction goes on, so the caller can still record the outcome.
 func (tx *Tx) Savepoint(fn func() error) error {
+	err := tx.savepoint(fn)
+	if err != nil {
+		// What fn read may be what it wrote and is now undone.
+		tx.phases, tx.proposals = nil, nil
+	}
+	return err
+}
+
+func (tx *Tx) savepoint(fn func() error) error {
 	if tx.pg != nil {
 		return tx.pg.savepoint(tx, fn)
 	}

@@ -388,3 +388,65 @@ func TestSavepointsKeepTheirMessages(t *testing.T) {
 		t.Errorf("queued %q, want %q", got, want)
 	}
 }
+
+// TestRememberedReadsFollowWrites: a write transaction remembers the
+// proposals and phases it read, and forgets them when it writes them or
+// when a savepoint that may have written them is undone.
+func TestRememberedReadsFollowWrites(t *testing.T) {
+	s := openTest(t)
+	do(t, s, func(tx *Tx) error {
+		ev, err := tx.EnsureEvent("ev", "Ev")
+		if err != nil {
+			return err
+		}
+		p, err := tx.PersonByIdentity(IRCAccount, "alice", "")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AddProposal(Proposal{EventID: ev.ID, Kind: Session, Title: "T", AuthorID: p.ID}); err != nil {
+			return err
+		}
+		status := func(want string) {
+			t.Helper()
+			got, err := tx.Proposal(ev.ID, 1)
+			if err != nil || got.Status != want {
+				t.Errorf("status %q (%v), want %q", got.Status, err, want)
+			}
+		}
+		status(Proposed)
+		got, _ := tx.Proposal(ev.ID, 1)
+		got.Status = Accepted
+		if err := tx.UpdateProposal(got); err != nil {
+			return err
+		}
+		status(Accepted)
+		tx.Savepoint(func() error {
+			got.Status = Rejected
+			if err := tx.UpdateProposal(got); err != nil {
+				return err
+			}
+			status(Rejected)
+			return errors.New("undo")
+		})
+		status(Accepted)
+		open := func(want bool) {
+			t.Helper()
+			c, err := tx.LastPhaseChange(ev.ID, "voting")
+			if (err == nil && c.Open != want) || (err != nil && want) {
+				t.Errorf("voting open %v (%v), want %v", c.Open, err, want)
+			}
+		}
+		open(false)
+		if err := tx.AddPhaseChange(ev.ID, "voting", true, p.ID); err != nil {
+			return err
+		}
+		open(true)
+		tx.Savepoint(func() error {
+			tx.AddPhaseChange(ev.ID, "voting", false, p.ID)
+			open(false)
+			return errors.New("undo")
+		})
+		open(true)
+		return nil
+	})
+}
