@@ -108,10 +108,27 @@ var SchemaVersion = len(migrations)
 // ErrTooNew is returned by Open for a database written by a newer hallway.
 var ErrTooNew = fmt.Errorf("database is newer than this hallway")
 
-func (s *Store) migrate(ctx context.Context) error {
+// schemaVersion reads the database's schema version.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
 	var version int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return version, nil
+}
+
+// versionFix says how to bring a database of version v to this binary's.
+func versionFix(v int) string {
+	if v < SchemaVersion {
+		return "start this hallway on it once (hallway run upgrades it), or use the hallway that wrote it"
+	}
+	return "use a hallway at least as new as the one that wrote it"
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	version, err := s.schemaVersion(ctx)
+	if err != nil {
+		return err
 	}
 	if version > len(migrations) {
 		return fmt.Errorf("%w: it has schema version %d, this binary knows up to %d; upgrade hallway or restore a backup",

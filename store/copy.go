@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"modernc.org/sqlite"
+)
+
+// Tables is every table of the schema, each after the tables its foreign
+// keys refer to: the order a whole database is copied in. A table added
+// to schema.sql must be added here (TestCopyEveryTable fails until it is),
+// or Copy refuses the database.
+var Tables = []string{
+	"person",
+	"identity",
+	"event",
+	"phase_change",
+	"proposal",
+	"speaker",
+	"vote",
+	"registration",
+	"pledge",
+	"meeting",
+	"meeting_line",
+	"checkin",
+	"pin",
+	"release",
+	"amendment",
+	"pending_release",
+	"feed_token",
+	"outbox",
+	"inbox",
+	"delivery_failure",
+	"confirmation_mail",
+	"mail_refusal",
+	"mail_answers",
+	"irc_channel",
+}
+
+// TableCount is how many rows a table holds.
+type TableCount struct {
+	Table string
+	Rows  int64
+}
+
+// CopyCount is one table of a copy: the rows the source held and the
+// rows the destination holds after it.
+type CopyCount struct {
+	Table          string
+	Source, Copied int64
+}
+
+// ErrNotEmpty is returned by Copy when the destination already holds data.
+var ErrNotEmpty = errors.New("the destination already holds data")
+
+// ErrSchemaMismatch is returned by Copy when the two databases are of
+// different schema versions, and by OpenReadOnly for a database of
+// another version than this binary's.
+var ErrSchemaMismatch = errors.New("schema versions differ")
+
+// isSQLite tells the engine apart where SQL must differ.
+func (s *Store) isSQLite() bool {
+	_, ok := s.db.Driver().(*sqlite.Driver)
+	return ok
+}
+
+// quoteIdent quotes a table or column name, the same on both engines.
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// placeholders is n query parameters in the engine's own spelling: the
+// copy runs on database/sql directly, not through the store's queries.
+func (s *Store) placeholders(n int) string {
+	p := make([]string, n)
+	for i := range p {
+		if s.isSQLite() {
+			p[i] = "?"
+		} else {
+			p[i] = "$" + strconv.Itoa(i+1)
+		}
+	}
+	return strings.Join(p, ", ")
+}
+
+// queryer is what counting needs: a database or a transaction.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Counts returns how many rows each table holds, in the order of Tables,
+// read from one snapshot.
+func (s *Store) Counts(ctx context.Context) ([]TableCount, error) {
+	tx, err := s.beginSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return countRows(ctx, tx)
+}
+
+func countRows(ctx context.Context, q queryer) ([]TableCount, error) {
+	out := make([]TableCount, len(Tables))
+	for i, t := range Tables {
+		out[i].Table = t
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(t)).Scan(&out[i].Rows); err != nil {
+			return nil, fmt.Errorf("count the rows of %s: %w", t, err)
+		}
+	}
+	return out, nil
+}
+
+// beginSnapshot starts a read-only transaction that sees one state of
+// the whole database: SQLite's deferred BEGIN takes its snapshot at the
+// first read; PostgreSQL needs REPEATABLE READ for one snapshot across
+// statements.
+func (s *Store) beginSnapshot(ctx context.Context) (*sql.Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if !s.isSQLite() {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("begin read: %w", err)
+	}
+	return tx, nil
+}
+
+// tableNames lists the tables the database holds.
+func (s *Store) tableNames(ctx context.Context, q queryer) ([]string, error) {
+	query := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`
+	if !s.isSQLite() {
+		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("list the tables: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
+}
+
+// unlisted returns the tables the database holds that Tables lacks: a
+// copy would leave them behind.
+func (s *Store) unlisted(ctx context.Context, q queryer) ([]string, error) {
+	names, err := s.tableNames(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(Tables, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Copy copies every row of src into dst, which must be empty, table by
+// table in the order of Tables, keeping ids, in one transaction on dst.
+// src is read from one snapshot, so a copy of a database in use is still
+// consistent. Before committing it counts every table on both sides; any
+// difference undoes the copy. The two must have the same schema version.
+func Copy(ctx context.Context, dst, src *Store) ([]CopyCount, error) {
+	sv, err := src.schemaVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	dv, err := dst.schemaVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	if sv != dv {
+		return nil, fmt.Errorf("%w: the source has version %d, the destination %d; open both with the same hallway (each is brought up to its version when hallway opens it; a database newer than hallway needs a newer hallway)",
+			ErrSchemaMismatch, sv, dv)
+	}
+	stx, err := src.beginSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	defer stx.Rollback()
+	for _, side := range []struct {
+		name string
+		s    *Store
+		q    queryer
+	}{{"source", src, stx}, {"destination", dst, dst.db}} {
+		extra, err := side.s.unlisted(ctx, side.q)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", side.name, err)
+		}
+		if len(extra) > 0 {
+			return nil, fmt.Errorf("the %s has tables hallway does not know how to copy: %s", side.name, strings.Join(extra, ", "))
+		}
+	}
+	dtx, err := dst.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("destination: begin: %w", err)
+	}
+	defer dtx.Rollback()
+	before, err := countRows(ctx, dtx)
+	if err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	for _, c := range before {
+		if c.Rows > 0 {
+			return nil, fmt.Errorf("%w (%s has %d rows): copy into a new, empty database (a new file, or a PostgreSQL database made with createdb), or remove this one first",
+				ErrNotEmpty, c.Table, c.Rows)
+		}
+	}
+	out := make([]CopyCount, len(Tables))
+	for i, t := range Tables {
+		n, err := copyTable(ctx, dst, dtx, stx, t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = CopyCount{Table: t, Copied: n}
+	}
+	srcCounts, err := countRows(ctx, stx)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	dstCounts, err := countRows(ctx, dtx)
+	if err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
+	var differ []string
+	for i := range out {
+		out[i].Source = srcCounts[i].Rows
+		if out[i].Source != dstCounts[i].Rows || out[i].Copied != dstCounts[i].Rows {
+			differ = append(differ, fmt.Sprintf("%s: %d in the source, %d copied, %d in the destination",
+				Tables[i], out[i].Source, out[i].Copied, dstCounts[i].Rows))
+		}
+		out[i].Copied = dstCounts[i].Rows
+	}
+	if len(differ) > 0 {
+		return out, fmt.Errorf("the counts differ, nothing was copied: %s", strings.Join(differ, "; "))
+	}
+	if err := dtx.Commit(); err != nil {
+		return out, fmt.Errorf("destination: commit: %w", err)
+	}
+	return out, nil
+}
+
+// copyTable copies one table's rows, ids and all, and returns how many.
+func copyTable(ctx context.Context, dst *Store, dtx, stx *sql.Tx, table string) (int64, error) {
+	rows, err := stx.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table))
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", table, err)
+	}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = quoteIdent(c)
+	}
+	insert := "INSERT INTO " + quoteIdent(table) + " (" + strings.Join(quoted, ", ") + ")"
+	hasID := slices.Contains(cols, "id")
+	if hasID && !dst.isSQLite() {
+		// The ids are the rows' identity (other tables and the sent-mail
+		// journal refer to them): keep them even over an identity column.
+		insert += " OVERRIDING SYSTEM VALUE"
+	}
+	insert += " VALUES (" + dst.placeholders(len(cols)) + ")"
+	st, err := dtx.PrepareContext(ctx, insert)
+	if err != nil {
+		return 0, fmt.Errorf("copy %s: %w", table, err)
+	}
+	defer st.Close()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, fmt.Errorf("read %s: %w", table, err)
+		}
+		if _, err := st.ExecContext(ctx, vals...); err != nil {
+			return n, fmt.Errorf("copy %s, row %d: %w", table, n+1, err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("read %s: %w", table, err)
+	}
+	if hasID && n > 0 && !dst.isSQLite() {
+		// The identity sequence knows nothing of ids given to it: set it
+		// past the highest, or the next insert collides.
+		q := "SELECT setval(pg_get_serial_sequence($1, 'id'), (SELECT max(id) FROM " + quoteIdent(table) + "))"
+		if _, err := dtx.ExecContext(ctx, q, table); err != nil {
+			return n, fmt.Errorf("set the id sequence of %s: %w", table, err)
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,334 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// populate fills every table of s through the store's own methods, with
+// values that differ from the columns' defaults (NULLs and times
+// included), so a column or table left out of a copy shows.
+func populate(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	do(t, s, func(tx *Tx) error {
+		ev, err := tx.EnsureEvent("copy-day", "Copy Day")
+		if err != nil {
+			return err
+		}
+		alice, err := tx.PersonByIdentity(IRCAccount, "alice", "Alice")
+		if err != nil {
+			return err
+		}
+		bob, err := tx.PersonByIdentity(Email, "bob@example.org", "Bob")
+		if err != nil {
+			return err
+		}
+		if err := tx.ConfirmEmail(alice.ID, "alice@example.org"); err != nil {
+			return err
+		}
+		if err := tx.AddPhaseChange(ev.ID, "voting", true, alice.ID); err != nil {
+			return err
+		}
+		var props []Proposal
+		for i, title := range []string{"Nix in CI", "Reproducible builds", "SBOMs, really"} {
+			p, err := tx.AddProposal(Proposal{EventID: ev.ID, Kind: []string{Talk, Session}[i%2], Title: title,
+				Abstract: "about " + title, AuthorID: []int64{alice.ID, bob.ID}[i%2]})
+			if err != nil {
+				return err
+			}
+			props = append(props, p)
+		}
+		props[2].Status, props[2].Reason = Rejected, "out of scope"
+		if err := tx.UpdateProposal(props[2]); err != nil {
+			return err
+		}
+		for _, p := range props[:2] {
+			if _, err := tx.AddVote(ev.ID, p.ID, bob.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.AddVote(ev.ID, props[0].ID, alice.ID); err != nil {
+			return err
+		}
+		regs := []*Registration{
+			{EventID: ev.ID, PersonID: alice.ID, Email: "alice@example.org", Status: Registered, Number: 1, Token: "tok-a"},
+			{EventID: ev.ID, PersonID: bob.ID, Email: "bob@example.org", Status: Offered, Token: "tok-b", WaitSeq: 1,
+				OfferedUntil: tx.Now().Add(2 * time.Hour), Bounce: "550 no such user"},
+		}
+		for _, r := range regs {
+			if err := tx.SaveRegistration(r); err != nil {
+				return err
+			}
+		}
+		if err := tx.SavePledge(&Pledge{EventID: ev.ID, Campaign: "ci-macs", PersonID: bob.ID, Kind: PledgeMoney,
+			Amount: 12_345, Currency: "EUR", DisplayName: "Bob B.", Status: PledgeReceived, Received: 12_345, RemindersSent: 1}); err != nil {
+			return err
+		}
+		m := &Meeting{EventID: ev.ID, Number: props[1].Number, Series: "2", Title: "Reproducible builds", Channel: "#copy-day",
+			StartedBy: alice.ID, StartedAt: tx.Now(), EndsAt: tx.Now().Add(time.Hour)}
+		if err := tx.StartMeeting(m); err != nil {
+			return err
+		}
+		if err := tx.AddLine(m.ID, Line{At: tx.Now(), Nick: "alice_", Account: "alice", Text: "#action bob writes it up", Resolved: `{"bob":"bob"}`}); err != nil {
+			return err
+		}
+		if err := tx.EndMeeting(m.ID, tx.Now().Add(30*time.Minute)); err != nil {
+			return err
+		}
+		if _, err := tx.CheckIn(ev.ID, bob.ID, alice.ID); err != nil {
+			return err
+		}
+		start := time.Date(2027, 3, 5, 10, 0, 0, 0, time.UTC)
+		if err := tx.SetPin(props[0].ID, "Room A", start, alice.ID); err != nil {
+			return err
+		}
+		if err := tx.AddRelease(ev.ID, Release{Version: 1, Note: "first", Schedule: []byte(`{"items":[]}`)}, alice.ID); err != nil {
+			return err
+		}
+		if err := tx.AddAmendment(Amendment{EventID: ev.ID, Version: 1, Number: props[2].Number, Out: true, Reason: Rejected}); err != nil {
+			return err
+		}
+		if _, err := tx.AddPendingRelease(PendingRelease{EventID: ev.ID, PersonID: alice.ID, Note: "second", ReplyTo: []byte(`{"irc":"alice"}`)}); err != nil {
+			return err
+		}
+		if _, err := tx.FeedToken(ev.ID, bob.ID); err != nil {
+			return err
+		}
+		if _, err := tx.RevokeFeedToken(ev.ID, bob.ID); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(Message{Channel: Mail, Target: "bob@example.org", Body: "Subject: hi\r\n\r\nhello", DedupeKey: "confirm-bob",
+			NotBefore: tx.Now().Add(time.Minute)}); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(Message{Channel: IRC, Target: "alice_", Account: "alice", Addressee: "alice_", Body: "alice_: done", Short: "done"}); err != nil {
+			return err
+		}
+		if _, err := tx.MarkReceived(Received{Channel: Mail, Key: "<m1@example.org>", Sender: "bob@example.org", Outcome: "not understood", Raw: "?"}); err != nil {
+			return err
+		}
+		if err := tx.AddConfirmationMail(ConfirmationMail{EventID: ev.ID, Email: "bob@example.org", PersonID: bob.ID, Account: "", Nick: "bobby", Token: "tok-b", SentAt: tx.Now()}); err != nil {
+			return err
+		}
+		if err := tx.RefuseMail("carol@example.org"); err != nil {
+			return err
+		}
+		if _, _, err := tx.CountAnswer("bob@example.org", 5); err != nil {
+			return err
+		}
+		_, err = tx.AddChannel("#copy-day-extra", InvitedChannel{EventID: ev.ID, InvitedBy: "alice"})
+		return err
+	})
+	if err := s.MarkSent(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NoteDeliveryFailure(ctx, "mail/1/7", errors.New("451 try later")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dump reads every row of every table, in a stable order, each value
+// printed so that the same time read from either engine compares equal.
+func dump(t *testing.T, s *Store) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]string{}
+	for _, table := range Tables {
+		rows, err := s.db.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		slices.Sort(cols) // by name: the engines may order columns differently
+		rows.Close()
+		rows, err = s.db.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+quoteIdent(table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for i, v := range vals {
+				if tm, ok := v.(time.Time); ok {
+					v = tm.UTC().Format(time.RFC3339Nano)
+				}
+				fmt.Fprintf(&b, "%s=%v ", cols[i], v)
+			}
+			out[table] = append(out[table], b.String())
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		slices.Sort(out[table])
+	}
+	return out
+}
+
+// TestCopyEveryTable: the populated database has rows in every table of
+// the schema, Tables lists exactly the schema's tables, and a copy holds
+// the same rows, ids kept, with the counts it reports.
+func TestCopyEveryTable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := openTest(t)
+	populate(t, src)
+	names, err := src.tableNames(ctx, src.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	listed := slices.Sorted(slices.Values(Tables))
+	if !slices.Equal(names, listed) {
+		t.Fatalf("the schema's tables %v\nare not store.Tables %v", names, listed)
+	}
+	counts, err := src.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counts {
+		if c.Rows == 0 {
+			t.Errorf("populate leaves table %s empty: fill it, so the copy of it is tested", c.Table)
+		}
+	}
+	tests := []struct {
+		name string
+		open func(t *testing.T, path string) *Store // opens the source
+	}{
+		{"sqlite to sqlite", func(t *testing.T, path string) *Store { return src }},
+		{"read-only sqlite to sqlite", func(t *testing.T, path string) *Store {
+			s, err := OpenReadOnly(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}},
+	}
+	srcPath := srcFile(t, src)
+	want := dump(t, src)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from := tt.open(t, srcPath)
+			dst, err := Open(ctx, filepath.Join(dir, fmt.Sprintf("copy%d.db", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dst.Close()
+			got, err := Copy(ctx, dst, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, c := range got {
+				if c.Table != counts[j].Table || c.Source != counts[j].Rows || c.Copied != counts[j].Rows {
+					t.Errorf("copy reports %+v, the source holds %d", c, counts[j].Rows)
+				}
+			}
+			copied := dump(t, dst)
+			for _, table := range Tables {
+				if !slices.Equal(copied[table], want[table]) {
+					t.Errorf("table %s differs:\nsource: %q\ncopy:   %q", table, want[table], copied[table])
+				}
+			}
+			// The copy goes on as the source would: new rows take new ids.
+			do(t, dst, func(tx *Tx) error {
+				p, err := tx.PersonByIdentity(IRCAccount, "dave", "")
+				if err == nil && p.ID <= 2 {
+					err = fmt.Errorf("new person got id %d, an id the copy holds", p.ID)
+				}
+				return err
+			})
+		})
+	}
+}
+
+// srcFile is the path of the test store's file.
+func srcFile(t *testing.T, s *Store) string {
+	t.Helper()
+	var seq int
+	var name, file string
+	if err := s.db.QueryRow("PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestCopyRefuses: a destination with data, a database of another
+// schema version and a table the copy does not know are refused, and
+// the destination is left as it was.
+func TestCopyRefuses(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, src, dst *Store)
+		want    error
+		wantMsg string
+	}{
+		{"destination holds data", func(t *testing.T, src, dst *Store) {
+			do(t, dst, func(tx *Tx) error { _, err := tx.EnsureEvent("other", "Other"); return err })
+		}, ErrNotEmpty, "event has 1 rows): copy into a new, empty database"},
+		{"other schema version", func(t *testing.T, src, dst *Store) {
+			if _, err := dst.db.Exec("PRAGMA user_version = 99"); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrSchemaMismatch, "the source has version"},
+		{"unknown table", func(t *testing.T, src, dst *Store) {
+			if _, err := src.db.Exec("CREATE TABLE notes_extra (id INTEGER PRIMARY KEY)"); err != nil {
+				t.Fatal(err)
+			}
+		}, nil, "the source has tables hallway does not know how to copy: notes_extra"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := openTest(t)
+			populate(t, src)
+			dst := openTest(t)
+			tt.prepare(t, src, dst)
+			before := dump(t, dst)
+			_, err := Copy(ctx, dst, src)
+			if err == nil || tt.want != nil && !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("Copy: %v, want %v with %q", err, tt.want, tt.wantMsg)
+			}
+			if after := dump(t, dst); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("a refused copy changed the destination:\nbefore %v\nafter  %v", before, after)
+			}
+		})
+	}
+}
+
+// TestBackup: the backup of a store is a database of the same rows that
+// opens (quick_check passes at Open); an existing file is not replaced.
+func TestBackup(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	populate(t, s)
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.Backup(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got, want := dump(t, b), dump(t, s); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("backup differs:\nsource %v\nbackup %v", want, got)
+	}
+	if err := s.Backup(ctx, path); err == nil {
+		t.Error("a backup over an existing database succeeded")
+	}
+}
