@@ -152,7 +152,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		sender, err := mail.NewSender(m.Store, &mail.SenderOptions{
 			Addr: mc.SMTP, Security: string(mc.SMTPSecurity), Username: mc.SMTPUser, Password: password,
 			From: addressOf(mc.From), Logger: m.log,
-			Journal: cfg.Store.Path + "-sent", Undelivered: m.Desk.Undelivered,
+			Journal: journalPath(cfg.Store.Path), Undelivered: m.Desk.Undelivered,
 		})
 		if err != nil {
 			return fmt.Errorf("mail.smtp: %w", err)

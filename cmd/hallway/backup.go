@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/mail"
+	"github.com/hallwayhq/hallway/store"
+)
+
+// runBackup makes an online backup of the SQLite store: one file, the
+// sent-mail journal folded in, checked, put in place only when whole.
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	cfgPath := fs.String("config", "hallway.toml", "config file")
+	out := fs.String("o", "", "the backup file (default: beside the database, named by the time)")
+	force := fs.Bool("force", false, "replace the backup file if it exists")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	source := cfg.Store.Path
+	if isPostgres(source) {
+		return fmt.Errorf("the store is PostgreSQL, which pg_dump backs up while hallway runs:\n"+
+			"  pg_dump --format=custom --file=hallway-%s.dump '%s'\n"+
+			"restore into a new, empty database with:\n"+
+			"  pg_restore --no-owner --dbname='postgres://…/NEWDB' hallway-%s.dump",
+			time.Now().UTC().Format("20060102"), redact(source), time.Now().UTC().Format("20060102"))
+	}
+	dbPath := sqlitePath(source)
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("no database at %s (store.path in %s): %w", dbPath, *cfgPath, err)
+	}
+	if *out == "" {
+		base := strings.TrimSuffix(filepath.Base(dbPath), ".db")
+		*out = filepath.Join(filepath.Dir(dbPath), base+"-backup-"+time.Now().UTC().Format("20060102T150405Z")+".db")
+	}
+	if _, err := os.Stat(*out); err == nil && !*force {
+		return fmt.Errorf("%s exists: name another file with -o, or add -force to replace it", *out)
+	}
+	// The backup is made under a name of its own beside the target and
+	// takes the target's name only when it is whole and checked.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".partial-*")
+	if err != nil {
+		return fmt.Errorf("cannot write beside %s: %w", *out, err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	folded, err := makeBackup(ctx, dbPath, tmp.Name())
+	if err != nil {
+		return err
+	}
+	if err := placeFile(tmp.Name(), *out, *force); err != nil {
+		return err
+	}
+	b, err := store.OpenReadOnly(ctx, *out)
+	if err != nil {
+		return fmt.Errorf("the backup %s does not open: %w", *out, err)
+	}
+	defer b.Close()
+	counts, err := b.Counts(ctx)
+	if err != nil {
+		return fmt.Errorf("the backup %s: %w", *out, err)
+	}
+	fi, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d bytes, schema version %d, a copy of %s as it was at %s\n",
+		*out, fi.Size(), store.SchemaVersion, dbPath, time.Now().UTC().Format(time.RFC3339))
+	if folded > 0 {
+		fmt.Fprintf(stdout, "the sent-mail journal's %d mails (taken by the SMTP server) are marked sent in it: restore the file alone\n", folded)
+	}
+	printCounts(stdout, counts)
+	return nil
+}
+
+// makeBackup writes a consistent copy of the database at dbPath to tmp,
+// an empty file, folds the sent-mail journal into it and checks it. It
+// returns how many ids the journal held.
+func makeBackup(ctx context.Context, dbPath, tmp string) (int, error) {
+	s, err := store.OpenReadOnly(ctx, dbPath)
+	if err != nil {
+		return 0, err
+	}
+	err = s.Backup(ctx, tmp)
+	s.Close()
+	if err != nil {
+		return 0, err
+	}
+	// Read after the copy was taken: every mail the server took before it
+	// is in the journal or marked in the copy. An id of a row made after
+	// it is not in the copy, and marks nothing.
+	ids, err := mail.ReadJournal(journalPath(dbPath))
+	if err != nil {
+		return 0, err
+	}
+	// Open checks the copy (PRAGMA quick_check) as hallway run would.
+	b, err := store.Open(ctx, tmp)
+	if err != nil {
+		return 0, fmt.Errorf("the backup failed its check: %w", err)
+	}
+	if len(ids) > 0 {
+		if err := b.MarkSent(ctx, ids...); err != nil {
+			b.Close()
+			return 0, fmt.Errorf("folding the sent-mail journal into the backup: %w", err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		return 0, err
+	}
+	// Closing the last connection folds the write-ahead log back into
+	// the file: the backup is one file, or it is not whole.
+	if _, err := os.Stat(tmp + "-wal"); err == nil {
+		os.Remove(tmp + "-wal")
+		os.Remove(tmp + "-shm")
+		return 0, errors.New("the backup's write-ahead log was left beside it: try again")
+	}
+	return len(ids), syncPath(tmp)
+}
+
+// placeFile gives tmp the name path: a link, which fails if path exists
+// (another backup may have taken the name meanwhile), or a rename when
+// replacing is asked for or the file system has no links.
+func placeFile(tmp, path string, replace bool) error {
+	if !replace {
+		err := os.Link(tmp, path)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s exists: name another file with -o, or add -force to replace it", path)
+		}
+		if err == nil {
+			return syncPath(filepath.Dir(path))
+		}
+		if _, serr := os.Stat(path); serr == nil {
+			return fmt.Errorf("%s exists: name another file with -o, or add -force to replace it", path)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return syncPath(filepath.Dir(path))
+}
+
+// syncPath flushes a file or directory to the disk.
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// printCounts prints the rows of each table.
+func printCounts(w io.Writer, counts []store.TableCount) {
+	fmt.Fprintf(w, "%-18s %10s\n", "table", "rows")
+	var total int64
+	for _, c := range counts {
+		fmt.Fprintf(w, "%-18s %10d\n", c.Table, c.Rows)
+		total += c.Rows
+	}
+	fmt.Fprintf(w, "%-18s %10d\n", "total", total)
+}
