@@ -75,18 +75,31 @@ func quoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
-// placeholders is n query parameters in the engine's own spelling: the
-// copy runs on database/sql directly, not through the store's queries.
-func (s *Store) placeholders(n int) string {
-	p := make([]string, n)
-	for i := range p {
-		if s.isSQLite() {
-			p[i] = "?"
-		} else {
-			p[i] = "$" + strconv.Itoa(i+1)
+// valuesList is the VALUES list of an insert of rows rows of cols
+// columns, its parameters in the engine's own spelling: the copy runs on
+// database/sql directly, not through the store's queries.
+func (s *Store) valuesList(rows, cols int) string {
+	var b strings.Builder
+	n := 0
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
 		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			n++
+			if s.isSQLite() {
+				b.WriteByte('?')
+			} else {
+				b.WriteString("$" + strconv.Itoa(n))
+			}
+		}
+		b.WriteByte(')')
 	}
-	return strings.Join(p, ", ")
+	return b.String()
 }
 
 // queryer is what counting needs: a database or a transaction.
@@ -256,6 +269,10 @@ func Copy(ctx context.Context, dst, src *Store) ([]CopyCount, error) {
 	return out, nil
 }
 
+// copyParams bounds the parameters of one insert, well under both
+// engines' limits (SQLite 32,766, PostgreSQL 65,535).
+const copyParams = 960
+
 // copyTable copies one table's rows, ids and all, and returns how many.
 func copyTable(ctx context.Context, dst *Store, dtx, stx *sql.Tx, table string) (int64, error) {
 	rows, err := stx.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table))
@@ -278,29 +295,58 @@ func copyTable(ctx context.Context, dst *Store, dtx, stx *sql.Tx, table string) 
 		// journal refer to them): keep them even over an identity column.
 		insert += " OVERRIDING SYSTEM VALUE"
 	}
-	insert += " VALUES (" + dst.placeholders(len(cols)) + ")"
-	st, err := dtx.PrepareContext(ctx, insert)
-	if err != nil {
-		return 0, fmt.Errorf("copy %s: %w", table, err)
+	// Many rows to a statement: one statement per row spends most of
+	// its time going through database/sql and the driver.
+	per := max(1, copyParams/len(cols))
+	var batch *sql.Stmt
+	defer func() {
+		if batch != nil {
+			batch.Close()
+		}
+	}()
+	flush := func(args []any) error {
+		if len(args) < per*len(cols) { // the last rows
+			_, err := dtx.ExecContext(ctx, insert+" VALUES "+dst.valuesList(len(args)/len(cols), len(cols)), args...)
+			return err
+		}
+		if batch == nil {
+			var err error
+			if batch, err = dtx.PrepareContext(ctx, insert+" VALUES "+dst.valuesList(per, len(cols))); err != nil {
+				return err
+			}
+		}
+		_, err := batch.ExecContext(ctx, args...)
+		return err
 	}
-	defer st.Close()
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	args := make([]any, 0, per*len(cols))
 	var n int64
 	for rows.Next() {
+		// Scan copies what the driver hands over (bytes too), so the
+		// values outlive the next row.
 		if err := rows.Scan(ptrs...); err != nil {
 			return n, fmt.Errorf("read %s: %w", table, err)
 		}
-		if _, err := st.ExecContext(ctx, vals...); err != nil {
-			return n, fmt.Errorf("copy %s, row %d: %w", table, n+1, err)
-		}
+		args = append(args, vals...)
 		n++
+		if len(args) == per*len(cols) {
+			if err := flush(args); err != nil {
+				return n, fmt.Errorf("copy %s, rows up to %d: %w", table, n, err)
+			}
+			args = args[:0]
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("read %s: %w", table, err)
+	}
+	if len(args) > 0 {
+		if err := flush(args); err != nil {
+			return n, fmt.Errorf("copy %s, rows up to %d: %w", table, n, err)
+		}
 	}
 	if hasID && n > 0 && !dst.isSQLite() {
 		// The identity sequence knows nothing of ids given to it: set it

@@ -111,6 +111,12 @@ func populate(t *testing.T, s *Store) {
 		if err := tx.Enqueue(Message{Channel: IRC, Target: "alice_", Account: "alice", Addressee: "alice_", Body: "alice_: done", Short: "done"}); err != nil {
 			return err
 		}
+		// More than two statements' worth of rows (copyParams).
+		for i := range 150 {
+			if err := tx.Enqueue(Message{Channel: IRC, Target: "#copy-day", Body: fmt.Sprintf("line %d", i)}); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.MarkReceived(Received{Channel: Mail, Key: "<m1@example.org>", Sender: "bob@example.org", Outcome: "not understood", Raw: "?"}); err != nil {
 			return err
 		}
@@ -330,5 +336,88 @@ func TestBackup(t *testing.T) {
 	}
 	if err := s.Backup(ctx, path); err == nil {
 		t.Error("a backup over an existing database succeeded")
+	}
+}
+
+// benchStore is a database the size of a big event: 5,000 people, 2,000
+// proposals, 50,000 votes, and an outbox of 20,000 answers.
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "big.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	err = s.Do(context.Background(), func(tx *Tx) error {
+		ev, err := tx.EnsureEvent("big", "Big")
+		if err != nil {
+			return err
+		}
+		people := make([]int64, 5000)
+		for i := range people {
+			p, err := tx.PersonByIdentity(IRCAccount, fmt.Sprintf("p%d", i), "")
+			if err != nil {
+				return err
+			}
+			people[i] = p.ID
+		}
+		props := make([]int64, 2000)
+		for i := range props {
+			p, err := tx.AddProposal(Proposal{EventID: ev.ID, Kind: Session, Title: fmt.Sprintf("Session %d", i), AuthorID: people[i]})
+			if err != nil {
+				return err
+			}
+			props[i] = p.ID
+		}
+		for i := range 50_000 {
+			if _, err := tx.AddVote(ev.ID, props[(i*37)%len(props)], people[i/10]); err != nil {
+				return err
+			}
+		}
+		for i := range 20_000 {
+			if err := tx.Enqueue(Message{Channel: IRC, Target: "#big", Body: fmt.Sprintf("p%d: voted #%d", i, i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func BenchmarkCopy(b *testing.B) {
+	ctx := context.Background()
+	src := benchStore(b)
+	counts, _ := src.Counts(ctx)
+	var rows int64
+	for _, c := range counts {
+		rows += c.Rows
+	}
+	dir := b.TempDir()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		dst, err := Open(ctx, filepath.Join(dir, fmt.Sprintf("copy%d.db", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Copy(ctx, dst, src); err != nil {
+			b.Fatal(err)
+		}
+		dst.Close()
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkBackup(b *testing.B) {
+	ctx := context.Background()
+	src := benchStore(b)
+	dir := b.TempDir()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if err := src.Backup(ctx, filepath.Join(dir, fmt.Sprintf("backup%d.db", i))); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

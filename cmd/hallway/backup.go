@@ -33,11 +33,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	source := cfg.Store.Path
 	if isPostgres(source) {
-		return fmt.Errorf("the store is PostgreSQL, which pg_dump backs up while hallway runs:\n"+
-			"  pg_dump --format=custom --file=hallway-%s.dump '%s'\n"+
-			"restore into a new, empty database with:\n"+
-			"  pg_restore --no-owner --dbname='postgres://…/NEWDB' hallway-%s.dump",
-			time.Now().UTC().Format("20060102"), redact(source), time.Now().UTC().Format("20060102"))
+		return pgDumpAdvice(source, time.Now())
 	}
 	dbPath := sqlitePath(source)
 	if _, err := os.Stat(dbPath); err != nil {
@@ -85,6 +81,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	printCounts(stdout, counts)
 	return nil
+}
+
+// pgDumpAdvice answers a backup of a PostgreSQL store: pg_dump makes a
+// consistent one while hallway runs, and its command is given.
+func pgDumpAdvice(source string, now time.Time) error {
+	file := "hallway-" + now.UTC().Format("20060102T1504Z") + ".dump"
+	return fmt.Errorf("the store is PostgreSQL: back it up with pg_dump, which takes one consistent snapshot while hallway runs:\n"+
+		"  pg_dump --format=custom --file=%s '%s'\n"+
+		"and restore it into a new, empty database with:\n"+
+		"  createdb NEWDB && pg_restore --no-owner --dbname='postgres://…/NEWDB' %s",
+		file, redact(source), file)
 }
 
 // makeBackup writes a consistent copy of the database at dbPath to tmp,

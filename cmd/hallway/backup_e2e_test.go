@@ -141,7 +141,7 @@ func TestBackupWhileRunning(t *testing.T) {
 	var paths []string
 	var took []time.Duration
 	last := 0
-	for i := range 4 {
+	for i := range 3 {
 		// Proposals keep coming between two backups.
 		floor := proposed.Load() + 15
 		e.waitFor("more proposals", func() bool { return proposed.Load() >= floor })
