@@ -54,30 +54,34 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	folded, err := makeBackup(ctx, dbPath, tmp.Name())
+	s, err := store.OpenReadOnly(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	at := time.Now()
+	var journal []int64
+	counts, err := s.Backup(ctx, tmp.Name(), func() (ids []int64, err error) {
+		// Read after the copy was taken: every mail the server took
+		// before it is in the journal or marked in the copy. An id of
+		// a row made after it is not in the copy, and marks nothing.
+		journal, err = mail.ReadJournal(journalPath(dbPath))
+		return journal, err
+	})
+	s.Close()
 	if err != nil {
 		return err
 	}
 	if err := placeFile(tmp.Name(), *out, *force); err != nil {
 		return err
 	}
-	b, err := store.OpenReadOnly(ctx, *out)
-	if err != nil {
-		return fmt.Errorf("the backup %s does not open: %w", *out, err)
-	}
-	defer b.Close()
-	counts, err := b.Counts(ctx)
-	if err != nil {
-		return fmt.Errorf("the backup %s: %w", *out, err)
-	}
 	fi, err := os.Stat(*out)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d bytes, schema version %d, a copy of %s as it was at %s\n",
-		*out, fi.Size(), store.SchemaVersion, dbPath, time.Now().UTC().Format(time.RFC3339))
-	if folded > 0 {
-		fmt.Fprintf(stdout, "the sent-mail journal's %d mails (taken by the SMTP server) are marked sent in it: restore the file alone\n", folded)
+		*out, fi.Size(), store.SchemaVersion, dbPath, at.UTC().Format(time.RFC3339))
+	if len(journal) > 0 {
+		fmt.Fprintf(stdout, "folded in the sent-mail journal (%d ids): the mail the SMTP server took is marked sent, so restore this file alone\n", len(journal))
 	}
 	printCounts(stdout, counts)
 	return nil
@@ -92,50 +96,6 @@ func pgDumpAdvice(source string, now time.Time) error {
 		"and restore it into a new, empty database with:\n"+
 		"  createdb NEWDB && pg_restore --no-owner --dbname='postgres://…/NEWDB' %s",
 		file, redact(source), file)
-}
-
-// makeBackup writes a consistent copy of the database at dbPath to tmp,
-// an empty file, folds the sent-mail journal into it and checks it. It
-// returns how many ids the journal held.
-func makeBackup(ctx context.Context, dbPath, tmp string) (int, error) {
-	s, err := store.OpenReadOnly(ctx, dbPath)
-	if err != nil {
-		return 0, err
-	}
-	err = s.Backup(ctx, tmp)
-	s.Close()
-	if err != nil {
-		return 0, err
-	}
-	// Read after the copy was taken: every mail the server took before it
-	// is in the journal or marked in the copy. An id of a row made after
-	// it is not in the copy, and marks nothing.
-	ids, err := mail.ReadJournal(journalPath(dbPath))
-	if err != nil {
-		return 0, err
-	}
-	// Open checks the copy (PRAGMA quick_check) as hallway run would.
-	b, err := store.Open(ctx, tmp)
-	if err != nil {
-		return 0, fmt.Errorf("the backup failed its check: %w", err)
-	}
-	if len(ids) > 0 {
-		if err := b.MarkSent(ctx, ids...); err != nil {
-			b.Close()
-			return 0, fmt.Errorf("folding the sent-mail journal into the backup: %w", err)
-		}
-	}
-	if err := b.Close(); err != nil {
-		return 0, err
-	}
-	// Closing the last connection folds the write-ahead log back into
-	// the file: the backup is one file, or it is not whole.
-	if _, err := os.Stat(tmp + "-wal"); err == nil {
-		os.Remove(tmp + "-wal")
-		os.Remove(tmp + "-shm")
-		return 0, errors.New("the backup's write-ahead log was left beside it: try again")
-	}
-	return len(ids), syncPath(tmp)
 }
 
 // placeFile gives tmp the name path: a link, which fails if path exists

@@ -152,6 +152,9 @@ func TestBackupWhileRunning(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "wrote "+path+": ") {
 			t.Fatalf("hallway backup: exit %d\n%s%s", code, stdout, stderr)
 		}
+		if beside, _ := filepath.Glob(path + "-*"); len(beside) > 0 {
+			t.Errorf("the backup is not one file: %v beside it", beside)
+		}
 		n := checkBackup(t, ctx, e.cfg, path, stdout)
 		if n <= last {
 			t.Errorf("backup %d holds %d proposals, the one before %d: it missed what came since", i, n, last)
@@ -223,7 +226,7 @@ func TestBackupRestoreSendsNoMailTwice(t *testing.T) {
 	}
 	backup := filepath.Join(t.TempDir(), "hallway.db")
 	code, stdout, stderr := hallwayCmd(ctx, "backup", "-config", e.cfg.File, "-o", backup)
-	if code != 0 || !strings.Contains(stdout, "journal's 2 mails") {
+	if code != 0 || !strings.Contains(stdout, "sent-mail journal (2 ids)") {
 		t.Fatalf("hallway backup: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if n := e.count(`SELECT count(*) FROM outbox WHERE id = ? AND sent_at IS NULL`, taken); n != 1 {
