@@ -43,6 +43,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		base := strings.TrimSuffix(filepath.Base(dbPath), ".db")
 		*out = filepath.Join(filepath.Dir(dbPath), base+"-backup-"+time.Now().UTC().Format("20060102T150405Z")+".db")
 	}
+	if a, b := absPath(*out), absPath(dbPath); a == b || strings.HasPrefix(a, b+"-") {
+		return fmt.Errorf("-o %s is the database itself or a file of it: name another file", *out)
+	}
 	if _, err := os.Stat(*out); err == nil && !*force {
 		return fmt.Errorf("%s exists: name another file with -o, or add -force to replace it", *out)
 	}
@@ -85,6 +88,14 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	printCounts(stdout, counts)
 	return nil
+}
+
+// absPath is path made absolute, or path itself if that fails.
+func absPath(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
 }
 
 // pgDumpAdvice answers a backup of a PostgreSQL store: pg_dump makes a

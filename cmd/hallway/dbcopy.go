@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/hallwayhq/hallway/mail"
@@ -37,9 +36,7 @@ func runDBCopy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errUsage
 	}
 	if !isPostgres(*from) && !isPostgres(*to) {
-		a, _ := filepath.Abs(sqlitePath(*from))
-		b, _ := filepath.Abs(sqlitePath(*to))
-		if a == b {
+		if a, b := absPath(sqlitePath(*from)), absPath(sqlitePath(*to)); a == b {
 			return fmt.Errorf("-from and -to are the same file %s: name a new file to copy into", a)
 		}
 	}

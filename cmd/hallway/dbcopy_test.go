@@ -99,6 +99,13 @@ func TestBackupRefuses(t *testing.T) {
 	if code, _, stderr := hallwayCmd(context.Background(), "backup", "-config", cfg); code != 1 || !strings.Contains(stderr, "no database at") {
 		t.Errorf("backup without a database: exit %d\n%s", code, stderr)
 	}
+	db := filepath.Join(filepath.Dir(cfg), "hallway.db")
+	smallDB(t, db)
+	for _, out := range []string{db, db + "-sent"} {
+		if code, _, stderr := hallwayCmd(context.Background(), "backup", "-config", cfg, "-o", out, "-force"); code != 1 || !strings.Contains(stderr, "is the database itself or a file of it") {
+			t.Errorf("backup -o %s -force: exit %d\n%s", out, code, stderr)
+		}
+	}
 	err := pgDumpAdvice("postgres://hallway:secret@db.example.org/hallway", time.Date(2027, 3, 4, 9, 0, 0, 0, time.UTC))
 	want := "pg_dump --format=custom --file=hallway-20270304T0900Z.dump 'postgres://hallway:xxxxx@db.example.org/hallway'"
 	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
