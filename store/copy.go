@@ -43,6 +43,11 @@ var Tables = []string{
 	"irc_channel",
 }
 
+// notCopied are tables of an engine's own bookkeeping, which each side
+// keeps for itself: PostgreSQL's schema version (SQLite keeps it in
+// PRAGMA user_version).
+var notCopied = []string{"hallway_schema"}
+
 // TableCount is how many rows a table holds.
 type TableCount struct {
 	Table string
@@ -177,7 +182,7 @@ func (s *Store) unlisted(ctx context.Context, q queryer) ([]string, error) {
 	}
 	var out []string
 	for _, n := range names {
-		if !slices.Contains(Tables, n) {
+		if !slices.Contains(Tables, n) && !slices.Contains(notCopied, n) {
 			out = append(out, n)
 		}
 	}
