@@ -278,26 +278,51 @@ func Copy(ctx context.Context, dst, src *Store) ([]CopyCount, error) {
 // engines' limits (SQLite 32,766, PostgreSQL 65,535).
 const copyParams = 960
 
+// columnsOf lists the columns SELECT * gives of a table.
+func columnsOf(ctx context.Context, q queryer, table string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table)+" WHERE 1 = 0")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return rows.Columns()
+}
+
 // copyTable copies one table's rows, ids and all, and returns how many.
+//
+// The columns are those of both sides: what one engine keeps implicitly
+// the other may hold in a column, as SQLite's rowid (the order speakers
+// were added in) is a rowid column on PostgreSQL; SQLite answers to the
+// name rowid when it is asked for by name, on either side.
 func copyTable(ctx context.Context, dst *Store, dtx, stx *sql.Tx, table string) (int64, error) {
-	rows, err := stx.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table))
+	cols, err := columnsOf(ctx, stx, table)
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", table, err)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
+	dcols, err := columnsOf(ctx, dtx, table)
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", table, err)
+		return 0, fmt.Errorf("copy %s: %w", table, err)
+	}
+	for _, c := range dcols {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
 	}
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = quoteIdent(c)
 	}
-	insert := "INSERT INTO " + quoteIdent(table) + " (" + strings.Join(quoted, ", ") + ")"
-	hasID := slices.Contains(cols, "id")
-	if hasID && !dst.isSQLite() {
+	list := strings.Join(quoted, ", ")
+	rows, err := stx.QueryContext(ctx, "SELECT "+list+" FROM "+quoteIdent(table))
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	insert := "INSERT INTO " + quoteIdent(table) + " (" + list + ")"
+	if !dst.isSQLite() {
 		// The ids are the rows' identity (other tables and the sent-mail
-		// journal refer to them): keep them even over an identity column.
+		// journal refer to them): keep them even over an identity column
+		// that is GENERATED ALWAYS.
 		insert += " OVERRIDING SYSTEM VALUE"
 	}
 	// Many rows to a statement: one statement per row spends most of
@@ -353,13 +378,31 @@ func copyTable(ctx context.Context, dst *Store, dtx, stx *sql.Tx, table string) 
 			return n, fmt.Errorf("copy %s, rows up to %d: %w", table, n, err)
 		}
 	}
-	if hasID && n > 0 && !dst.isSQLite() {
-		// The identity sequence knows nothing of ids given to it: set it
-		// past the highest, or the next insert collides.
-		q := "SELECT setval(pg_get_serial_sequence($1, 'id'), (SELECT max(id) FROM " + quoteIdent(table) + "))"
-		if _, err := dtx.ExecContext(ctx, q, table); err != nil {
-			return n, fmt.Errorf("set the id sequence of %s: %w", table, err)
+	if n > 0 && !dst.isSQLite() {
+		if err := setSequences(ctx, dtx, table, cols); err != nil {
+			return n, err
 		}
 	}
 	return n, nil
+}
+
+// setSequences moves PostgreSQL's sequence behind each identity (or
+// serial) column of table past the highest value copied into it: a
+// sequence knows nothing of values given to it, and the next insert
+// would collide or, for an order column, sort before the rows copied.
+func setSequences(ctx context.Context, dtx *sql.Tx, table string, cols []string) error {
+	for _, c := range cols {
+		var seq sql.NullString
+		if err := dtx.QueryRowContext(ctx, "SELECT pg_get_serial_sequence($1, $2)", table, c).Scan(&seq); err != nil {
+			return fmt.Errorf("find the sequence of %s.%s: %w", table, c, err)
+		}
+		if !seq.Valid {
+			continue
+		}
+		q := "SELECT setval($1::regclass, (SELECT max(" + quoteIdent(c) + ") FROM " + quoteIdent(table) + "))"
+		if _, err := dtx.ExecContext(ctx, q, seq.String); err != nil {
+			return fmt.Errorf("set the sequence of %s.%s: %w", table, c, err)
+		}
+	}
+	return nil
 }
