@@ -27,6 +27,7 @@ func runDBCopy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("db copy", flag.ContinueOnError)
 	from := fs.String("from", "", "the database to copy: a file, sqlite:PATH or postgres://…")
 	to := fs.String("to", "", "the new database: a file, sqlite:PATH or postgres://… (empty)")
+	journal := fs.String("journal", "", "the source's sent-mail journal, folded into the copy (default: SRC-sent beside a SQLite file; none for PostgreSQL)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -59,8 +60,11 @@ func runDBCopy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("-to: %w", err)
 	}
 	counts, err := store.Copy(ctx, dst, src)
-	if err == nil && !isPostgres(*from) {
-		err = foldJournal(ctx, dst, sqlitePath(*from), stdout)
+	if *journal == "" && !isPostgres(*from) {
+		*journal = journalPath(sqlitePath(*from))
+	}
+	if err == nil && *journal != "" {
+		err = foldJournal(ctx, dst, *journal, stdout)
 	}
 	if cerr := dst.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -88,14 +92,14 @@ func runDBCopy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // journal holds: a hallway killed right after the SMTP server took a
 // mail may not have marked it in its database, and the journal stays
 // behind with the old file.
-func foldJournal(ctx context.Context, dst *store.Store, srcPath string, stdout io.Writer) error {
-	ids, err := mail.ReadJournal(journalPath(srcPath))
+func foldJournal(ctx context.Context, dst *store.Store, journal string, stdout io.Writer) error {
+	ids, err := mail.ReadJournal(journal)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
 	if err := dst.MarkSent(ctx, ids...); err != nil {
 		return fmt.Errorf("marking sent the mail in the sent-mail journal: %w", err)
 	}
-	fmt.Fprintf(stdout, "the sent-mail journal's %d mails (taken by the SMTP server) are marked sent in the copy\n", len(ids))
+	fmt.Fprintf(stdout, "folded in the sent-mail journal %s (%d ids): the mail the SMTP server took is marked sent in the copy\n", journal, len(ids))
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,67 @@ func TestBackupRefuses(t *testing.T) {
 	want := "pg_dump --format=custom --file=hallway-20270304T0900Z.dump 'postgres://hallway:xxxxx@db.example.org/hallway'"
 	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
 		t.Errorf("PostgreSQL backup answered %v, want %q and no password", err, want)
+	}
+}
+
+// TestDBCopyFoldsJournal: mail in the source's sent-mail journal (beside
+// it, or named by -journal) is marked sent in the copy, not in the source.
+func TestDBCopyFoldsJournal(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.db")
+	s, err := store.Open(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{"a@example.org", "b@example.org", "c@example.org"} {
+		if err := s.Do(ctx, func(tx *store.Tx) error {
+			return tx.Enqueue(store.Message{Channel: store.Mail, Target: to, Body: "Subject: hi\r\n\r\nhi"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	os.WriteFile(src+"-sent", []byte("1\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "other-sent"), []byte("2\n"), 0o600)
+	unsent := func(path string) string {
+		t.Helper()
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query(`SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		return strings.Join(ids, ",")
+	}
+	tests := []struct {
+		args   []string
+		unsent string
+	}{
+		{nil, "2,3"},
+		{[]string{"-journal", filepath.Join(dir, "other-sent")}, "1,3"},
+	}
+	for i, tt := range tests {
+		dst := filepath.Join(dir, fmt.Sprintf("copy%d.db", i))
+		code, stdout, stderr := hallwayCmd(ctx, append([]string{"db", "copy", "-from", src, "-to", dst}, tt.args...)...)
+		if code != 0 || !strings.Contains(stdout, "(1 ids): the mail the SMTP server took is marked sent in the copy") {
+			t.Fatalf("db copy %q: exit %d\n%s%s", tt.args, code, stdout, stderr)
+		}
+		if got := unsent(dst); got != tt.unsent {
+			t.Errorf("db copy %q: unsent in the copy %q, want %q", tt.args, got, tt.unsent)
+		}
+	}
+	if got := unsent(src); got != "1,2,3" {
+		t.Errorf("the source changed: unsent %q", got)
 	}
 }

@@ -35,7 +35,8 @@ Usage:
   hallway backup -config FILE [-o FILE] [-force]
                                         a consistent copy of the SQLite database while hallway runs,
                                         with the sent-mail journal folded in (PostgreSQL: pg_dump)
-  hallway db copy -from SRC -to DST     copy a whole database into a new, empty one, ids kept,
+  hallway db copy -from SRC -to DST [-journal FILE]
+                                        copy a whole database into a new, empty one, ids kept,
                                         verified by counting; SRC, DST: a file, sqlite:PATH or postgres://…
   hallway schedule solve [-time D] [-seed N] [-o FILE] INSTANCE.json
                                         solve a scheduling instance (sched-instance/1)
