@@ -2,8 +2,10 @@ package mail
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 )
@@ -45,6 +47,25 @@ func (l *sentLog) ids() ([]int64, error) {
 		return nil, err
 	}
 	return readSentLog(io.NewSectionReader(l.f, 0, fi.Size()))
+}
+
+// ReadJournal returns the outbox ids in the sent-mail journal at path
+// (none if there is no journal), for folding it into a copy of the
+// store: mail the SMTP server took may not be marked sent there yet.
+// It only reads, so the sender may be writing meanwhile.
+func ReadJournal(path string) ([]int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("open the sent-mail journal: %w", err)
+	}
+	defer f.Close()
+	ids, err := readSentLog(f)
+	if err != nil {
+		return nil, fmt.Errorf("read the sent-mail journal %s: %w", path, err)
+	}
+	return ids, nil
 }
 
 // readSentLog reads ids one per line. Only whole lines count: a last

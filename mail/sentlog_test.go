@@ -61,6 +61,19 @@ func TestReadSentLogSkipsDamage(t *testing.T) {
 	}
 }
 
+// TestReadJournal: no journal is no ids; one being written is read to
+// its last whole line.
+func TestReadJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hallway.db-sent")
+	if ids, err := ReadJournal(path); err != nil || ids != nil {
+		t.Errorf("no journal: %v, %v", ids, err)
+	}
+	os.WriteFile(path, []byte("4\n5\n6"), 0o600)
+	if ids, err := ReadJournal(path); err != nil || !slices.Equal(ids, []int64{4, 5}) {
+		t.Errorf("got %v, %v", ids, err)
+	}
+}
+
 func FuzzReadSentLog(f *testing.F) {
 	f.Add("1\n2\n")
 	f.Add("9223372036854775808\n\x00\n")

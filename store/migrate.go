@@ -146,6 +146,14 @@ func (s *Store) schemaVersion(ctx context.Context) (int, error) {
 	return version, nil
 }
 
+// versionFix says how to bring a database of version v to this binary's.
+func versionFix(v int) string {
+	if v < SchemaVersion {
+		return "start this hallway on it once (hallway run upgrades it), or use the hallway that wrote it"
+	}
+	return "use a hallway at least as new as the one that wrote it"
+}
+
 func (s *Store) migrate(ctx context.Context) error {
 	if s.engine == PostgreSQL {
 		return s.migratePostgres(ctx)

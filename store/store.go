@@ -139,7 +139,7 @@ func OpenReadOnly(ctx context.Context, source string) (*Store, error) {
 		s := &Store{db: db, engine: PostgreSQL, Now: time.Now}
 		version, err := s.schemaVersion(ctx)
 		if err == nil && version != SchemaVersion {
-			err = fmt.Errorf("it has schema version %d, this binary %d", version, SchemaVersion)
+			err = fmt.Errorf("%w: it has schema version %d, this binary %d: %s", ErrSchemaMismatch, version, SchemaVersion, versionFix(version))
 		}
 		if err != nil {
 			db.Close()
@@ -155,16 +155,18 @@ func OpenReadOnly(ctx context.Context, source string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	var version int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	s := &Store{db: db, engine: SQLite, Now: time.Now}
+	version, err := s.schemaVersion(ctx)
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if version != SchemaVersion {
 		db.Close()
-		return nil, fmt.Errorf("open %s: it has schema version %d, this binary %d", path, version, SchemaVersion)
+		return nil, fmt.Errorf("open %s: %w: it has schema version %d, this binary %d: %s",
+			path, ErrSchemaMismatch, version, SchemaVersion, versionFix(version))
 	}
-	return &Store{db: db, engine: SQLite, Now: time.Now}, nil
+	return s, nil
 }
 
 // Close closes the database.

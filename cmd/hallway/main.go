@@ -32,6 +32,12 @@ Usage:
                                         mail not carried out, with why and its text (CSV)
   hallway wrapup -config FILE [-event SLUG] [-post]
                                         the event's wrap-up (Markdown); -post queues it for the list, once
+  hallway backup -config FILE [-o FILE] [-force]
+                                        a consistent copy of the SQLite database while hallway runs,
+                                        with the sent-mail journal folded in (PostgreSQL: pg_dump)
+  hallway db copy -from SRC -to DST [-journal FILE]
+                                        copy a whole database into a new, empty one, ids kept,
+                                        verified by counting; SRC, DST: a file, sqlite:PATH or postgres://…
   hallway schedule solve [-time D] [-seed N] [-o FILE] INSTANCE.json
                                         solve a scheduling instance (sched-instance/1)
   hallway help                          this text
@@ -74,6 +80,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runExport(ctx, args[1:], stdout, stderr)
 	case "wrapup":
 		err = runWrapup(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = runBackup(ctx, args[1:], stdout, stderr)
+	case "db":
+		err = runDB(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
