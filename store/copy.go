@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/hallwayhq/hallway/store/internal/placeholder"
 )
 
 // Tables is every table of the schema, each after the tables its foreign
@@ -79,27 +80,16 @@ func quoteIdent(name string) string {
 // columns, its parameters in the engine's own spelling: the copy runs on
 // database/sql directly, not through the store's queries.
 func (s *Store) valuesList(rows, cols int) string {
-	var b strings.Builder
-	n := 0
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			n++
-			if s.isSQLite() {
-				b.WriteByte('?')
-			} else {
-				b.WriteString("$" + strconv.Itoa(n))
-			}
-		}
-		b.WriteByte(')')
+	if s.isSQLite() {
+		return valuesList(rows, cols)
 	}
-	return b.String()
+	return placeholder.Numbered(valuesList(rows, cols))
+}
+
+// valuesList is "(?, ?), (?, ?)" for rows rows of cols columns.
+func valuesList(rows, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(row+", ", rows-1) + row
 }
 
 // queryer is what counting needs: a database or a transaction.

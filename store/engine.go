@@ -61,6 +61,21 @@ func redact(source string) string {
 // Engine is the store's database engine.
 func (s *Store) Engine() Engine { return s.engine }
 
+// openPostgresStore connects to the PostgreSQL database at source and
+// readies it with ready (bringing the schema up to date, or checking it).
+func openPostgresStore(ctx context.Context, source string, ready func(*Store, context.Context) error) (*Store, error) {
+	db, err := openPostgres(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, engine: PostgreSQL, Now: time.Now}
+	if err := ready(s, ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", redact(source), err)
+	}
+	return s, nil
+}
+
 // openPostgres connects to PostgreSQL. Times are read in UTC, as
 // SQLite's are, so nothing above the store sees which engine it runs on.
 func openPostgres(ctx context.Context, source string) (*sql.DB, error) {

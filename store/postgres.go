@@ -182,22 +182,11 @@ func (pg *pgTx) defer_(args ...any) {
 // outboxInsert appends to q and args the statement writing rows, its
 // placeholders numbered after args'.
 func outboxInsert(q *strings.Builder, args []any, rows [][]any) []any {
-	q.WriteString("INSERT INTO outbox " + outboxColumns + " VALUES ")
-	for i, row := range rows {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('(')
-		for j := range row {
-			if j > 0 {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(q, "$%d", len(args)+j+1)
-		}
-		q.WriteByte(')')
+	q.WriteString(placeholder.NumberedFrom("INSERT INTO outbox "+outboxColumns+" VALUES "+valuesList(len(rows), len(rows[0])), len(args)+1))
+	q.WriteString("; ")
+	for _, row := range rows {
 		args = append(args, row...)
 	}
-	q.WriteString("; ")
 	return args
 }
 

@@ -74,16 +74,7 @@ func Open(ctx context.Context, source string) (*Store, error) {
 		return nil, err
 	}
 	if engine == PostgreSQL {
-		db, err := openPostgres(ctx, src)
-		if err != nil {
-			return nil, err
-		}
-		s := &Store{db: db, engine: PostgreSQL, Now: time.Now}
-		if err := s.migrate(ctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", redact(src), err)
-		}
-		return s, nil
+		return openPostgresStore(ctx, src, (*Store).migrate)
 	}
 	return openSQLite(ctx, src)
 }
@@ -132,20 +123,13 @@ func OpenReadOnly(ctx context.Context, source string) (*Store, error) {
 		return nil, err
 	}
 	if engine == PostgreSQL {
-		db, err := openPostgres(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		s := &Store{db: db, engine: PostgreSQL, Now: time.Now}
-		version, err := s.schemaVersion(ctx)
-		if err == nil && version != SchemaVersion {
-			err = fmt.Errorf("%w: it has schema version %d, this binary %d: %s", ErrSchemaMismatch, version, SchemaVersion, versionFix(version))
-		}
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", redact(path), err)
-		}
-		return s, nil
+		return openPostgresStore(ctx, path, func(s *Store, ctx context.Context) error {
+			version, err := s.schemaVersion(ctx)
+			if err == nil && version != SchemaVersion {
+				err = fmt.Errorf("%w: it has schema version %d, this binary %d: %s", ErrSchemaMismatch, version, SchemaVersion, versionFix(version))
+			}
+			return err
+		})
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
