@@ -37,7 +37,7 @@ type pgTx struct {
 	// (defer_), each EnqueueOnce's arguments; before, those deferred
 	// before the savepoint whose start waits in start.
 	outbox, before [][]any
-	start          string
+	start          []string
 	// err is why deferred rows could not be written.
 	err error
 }
@@ -112,23 +112,23 @@ func rollback(conn *sql.Conn) {
 // last. Nested savepoints are started and released at once, so "step"
 // always names the innermost.
 func (pg *pgTx) savepoint(tx *Tx, fn func() error) error {
-	if pg.depth > 0 || pg.start != "" {
+	if pg.depth > 0 || pg.start != nil {
 		return pg.nestedSavepoint(tx, fn)
 	}
-	pg.start = "SAVEPOINT step"
+	pg.start = []string{"SAVEPOINT step"}
 	if pg.left {
-		pg.start = "RELEASE step; SAVEPOINT step"
+		pg.start = []string{"RELEASE step", "SAVEPOINT step"}
 	}
 	// Rows deferred before the savepoint go ahead of it: not fn's to undo.
 	pg.before, pg.outbox = pg.outbox, nil
 	pg.depth++
 	err := fn()
 	pg.depth--
-	sent := pg.start == ""
+	sent := pg.start == nil
 	if !sent {
 		// fn wrote nothing: no savepoint was needed, the last one is
 		// still left, and the rows from before wait as they did.
-		pg.start = ""
+		pg.start = nil
 		if err != nil {
 			pg.outbox = nil // fn's replies go with it
 		}
@@ -179,49 +179,54 @@ func (pg *pgTx) defer_(args ...any) {
 	pg.outbox = append(pg.outbox, args)
 }
 
-// outboxInsert appends to q and args the statement writing rows, its
-// placeholders numbered after args'.
-func outboxInsert(q *strings.Builder, args []any, rows [][]any) []any {
-	q.WriteString(placeholder.NumberedFrom("INSERT INTO outbox "+outboxColumns+" VALUES "+valuesList(len(rows), len(rows[0])), len(args)+1))
-	q.WriteString("; ")
+// queueOutbox queues the statement writing rows.
+func queueOutbox(b *pgx.Batch, rows [][]any) {
+	var args []any
 	for _, row := range rows {
 		args = append(args, row...)
 	}
-	return args
+	b.Queue(placeholder.Numbered("INSERT INTO outbox "+outboxColumns+" VALUES "+valuesList(len(rows), len(rows[0]))), pgArgs(args)...)
 }
 
-// send sends statement (with ? placeholders, numbered here; "" for none)
-// in one message with everything waiting to go ahead of it: the rows
-// deferred before a savepoint, the savepoint's start, the rows deferred
-// since. pgx's simple protocol puts the arguments in the text, so several
-// statements go at once. It returns the last statement's command tag.
+// send sends statement (with ? placeholders; "" for none) with
+// everything waiting to go ahead of it: the rows deferred before a
+// savepoint, the savepoint's start, the rows deferred since. They go as
+// one pgx batch, so in one round trip, each a prepared statement the
+// connection keeps. It returns the last statement's command tag.
 func (pg *pgTx) send(ctx context.Context, statement string, args []any) (pgconnTag, error) {
-	var q strings.Builder
-	var all []any
+	b := &pgx.Batch{}
 	if len(pg.before) > 0 {
-		all = outboxInsert(&q, all, pg.before)
+		queueOutbox(b, pg.before)
 		pg.before = nil
 	}
-	if pg.start != "" {
-		q.WriteString(pg.start + "; ")
-		pg.start = ""
+	for _, st := range pg.start {
+		b.Queue(st)
 	}
+	pg.start = nil
 	if len(pg.outbox) > 0 {
-		all = outboxInsert(&q, all, pg.outbox)
+		queueOutbox(b, pg.outbox)
 		pg.outbox = nil
 	}
 	if statement != "" {
-		q.WriteString(placeholder.NumberedFrom(statement, len(all)+1))
-		all = append(all, args...)
+		b.Queue(placeholder.Numbered(statement), pgArgs(args)...)
 	}
-	text := strings.TrimSuffix(q.String(), "; ")
-	if text == "" {
+	if b.Len() == 0 {
 		return pgconnTag{}, nil
 	}
 	var tag pgconnTag
 	err := pg.conn.Raw(func(dc any) error {
-		t, err := dc.(*stdlib.Conn).Conn().Exec(ctx, text, append([]any{pgx.QueryExecModeSimpleProtocol}, pgArgs(all)...)...)
-		tag = pgconnTag{t.String(), t.RowsAffected()}
+		res := dc.(*stdlib.Conn).Conn().SendBatch(ctx, b)
+		var err error
+		for range b.Len() {
+			t, e := res.Exec()
+			if e != nil && err == nil {
+				err = e
+			}
+			tag = pgconnTag{t.String(), t.RowsAffected()}
+		}
+		if e := res.Close(); e != nil && err == nil {
+			err = e
+		}
 		return err
 	})
 	return tag, err
@@ -243,7 +248,7 @@ func (t pgconnTag) RowsAffected() (int64, error) { return t.rows, nil }
 
 // pending reports whether anything waits to be sent.
 func (pg *pgTx) pending() bool {
-	return pg.start != "" || len(pg.before) > 0 || len(pg.outbox) > 0
+	return pg.start != nil || len(pg.before) > 0 || len(pg.outbox) > 0
 }
 
 // execPostgres runs a statement for its effect in a write transaction:
