@@ -341,6 +341,9 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 	}
 	calls[0].alone = len(calls) == 1
 	err := b.store.Do(ctx, func(tx *store.Tx) error {
+		if err := readAhead(tx, calls); err != nil {
+			return err
+		}
 		for _, c := range calls {
 			if err := b.carryOut(tx, c); err != nil {
 				return err
@@ -386,6 +389,27 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		b.runLater(ctx, []*call{c})
 	}
 	return first
+}
+
+// readAhead reads for a batch, in one go per event, the people its
+// commands come from and their votes, which nearly every command asks
+// for: on PostgreSQL each read is a round trip.
+func readAhead(tx *store.Tx, calls []*call) error {
+	if len(calls) < 2 {
+		return nil
+	}
+	byEvent := map[int64][]string{}
+	for _, c := range calls {
+		if c.req.Account != "" && c.ev != nil {
+			byEvent[c.ev.id] = append(byEvent[c.ev.id], c.req.Account)
+		}
+	}
+	for ev, accounts := range byEvent {
+		if err := tx.ReadAhead(ev, accounts); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runLater does the slow part of commands that have one, each replying

@@ -38,7 +38,7 @@ type PhaseChange struct {
 
 // AddPhaseChange records an organizer opening or closing a phase.
 func (tx *Tx) AddPhaseChange(eventID int64, phase string, open bool, personID int64) error {
-	delete(tx.phases, phaseKey{eventID, phase})
+	delete(tx.memo.phases, phaseKey{eventID, phase})
 	if _, err := tx.exec(`INSERT INTO phase_change (event_id, phase, open, person_id, changed_at) VALUES (?, ?, ?, ?, ?)`,
 		eventID, phase, open, personID, tx.now); err != nil {
 		return fmt.Errorf("record phase change: %w", err)
@@ -54,7 +54,7 @@ func (tx *Tx) AddPhaseChange(eventID int64, phase string, open bool, personID in
 // commands of a batch share the answer.
 func (tx *Tx) LastPhaseChange(eventID int64, phase string) (PhaseChange, error) {
 	key := phaseKey{eventID, phase}
-	if got, ok := tx.phases[key]; ok {
+	if got, ok := tx.memo.phases[key]; ok {
 		return got.change, got.err
 	}
 	c := PhaseChange{Phase: phase}
@@ -64,11 +64,11 @@ func (tx *Tx) LastPhaseChange(eventID int64, phase string) (PhaseChange, error) 
 		Scan(&c.Open, &person, &c.ChangedAt)
 	c.PersonID = person.Int64
 	err = notFound(err)
-	if err == nil || errors.Is(err, ErrNotFound) {
-		if tx.phases == nil {
-			tx.phases = map[phaseKey]phaseRead{}
+	if tx.writing && (err == nil || errors.Is(err, ErrNotFound)) {
+		if tx.memo.phases == nil {
+			tx.memo.phases = map[phaseKey]phaseRead{}
 		}
-		tx.phases[key] = phaseRead{c, err}
+		tx.memo.phases[key] = phaseRead{c, err}
 	}
 	return c, err
 }

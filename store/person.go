@@ -35,17 +35,32 @@ type Identity struct {
 // and the identity if needed. An IRC account is confirmed by the services
 // that vouched for it; an email address created here starts unconfirmed.
 func (tx *Tx) PersonByIdentity(kind IdentityKind, value, displayName string) (Person, error) {
-	var p Person
-	err := tx.queryRow(`SELECT p.id, p.display_name FROM identity i JOIN person p ON p.id = i.person_id
-		WHERE i.kind = ? AND i.value = ?`, kind, value).Scan(&p.ID, &p.DisplayName)
-	if err == nil {
+	key := identityKey{kind, value}
+	p, known := tx.memo.identities[key]
+	if known && p.ID != 0 {
 		return p, nil
 	}
-	if err != sql.ErrNoRows {
-		return Person{}, fmt.Errorf("look up %s identity: %w", kind, err)
+	if !known {
+		err := tx.queryRow(`SELECT p.id, p.display_name FROM identity i JOIN person p ON p.id = i.person_id
+			WHERE i.kind = ? AND i.value = ?`, kind, value).Scan(&p.ID, &p.DisplayName)
+		if err == nil {
+			return p, nil
+		}
+		if err != sql.ErrNoRows {
+			return Person{}, fmt.Errorf("look up %s identity: %w", kind, err)
+		}
 	}
+	// Creating one changes nothing else remembered: keep the memo.
+	kept := tx.memo.identities
+	defer func() {
+		if kept != nil {
+			kept[key] = p
+			tx.memo.identities = kept
+		}
+	}()
 	id, err := tx.insert(`INSERT INTO person (display_name, created_at) VALUES (?, ?)`, displayName, tx.now)
 	if err != nil {
+		kept = nil
 		return Person{}, fmt.Errorf("create person: %w", err)
 	}
 	p = Person{ID: id, DisplayName: displayName}
@@ -55,6 +70,7 @@ func (tx *Tx) PersonByIdentity(kind IdentityKind, value, displayName string) (Pe
 	}
 	if _, err := tx.exec(`INSERT INTO identity (person_id, kind, value, confirmed_at, created_at) VALUES (?, ?, ?, ?, ?)`,
 		p.ID, kind, value, confirmed, tx.now); err != nil {
+		kept = nil
 		return Person{}, fmt.Errorf("create %s identity: %w", kind, err)
 	}
 	return p, nil

@@ -79,15 +79,15 @@ func (tx *Tx) AddProposal(p Proposal) (Proposal, error) {
 // commands of a batch vote for the same few); a view reads it every time.
 func (tx *Tx) Proposal(eventID, number int64) (Proposal, error) {
 	key := proposalKey{eventID, number}
-	if p, ok := tx.proposals[key]; ok {
+	if p, ok := tx.memo.proposals[key]; ok {
 		return p, nil
 	}
 	p, err := scanProposal(tx.queryRow(`SELECT `+proposalFields+`, 0 FROM proposal p WHERE p.event_id = ? AND p.number = ?`, eventID, number))
 	if err == nil && tx.writing {
-		if tx.proposals == nil {
-			tx.proposals = map[proposalKey]Proposal{}
+		if tx.memo.proposals == nil {
+			tx.memo.proposals = map[proposalKey]Proposal{}
 		}
-		tx.proposals[key] = p
+		tx.memo.proposals[key] = p
 	}
 	return p, notFound(err)
 }

@@ -177,11 +177,9 @@ type Tx struct {
 	// wrote is set by a statement run for its effect, so that only a
 	// commit that wrote tells that writes work again.
 	wrote bool
-	// phases holds the phase changes read (LastPhaseChange), proposals
-	// the proposals (Proposal, in a write transaction) until a statement
-	// writes to that table.
-	phases    map[phaseKey]phaseRead
-	proposals map[proposalKey]Proposal
+	// memo is what a write transaction remembers of what it read
+	// (readahead.go).
+	memo memo
 	// writing is set in a write transaction (Do).
 	writing bool
 }
@@ -288,18 +286,6 @@ func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	return st.ExecContext(tx.ctx, args...)
 }
 
-// forget drops what the transaction remembers of a table a write
-// statement names.
-func (tx *Tx) forget(query string) {
-	if tx.proposals != nil && (strings.Contains(query, "INTO proposal ") || strings.Contains(query, "UPDATE proposal ") ||
-		strings.Contains(query, "FROM proposal ")) {
-		tx.proposals = nil
-	}
-	if tx.phases != nil && strings.Contains(query, "phase_change") {
-		tx.phases = nil
-	}
-}
-
 // insert runs an INSERT and returns the id of the row it made.
 func (tx *Tx) insert(query string, args ...any) (int64, error) {
 	tx.wrote = true
@@ -383,7 +369,7 @@ func (tx *Tx) Savepoint(fn func() error) error {
 	err := tx.savepoint(fn)
 	if err != nil {
 		// What fn read may be what it wrote and is now undone.
-		tx.phases, tx.proposals = nil, nil
+		tx.memo = memo{}
 	}
 	return err
 }

@@ -450,3 +450,69 @@ func TestRememberedReadsFollowWrites(t *testing.T) {
 		return nil
 	})
 }
+
+// TestReadAhead: what a batch read ahead is what it would have read, and
+// stays so as the batch votes, takes votes back and adds people.
+func TestReadAhead(t *testing.T) {
+	s := openTest(t)
+	var ev Event
+	do(t, s, func(tx *Tx) error {
+		var err error
+		if ev, err = tx.EnsureEvent("ev", "Ev"); err != nil {
+			return err
+		}
+		a, _ := tx.PersonByIdentity(IRCAccount, "alice", "")
+		for i := range 3 {
+			p, err := tx.AddProposal(Proposal{EventID: ev.ID, Kind: Session, Title: fmt.Sprint("T", i), AuthorID: a.ID})
+			if err != nil {
+				return err
+			}
+			if i < 2 {
+				tx.AddVote(ev.ID, p.ID, a.ID)
+			}
+		}
+		return nil
+	})
+	do(t, s, func(tx *Tx) error {
+		if err := tx.ReadAhead(ev.ID, []string{"alice", "bob", "alice"}); err != nil {
+			return err
+		}
+		a, err := tx.PersonByIdentity(IRCAccount, "alice", "")
+		if err != nil || a.ID == 0 {
+			t.Fatalf("alice: %+v, %v", a, err)
+		}
+		check := func(person int64, want string) {
+			t.Helper()
+			got, err := tx.VotesOf(ev.ID, person)
+			if err != nil || fmt.Sprint(got) != want {
+				t.Errorf("votes %v (%v), want %s", got, err, want)
+			}
+		}
+		check(a.ID, "[1 2]")
+		p3, _ := tx.Proposal(ev.ID, 3)
+		tx.AddVote(ev.ID, p3.ID, a.ID)
+		check(a.ID, "[1 2 3]")
+		p1, _ := tx.Proposal(ev.ID, 1)
+		tx.RemoveVote(p1.ID, a.ID)
+		check(a.ID, "[2 3]")
+		b, err := tx.PersonByIdentity(IRCAccount, "bob", "")
+		if err != nil || b.ID == 0 || b.ID == a.ID {
+			t.Fatalf("bob: %+v, %v", b, err)
+		}
+		again, _ := tx.PersonByIdentity(IRCAccount, "bob", "")
+		if again.ID != b.ID {
+			t.Errorf("bob is %d, then %d", b.ID, again.ID)
+		}
+		check(b.ID, "[]")
+		tx.AddVote(ev.ID, p1.ID, b.ID)
+		check(b.ID, "[1]")
+		return nil
+	})
+	var people int
+	s.View(context.Background(), func(tx *Tx) error {
+		return tx.queryRow(`SELECT count(*) FROM identity WHERE value = 'bob'`).Scan(&people)
+	})
+	if people != 1 {
+		t.Errorf("%d identities for bob, want 1", people)
+	}
+}

@@ -1,12 +1,21 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
+
+const (
+	addVote = `INSERT INTO vote (proposal_id, person_id, event_id, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
+	removeVote = `DELETE FROM vote WHERE proposal_id = ? AND person_id = ?`
+)
 
 // AddVote records a person's vote for a proposal. It reports false if the
 // vote was already there: a person votes once per proposal.
 func (tx *Tx) AddVote(eventID, proposalID, personID int64) (bool, error) {
-	res, err := tx.exec(`INSERT INTO vote (proposal_id, person_id, event_id, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`, proposalID, personID, eventID, tx.now)
+	delete(tx.memo.votes, votesKey{eventID, personID})
+	res, err := tx.exec(addVote, proposalID, personID, eventID, tx.now)
 	if err != nil {
 		return false, fmt.Errorf("add vote: %w", err)
 	}
@@ -16,7 +25,12 @@ func (tx *Tx) AddVote(eventID, proposalID, personID int64) (bool, error) {
 
 // RemoveVote removes a person's vote, reporting whether there was one.
 func (tx *Tx) RemoveVote(proposalID, personID int64) (bool, error) {
-	res, err := tx.exec(`DELETE FROM vote WHERE proposal_id = ? AND person_id = ?`, proposalID, personID)
+	for k := range tx.memo.votes {
+		if k.person == personID {
+			delete(tx.memo.votes, k)
+		}
+	}
+	res, err := tx.exec(removeVote, proposalID, personID)
 	if err != nil {
 		return false, fmt.Errorf("remove vote: %w", err)
 	}
@@ -27,6 +41,9 @@ func (tx *Tx) RemoveVote(proposalID, personID int64) (bool, error) {
 // VotesOf lists the proposal numbers a person voted for in an event, in the
 // order they voted.
 func (tx *Tx) VotesOf(eventID, personID int64) ([]int64, error) {
+	if nums, ok := tx.memo.votes[votesKey{eventID, personID}]; ok {
+		return slices.Clone(nums), nil
+	}
 	nums, err := tx.int64s(`SELECT p.number FROM vote v JOIN proposal p ON p.id = v.proposal_id
 		WHERE v.event_id = ? AND v.person_id = ? ORDER BY v.created_at, p.number`, eventID, personID)
 	if err != nil {
