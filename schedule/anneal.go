@@ -239,7 +239,7 @@ func (w *worker) relocate(s, a, b int32, limit int) (delta int, ok bool) {
 		if delta-m.ow*min(int(ds), st.cost[a].sum) > limit {
 			return 0, false
 		}
-		delta += m.ow * (st.cost[a].removeDelta(ds) + st.cost[b].addDelta(ds))
+		delta += m.ow * (st.cost[a].removeDelta(int(st.pos[s])) + st.cost[b].addDelta(ds))
 	}
 	if delta > limit || !st.speakersFree(s, b, -1) {
 		return 0, false
@@ -277,7 +277,7 @@ func (w *worker) swapWith(s, u, a, b int32, limit int) (delta int, ok bool) {
 		return 0, false
 	}
 	if m.ow != 0 && du != ds {
-		delta += m.ow * (st.cost[a].replaceDelta(ds, du) + st.cost[b].replaceDelta(du, ds))
+		delta += m.ow * (st.cost[a].replaceDelta(int(st.pos[s]), du) + st.cost[b].replaceDelta(int(st.pos[u]), ds))
 		if delta-2*m.cw*int(min(sb, ua)) > limit {
 			return 0, false
 		}
