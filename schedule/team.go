@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,8 +70,13 @@ func (tm *team) deal() {
 		*w.st = *st
 		w.gslots = w.gslots[:0]
 		w.list = w.list[:0]
+		if w.mine == nil {
+			w.mine = make([]bool, len(tm.perm))
+		}
+		clear(w.mine)
 		for i := g; i < len(tm.perm); i += k {
 			t := tm.perm[i]
+			w.mine[t] = true
 			w.gslots = append(w.gslots, t)
 			w.list = append(w.list, st.members[t]...)
 		}
@@ -101,18 +107,18 @@ func (tm *team) run(ctx context.Context, b budget) {
 	lead.note()
 	start := time.Now()
 	var total int64 // moves per worker over the whole anneal (move budget)
-	t0, tEnd := lead.par.temperatures(lead.par.longMoves)
+	cool := lead.par.cooling(lead.par.longMoves, unit)
 	if b.maxIter > 0 {
 		total = b.maxIter
-		t0, tEnd = lead.par.temperatures(total)
+		cool = lead.par.cooling(total, unit)
 	}
-	t0, tEnd = t0*unit, tEnd*unit
 	var done int64 // moves per worker so far
+	sized := false // the time budget's schedule is sized from the rate
 	for epoch := 0; ; epoch++ {
 		if ctx.Err() != nil || b.maxIter > 0 && done >= b.maxIter {
 			return
 		}
-		ep := epochSpec{t0: t0, tEnd: tEnd, ctx: ctx}
+		ep := epochSpec{cool: cool, ctx: ctx}
 		if b.maxIter > 0 {
 			ep.moves = min(epochMoves, b.maxIter-done)
 			ep.from, ep.total = done, total
@@ -127,6 +133,7 @@ func (tm *team) run(ctx context.Context, b budget) {
 				if end := now.Add(epochTime); end.Before(b.deadline) {
 					ep.until = end
 				}
+				ep.done, ep.workers = new(atomic.Int32), int32(len(tm.ws))
 			}
 		}
 		tm.deal()
@@ -139,15 +146,17 @@ func (tm *team) run(ctx context.Context, b budget) {
 		if lead.bestObj <= b.target {
 			return
 		}
-		if epoch == 0 && b.maxIter <= 0 {
+		if !sized && b.maxIter <= 0 {
 			// The rate is known now: a short anneal gets the short
-			// schedule's temperatures.
+			// schedule's temperatures. It is measured over a fiftieth
+			// of the budget, not one epoch: on a loaded machine the
+			// first 10 ms once showed a fifth of the rate that
+			// followed, and the anneal took the short schedule.
 			el := time.Since(start)
-			if el > 0 {
+			if el >= max(epochTime, b.deadline.Sub(start)/50) {
+				sized = true
 				perWorker := float64(lead.iters) / float64(len(tm.ws))
-				n := int64(perWorker / float64(el) * float64(b.deadline.Sub(start)))
-				t0, tEnd = lead.par.temperatures(n)
-				t0, tEnd = t0*unit, tEnd*unit
+				cool = lead.par.cooling(int64(perWorker/float64(el)*float64(b.deadline.Sub(start))), unit)
 			}
 		}
 		done += ep.moves
@@ -189,12 +198,18 @@ func (tm *team) merge() {
 
 // epochSpec is one epoch's share of the temperature schedule.
 type epochSpec struct {
-	ctx      context.Context
-	t0, tEnd float64
+	ctx  context.Context
+	cool cooling
 	// Move budget: this epoch's moves, those before it, and the total.
 	moves, from, total int64
 	// Time budget: the anneal's start and end, and this epoch's end.
 	start, deadline, until time.Time
+	// done counts the workers past until (time budget only). A worker
+	// past it goes on moving in its own slots until all are, so that one
+	// the OS has not scheduled for a while (a loaded machine) costs the
+	// others no moves; the anneal's end (deadline) stops each at once.
+	done    *atomic.Int32
+	workers int32
 }
 
 // epoch runs one worker's moves of an epoch within its group of slots,
@@ -205,7 +220,8 @@ func (w *worker) epoch(ep *epochSpec) {
 	m := st.m
 	nt := m.nt
 	const checkEvery = 1024
-	temp := ep.t0
+	temp := ep.cool.at(0)
+	past := false // past ep.until
 	for j := int64(0); ; j++ {
 		if j%checkEvery == 0 {
 			if ep.moves > 0 && j >= ep.moves {
@@ -214,8 +230,17 @@ func (w *worker) epoch(ep *epochSpec) {
 			var now time.Time
 			if !ep.until.IsZero() {
 				now = time.Now()
-				if !now.Before(ep.until) {
+				switch {
+				case !now.Before(ep.deadline) || ep.done == nil && !now.Before(ep.until):
 					return
+				case ep.done != nil && !now.Before(ep.until):
+					if !past {
+						past = true
+						ep.done.Add(1)
+					}
+					if ep.done.Load() >= ep.workers {
+						return
+					}
 				}
 			}
 			var frac float64
@@ -227,7 +252,7 @@ func (w *worker) epoch(ep *epochSpec) {
 			if ep.ctx.Err() != nil {
 				return
 			}
-			temp = ep.t0 * math.Pow(ep.tEnd/ep.t0, min(frac, 1))
+			temp = ep.cool.at(frac)
 		}
 		w.iters++
 		limit := int(temp * negLog[w.r.next()>>52])
@@ -239,17 +264,34 @@ func (w *worker) epoch(ep *epochSpec) {
 				s, a = c, st.slot[c]
 			}
 		}
-		b := w.gslots[w.r.intn(len(w.gslots))]
-		for range w.par.slotTries - 1 {
-			// Prefer another slot where s has fewer co-voted sessions.
-			if c := w.gslots[w.r.intn(len(w.gslots))]; c != a && (b == a || st.att(s, c) < st.att(s, b)) {
-				b = c
+		var delta int
+		var ok bool
+		if w.par.nbrSwap > 0 && w.r.float() < w.par.nbrSwap {
+			// Swap s with a session co-voted with it (drawn by weight):
+			// the pair stays apart and trades places, which keeps apart
+			// what both are co-voted with alike.
+			u := m.neighbour(s, &w.r)
+			if u < 0 || m.pinSlot[u] >= 0 {
+				continue
 			}
+			b := st.slot[u]
+			if b < 0 || b == a || !w.mine[b] || !m.allowed[int(s)*nt+int(b)] {
+				continue
+			}
+			delta, ok = w.swapWith(s, u, a, b, limit)
+		} else {
+			b := w.gslots[w.r.intn(len(w.gslots))]
+			for range w.par.slotTries - 1 {
+				// Prefer another slot where s has fewer co-voted sessions.
+				if c := w.gslots[w.r.intn(len(w.gslots))]; c != a && (b == a || st.att(s, c) < st.att(s, b)) {
+					b = c
+				}
+			}
+			if a == b || !m.allowed[int(s)*nt+int(b)] {
+				continue
+			}
+			delta, ok = w.price(s, a, b, limit)
 		}
-		if a == b || !m.allowed[int(s)*nt+int(b)] {
-			continue
-		}
-		delta, ok := w.price(s, a, b, limit)
 		if !ok {
 			continue
 		}
