@@ -37,9 +37,6 @@ type annealParams struct {
 	t0Short, tEndShort float64
 	t0Long, tEndLong   float64
 	longMoves          int64
-	// A long anneal reaches tMidLong after the share midShare of its
-	// moves (0: no middle point).
-	tMidLong, midShare float64
 	// cycleLen is the length in moves of one anneal (0: one anneal over
 	// the whole budget; <0: autoCycleLen). Later anneals restart from the
 	// constructed schedule.
@@ -56,9 +53,6 @@ type annealParams struct {
 	// sessionTries is how many sessions a team worker draws for a move,
 	// keeping the one with the most co-voted sessions in its slot.
 	sessionTries int
-	// nbrSwap is the share of a team worker's moves that swap a session
-	// with one it is co-voted with.
-	nbrSwap float64
 	// scramble is the number of random moves per session made, whatever
 	// their cost, before each anneal.
 	scramble int
@@ -101,33 +95,18 @@ func (p *annealParams) temperatures(n int64) (t0, tEnd float64) {
 	return p.t0Long, p.tEndLong
 }
 
-// cooling is a temperature schedule: geometric from t0 to tMid over the
-// first share mid of the moves, then geometric from tMid to tEnd (mid 0:
-// from t0 to tEnd throughout).
-type cooling struct {
-	t0, tMid, tEnd, mid float64
-}
+// cooling is a geometric temperature schedule from t0 to tEnd.
+type cooling struct{ t0, tEnd float64 }
 
 // at is the temperature after the share frac of the moves.
 func (c cooling) at(frac float64) float64 {
-	frac = min(max(frac, 0), 1)
-	if c.mid <= 0 {
-		return c.t0 * math.Pow(c.tEnd/c.t0, frac)
-	}
-	if frac < c.mid {
-		return c.t0 * math.Pow(c.tMid/c.t0, frac/c.mid)
-	}
-	return c.tMid * math.Pow(c.tEnd/c.tMid, (frac-c.mid)/(1-c.mid))
+	return c.t0 * math.Pow(c.tEnd/c.t0, min(max(frac, 0), 1))
 }
 
 // cooling returns the schedule of an anneal of n moves, in units of unit.
 func (p *annealParams) cooling(n int64, unit float64) cooling {
 	t0, tEnd := p.temperatures(n)
-	c := cooling{t0: t0 * unit, tEnd: tEnd * unit}
-	if n >= p.longMoves && p.midShare > 0 {
-		c.tMid, c.mid = p.tMidLong*unit, p.midShare
-	}
-	return c
+	return cooling{t0: t0 * unit, tEnd: tEnd * unit}
 }
 
 // autoCycleLen picks the length of one anneal for n movable sessions.
@@ -173,7 +152,6 @@ type worker struct {
 	// sessions, its running change and the lowest it saw, with the
 	// sessions' slots there.
 	gslots, list, snap []int32
-	mine               []bool // mine[t]: slot t is in the worker's group
 	cur, low           int
 	lowC, lowO         int
 }

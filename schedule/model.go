@@ -49,10 +49,9 @@ type model struct {
 	// when small enough.
 	nbr     [][]int32
 	nbrW    [][]int32
-	nbrCum  [][]int32 // running sums of nbrW, to draw a neighbour by weight
-	dense   []uint16  // ns×ns co-vote weights, when small enough
-	rank    []int32   // sessions, best-ranked first
-	allCaps []int32   // capacities of all free cells, largest first
+	dense   []uint16 // ns×ns co-vote weights, when small enough
+	rank    []int32  // sessions, best-ranked first
+	allCaps []int32  // capacities of all free cells, largest first
 }
 
 // denseLimit bounds the session count for which the co-vote matrix is kept
@@ -214,17 +213,6 @@ func buildModel(p *Problem, denseMax int) *model {
 		}
 	}
 
-	m.nbrCum = make([][]int32, ns)
-	for s, ws := range m.nbrW {
-		c := make([]int32, len(ws))
-		sum := int32(0)
-		for i, w := range ws {
-			sum += w
-			c[i] = sum
-		}
-		m.nbrCum[s] = c
-	}
-
 	// Rank: more votes first, then earlier in the problem's list.
 	m.rank = make([]int32, ns)
 	for i := range m.rank {
@@ -263,17 +251,6 @@ func (m *model) retime(s, t int32) int {
 		return m.rcost[s]
 	}
 	return 0
-}
-
-// neighbour draws a session co-voted with s, each with probability in
-// proportion to its co-votes with s; -1 if there is none.
-func (m *model) neighbour(s int32, r *rng) int32 {
-	c := m.nbrCum[s]
-	if len(c) == 0 {
-		return -1
-	}
-	i, _ := slices.BinarySearch(c, int32(r.intn(int(c[len(c)-1])))+1)
-	return m.nbr[s][i]
 }
 
 // weight returns the co-vote weight of sessions s and u.

@@ -70,13 +70,8 @@ func (tm *team) deal() {
 		*w.st = *st
 		w.gslots = w.gslots[:0]
 		w.list = w.list[:0]
-		if w.mine == nil {
-			w.mine = make([]bool, len(tm.perm))
-		}
-		clear(w.mine)
 		for i := g; i < len(tm.perm); i += k {
 			t := tm.perm[i]
-			w.mine[t] = true
 			w.gslots = append(w.gslots, t)
 			w.list = append(w.list, st.members[t]...)
 		}
@@ -264,34 +259,17 @@ func (w *worker) epoch(ep *epochSpec) {
 				s, a = c, st.slot[c]
 			}
 		}
-		var delta int
-		var ok bool
-		if w.par.nbrSwap > 0 && w.r.float() < w.par.nbrSwap {
-			// Swap s with a session co-voted with it (drawn by weight):
-			// the pair stays apart and trades places, which keeps apart
-			// what both are co-voted with alike.
-			u := m.neighbour(s, &w.r)
-			if u < 0 || m.pinSlot[u] >= 0 {
-				continue
+		b := w.gslots[w.r.intn(len(w.gslots))]
+		for range w.par.slotTries - 1 {
+			// Prefer another slot where s has fewer co-voted sessions.
+			if c := w.gslots[w.r.intn(len(w.gslots))]; c != a && (b == a || st.att(s, c) < st.att(s, b)) {
+				b = c
 			}
-			b := st.slot[u]
-			if b < 0 || b == a || !w.mine[b] || !m.allowed[int(s)*nt+int(b)] {
-				continue
-			}
-			delta, ok = w.swapWith(s, u, a, b, limit)
-		} else {
-			b := w.gslots[w.r.intn(len(w.gslots))]
-			for range w.par.slotTries - 1 {
-				// Prefer another slot where s has fewer co-voted sessions.
-				if c := w.gslots[w.r.intn(len(w.gslots))]; c != a && (b == a || st.att(s, c) < st.att(s, b)) {
-					b = c
-				}
-			}
-			if a == b || !m.allowed[int(s)*nt+int(b)] {
-				continue
-			}
-			delta, ok = w.price(s, a, b, limit)
 		}
+		if a == b || !m.allowed[int(s)*nt+int(b)] {
+			continue
+		}
+		delta, ok := w.price(s, a, b, limit)
 		if !ok {
 			continue
 		}
