@@ -95,6 +95,20 @@ func (p *annealParams) temperatures(n int64) (t0, tEnd float64) {
 	return p.t0Long, p.tEndLong
 }
 
+// cooling is a geometric temperature schedule from t0 to tEnd.
+type cooling struct{ t0, tEnd float64 }
+
+// at is the temperature after the share frac of the moves.
+func (c cooling) at(frac float64) float64 {
+	return c.t0 * math.Pow(c.tEnd/c.t0, min(max(frac, 0), 1))
+}
+
+// cooling returns the schedule of an anneal of n moves, in units of unit.
+func (p *annealParams) cooling(n int64, unit float64) cooling {
+	t0, tEnd := p.temperatures(n)
+	return cooling{t0: t0 * unit, tEnd: tEnd * unit}
+}
+
 // autoCycleLen picks the length of one anneal for n movable sessions.
 // Restarts pay off only once an anneal has run long enough to settle: on
 // an unconference of 60 sessions that is about 700k moves (a tenth of a
@@ -239,7 +253,7 @@ func (w *worker) relocate(s, a, b int32, limit int) (delta int, ok bool) {
 		if delta-m.ow*min(int(ds), st.cost[a].sum) > limit {
 			return 0, false
 		}
-		delta += m.ow * (st.cost[a].removeDelta(ds) + st.cost[b].addDelta(ds))
+		delta += m.ow * (st.cost[a].removeDelta(int(st.pos[s])) + st.cost[b].addDelta(ds))
 	}
 	if delta > limit || !st.speakersFree(s, b, -1) {
 		return 0, false
@@ -277,7 +291,7 @@ func (w *worker) swapWith(s, u, a, b int32, limit int) (delta int, ok bool) {
 		return 0, false
 	}
 	if m.ow != 0 && du != ds {
-		delta += m.ow * (st.cost[a].replaceDelta(ds, du) + st.cost[b].replaceDelta(du, ds))
+		delta += m.ow * (st.cost[a].replaceDelta(int(st.pos[s]), du) + st.cost[b].replaceDelta(int(st.pos[u]), ds))
 		if delta-2*m.cw*int(min(sb, ua)) > limit {
 			return 0, false
 		}

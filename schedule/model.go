@@ -245,7 +245,6 @@ func (m *model) overflowBound(placed []int32) int {
 	return lb
 }
 
-// weight returns the co-vote weight of sessions s and u.
 // retime is what s costs in slot t when that is not where it was before.
 func (m *model) retime(s, t int32) int {
 	if p := m.prev[s]; p >= 0 && p != t {
@@ -254,6 +253,7 @@ func (m *model) retime(s, t int32) int {
 	return 0
 }
 
+// weight returns the co-vote weight of sessions s and u.
 func (m *model) weight(s, u int32) int32 {
 	if m.dense != nil {
 		return int32(m.dense[int(s)*m.ns+int(u)])

@@ -97,59 +97,65 @@ func (c *slotCost) rebuild() {
 	c.sum = sum
 }
 
-func (c *slotCost) insert(d int32) {
+// insert adds a demand d and returns its index in dem.
+func (c *slotCost) insert(d int32) int {
 	q := c.countGE(d)
 	c.dem = append(c.dem, 0)
 	copy(c.dem[q+1:], c.dem[q:])
 	c.dem[q] = d
 	c.rebuild()
+	return q
 }
 
-func (c *slotCost) remove(d int32) {
-	p := c.countGE(d + 1)
+// removeAt drops the demand at index p.
+func (c *slotCost) removeAt(p int) {
 	c.dem = append(c.dem[:p], c.dem[p+1:]...)
 	c.rebuild()
 }
 
-// replace swaps one session of demand x (present) for one of demand y.
-func (c *slotCost) replace(x, y int32) {
-	p := c.countGE(x + 1)
-	if y < x {
-		q := c.countGE(y) - 1
+// replaceAt puts a demand y in place of the one at index p and returns
+// the index of y: the demands between shift by one, as the callers'
+// parallel arrays must.
+func (c *slotCost) replaceAt(p int, y int32) int {
+	x := c.dem[p]
+	q := p
+	switch {
+	case y < x:
+		q = c.countGE(y) - 1
 		copy(c.dem[p:q], c.dem[p+1:q+1])
-		c.dem[q] = y
-	} else {
-		q := c.countGE(y)
+	case y > x:
+		q = c.countGE(y)
 		copy(c.dem[q+1:p+1], c.dem[q:p])
-		c.dem[q] = y
 	}
+	c.dem[q] = y
 	c.rebuild()
+	return q
 }
 
-// removeDelta prices removing one session of demand x (present).
-func (c *slotCost) removeDelta(x int32) int {
-	p := c.countGE(x + 1)
+// The prices below take the index p of a demand present (any index of
+// equal demands gives the same price: the demands left are the same).
+
+// removeDelta prices removing the demand at index p.
+func (c *slotCost) removeDelta(p int) int {
 	return int(c.up[p+1] - c.at[p])
 }
 
-// addDelta prices adding a session of demand y (the slot has a free room).
+// addDelta prices adding a demand y (the slot has a free room).
 func (c *slotCost) addDelta(y int32) int {
 	q := c.countGE(y)
 	return int(pos0(y-c.caps[q]) + c.down[q])
 }
 
-// replaceDelta prices replacing a session of demand x (present) by one of
-// demand y.
-func (c *slotCost) replaceDelta(x, y int32) int {
+// replaceDelta prices replacing the demand at index p by a demand y.
+func (c *slotCost) replaceDelta(p int, y int32) int {
+	x := c.dem[p]
 	switch {
 	case y == x:
 		return 0
 	case y < x:
-		p := c.countGE(x + 1)
 		q := c.countGE(y) - 1
 		return int(c.up[p+1] - c.up[q+1] + pos0(y-c.caps[q]) - c.at[p])
 	default:
-		p := c.countGE(x + 1)
 		q := c.countGE(y)
 		return int(c.down[q] - c.down[p] + pos0(y-c.caps[q]) - c.at[p])
 	}

@@ -34,12 +34,19 @@ func TestSlotCostMatchesPlainMatching(t *testing.T) {
 			}
 		}
 		if k > 0 {
-			x := c.dem[r.IntN(k)]
-			if got, want := c.removeDelta(x), slotOverflow(caps, c.dem, x, -1)-c.sum; got != want {
+			i := r.IntN(k)
+			x := c.dem[i]
+			if got, want := c.removeDelta(i), slotOverflow(caps, c.dem, x, -1)-c.sum; got != want {
 				t.Fatalf("removeDelta(%d) = %d, want %d (caps %v dem %v)", x, got, want, caps, c.dem)
 			}
-			if got, want := c.replaceDelta(x, y), slotOverflow(caps, c.dem, x, y)-c.sum; got != want {
+			if got, want := c.replaceDelta(i, y), slotOverflow(caps, c.dem, x, y)-c.sum; got != want {
 				t.Fatalf("replaceDelta(%d, %d) = %d, want %d (caps %v dem %v)", x, y, got, want, caps, c.dem)
+			}
+			want := slices.Clone(c.dem)
+			want = slices.Insert(slices.Delete(want, i, i+1), 0, y)
+			slices.SortFunc(want, func(a, b int32) int { return int(b - a) })
+			if q := c.replaceAt(i, y); !slices.Equal(c.dem, want) || c.dem[q] != y {
+				t.Fatalf("replaceAt(%d, %d) = %d: dem %v, want %v", i, y, q, c.dem, want)
 			}
 		}
 	}
@@ -57,6 +64,18 @@ func checkState(t *testing.T, p *Problem, st *state, unplaced int) {
 		sc.Objective+sc.Stability != st.objective() || sc.Unplaced != unplaced {
 		t.Fatalf("%s: incremental conflicts=%d overflow=%d stability=%d objective=%d unplaced=%d, evaluated %+v",
 			p.Name, st.conflicts, st.overflow, st.stability, st.objective(), unplaced, sc)
+	}
+	// Each slot's members run parallel to its demands, pos indexing both.
+	for tt, mem := range st.members {
+		for i, s := range mem {
+			if st.pos[s] != int32(i) || st.slot[s] != int32(tt) || st.cost[tt].dem[i] != st.m.demand[s] {
+				t.Fatalf("%s: slot %d member %d (session %d): pos %d, slot %d, demand %d vs %d",
+					p.Name, tt, i, s, st.pos[s], st.slot[s], st.cost[tt].dem[i], st.m.demand[s])
+			}
+		}
+		if len(mem) != len(st.cost[tt].dem) {
+			t.Fatalf("%s: slot %d has %d members, %d demands", p.Name, tt, len(mem), len(st.cost[tt].dem))
+		}
 	}
 }
 

@@ -11,7 +11,8 @@ type state struct {
 	m *model
 	// slot[s] is the slot of s, or -1 when unplaced.
 	slot []int32
-	// members[t] lists the movable sessions in t; pos[s] is s's index there.
+	// members[t] lists the movable sessions in t, largest demand first
+	// like cost[t].dem; pos[s] is s's index in both.
 	members [][]int32
 	pos     []int32
 	// cost[t] prices overflow changes of slot t's movable sessions.
@@ -123,20 +124,6 @@ func (st *state) remove(s int32) {
 	st.detach(s, t)
 }
 
-func (st *state) insertDemand(t, d int32) {
-	c := &st.cost[t]
-	old := c.sum
-	c.insert(d)
-	st.overflow += c.sum - old
-}
-
-func (st *state) removeDemand(t, d int32) {
-	c := &st.cost[t]
-	old := c.sum
-	c.remove(d)
-	st.overflow += c.sum - old
-}
-
 // move relocates movable session s to slot b (which has room), updating
 // the attraction of its neighbours in one pass.
 func (st *state) move(s, b int32) {
@@ -174,16 +161,35 @@ func (st *state) swap(s, u, w int32) {
 		st.spkCnt[sp*nt+a]++
 	}
 	st.slot[s], st.slot[u] = b, a
-	// Members: s takes u's place in b and vice versa.
+	// s takes u's place in b and u s's in a; each then shifts to its
+	// demand's rank.
 	ps, pu := st.pos[s], st.pos[u]
 	st.members[a][ps] = u
 	st.members[b][pu] = s
 	st.pos[s], st.pos[u] = pu, ps
 	if ds, du := m.demand[s], m.demand[u]; ds != du {
 		old := st.cost[a].sum + st.cost[b].sum
-		st.cost[a].replace(ds, du)
-		st.cost[b].replace(du, ds)
+		st.resort(a, ps, st.cost[a].replaceAt(int(ps), du))
+		st.resort(b, pu, st.cost[b].replaceAt(int(pu), ds))
 		st.overflow += st.cost[a].sum + st.cost[b].sum - old
+	}
+}
+
+// resort moves the member of slot t at index p to index q, shifting those
+// between, as slotCost.replaceAt did with their demands.
+func (st *state) resort(t, p int32, q int) {
+	mem := st.members[t]
+	x := mem[p]
+	lo, hi := int(p), q
+	if q < int(p) {
+		copy(mem[q+1:p+1], mem[q:p])
+		lo, hi = q, int(p)
+	} else {
+		copy(mem[p:q], mem[p+1:q+1])
+	}
+	mem[q] = x
+	for i := lo; i <= hi; i++ {
+		st.pos[mem[i]] = int32(i)
 	}
 }
 
@@ -210,20 +216,31 @@ func (st *state) shift(s, a, b int32) {
 
 // detach drops s from the members and demands of slot t.
 func (st *state) detach(s, t int32) {
-	mem := st.members[t]
-	i := st.pos[s]
-	last := mem[len(mem)-1]
-	mem[i] = last
-	st.pos[last] = i
-	st.members[t] = mem[:len(mem)-1]
-	st.removeDemand(t, st.m.demand[s])
+	p := int(st.pos[s])
+	c := &st.cost[t]
+	old := c.sum
+	c.removeAt(p)
+	st.overflow += c.sum - old
+	mem := append(st.members[t][:p], st.members[t][p+1:]...)
+	st.members[t] = mem
+	for i := p; i < len(mem); i++ {
+		st.pos[mem[i]] = int32(i)
+	}
 }
 
 // attach adds s to the members and demands of slot t.
 func (st *state) attach(s, t int32) {
-	st.pos[s] = int32(len(st.members[t]))
-	st.members[t] = append(st.members[t], s)
-	st.insertDemand(t, st.m.demand[s])
+	c := &st.cost[t]
+	old := c.sum
+	q := c.insert(st.m.demand[s])
+	st.overflow += c.sum - old
+	mem := append(st.members[t], 0)
+	copy(mem[q+1:], mem[q:])
+	mem[q] = s
+	st.members[t] = mem
+	for i := q; i < len(mem); i++ {
+		st.pos[mem[i]] = int32(i)
+	}
 }
 
 // hasRoom reports whether slot t can take one more movable session.

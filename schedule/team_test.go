@@ -16,7 +16,7 @@ import (
 func TestTeamSolves(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for i := range 4 {
-		p := genProblem(3000+uint64(i), genConfig{sessions: 180, rooms: 9, slots: 24, voters: 900, votes: 6,
+		p := genProblem(3000+uint64(i), genConfig{sessions: 240, rooms: 12, slots: 24, voters: 1200, votes: 6,
 			pinFrac: 0.05, closedFrac: 0.1, unavailFrac: 0.2, sharedSpeakerFrac: 0.3})
 		p = withPrevious(p, r, i)
 		m := newModel(p)
@@ -50,7 +50,7 @@ func TestTeamSolves(t *testing.T) {
 // TestTeamKeepsTimeLimit: the cooperative anneal stops at its time limit
 // and at a cancelled context, with a feasible schedule either way.
 func TestTeamKeepsTimeLimit(t *testing.T) {
-	p := genProblem(3100, genConfig{sessions: 200, rooms: 10, slots: 24, voters: 1000, votes: 6, unavailFrac: 0.1})
+	p := genProblem(3100, genConfig{sessions: 240, rooms: 12, slots: 24, voters: 1000, votes: 6, unavailFrac: 0.1})
 	for _, c := range []struct {
 		name  string
 		limit time.Duration
