@@ -131,7 +131,9 @@ type Options struct {
 	// TestHook, if set, is called at named points of the work, for tests
 	// that must crash the process at a precise moment: "release", when a
 	// release is about to be made (its command, or the attempt after a
-	// restart, committed). Nil in production.
+	// restart, committed); "claim:" and a target (lower case), when the IRC
+	// sender is about to claim the outbox rows of a line it planned to
+	// that target. Nil in production.
 	TestHook func(point string)
 }
 

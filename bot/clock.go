@@ -19,6 +19,10 @@ const startWindow = 2 * time.Minute
 // slot of the released schedule starts (PTGbot's now/next, one line per
 // slot). wake is called when lines were queued. It first finishes the
 // releases a crash left pending.
+//
+// Under a leader's context (store.LeaderContext) every transaction of the
+// clock is fenced: once another instance took over, a deposed leader
+// announces, expires and reminds nothing.
 func (b *Bot) RunClock(ctx context.Context, wake func()) {
 	if err := b.ResumeReleases(ctx); err != nil {
 		b.log.Error("finishing releases left pending", "err", err)
@@ -30,10 +34,10 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 		if err != nil {
 			b.log.Error("announcing slot starts", "err", err)
 		}
-		if err := b.store.Do(ctx, func(tx *store.Tx) error { return b.ExpireOffers(tx, tx.Now()) }); err != nil {
+		if err := b.store.Do(ctx, func(tx *store.Tx) error { return fenced(tx, b.ExpireOffers) }); err != nil {
 			b.log.Error("expiring seat offers", "err", err)
 		}
-		if err := b.store.Do(ctx, func(tx *store.Tx) error { return b.RemindPledges(tx, tx.Now()) }); err != nil {
+		if err := b.store.Do(ctx, func(tx *store.Tx) error { return fenced(tx, b.RemindPledges) }); err != nil {
 			b.log.Error("reminding of pledges", "err", err)
 		}
 		if closed, err := b.CloseMeetings(ctx, b.now()); err != nil {
@@ -57,6 +61,15 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 	}
 }
 
+// fenced runs one of the clock's steps in tx once the leader's term is
+// checked.
+func fenced(tx *store.Tx, step func(tx *store.Tx, now time.Time) error) error {
+	if err := tx.FenceLeader(); err != nil {
+		return err
+	}
+	return step(tx, tx.Now())
+}
+
 // AnnounceStarts queues, for every event, the announcement of the items
 // of its latest release that started within startWindow before now. Each
 // slot is announced once, even across restarts (the outbox's dedupe key).
@@ -64,6 +77,9 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 func (b *Bot) AnnounceStarts(ctx context.Context, now time.Time) (int, error) {
 	queued := 0
 	err := b.store.Do(ctx, func(tx *store.Tx) error {
+		if err := tx.FenceLeader(); err != nil {
+			return err
+		}
 		for _, ev := range b.events {
 			if ev.Channel == "" {
 				continue
@@ -131,6 +147,9 @@ func endOf(items []schedule.Item, st time.Time) time.Time {
 func (b *Bot) AnnouncePhases(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := b.store.Do(ctx, func(tx *store.Tx) error {
+		if err := tx.FenceLeader(); err != nil {
+			return err
+		}
 		for _, ev := range b.events {
 			for _, phase := range phaseNames {
 				sched, ok := ev.Phases[phase]

@@ -78,6 +78,7 @@ func NewIRC(b *Bot, opts *IRCOptions) *IRCClient {
 		ready: make(chan struct{}),
 	}
 	c.send = newSender(b.store, c, o.SendBurst, o.SendRate, c.log)
+	c.send.hook = b.hook
 	if o.PrivateWait > 0 {
 		c.send.privateWait = o.PrivateWait
 	}

@@ -45,7 +45,7 @@ func (b *Bot) loadMeetings(tx *store.Tx) error {
 	if err != nil {
 		return err
 	}
-	b.meetings.live = map[string]*liveMeeting{}
+	live := map[string]*liveMeeting{}
 	for _, row := range rows {
 		ev := b.eventByID(row.EventID)
 		if ev == nil {
@@ -55,8 +55,11 @@ func (b *Bot) loadMeetings(tx *store.Tx) error {
 		if err != nil {
 			return err
 		}
-		b.meetings.live[strings.ToLower(row.Channel)] = m
+		live[strings.ToLower(row.Channel)] = m
 	}
+	b.meetings.mu.Lock()
+	b.meetings.live = live
+	b.meetings.mu.Unlock()
 	return nil
 }
 
@@ -421,6 +424,9 @@ func (b *Bot) CloseMeetings(ctx context.Context, now time.Time) (int, error) {
 	b.meetings.mu.Unlock()
 	for _, m := range due {
 		err := b.store.Do(ctx, func(tx *store.Tx) error {
+			if err := tx.FenceLeader(); err != nil {
+				return err
+			}
 			c := &call{ctx: ctx, tx: tx, bot: b, ev: m.ev, req: Request{Transport: IRC, Where: m.row.Channel, Nick: b.opts.Nick,
 				Account: schedule.SystemAccount, At: m.row.EndsAt}}
 			_, err := c.recordLine(m, "#endmeeting")

@@ -72,6 +72,9 @@ func (b *Bot) makeRelease(ctx context.Context, ev *Event, p store.PendingRelease
 		return b.dropPending(ctx, p, err)
 	}
 	err = b.store.Do(ctx, func(tx *store.Tx) error {
+		if err := tx.FenceLeader(); err != nil {
+			return err
+		}
 		c.tx = tx
 		if still, err := tx.DonePendingRelease(p.ID); err != nil || !still {
 			return err // !still: made by another attempt
@@ -98,9 +101,10 @@ func (b *Bot) makeRelease(ctx context.Context, ev *Event, p store.PendingRelease
 }
 
 // dropPending removes a pending release whose making failed, and returns
-// err. When ctx ended (a shutdown), the row stays for the next start.
+// err. When ctx ended (a shutdown) or the leader was deposed, the row
+// stays for the next start or the next leader.
 func (b *Bot) dropPending(ctx context.Context, p store.PendingRelease, err error) error {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || errors.Is(err, store.ErrDeposed) {
 		return err
 	}
 	if derr := b.store.Do(ctx, func(tx *store.Tx) error {
@@ -145,6 +149,9 @@ func (b *Bot) ResumeReleases(ctx context.Context) error {
 		var in plannerInput
 		gaveUp := false
 		err := b.store.Do(ctx, func(tx *store.Tx) error {
+			if err := tx.FenceLeader(); err != nil {
+				return err
+			}
 			c.tx = tx
 			attempts, err := tx.RetryPendingRelease(p.ID)
 			if err != nil {
@@ -171,7 +178,9 @@ func (b *Bot) ResumeReleases(ctx context.Context) error {
 			continue
 		}
 		b.log.Info("finishing a release left pending by a restart", "pending_release", p.ID, "event", ev.Slug, "asked_at", p.CreatedAt)
-		if err := b.makeRelease(ctx, ev, p, req, in, true); err != nil {
+		if err := b.makeRelease(ctx, ev, p, req, in, true); errors.Is(err, store.ErrDeposed) {
+			return err // the next leader makes it
+		} else if err != nil {
 			b.internalError(ctx, c, err)
 		}
 	}

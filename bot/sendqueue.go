@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -56,6 +57,8 @@ type sender struct {
 	last   time.Time
 	// sentHook, if set, sees every line as it goes out (tests).
 	sentHook func(target, line string)
+	// hook is the bot's test hook (Options.TestHook).
+	hook func(point string)
 	// unmarked are lines sent whose outbox rows could not be marked (the
 	// disk is full): their rows are skipped, not sent again, and marking
 	// is retried.
@@ -345,6 +348,14 @@ func (s *sender) run(ctx context.Context) {
 			idle()
 			continue
 		}
+		if len(line.ids) > 0 {
+			if s.hook != nil {
+				s.hook("claim:" + strings.ToLower(line.target))
+			}
+			if !s.claim(ctx, line.ids) {
+				continue
+			}
+		}
 		if line.ctcp == "" {
 			// The last guard: no text of ours or of anyone's leaves as
 			// a control (NUL, CTCP, a line break).
@@ -377,6 +388,26 @@ func (s *sender) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// claim claims a line's outbox rows just before it is sent: under a
+// leader's context the store refuses a deposed leader's term, so that an
+// instance that lost the lease sends nothing new. A row marked sent
+// meanwhile (by the instance that took over) leaves the line unsent; the
+// next plan sees the outbox afresh.
+func (s *sender) claim(ctx context.Context, ids []int64) bool {
+	claimed, err := s.store.ClaimOutbox(ctx, ids...)
+	switch {
+	case errors.Is(err, store.ErrDeposed):
+		s.log.Warn("not sending: this instance is no longer the leader", "err", err)
+		sleepCtx(ctx, time.Second)
+		return false
+	case err != nil:
+		s.log.Error("claiming IRC lines", "err", err)
+		sleepCtx(ctx, time.Second)
+		return false
+	}
+	return len(claimed) == len(ids)
 }
 
 // retryMarks marks the rows of lines sent whose marking failed.

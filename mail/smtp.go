@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,6 +101,7 @@ type SenderOptions struct {
 // outbox is what the Sender needs of the store.
 type outbox interface {
 	Pending(ctx context.Context, channel string, after int64, limit int) ([]store.Message, error)
+	ClaimOutbox(ctx context.Context, ids ...int64) ([]int64, error)
 	MarkSent(ctx context.Context, ids ...int64) error
 	MarkFailed(ctx context.Context, id int64, cause error, retryAt time.Time) error
 }
@@ -454,6 +456,18 @@ read:
 			}
 			break
 		}
+		if len(msgs) > 0 {
+			// Past what is read, claimed or not: a row not claimed
+			// was sent meanwhile.
+			last := msgs[len(msgs)-1].ID
+			if msgs, err = s.claim(ctx, msgs); err != nil {
+				break
+			}
+			if len(msgs) == 0 {
+				after = last
+				continue
+			}
+		}
 		if len(msgs) == 0 {
 			if handedOut == 0 {
 				break
@@ -484,6 +498,38 @@ read:
 	}
 	lanes.Wait()
 	return connErr
+}
+
+// claim claims msgs for sending and returns those claimed. Under a
+// leader's context the store refuses a deposed leader's term: then
+// nothing is sent, and the error returned ends the drain.
+func (s *Sender) claim(ctx context.Context, msgs []store.Message) ([]store.Message, error) {
+	if len(msgs) == 0 {
+		return msgs, nil
+	}
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	claimed, err := s.box.ClaimOutbox(ctx, ids...)
+	if err != nil {
+		if errors.Is(err, store.ErrDeposed) {
+			s.log.Warn("not sending mail: this instance is no longer the leader", "err", err)
+		} else if ctx.Err() == nil {
+			s.log.Error("claiming mail to send", "err", err)
+		}
+		return nil, err
+	}
+	if len(claimed) == len(msgs) {
+		return msgs, nil
+	}
+	out := msgs[:0]
+	for _, m := range msgs {
+		if slices.Contains(claimed, m.ID) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // handle sends one message over lane l and records the outcome. It

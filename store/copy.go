@@ -42,10 +42,11 @@ var Tables = []string{
 	"irc_channel",
 }
 
-// notCopied are tables of an engine's own bookkeeping, which each side
-// keeps for itself: PostgreSQL's schema version (SQLite keeps it in
-// PRAGMA user_version).
-var notCopied = []string{"hallway_schema"}
+// notCopied are tables each side keeps for itself: PostgreSQL's schema
+// version (SQLite keeps it in PRAGMA user_version), and the lease of the
+// instances running on the source (the copy's first instance takes the
+// leadership afresh).
+var notCopied = []string{"hallway_schema", "lease"}
 
 // TableCount is how many rows a table holds.
 type TableCount struct {

@@ -230,6 +230,7 @@ func TestCopyEveryTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	names = slices.DeleteFunc(names, func(n string) bool { return slices.Contains(notCopied, n) })
 	slices.Sort(names)
 	listed := slices.Sorted(slices.Values(Tables))
 	if !slices.Equal(names, listed) {

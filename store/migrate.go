@@ -106,6 +106,15 @@ CREATE INDEX registration_wait ON registration(event_id, status, wait_seq);`,
 	// version 8: a registration number is given once per event, whatever
 	// writes it (several instances on PostgreSQL)
 	`CREATE UNIQUE INDEX registration_number ON registration(event_id, number);`,
+	// version 9: several instances, one leader on a lease; outbox rows
+	// record the term that claimed them
+	`CREATE TABLE lease (
+	name       TEXT PRIMARY KEY,
+	holder     TEXT NOT NULL,
+	term       INTEGER NOT NULL,
+	expires_at DATETIME NOT NULL
+);
+ALTER TABLE outbox ADD COLUMN claimed_term INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // postgresFirst is the version PostgreSQL support began at: a PostgreSQL
@@ -116,7 +125,15 @@ const postgresFirst = 8
 // postgresMigrations are migrations' PostgreSQL forms, by the index of
 // the SQLite migration they stand beside (upgrading from version i to
 // i+1), from postgresFirst on; every later migration has one.
-var postgresMigrations = map[int]string{}
+var postgresMigrations = map[int]string{
+	8: `CREATE TABLE lease (
+	name       TEXT PRIMARY KEY,
+	holder     TEXT NOT NULL,
+	term       BIGINT NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL
+);
+ALTER TABLE outbox ADD COLUMN claimed_term BIGINT NOT NULL DEFAULT 0;`,
+}
 
 // SchemaVersion is the database version this binary writes.
 var SchemaVersion = len(migrations)

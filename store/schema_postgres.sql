@@ -271,7 +271,10 @@ CREATE TABLE outbox (
 	sent_at    TIMESTAMPTZ,
 	-- account: an IRC message to a nick goes out only while the nick is
 	-- logged in to this services account ('' for anyone).
-	account    TEXT NOT NULL DEFAULT ''
+	account    TEXT NOT NULL DEFAULT '',
+	-- claimed_term: the leadership term (see lease) of the sender that
+	-- last claimed the row to send it; 0 for never.
+	claimed_term BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_pending ON outbox(channel, id) WHERE sent_at IS NULL;
 -- Partial: most messages have no key and then cost no index write.
@@ -340,4 +343,16 @@ CREATE TABLE irc_channel (
 	event_id   BIGINT NOT NULL REFERENCES event(id),
 	invited_by TEXT NOT NULL,
 	joined_at  TIMESTAMPTZ NOT NULL
+);
+
+
+-- The leadership of instances sharing this database: the holder runs the
+-- IRC connection, mail intake, senders and clock until expires_at unless it
+-- renews; term rises by one at every takeover, and outbox claims and the
+-- clock's transactions check it (fencing).
+CREATE TABLE lease (
+	name       TEXT PRIMARY KEY,
+	holder     TEXT NOT NULL,
+	term       BIGINT NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL
 );

@@ -180,6 +180,18 @@ func (srv *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	var b strings.Builder
 	srv.metrics.write(&b)
+	if srv.leadership != nil {
+		leading, term, _, takeovers := srv.leadership.Role()
+		b.WriteString("# HELP hallway_lease_takeovers_total Times this instance took the leader's lease.\n")
+		b.WriteString("# TYPE hallway_lease_takeovers_total counter\n")
+		fmt.Fprintf(&b, "hallway_lease_takeovers_total %d\n", takeovers)
+		b.WriteString("# HELP hallway_leader Whether this instance leads (runs IRC, mail and the clock): 1 or 0.\n")
+		b.WriteString("# TYPE hallway_leader gauge\n")
+		fmt.Fprintf(&b, "hallway_leader %d\n", map[bool]int{true: 1}[leading])
+		b.WriteString("# HELP hallway_lease_term The leader's lease term as last seen; it rises at every takeover.\n")
+		b.WriteString("# TYPE hallway_lease_term gauge\n")
+		fmt.Fprintf(&b, "hallway_lease_term %d\n", term)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

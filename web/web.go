@@ -37,6 +37,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -105,6 +106,8 @@ type Server struct {
 	publicMetrics bool
 	// reports gives the minutes, wrap-up and campaign pages (report.go).
 	reports Reports
+	// leadership, if set, is this instance's role (SetLeadership).
+	leadership Leadership
 }
 
 // patternPersonal is the route of the personal feeds.
@@ -294,7 +297,33 @@ func (srv *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		plain(w, r, http.StatusServiceUnavailable, "database unavailable\n")
 		return
 	}
-	plain(w, r, http.StatusOK, "ok\n")
+	plain(w, r, http.StatusOK, "ok"+srv.roleText()+"\n")
+}
+
+// Leadership is what the web says of the instances sharing the database:
+// whether this one leads (runs IRC, mail and the clock), the lease's term
+// and holder as last seen, and how often this instance took the lease.
+type Leadership interface {
+	Role() (leading bool, term int64, holder string, takeovers uint64)
+}
+
+// SetLeadership makes /healthz and /metrics tell this instance's role.
+func (srv *Server) SetLeadership(l Leadership) { srv.leadership = l }
+
+// roleText is the role for /healthz: ": leader, term 3" or ": standby,
+// term 3 led by host:1234".
+func (srv *Server) roleText() string {
+	if srv.leadership == nil {
+		return ""
+	}
+	leading, term, holder, _ := srv.leadership.Role()
+	if leading {
+		return fmt.Sprintf(": leader, term %d", term)
+	}
+	if holder == "" {
+		return ": standby, no leader yet"
+	}
+	return fmt.Sprintf(": standby, term %d led by %s", term, holder)
 }
 
 // plain writes a short uncached text answer.

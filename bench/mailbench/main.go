@@ -885,6 +885,16 @@ func (o *timedOutbox) Pending(ctx context.Context, channel string, after int64, 
 	return msgs, err
 }
 
+// ClaimOutbox is timed with Pending: both are the sender's reading.
+func (o *timedOutbox) ClaimOutbox(ctx context.Context, ids ...int64) ([]int64, error) {
+	start := time.Now()
+	claimed, err := o.s.ClaimOutbox(ctx, ids...)
+	o.mu.Lock()
+	o.pending += time.Since(start)
+	o.mu.Unlock()
+	return claimed, err
+}
+
 func (o *timedOutbox) MarkSent(ctx context.Context, ids ...int64) error {
 	start := time.Now()
 	err := o.s.MarkSent(ctx, ids...)

@@ -58,7 +58,10 @@ type Main struct {
 	// Web serves the feeds and pages on Listen.
 	Web    *web.Server
 	Listen string
-	log    *slog.Logger
+	// lead decides whether this instance runs IRC, mail and the clock
+	// (lead.go); the web runs on every instance.
+	lead *leadership
+	log  *slog.Logger
 }
 
 // Open opens the store and wires the parts; it connects to nothing yet.
@@ -143,6 +146,8 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	m.Web = web.New(m.Store, webEvents, &web.Options{BaseURL: cfg.Web.BaseURL, Logger: m.log, PublicMetrics: cfg.Web.PublicMetrics})
 	m.Web.SetReports(reports{m.Bot})
 	m.Listen = cfg.Web.Listen
+	m.lead = newLeadership(m.Store, cfg.Store.Instance, cfg.Store.LeaseTTL, m.log)
+	m.Web.SetLeadership(m.lead)
 	mc := cfg.Mail
 	if m.Desk != nil && mc.SMTP != "" {
 		password, err := cfg.Secret(config.SecretSMTPPassword)
@@ -182,34 +187,55 @@ func addressOf(from string) string {
 	return from
 }
 
-// Run serves until ctx is done.
-// Every part runs until ctx is done; if one fails, the others are stopped
+// Run serves until ctx is done: the web at once, and IRC, mail and the
+// clock while this instance holds the leader's lease (lead.go), which a
+// single hallway takes at once. If a part fails, the others are stopped
 // and its error returned.
 func (m *Main) Run(ctx context.Context) error {
-	m.log.Info("hallway running", "events", len(m.Bot.Events()), "web", m.Listen, "mail_in", m.Intake != nil, "mail_out", m.Sender != nil)
+	m.log.Info("hallway running", "events", len(m.Bot.Events()), "web", m.Listen, "mail_in", m.Intake != nil, "mail_out", m.Sender != nil,
+		"instance", m.lead.holder)
+	return supervise(ctx, map[string]func(context.Context) error{
+		"web":  func(ctx context.Context) error { return m.Web.Run(ctx, m.Listen) },
+		"lead": func(ctx context.Context) error { return m.lead.run(ctx, m.runLeader) },
+	})
+}
+
+// runLeader runs the leader's parts until ctx (the leader's context) is
+// done or one fails.
+func (m *Main) runLeader(ctx context.Context) error {
+	// The instance that led before may have joined channels and started
+	// notes since this one read them.
+	if err := m.Bot.Init(ctx); err != nil {
+		return fmt.Errorf("reading the state to lead: %w", err)
+	}
+	parts := map[string]func(context.Context) error{
+		"clock": func(ctx context.Context) error {
+			m.Bot.RunClock(ctx, m.IRC.Wake)
+			return nil
+		},
+		"irc": m.IRC.Run,
+	}
+	if m.Sender != nil {
+		parts["smtp"] = m.Sender.Run
+	}
+	if m.Intake != nil {
+		parts["imap"] = m.Intake.Run
+	}
+	return supervise(ctx, parts)
+}
+
+// supervise runs every part until ctx is done; if one fails, the others
+// are stopped and its error returned.
+func supervise(ctx context.Context, parts map[string]func(context.Context) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	run := func(name string, f func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for name, f := range parts {
+		wg.Go(func() {
 			if err := f(ctx); err != nil && ctx.Err() == nil {
 				cancel(fmt.Errorf("%s: %w", name, err))
 			}
-		}()
-	}
-	run("clock", func(ctx context.Context) error {
-		m.Bot.RunClock(ctx, m.IRC.Wake)
-		return nil
-	})
-	run("irc", m.IRC.Run)
-	run("web", func(ctx context.Context) error { return m.Web.Run(ctx, m.Listen) })
-	if m.Sender != nil {
-		run("smtp", m.Sender.Run)
-	}
-	if m.Intake != nil {
-		run("imap", m.Intake.Run)
+		})
 	}
 	<-ctx.Done()
 	wg.Wait()

@@ -66,6 +66,15 @@ type Store struct {
 	// took before the store hears of it: Path + "-sent" by default, or
 	// "hallway-sent" next to the config with a URL.
 	Journal string
+	// Instance names this process among the instances sharing the
+	// database, in the lease and the logs; each running instance needs
+	// its own. Empty (the default) means the host's name and the process
+	// id ("host:1234").
+	Instance string
+	// LeaseTTL is how long the leader's lease lasts unless renewed (every
+	// third of it): a standby takes over at most this long after the
+	// leader died. Default 6 s.
+	LeaseTTL time.Duration
 }
 
 // Source is the database to give store.Open: the URL or the path.
@@ -75,6 +84,11 @@ func (s Store) Source() string {
 	}
 	return s.Path
 }
+
+// DefaultLeaseTTL is the lease's length unless store.lease_ttl says: a
+// standby answers within about this long of the leader's death, and a
+// leader steps down when it could not renew for two thirds of it.
+const DefaultLeaseTTL = 6 * time.Second
 
 // Web is the [web] table: the read-only web pages and feeds.
 type Web struct {

@@ -475,6 +475,10 @@ func (d *decoder) config(root map[string]any) *Config {
 		}
 		st.def("journal")
 	}
+	if !st.str("instance", &c.Store.Instance) {
+		st.def("instance")
+	}
+	st.durationDefault("lease_ttl", &c.Store.LeaseTTL, DefaultLeaseTTL)
 	st.done()
 
 	w := t.sub("web")

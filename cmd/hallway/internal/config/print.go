@@ -29,6 +29,8 @@ func (c *Config) Print(w io.Writer) {
 		p.kv("store", "path", quote(c.Store.Path), "")
 	}
 	p.kv("store", "journal", quote(c.Store.Journal), "")
+	p.kv("store", "instance", quote(c.Store.Instance), instanceNote(c.Store.Instance))
+	p.kv("store", "lease_ttl", quote(shortDuration(c.Store.LeaseTTL)), "")
 
 	p.table("[web]")
 	p.kv("web", "listen", quote(c.Web.Listen), "")
@@ -280,6 +282,14 @@ func quote(s string) string {
 
 // shortDuration writes "48h" rather than Go's "48h0m0s", and whole days
 // as "14d".
+// instanceNote says what an empty instance name stands for.
+func instanceNote(name string) string {
+	if name == "" {
+		return "this host's name and the process id"
+	}
+	return ""
+}
+
 func shortDuration(d time.Duration) string {
 	if d > 0 && d%(24*time.Hour) == 0 {
 		return strconv.Itoa(int(d/(24*time.Hour))) + "d"

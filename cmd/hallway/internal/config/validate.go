@@ -30,6 +30,12 @@ func (d *decoder) validate(c *Config) {
 	case c.Store.Path == "":
 		d.errorf("store.path", `must not be empty; leave the key out to use the default "hallway.db" next to the config`)
 	}
+	if c.Store.LeaseTTL != 0 && c.Store.LeaseTTL < time.Second {
+		d.errorf("store.lease_ttl", `must be at least "1s": the leader renews every third of it (got %q)`, c.Store.LeaseTTL)
+	}
+	if strings.ContainsAny(c.Store.Instance, "\r\n") {
+		d.errorf("store.instance", "must be one line (got %q)", c.Store.Instance)
+	}
 	// Port 0 listens on a free port: tests run several hallways at once.
 	d.hostPort("web.listen", c.Web.Listen, `listen = "127.0.0.1:8080"`, 0)
 	// A base_url made from a bad listen is reported as the listen's fault.
