@@ -88,6 +88,12 @@ func openPostgres(ctx context.Context, source string) (*sql.DB, error) {
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "hallway"
+	// A process frozen mid-transaction (a paused VM, SIGSTOP) must not
+	// hold the write lock for ever: the server ends its session, and a
+	// standby can take over (the leader's lease lasts 6 s by default).
+	if _, set := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "5s"
+	}
 	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
 			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
