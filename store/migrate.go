@@ -100,6 +100,16 @@ UPDATE registration SET wait_seq = (SELECT count(*) FROM registration r
 	AND (r.created_at < registration.created_at OR (r.created_at = registration.created_at AND r.id <= registration.id)))
 	WHERE status IN ('waitlisted', 'offered');
 CREATE INDEX registration_wait ON registration(event_id, status, wait_seq);`,
+	// version 8: organizers mark a room full or with space again, for the
+	// board.
+	`CREATE TABLE room_mark (
+	event_id  INTEGER NOT NULL REFERENCES event(id),
+	room      TEXT NOT NULL,
+	state     TEXT NOT NULL CHECK (state IN ('full', 'space')),
+	person_id INTEGER NOT NULL REFERENCES person(id),
+	at        DATETIME NOT NULL,
+	PRIMARY KEY (event_id, room)
+);`,
 }
 
 // SchemaVersion is the database version this binary writes.
