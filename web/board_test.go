@@ -92,11 +92,11 @@ func TestRoomStates(t *testing.T) {
 	st := f.srv.bySlug[slug]
 	// At 13:20: #4 in Ballroom A (120 seats), #6 in Room 106 (30).
 	for _, tc := range []struct {
-		name     string
-		present  map[int64]int
-		marks    []store.RoomMark
-		want     map[string]string
-		elsewhwere string
+		name       string
+		present    map[int64]int
+		marks      []store.RoomMark
+		want       map[string]string
+		elsewhere string
 	}{
 		{"empty", nil, nil, map[string]string{"Ballroom A": "", "Room 106": ""}, ""},
 		{"filling at 75%", map[int64]int{6: 23}, nil, map[string]string{"Room 106": ""}, ""},
@@ -130,8 +130,8 @@ func TestRoomStates(t *testing.T) {
 					alt = append(alt, e.Room)
 				}
 			}
-			if strings.Join(alt, ",") != tc.elsewhwere {
-				t.Errorf("elsewhere %q, want %q", alt, tc.elsewhwere)
+			if strings.Join(alt, ",") != tc.elsewhere {
+				t.Errorf("elsewhere %q, want %q", alt, tc.elsewhere)
 			}
 		})
 	}
