@@ -92,10 +92,10 @@ func TestRoomStates(t *testing.T) {
 	st := f.srv.bySlug[slug]
 	// At 13:20: #4 in Ballroom A (120 seats), #6 in Room 106 (30).
 	for _, tc := range []struct {
-		name       string
-		present    map[int64]int
-		marks      []store.RoomMark
-		want       map[string]string
+		name      string
+		present   map[int64]int
+		marks     []store.RoomMark
+		want      map[string]string
 		elsewhere string
 	}{
 		{"empty", nil, nil, map[string]string{"Ballroom A": "", "Room 106": ""}, ""},
