@@ -190,15 +190,19 @@ func (s *Session) Text() string {
 // axeRun runs axe-core (injected first) and returns its violations, one
 // line each: "rule (impact): targets".
 const axeRun = `const done = arguments[arguments.length - 1];
-axe.run(document).then(res => done(res.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))), e => done(['axe failed: ' + e]));`
+axe.run(document, arguments[0]).then(res => done(res.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))), e => done(['axe failed: ' + e]));`
 
 // Violations injects axe-core into the page open now and returns what it
-// finds.
-func (s *Session) Violations(axe string) []string {
+// finds, by the given rules or (none given) all of them.
+func (s *Session) Violations(axe string, rules ...string) []string {
 	s.t.Helper()
 	s.Eval(axe+"\n;return true;", nil)
+	opts := map[string]any{}
+	if len(rules) > 0 {
+		opts["runOnly"] = rules
+	}
 	var out []string
-	s.Call("POST", "/execute/async", map[string]any{"script": axeRun, "args": []any{}}, &out)
+	s.Call("POST", "/execute/async", map[string]any{"script": axeRun, "args": []any{opts}}, &out)
 	return out
 }
 
