@@ -270,10 +270,8 @@ func (srv *Server) screenAt(st *eventState, rv *releaseView, pv *proposalView, n
 	s.FeedURL = s.Room.Feed.HTTP
 	s.FeedQR = qrSVG(s.FeedURL, "QR code of the calendar feed of "+room)
 	if it := cmpNonNil(s.Room.Now, s.Room.Next); it != nil {
-		s.SessionURL = srv.baseURL + it.URL
-		if srv.baseURL == "" || strings.HasPrefix(it.URL, srv.baseURL) {
-			s.SessionURL = it.URL
-		}
+		// it.URL is a site path: the QR code needs the whole address.
+		s.SessionURL = strings.TrimSuffix(srv.baseURL, srv.basePath) + it.URL
 		s.SessionQR = qrSVG(s.SessionURL, fmt.Sprintf("QR code of the page of #%d %s", it.Number, it.Title))
 	}
 	return s
