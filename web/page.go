@@ -43,6 +43,7 @@ type page struct {
 // eventLinks are the event's name and the addresses of its pages.
 type eventLinks struct {
 	Name, Venue, Channel string
+	Zone                 string // every time on the pages is in it
 	Home, Proposals      string
 	Releases, Feeds      string
 }
@@ -103,7 +104,7 @@ func (srv *Server) feedLink(st *eventState, label, rest string) link {
 
 func (srv *Server) eventLinks(st *eventState) *eventLinks {
 	return &eventLinks{
-		Name: st.ev.Name, Venue: st.ev.Venue, Channel: st.ev.Channel,
+		Name: st.ev.Name, Venue: st.ev.Venue, Channel: st.ev.Channel, Zone: st.zone.String(),
 		Home:      srv.eventPath(st, ""),
 		Proposals: srv.eventPath(st, "proposals"),
 		Releases:  srv.eventPath(st, "releases"),
