@@ -47,13 +47,23 @@ func (f *fixture) withUnconf() {
 // TestLivePages renders the board, a room's screen and the wall (before
 // and after a release) as golden files: at 13:20 the organizers marked
 // Ballroom A full, so its screen and the board point to Room 106.
-func TestLivePages(t *testing.T) { viaBoth(t, testLivePages) }
+func TestLivePages(t *testing.T) { viaBothUnconf(t, testLivePages) }
+
+// viaBothUnconf is viaBoth with the unconference event.
+func viaBothUnconf(t *testing.T, test func(*testing.T, *fixture)) {
+	for _, front := range []bool{false, true} {
+		t.Run(map[bool]string{false: "handler", true: "front"}[front], func(t *testing.T) {
+			f := newFixture(t)
+			f.withUnconf()
+			if front {
+				f.front = f.serveFront()
+			}
+			test(t, f)
+		})
+	}
+}
 
 func testLivePages(t *testing.T, f *fixture) {
-	f.withUnconf()
-	if f.front != "" {
-		f.front = f.serveFront()
-	}
 	f.storeNow.Store(f.at("13:10").UnixNano())
 	f.do(func(tx *store.Tx) error { return tx.MarkRoom(f.evID, "Ballroom A", store.RoomFull, f.people["alice"]) })
 	for _, tc := range []struct{ path, golden string }{
@@ -162,15 +172,10 @@ func TestBreaks(t *testing.T) {
 // TestLiveStream: a screen on the stream of the wall gets the wall at
 // once, then a vote committed in the store within a second or so, then
 // a new proposal; through the net/http handler and the front.
-func TestLiveStream(t *testing.T) { viaBoth(t, testLiveStream) }
+func TestLiveStream(t *testing.T) { viaBothUnconf(t, testLiveStream) }
 
 func testLiveStream(t *testing.T, f *fixture) {
-	f.withUnconf()
 	base := f.url()
-	if f.front != "" {
-		f.front = f.serveFront()
-		base = f.front
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/"+unconfSlug+"/live?view=wall", nil)
