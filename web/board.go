@@ -269,7 +269,7 @@ func (srv *Server) screenAt(st *eventState, rv *releaseView, pv *proposalView, n
 	}
 	s.FeedURL = s.Room.Feed.HTTP
 	s.FeedQR = qrSVG(s.FeedURL, "QR code of the calendar feed of "+room)
-	if it := cmpNonNil(s.Room.Now, s.Room.Next); it != nil {
+	if it := firstItem(s.Room.Now, s.Room.Next); it != nil {
 		// it.URL is a site path: the QR code needs the whole address.
 		s.SessionURL = strings.TrimSuffix(srv.baseURL, srv.basePath) + it.URL
 		s.SessionQR = qrSVG(s.SessionURL, fmt.Sprintf("QR code of the page of #%d %s", it.Number, it.Title))
@@ -277,8 +277,8 @@ func (srv *Server) screenAt(st *eventState, rv *releaseView, pv *proposalView, n
 	return s
 }
 
-// cmpNonNil is the first of its arguments that is not nil.
-func cmpNonNil(items ...*boardItem) *boardItem {
+// firstItem is the first of its arguments that is not nil.
+func firstItem(items ...*boardItem) *boardItem {
 	for _, it := range items {
 		if it != nil {
 			return it
