@@ -229,6 +229,9 @@ func testLiveStream(t *testing.T, f *fixture) {
 	if !strings.Contains(first, "Wall B: &lt;mirrors&gt; &amp; caches") || strings.Index(first, `id="p2"`) > strings.Index(first, `id="p3"`) {
 		t.Errorf("first frame:\n%s", first)
 	}
+	if m := fetch(t, "GET", base+"/metrics"); !strings.Contains(m.body, "\nhallway_live_streams 1\n") {
+		t.Errorf("metrics with one stream open:\n%s", m.body)
+	}
 	var evID int64
 	f.do(func(tx *store.Tx) error {
 		ev, err := tx.EventBySlug(unconfSlug)
