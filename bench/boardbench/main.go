@@ -355,4 +355,3 @@ func runDriver(conns int, every time.Duration, votes, proposals int) error {
 	}
 	return nil
 }
-
