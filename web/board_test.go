@@ -261,4 +261,17 @@ func testLiveStream(t *testing.T, f *fixture) {
 		return err
 	})
 	next("Wall D: new")
+
+	// A screen that goes away frees its stream.
+	cancel()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		m := fetch(t, "GET", base+"/metrics")
+		if strings.Contains(m.body, "\nhallway_live_streams 0\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream is still counted 5 s after its screen left:\n%s", m.body)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the gauge
+	}
 }

@@ -328,6 +328,16 @@ func (srv *Server) serveLiveFast(ctx context.Context, c *fasthttp.RequestCtx, st
 	}
 	c.HijackSetNoResponse(true)
 	c.Hijack(func(conn net.Conn) {
+		// A screen sends nothing after its request: a read returns when
+		// it goes away, which frees its stream at once rather than at the
+		// next ping. The front's read deadline is for requests, not this.
+		conn.SetReadDeadline(time.Time{})
+		gone := make(chan struct{})
+		go func() {
+			var b [1]byte
+			conn.Read(b[:])
+			close(gone)
+		}()
 		write := func(p []byte) error {
 			conn.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
 			_, err := conn.Write(p)
@@ -336,7 +346,7 @@ func (srv *Server) serveLiveFast(ctx context.Context, c *fasthttp.RequestCtx, st
 		if write(liveHead) != nil {
 			return
 		}
-		srv.stream(nil, st, view, write)
+		srv.stream(gone, st, view, write)
 	})
 	return true
 }
