@@ -126,6 +126,14 @@ func TestBoardLiveOverIRC(t *testing.T) {
 	ask(t, ctx, a, botNick, "!vote 1 2", "voted", &seen)
 	ask(t, ctx, o, botNick, "!vote 3 4", "voted", &seen)
 	s.WaitText(10*time.Second, "2 votes\n#2 "+titles[2], "1 vote\n#1 "+titles[1], "1 vote\n#4 "+titles[4])
+	// A withdrawn proposal leaves the open wall.
+	extra := "Board topic withdrawn " + voter
+	ask(t, ctx, v, botNick, fmt.Sprintf("!propose %q", extra), "proposed #5", &seen)
+	s.WaitText(10*time.Second, "#5 "+extra)
+	ask(t, ctx, v, botNick, "!withdraw 5", "withdrew #5", &seen)
+	if err := s.WaitGone(10*time.Second, extra); err != nil {
+		t.Error(err)
+	}
 	var kept bool
 	if s.Eval(markedPage, &kept); !kept {
 		t.Fatal("the wall was reloaded")

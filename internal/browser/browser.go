@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -234,6 +235,22 @@ func (s *Session) WaitText(timeout time.Duration, want ...string) string {
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("the page never showed %q within %v; it shows:\n%s", want, timeout, text)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the browser's DOM
+	}
+}
+
+// WaitGone waits until the page's visible text no longer has gone.
+func (s *Session) WaitGone(timeout time.Duration, gone string) error {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		text := s.Text()
+		if !strings.Contains(text, gone) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the page still shows %q after %v:\n%s", gone, timeout, text)
 		}
 		time.Sleep(100 * time.Millisecond) // polling the browser's DOM
 	}
