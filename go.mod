@@ -14,6 +14,7 @@ require (
 	github.com/valyala/fasthttp v1.65.0
 	golang.org/x/text v0.41.0
 	modernc.org/sqlite v1.61.1
+	rsc.io/qr v0.2.0
 )
 
 require (

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot/money"
+	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 	"github.com/hallwayhq/hallway/store/storetest"
 )
@@ -237,6 +238,9 @@ func TestExamples(t *testing.T) {
 			}
 			f.say("alice", "alice", "pledge 100 USD for ci-macs")
 			f.say("bob", "bob", "pledge 50 USD") // for received 1 2
+			if s == fullSpec || s == spaceSpec {
+				f.ev.Grid.Rooms = []schedule.GridRoom{{Name: "Room 104", Capacity: 40}}
+			}
 			who := "alice"
 			if s.Organizer {
 				who = "pleia2"

@@ -229,6 +229,7 @@ dt{font-weight:bold;float:left;clear:left;width:7rem}dd{margin-left:7.5rem}
 </style>
 </head>
 <body>
+<main>
 <h1>{{.Heading}}</h1>
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
 <h2>Notes</h2>
@@ -240,6 +241,7 @@ dt{font-weight:bold;float:left;clear:left;width:7rem}dd{margin-left:7.5rem}
 <h2>Log</h2>
 <div class="log">{{range .Log}}<p id="l-{{.N}}"><a href="#l-{{.N}}"><time>{{.Clock}}</time></a> &lt;{{.Nick}}&gt; {{.Text}}</p>
 {{end}}</div>
+</main>
 </body>
 </html>
 `))

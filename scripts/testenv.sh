@@ -21,7 +21,7 @@
 #   env          print shell exports for the tests (eval "$(scripts/testenv.sh env)")
 #   logs         print the tail of every server log
 #
-#   --full       also install vdirsyncer, khal, chromium (+ driver)
+#   --full       also install vdirsyncer, khal, chromium (+ driver), zbar-tools (a QR decoder)
 #
 # State directory: $HALLWAY_TESTENV_DIR, default <repo>/.local/testenv.
 # Test accounts: Dovecot users bot@test.local/botpass, alice@test.local/alicepass,
@@ -56,7 +56,7 @@ PG_PORT=15432
 HOST=127.0.0.1
 
 PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd postgresql python3-icalendar python3-vobject)
-FULL_PKGS=(vdirsyncer khal chromium chromium-driver)
+FULL_PKGS=(vdirsyncer khal chromium chromium-driver zbar-tools)
 # npm installs axe-core; Debian's npm only where there is none (a Node.js
 # from elsewhere brings its own, and Debian's conflicts with it).
 command -v npm >/dev/null || FULL_PKGS+=(npm)

@@ -40,6 +40,7 @@ var Tables = []string{
 	"mail_refusal",
 	"mail_answers",
 	"irc_channel",
+	"room_mark",
 }
 
 // notCopied are tables each side keeps for itself: PostgreSQL's schema

@@ -132,6 +132,9 @@ func populate(t *testing.T, s *Store) {
 		if _, _, err := tx.CountAnswer("bob@example.org", 5); err != nil {
 			return err
 		}
+		if err := tx.MarkRoom(ev.ID, "Room 1", RoomFull, alice.ID); err != nil {
+			return err
+		}
 		_, err = tx.AddChannel("#copy-day-extra", InvitedChannel{EventID: ev.ID, InvitedBy: "alice"})
 		return err
 	})

@@ -115,6 +115,16 @@ CREATE INDEX registration_wait ON registration(event_id, status, wait_seq);`,
 	expires_at DATETIME NOT NULL
 );
 ALTER TABLE outbox ADD COLUMN claimed_term INTEGER NOT NULL DEFAULT 0;`,
+	// version 10: organizers mark a room full or with space again, for the
+	// board.
+	`CREATE TABLE room_mark (
+	event_id  INTEGER NOT NULL REFERENCES event(id),
+	room      TEXT NOT NULL,
+	state     TEXT NOT NULL CHECK (state IN ('full', 'space')),
+	person_id INTEGER NOT NULL REFERENCES person(id),
+	at        DATETIME NOT NULL,
+	PRIMARY KEY (event_id, room)
+);`,
 }
 
 // postgresFirst is the version PostgreSQL support began at: a PostgreSQL
@@ -133,6 +143,14 @@ var postgresMigrations = map[int]string{
 	expires_at TIMESTAMPTZ NOT NULL
 );
 ALTER TABLE outbox ADD COLUMN claimed_term BIGINT NOT NULL DEFAULT 0;`,
+	9: `CREATE TABLE room_mark (
+	event_id  BIGINT NOT NULL REFERENCES event(id),
+	room      TEXT NOT NULL,
+	state     TEXT NOT NULL CHECK (state IN ('full', 'space')),
+	person_id BIGINT NOT NULL REFERENCES person(id),
+	at        TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (event_id, room)
+);`,
 }
 
 // SchemaVersion is the database version this binary writes.

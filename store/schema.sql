@@ -179,6 +179,17 @@ CREATE TABLE checkin (
 	PRIMARY KEY (event_id, person_id)
 );
 
+-- An organizer's word on how full a room is (!full, !space), for the
+-- board; it holds for the session on in the room when it was said.
+CREATE TABLE room_mark (
+	event_id  INTEGER NOT NULL REFERENCES event(id),
+	room      TEXT NOT NULL,
+	state     TEXT NOT NULL CHECK (state IN ('full', 'space')),
+	person_id INTEGER NOT NULL REFERENCES person(id),
+	at        DATETIME NOT NULL,
+	PRIMARY KEY (event_id, room)
+);
+
 -- Pinned sessions stay where an organizer put them.
 CREATE TABLE pin (
 	proposal_id INTEGER PRIMARY KEY REFERENCES proposal(id),

@@ -356,3 +356,14 @@ CREATE TABLE lease (
 	term       BIGINT NOT NULL,
 	expires_at TIMESTAMPTZ NOT NULL
 );
+
+-- An organizer's word on how full a room is (!full, !space), for the
+-- board; it holds for the session on in the room when it was said.
+CREATE TABLE room_mark (
+	event_id  BIGINT NOT NULL REFERENCES event(id),
+	room      TEXT NOT NULL,
+	state     TEXT NOT NULL CHECK (state IN ('full', 'space')),
+	person_id BIGINT NOT NULL REFERENCES person(id),
+	at        TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (event_id, room)
+);

@@ -14,24 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hallwayhq/hallway/internal/browser"
 )
-
-const chromiumPath = "/usr/bin/chromium"
-
-// requireChromium skips the test without Chromium (scripts/testenv.sh
-// --full install puts it there), unless the full test environment is
-// required (HALLWAY_REQUIRE_TESTENV=1 and HALLWAY_TEST_FULL=1).
-func requireChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err == nil {
-		return
-	}
-	msg := chromiumPath + " is missing: scripts/testenv.sh --full install installs it"
-	if os.Getenv("HALLWAY_REQUIRE_TESTENV") == "1" && os.Getenv("HALLWAY_TEST_FULL") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 // consoleLine matches what Chromium logs for a console message or an
 // uncaught exception (--enable-logging=stderr).
@@ -42,7 +27,7 @@ var consoleLine = regexp.MustCompile(`CONSOLE|Uncaught`)
 // icons), logs nothing to the console, and the screenshot is a phone-wide
 // image. With -update it becomes docs/schedule-page.png.
 func TestSchedulePageInChromium(t *testing.T) {
-	requireChromium(t)
+	browser.Require(t)
 	f := newFixture(t)
 	var mu sync.Mutex
 	var requested []string
@@ -57,7 +42,7 @@ func TestSchedulePageInChromium(t *testing.T) {
 	shot := filepath.Join(t.TempDir(), "schedule-page.png")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, chromiumPath,
+	cmd := exec.CommandContext(ctx, browser.ChromiumPath,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+t.TempDir(), "--enable-logging=stderr", "--v=0",

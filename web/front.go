@@ -103,6 +103,7 @@ func (srv *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	srv.stopOnce.Do(func() { close(srv.stop) })
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	err := fs.ShutdownWithContext(sctx)
@@ -139,6 +140,9 @@ func (srv *Server) serveFast(ctx context.Context, c *fasthttp.RequestCtx) bool {
 	var e *entry
 	var err error
 	var counts *routeCounts
+	if string(file) == "live" {
+		return srv.serveLiveFast(ctx, c, st)
+	}
 	if fr := srv.fast[string(file)]; fr != nil {
 		e, err = fr.get(ctx, fr.pattern, st)
 		counts = fr.counts

@@ -20,6 +20,8 @@ type metrics struct {
 	renders map[string]*histogram
 	// notModified counts 304 answers over all routes.
 	notModified atomic.Uint64
+	// streams is the number of live streams open now.
+	streams atomic.Int64
 }
 
 // routeCounts counts one route's answers by status code, without a lock:
@@ -145,6 +147,9 @@ func (m *metrics) write(b *strings.Builder) {
 	b.WriteString("# HELP hallway_http_not_modified_total Answers of 304 Not Modified, over all routes.\n")
 	b.WriteString("# TYPE hallway_http_not_modified_total counter\n")
 	fmt.Fprintf(b, "hallway_http_not_modified_total %d\n", m.notModified.Load())
+	b.WriteString("# HELP hallway_live_streams Live board streams (Server-Sent Events) open now.\n")
+	b.WriteString("# TYPE hallway_live_streams gauge\n")
+	fmt.Fprintf(b, "hallway_live_streams %d\n", m.streams.Load())
 	b.WriteString("# HELP hallway_web_render_seconds Time to render a response that was not cached, by route pattern.\n")
 	b.WriteString("# TYPE hallway_web_render_seconds histogram\n")
 	routes := make([]string, 0, len(m.renders))

@@ -24,7 +24,7 @@ var templateFiles embed.FS
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"index", "schedule", "proposals", "session", "releases"} {
-		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/days.html", "templates/"+name+".html"))
 	}
 	return m
 }()
@@ -43,6 +43,7 @@ type page struct {
 // eventLinks are the event's name and the addresses of its pages.
 type eventLinks struct {
 	Name, Venue, Channel string
+	Zone                 string // every time on the pages is in it
 	Home, Proposals      string
 	Releases, Feeds      string
 }
@@ -58,11 +59,14 @@ func render(name string, p page) ([]byte, error) {
 
 // timeView is a time as a page shows it: text in the event's zone and
 // the machine-readable form for <time datetime>.
-type timeView struct{ ISO, Text string }
+type timeView struct {
+	ISO, Text string
+	t         time.Time
+}
 
 func (st *eventState) timeView(t time.Time, layout string) timeView {
 	t = t.In(st.zone)
-	return timeView{ISO: t.Format(time.RFC3339), Text: t.Format(layout)}
+	return timeView{ISO: t.Format(time.RFC3339), Text: t.Format(layout), t: t}
 }
 
 // Time layouts of the pages.
@@ -100,7 +104,7 @@ func (srv *Server) feedLink(st *eventState, label, rest string) link {
 
 func (srv *Server) eventLinks(st *eventState) *eventLinks {
 	return &eventLinks{
-		Name: st.ev.Name, Venue: st.ev.Venue, Channel: st.ev.Channel,
+		Name: st.ev.Name, Venue: st.ev.Venue, Channel: st.ev.Channel, Zone: st.zone.String(),
 		Home:      srv.eventPath(st, ""),
 		Proposals: srv.eventPath(st, "proposals"),
 		Releases:  srv.eventPath(st, "releases"),

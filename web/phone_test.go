@@ -2,21 +2,15 @@ package web
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/json"
 	"image/png"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/hallwayhq/hallway/internal/browser"
 )
 
 // Phone-sized checks in headless Chromium, driven by chromedriver (plain
@@ -25,25 +19,6 @@ import (
 // the page; the page itself has no script.
 
 const phoneWidth = 390
-
-// axePath finds axe-core's script: HALLWAY_AXE_JS, or where
-// scripts/testenv.sh --full install puts it.
-func axePath(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("HALLWAY_AXE_JS")
-	if p == "" {
-		p = filepath.Join("..", ".local", "axe", "node_modules", "axe-core", "axe.min.js")
-	}
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	msg := "axe-core is missing at " + p + ": scripts/testenv.sh --full install installs it (npm)"
-	if os.Getenv("HALLWAY_REQUIRE_TESTENV") == "1" && os.Getenv("HALLWAY_TEST_FULL") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // measureJS reports what a reader of the page sees: the page's width,
 // each time slot's sessions (and breaks) with where they are, the tables'
@@ -88,110 +63,15 @@ type measured struct {
 	Violations []string
 }
 
-const chromedriverPath = "/usr/bin/chromedriver"
-
-// phone is a Chromium session at a phone's width.
-type phone struct {
-	t    *testing.T
-	base string // chromedriver's session URL
-}
-
-// newPhone starts chromedriver and a Chromium session emulating a phone
-// 390 px wide; both end with the test.
-func newPhone(t *testing.T) *phone {
-	t.Helper()
-	if _, err := os.Stat(chromedriverPath); err != nil {
-		requireChromium(t) // the same package installs both
-		t.Fatalf("%s is missing: scripts/testenv.sh --full install installs it", chromedriverPath)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, chromedriverPath, "--port="+strconv.Itoa(port))
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	root := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get(root + "/status")
-		if err == nil {
-			res.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("chromedriver did not answer: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling a port that is not open yet
-	}
-	p := &phone{t: t, base: root}
-	var created struct{ SessionID string }
-	p.call("POST", "/session", map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
-		"browserName": "chrome",
-		"goog:chromeOptions": map[string]any{
-			"binary": chromiumPath,
-			"args": []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-				"--user-data-dir=" + t.TempDir()},
-			"mobileEmulation": map[string]any{"deviceMetrics": map[string]any{"width": phoneWidth, "height": 844, "pixelRatio": 2}},
-		},
-	}}}, &created)
-	p.base = root + "/session/" + created.SessionID
-	t.Cleanup(func() { p.call("DELETE", "", nil, nil) })
-	return p
-}
-
-// call makes a WebDriver request and decodes its value into out.
-func (p *phone) call(method, path string, body any, out any) {
-	p.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			p.t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, p.base+path, rd)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var reply struct{ Value json.RawMessage }
-	if err := json.NewDecoder(res.Body).Decode(&reply); err != nil {
-		p.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	if res.StatusCode != 200 {
-		p.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, reply.Value)
-	}
-	if out != nil {
-		if err := json.Unmarshal(reply.Value, out); err != nil {
-			p.t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
-}
-
 // measure opens url and runs axe-core and measureJS on it.
-func (p *phone) measure(url, axe string) measured {
-	p.t.Helper()
-	p.call("POST", "/url", map[string]any{"url": url}, nil)
-	p.call("POST", "/execute/sync", map[string]any{"script": axe + "\n;return true;", "args": []any{}}, nil)
+func measure(p *browser.Session, url, axe string) measured {
+	p.Open(url)
+	p.Eval(axe+"\n;return true;", nil)
 	var text string
-	p.call("POST", "/execute/async", map[string]any{"script": measureJS, "args": []any{}}, &text)
+	p.Call("POST", "/execute/async", map[string]any{"script": measureJS, "args": []any{}}, &text)
 	var m measured
 	if err := json.Unmarshal([]byte(text), &m); err != nil {
-		p.t.Fatal(err)
+		panic(err)
 	}
 	return m
 }
@@ -202,16 +82,12 @@ func (p *phone) measure(url, axe string) measured {
 // Votes column in view, and axe-core finds nothing on either page. With
 // -update the screenshot becomes docs/schedule-phone.png.
 func TestScheduleOnPhone(t *testing.T) {
-	requireChromium(t)
-	axe, err := os.ReadFile(axePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axe := browser.Axe(t)
 	f := newFixture(t)
 	ts := httptest.NewServer(f.srv.Handler())
 	defer ts.Close()
-	ph := newPhone(t)
-	m := ph.measure(ts.URL+"/"+slug+"/", string(axe))
+	ph := browser.New(t, phoneWidth, 844, 2)
+	m := measure(ph, ts.URL+"/"+slug+"/", axe)
 	if m.Width != phoneWidth {
 		t.Fatalf("the page is %v px wide, want %d", m.Width, phoneWidth)
 	}
@@ -247,7 +123,7 @@ func TestScheduleOnPhone(t *testing.T) {
 		t.Errorf("axe, schedule: %s", v)
 	}
 
-	p := ph.measure(ts.URL+"/"+slug+"/proposals", string(axe))
+	p := measure(ph, ts.URL+"/"+slug+"/proposals", axe)
 	votes := false
 	for _, h := range p.Headers {
 		if h.Text == "Votes" {
@@ -265,14 +141,9 @@ func TestScheduleOnPhone(t *testing.T) {
 	}
 
 	// The screenshot shows the day's schedule, from its heading.
-	ph.call("POST", "/url", map[string]any{"url": ts.URL + "/" + slug + "/"}, nil)
-	ph.call("POST", "/execute/sync", map[string]any{"script": "document.querySelector('table.grid').closest('section').scrollIntoView(); return true;", "args": []any{}}, nil)
-	var b64 string
-	ph.call("GET", "/screenshot", nil, &b64)
-	data, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ph.Open(ts.URL + "/" + slug + "/")
+	ph.Eval("document.querySelector('table.grid').closest('section').scrollIntoView(); return true;", nil)
+	data := ph.Screenshot()
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

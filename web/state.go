@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,7 @@ type eventState struct {
 	exportSlots [4]slot  // by exportKind
 	slots       sync.Map // other routes: key (string) → *slot
 	personal    *lru     // token → *personalFeed
+	live        live     // the live board's streams (live.go)
 }
 
 func newEventState(e Event, baseURL string) *eventState {
@@ -97,13 +99,19 @@ func (v *releaseView) key() version {
 // again when the one known is older than srv.fresh, and the whole history
 // only when that version changed.
 func (srv *Server) releases(ctx context.Context, st *eventState) (*releaseView, error) {
-	if v := st.rel.Load(); v != nil && time.Since(v.checked) < srv.fresh {
+	return srv.releasesWithin(ctx, st, srv.fresh)
+}
+
+// releasesWithin is releases with a version at most maxAge old: the live
+// board reads more often than pages.
+func (srv *Server) releasesWithin(ctx context.Context, st *eventState, maxAge time.Duration) (*releaseView, error) {
+	if v := st.rel.Load(); v != nil && time.Since(v.checked) < maxAge {
 		return v, nil
 	}
 	st.relMu.Lock()
 	defer st.relMu.Unlock()
 	old := st.rel.Load()
-	if old != nil && time.Since(old.checked) < srv.fresh {
+	if old != nil && time.Since(old.checked) < maxAge {
 		return old, nil // another request just read it
 	}
 	var v *releaseView
@@ -221,18 +229,28 @@ type proposalView struct {
 	// honest Last-Modified).
 	hash    uint64
 	changed time.Time
+	// marks are the organizers' room marks and present the checked-in
+	// voters of each proposal, for the board; rooms hashes them.
+	marks   []store.RoomMark
+	present map[int64]int
+	rooms   uint64
 }
 
 // proposals returns the event's proposals, read again when older than
 // srv.fresh.
 func (srv *Server) proposals(ctx context.Context, st *eventState, eventID int64) (*proposalView, error) {
-	if v := st.props.Load(); v != nil && time.Since(v.checked) < srv.fresh {
+	return srv.proposalsWithin(ctx, st, eventID, srv.fresh)
+}
+
+// proposalsWithin is proposals at most maxAge old.
+func (srv *Server) proposalsWithin(ctx context.Context, st *eventState, eventID int64, maxAge time.Duration) (*proposalView, error) {
+	if v := st.props.Load(); v != nil && time.Since(v.checked) < maxAge {
 		return v, nil
 	}
 	st.propMu.Lock()
 	defer st.propMu.Unlock()
 	old := st.props.Load()
-	if old != nil && time.Since(old.checked) < srv.fresh {
+	if old != nil && time.Since(old.checked) < maxAge {
 		return old, nil
 	}
 	v := &proposalView{byNumber: map[int64]*store.Proposal{}}
@@ -245,7 +263,13 @@ func (srv *Server) proposals(ctx context.Context, st *eventState, eventID int64)
 			if v.speakers, err = tx.SpeakersByNumber(eventID); err != nil {
 				return err
 			}
-			v.meetings, err = tx.Meetings(eventID)
+			if v.meetings, err = tx.Meetings(eventID); err != nil {
+				return err
+			}
+			if v.marks, err = tx.RoomMarks(eventID); err != nil {
+				return err
+			}
+			v.present, err = tx.PresentVoters(eventID)
 			return err
 		})
 		if err != nil {
@@ -262,6 +286,7 @@ func (srv *Server) proposals(ctx context.Context, st *eventState, eventID int64)
 		}
 	}
 	v.hash = v.contentHash()
+	v.rooms = v.roomsHash()
 	switch {
 	case old != nil && old.hash == v.hash:
 		v.changed = old.changed
@@ -291,6 +316,20 @@ func (v *proposalView) contentHash() uint64 {
 	}
 	for _, m := range v.meetings {
 		fmt.Fprintf(h, "%d\x00%d\x00%s\x00%s\x00%d\x00", m.ID, m.Number, m.Title, m.Channel, m.EndedAt.Unix())
+	}
+	return h.Sum64()
+}
+
+// roomsHash hashes the room marks and the checked-in voters: what of the
+// board changes without the proposals changing.
+func (v *proposalView) roomsHash() uint64 {
+	h := fnv.New64a()
+	for _, m := range v.marks {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00", m.Room, m.State, m.At.UnixNano())
+	}
+	nums := slices.Sorted(maps.Keys(v.present))
+	for _, n := range nums {
+		fmt.Fprintf(h, "%d\x00%d\x00", n, v.present[n])
 	}
 	return h.Sum64()
 }

@@ -31,8 +31,9 @@
 // Per event slug: schedule.ics, talks.ics, sessions.ics, room/{room}.ics,
 // feed/{token}.ics (personal), session/{n}.ics, schedule.json,
 // schedule.xml (frab), schedule.txt, schedule.c3voc.json, and the pages /{slug}/,
-// /{slug}/proposals, /{slug}/session/{n}, /{slug}/releases. The site root
-// lists the events.
+// /{slug}/proposals, /{slug}/session/{n}, /{slug}/releases; the live pages
+// /{slug}/board, /{slug}/wall, /{slug}/room/{room}/screen and their
+// stream /{slug}/live (live.go). The site root lists the events.
 package web
 
 import (
@@ -43,6 +44,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hallwayhq/hallway/schedule"
@@ -108,6 +110,9 @@ type Server struct {
 	reports Reports
 	// leadership, if set, is this instance's role (SetLeadership).
 	leadership Leadership
+	// stop ends the live streams when Serve returns.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // patternPersonal is the route of the personal feeds.
@@ -146,6 +151,7 @@ func New(s *store.Store, events []Event, opts *Options) *Server {
 		metrics: newMetrics(),
 		fresh:   defaultFresh,
 		fast:    map[string]*fastRoute{},
+		stop:    make(chan struct{}),
 
 		publicMetrics: o.PublicMetrics,
 	}
@@ -179,6 +185,10 @@ func (srv *Server) routes() *http.ServeMux {
 	handle("GET /{slug}/releases", srv.eventHandler(srv.serveReleasesPage))
 	handle("GET /{slug}/session/{n}", srv.eventHandler(srv.serveSession))
 	handle("GET /{slug}/room/{room}", srv.eventHandler(srv.serveRoomFeed))
+	handle("GET /{slug}/room/{room}/screen", srv.eventHandler(srv.serveScreen))
+	handle("GET /{slug}/board", srv.eventHandler(srv.serveBoard))
+	handle("GET /{slug}/wall", srv.eventHandler(srv.serveWall))
+	handle("GET /{slug}/live", srv.eventHandler(srv.serveLive))
 	handle(patternPersonal, srv.eventHandler(srv.servePersonalFeed))
 	srv.personalCounts = srv.metrics.route(patternPersonal)
 	srv.badRequests = srv.metrics.route("malformed")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/internal/browser"
 	"github.com/hallwayhq/hallway/web"
 )
 
@@ -18,40 +19,7 @@ import (
 // at the addresses the bot gives out, with user text escaped and anonymous
 // pledgers hidden.
 func TestReportPages(t *testing.T) {
-	cfgPath := exampleCopy(t)
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	onTestStore(t, cfg)
-	ctx := context.Background()
-	m, err := openCore(ctx, cfg, newLogger(&bytes.Buffer{}, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	channel := cfg.Events[0].Channel
-	for _, step := range []struct {
-		who, text string
-		raw       bool
-	}{
-		{"alice", `propose "Renting <b>Macs</b>"`, false},
-		{"alice", "pledge 2000 USD for ci-macs as anonymous", false},
-		{"bob", `pledge "a <script>Mac</script> mini" for ci-macs`, false},
-		{"alice", "notes start 1", false},
-		{"alice", "#agreed rent, <i>don't</i> buy", true},
-		{"alice", "#endmeeting", true},
-	} {
-		req := bot.Request{Transport: bot.IRC, Account: step.who, Nick: step.who, Where: channel, Text: step.text, Raw: step.raw}
-		if err := m.Bot.Handle(ctx, req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := web.New(m.Store, []web.Event{{Slug: "openinfra-day-2027", Name: cfg.Events[0].Name, Zone: cfg.Events[0].Location}},
-		&web.Options{BaseURL: cfg.Web.BaseURL})
-	srv.SetReports(reports{m.Bot})
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	ts := reportServer(t)
 	get := func(path string) (int, string) {
 		res, err := http.Get(ts.URL + path)
 		if err != nil {
@@ -86,6 +54,78 @@ func TestReportPages(t *testing.T) {
 		for _, a := range tc.absent {
 			if strings.Contains(body, a) {
 				t.Errorf("GET %s shows %q", tc.path, a)
+			}
+		}
+	}
+}
+
+// reportServer serves the example event's report pages after a proposal,
+// two pledges (one anonymous) and a run of notes with hostile text.
+func reportServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	cfgPath := exampleCopy(t)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onTestStore(t, cfg)
+	ctx := context.Background()
+	m, err := openCore(ctx, cfg, newLogger(&bytes.Buffer{}, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	channel := cfg.Events[0].Channel
+	for _, step := range []struct {
+		who, text string
+		raw       bool
+	}{
+		{"alice", `propose "Renting <b>Macs</b>"`, false},
+		{"alice", "pledge 2000 USD for ci-macs as anonymous", false},
+		{"bob", `pledge "a <script>Mac</script> mini" for ci-macs`, false},
+		{"alice", "notes start 1", false},
+		{"alice", "#agreed rent, <i>don't</i> buy", true},
+		{"alice", "#endmeeting", true},
+	} {
+		req := bot.Request{Transport: bot.IRC, Account: step.who, Nick: step.who, Where: channel, Text: step.text, Raw: step.raw}
+		if err := m.Bot.Handle(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := web.New(m.Store, []web.Event{{Slug: "openinfra-day-2027", Name: cfg.Events[0].Name, Zone: cfg.Events[0].Location}},
+		&web.Options{BaseURL: cfg.Web.BaseURL})
+	srv.SetReports(reports{m.Bot})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestReportPagesAccessible: the notes index, the minutes, the wrap-up and
+// a campaign page in headless Chromium on a phone, light and dark: they
+// show their content and axe-core finds nothing.
+func TestReportPagesAccessible(t *testing.T) {
+	axe := browser.Axe(t)
+	ts := reportServer(t)
+	s := browser.New(t, 390, 844, 2)
+	for _, tc := range []struct{ path, want string }{
+		{"/openinfra-day-2027/notes", "Renting <b>Macs</b>"},
+		{"/openinfra-day-2027/notes/1", "rent, <i>don't</i> buy"},
+		{"/openinfra-day-2027/wrapup", "Wrap-up"},
+		{"/openinfra-day-2027/campaign/ci-macs", "Macs for CI testing"},
+	} {
+		for _, dark := range []string{"light", "dark"} {
+			s.Call("POST", "/goog/cdp/execute", map[string]any{"cmd": "Emulation.setEmulatedMedia",
+				"params": map[string]any{"features": []map[string]string{{"name": "prefers-color-scheme", "value": dark}}}}, nil)
+			s.Open(ts.URL + tc.path)
+			if text := s.Text(); !strings.Contains(text, tc.want) {
+				t.Errorf("%s lacks %q:\n%s", tc.path, tc.want, text)
+			}
+			var rules []string
+			if dark == "dark" {
+				rules = []string{"color-contrast"}
+			}
+			for _, v := range s.Violations(axe, rules...) {
+				t.Errorf("%s, %s: axe: %s", tc.path, dark, v)
 			}
 		}
 	}
