@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
@@ -20,11 +21,17 @@ import (
 // so a page and its updates are made by the same code.
 
 // Room fill thresholds, as shares of a room's capacity: the checked-in
-// voters of the session on now make it "filling", then "full".
+// voters of the session on now make it "filling", then "full", unless
+// the event says (Event.Filling, Event.Full).
 const (
 	fillingShare = 0.75
 	fullShare    = 1.0
 )
+
+// shares are the event's fill thresholds.
+func (e Event) shares() (filling, full float64) {
+	return cmp.Or(e.Filling, fillingShare), cmp.Or(e.Full, fullShare)
+}
 
 // Room states on the board.
 const (
@@ -154,10 +161,11 @@ func (srv *Server) boardAt(st *eventState, rv *releaseView, pv *proposalView, no
 			}
 		}
 		if r.Now != nil && !r.ByOrganizer && r.Capacity > 0 {
+			filling, full := st.ev.shares()
 			switch share := float64(r.Present) / float64(r.Capacity); {
-			case share >= fullShare:
+			case share >= full:
 				r.State = stateFull
-			case share >= fillingShare:
+			case share >= filling:
 				r.State = stateFilling
 			}
 		}

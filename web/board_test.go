@@ -275,3 +275,30 @@ func testLiveStream(t *testing.T, f *fixture) {
 		time.Sleep(20 * time.Millisecond) // polling the gauge
 	}
 }
+
+// TestRoomStatesOwnThresholds: an event's own thresholds (the config's
+// board_filling, board_full) decide instead of 75 % and 100 %.
+func TestRoomStatesOwnThresholds(t *testing.T) {
+	f := newFixture(t)
+	st := f.srv.bySlug[slug]
+	rv, err := f.srv.releases(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At 13:20, #6 is on in Room 106 (30 seats): 15 checked in.
+	pv := &proposalView{present: map[int64]int{6: 15}}
+	for _, tc := range []struct {
+		filling, full float64
+		want          string
+	}{
+		{0, 0, ""},             // 50 %: under the default 75 %
+		{0.5, 0, stateFilling}, // filling from half
+		{0.4, 0.5, stateFull},  // full from half
+		{0.6, 0.9, ""},         // neither
+	} {
+		st.ev.Filling, st.ev.Full = tc.filling, tc.full
+		if got := roomState(f.srv.boardAt(st, rv, pv, f.now), "Room 106"); got != tc.want {
+			t.Errorf("filling %v, full %v: %q, want %q", tc.filling, tc.full, got, tc.want)
+		}
+	}
+}

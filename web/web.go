@@ -60,6 +60,10 @@ type Event struct {
 	Rooms   []schedule.GridRoom
 	Grid    schedule.Grid // the slots, for the day grid
 	Channel string        // the IRC channel, named on the pages
+	// Filling and Full are the shares of a room's capacity its checked-in
+	// voters make it "filling" and "full" on the board; 0 means 0.75 and
+	// 1.
+	Filling, Full float64
 }
 
 // Options tune a Server. The zero value (or nil) means defaults.

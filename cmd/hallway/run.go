@@ -141,7 +141,8 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	for _, e := range cfg.Events {
 		g := grid(e)
 		webEvents = append(webEvents, web.Event{Slug: e.Slug, Name: e.Name, Venue: e.Venue, Zone: e.Location,
-			Rooms: g.Rooms, Grid: g, Channel: e.Channel})
+			Rooms: g.Rooms, Grid: g, Channel: e.Channel,
+			Filling: float64(e.BoardFilling) / 100, Full: float64(e.BoardFull) / 100})
 	}
 	m.Web = web.New(m.Store, webEvents, &web.Options{BaseURL: cfg.Web.BaseURL, Logger: m.log, PublicMetrics: cfg.Web.PublicMetrics})
 	m.Web.SetReports(reports{m.Bot})

@@ -214,6 +214,10 @@ type Event struct {
 	KeepTopic bool
 	// VotesPerPerson is how many votes each person may cast. Default 4.
 	VotesPerPerson int
+	// BoardFilling and BoardFull are the percentages of a room's
+	// capacity at which the checked-in voters of the session on make it
+	// "filling" and "full" on the live board. Default 75 and 100.
+	BoardFilling, BoardFull int
 	// RetimeWeight is what a new version of the schedule pays for moving
 	// a released item to another time, for each person who planned on it
 	// (in the solver's units: one voter missing a session, one seat

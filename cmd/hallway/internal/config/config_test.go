@@ -468,6 +468,8 @@ slug = "Open Infra"           # want: event[0].slug
 channel = "openinfra"         # want: event[0].channel
 registration_capacity = -1    # want: event[0].registration_capacity
 votes_per_person = 0          # want: event[0].votes_per_person
+board_filling = 90            # want: event[0].board_filling
+board_full = 80
 organizer_emails = ["a@b", "Bob <bob@example.org>"] # want: event[0].organizer_emails[1]
 
 [[event]]                     # want: event[1].slug, event[1].channel

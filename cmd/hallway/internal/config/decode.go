@@ -592,6 +592,8 @@ func (d *decoder) event(t *table) Event {
 		t.def("keep_topic")
 	}
 	t.intDefault("votes_per_person", &e.VotesPerPerson, 4)
+	t.intDefault("board_filling", &e.BoardFilling, 75)
+	t.intDefault("board_full", &e.BoardFull, 100)
 	t.intDefault("retime_weight", &e.RetimeWeight, 1)
 	t.durationDefault("freeze_before", &e.FreezeBefore, 2*time.Hour)
 

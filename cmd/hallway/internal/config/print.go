@@ -138,6 +138,8 @@ func (p *printer) event(path string, e *Event) {
 	p.kv(path, "pledge_reminders", strconv.Itoa(e.PledgeReminders), "")
 	p.kv(path, "keep_topic", strconv.FormatBool(e.KeepTopic), "")
 	p.kv(path, "votes_per_person", strconv.Itoa(e.VotesPerPerson), "")
+	p.kv(path, "board_filling", strconv.Itoa(e.BoardFilling), "percent of a room's capacity")
+	p.kv(path, "board_full", strconv.Itoa(e.BoardFull), "")
 	p.kv(path, "retime_weight", strconv.Itoa(e.RetimeWeight), "")
 	p.kv(path, "freeze_before", quote(shortDuration(e.FreezeBefore)), "")
 

@@ -232,6 +232,9 @@ func (d *decoder) validateEvent(p string, e *Event) {
 	if e.VotesPerPerson < 1 {
 		d.errorf(p+".votes_per_person", "must be at least 1 (got %d); leave it out for the default 4", e.VotesPerPerson)
 	}
+	if e.BoardFilling < 1 || e.BoardFull < 1 || e.BoardFilling >= e.BoardFull || e.BoardFull > 1000 {
+		d.errorf(p+".board_filling", "and board_full must be percentages of a room's capacity with 1 <= board_filling < board_full <= 1000 (got %d and %d); leave them out for 75 and 100", e.BoardFilling, e.BoardFull)
+	}
 	if e.RetimeWeight < 0 {
 		d.errorf(p+".retime_weight", "must be 0 (move freely) or more (got %d): what a new schedule version pays per person for moving an item to another time, 1 by default", e.RetimeWeight)
 	}
