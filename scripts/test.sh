@@ -9,8 +9,8 @@
 #
 # Extra arguments go to `go test` (e.g. scripts/test.sh -run TestSASL).
 # HALLWAY_TEST_TIMEOUT overrides the go test timeout (default 25m).
-# The store, bot, mail, web and cmd tests then run again on PostgreSQL
-# (HALLWAY_TEST_POSTGRES_PASS=0 skips that).
+# The store, bot, mail, web and cmd tests run again on PostgreSQL, beside
+# the race-enabled run (HALLWAY_TEST_POSTGRES_PASS=0 skips that).
 #
 # Then every fuzz target of the repository runs for HALLWAY_FUZZTIME each
 # (default 3s; 0 skips; skipped by default when arguments are given). A
@@ -50,14 +50,39 @@ export HALLWAY_REQUIRE_TESTENV=1 HALLWAY_TEST_FULL=1
 
 echo "test.sh: go vet ./..." >&2
 go vet ./...
-echo "test.sh: go test -race ./..." >&2
-go test -race -count=1 -timeout "${HALLWAY_TEST_TIMEOUT:-25m}" "$@" ./...
-# The packages that touch the store again, each test on a PostgreSQL
-# database of its own (store/storetest); the race detector ran above.
-if [ "${HALLWAY_TEST_POSTGRES_PASS:-1}" = 1 ]; then
-	echo "test.sh: on PostgreSQL: go test ./store/... ./bot/... ./mail/... ./web/... ./cmd/..." >&2
-	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "${HALLWAY_TEST_TIMEOUT:-25m}" "$@" \
-		./store/... ./bot/... ./mail/... ./web/... ./cmd/...
+timeout=${HALLWAY_TEST_TIMEOUT:-25m}
+pgpkgs=(./store/... ./bot/... ./mail/... ./web/... ./cmd/...)
+if [ "${HALLWAY_TEST_POSTGRES_PASS:-1}" != 1 ]; then
+	echo "test.sh: go test -race ./..." >&2
+	go test -race -count=1 -timeout "$timeout" "$@" ./...
+elif [ $# -gt 0 ]; then
+	# By hand, with arguments: one engine after the other.
+	echo "test.sh: go test -race ./..." >&2
+	go test -race -count=1 -timeout "$timeout" "$@" ./...
+	echo "test.sh: on PostgreSQL: go test ${pgpkgs[*]}" >&2
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" "$@" "${pgpkgs[@]}"
+else
+	# The whole suite under the race detector on SQLite and, at the same
+	# time, the packages that touch the store again on PostgreSQL (each
+	# test on a database of its own, store/storetest; the race detector
+	# ran already): the two take about as long each, and wait on the
+	# servers more than on the CPU. The three tests that restart the IRC
+	# server need it to themselves (its exclusive lock), so they run
+	# after, on both engines.
+	restarts='TestIRCReconnect|TestRestartIRC|TestStopStartIRC'
+	echo "test.sh: go test -race ./... and, on PostgreSQL, go test ${pgpkgs[*]}" >&2
+	go test -race -count=1 -timeout "$timeout" -skip "^($restarts)\$" ./... &
+	lite=$!
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -skip "^($restarts)\$" "${pgpkgs[@]}" 2>&1 |
+		sed -u 's/^/postgres: /' &
+	pg=$!
+	rc=0
+	wait "$lite" || rc=1
+	wait "$pg" || rc=1 # pipefail: go test's status, not sed's
+	echo "test.sh: the IRC restarts, on SQLite then PostgreSQL" >&2
+	go test -race -count=1 -timeout "$timeout" -run "^($restarts)\$" ./bot/... || rc=1
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -run "^($restarts)\$" ./bot/... || rc=1
+	[ "$rc" = 0 ] || exit "$rc"
 fi
 
 fuzztime=${HALLWAY_FUZZTIME:-3s}
