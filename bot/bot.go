@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -393,25 +395,50 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 	return first
 }
 
-// readAhead reads for a batch, in one go per event, the people its
-// commands come from and their votes, which nearly every command asks
-// for: on PostgreSQL each read is a round trip.
+// readAhead reads for a batch, in one go per event, what nearly every
+// command asks for: the people its commands come from, their votes, the
+// phases, the proposals the commands name. On PostgreSQL each read is a
+// round trip; these go as one, with the transaction's BEGIN.
 func readAhead(tx *store.Tx, calls []*call) error {
-	if len(calls) < 2 {
-		return nil
-	}
-	byEvent := map[int64][]string{}
+	byEvent := map[int64]*store.Ahead{}
+	var order []int64
 	for _, c := range calls {
-		if c.req.Account != "" && c.ev != nil {
-			byEvent[c.ev.id] = append(byEvent[c.ev.id], c.req.Account)
+		if c.ev == nil || c.req.Raw {
+			continue
 		}
+		a := byEvent[c.ev.id]
+		if a == nil {
+			a = &store.Ahead{Event: c.ev.id, Phases: phaseNames}
+			byEvent[c.ev.id] = a
+			order = append(order, c.ev.id)
+		}
+		if c.req.Account != "" && !slices.Contains(a.Accounts, c.req.Account) {
+			a.Accounts = append(a.Accounts, c.req.Account)
+		}
+		a.Numbers = appendNumbers(a.Numbers, c.req.Text)
 	}
-	for ev, accounts := range byEvent {
-		if err := tx.ReadAhead(ev, accounts); err != nil {
+	for _, ev := range order {
+		if err := tx.ReadAhead(*byEvent[ev]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// appendNumbers adds to numbers the proposal numbers a command line may
+// name ("vote 3 #5"), the first few; a wrong guess costs nothing but a
+// row read.
+func appendNumbers(numbers []int64, line string) []int64 {
+	for i, word := range strings.Fields(line) {
+		if i > 16 {
+			break
+		}
+		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimRight(word, ",.;"), "#"), 10, 64)
+		if err == nil && n > 0 && !slices.Contains(numbers, n) {
+			numbers = append(numbers, n)
+		}
+	}
+	return numbers
 }
 
 // runLater does the slow part of commands that have one, each replying

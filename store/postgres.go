@@ -28,26 +28,40 @@ type querier interface {
 // returned to the pool.
 type pgTx struct {
 	conn *sql.Conn
+	// begin is set until BEGIN and the write lock are sent: they go with
+	// the transaction's first statements (ReadAhead's reads, or the
+	// first write), in one message.
+	begin bool
 	// left is set when the last savepoint succeeded and was left for the
 	// next one (or the commit) to release.
 	left bool
 	// depth counts the savepoints fn is inside of.
 	depth int
-	// outbox holds rows for the outbox not sent to the server yet
-	// (defer_), each EnqueueOnce's arguments; before, those deferred
-	// before the savepoint whose start waits in start.
-	outbox, before [][]any
-	start          []string
-	// err is why deferred rows could not be written.
+	// later holds writes not sent to the server yet (defer_, deferExec);
+	// before, those deferred before the savepoint whose start waits in
+	// start.
+	later, before []deferred
+	start         []string
+	// err is why deferred writes could not be made.
 	err error
 }
 
-// beginLock opens a write transaction and takes the write lock in one
-// round trip: a statement without arguments goes by the simple protocol,
-// which takes several at once. The lock is the schema's, so hallways
-// kept in different schemas of one database do not wait for each other.
-var beginLock = fmt.Sprintf("BEGIN; %s", takeWriteLock)
+// deferred is a write whose outcome is known without asking the server,
+// sent with the next message that goes anyway: an outbox row (merged
+// with its neighbours into one INSERT), or a statement that must write
+// exactly want rows.
+type deferred struct {
+	outbox []any
+	query  string
+	args   []any
+	want   int64
+	// tables are the tables the statement writes, for beforeQuery.
+	tables []string
+}
 
+// takeWriteLock takes the write lock, sent right after BEGIN. The lock is
+// the schema's, so hallways kept in different schemas of one database do
+// not wait for each other.
 const takeWriteLock = "SELECT pg_advisory_xact_lock(1751215468, hashtext(current_schema()))"
 
 func (s *Store) doPostgres(ctx context.Context, fn func(tx *Tx) error) error {
@@ -56,15 +70,16 @@ func (s *Store) doPostgres(ctx context.Context, fn func(tx *Tx) error) error {
 		return s.checkWrite(fmt.Errorf("begin: %w", err))
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, beginLock); err != nil {
-		rollback(conn)
-		return s.checkWrite(fmt.Errorf("begin: %w", err))
-	}
-	pg := &pgTx{conn: conn}
+	pg := &pgTx{conn: conn, begin: true}
 	tx := &Tx{store: s, pg: pg, q: conn, ctx: ctx, now: s.Now().UTC(), writing: true}
 	if err := fn(tx); err != nil {
-		rollback(conn)
+		if !pg.begin {
+			rollback(conn)
+		}
 		return s.checkWrite(err)
+	}
+	if pg.begin && len(pg.later) == 0 {
+		return nil // nothing was read or written
 	}
 	if err := pg.commit(ctx); err != nil {
 		rollback(conn)
@@ -119,8 +134,8 @@ func (pg *pgTx) savepoint(tx *Tx, fn func() error) error {
 	if pg.left {
 		pg.start = []string{"RELEASE step", "SAVEPOINT step"}
 	}
-	// Rows deferred before the savepoint go ahead of it: not fn's to undo.
-	pg.before, pg.outbox = pg.outbox, nil
+	// Writes deferred before the savepoint go ahead of it: not fn's to undo.
+	pg.before, pg.later = pg.later, nil
 	pg.depth++
 	err := fn()
 	pg.depth--
@@ -130,14 +145,14 @@ func (pg *pgTx) savepoint(tx *Tx, fn func() error) error {
 		// still left, and the rows from before wait as they did.
 		pg.start = nil
 		if err != nil {
-			pg.outbox = nil // fn's replies go with it
+			pg.later = nil // fn's writes go with it
 		}
-		pg.outbox = append(pg.before, pg.outbox...)
+		pg.later = append(pg.before, pg.later...)
 		pg.before = nil
 		return err
 	}
 	if err != nil {
-		pg.outbox = nil // fn's, undone with it
+		pg.later = nil // fn's, undone with it
 		pg.left = false
 		if _, rbErr := pg.conn.ExecContext(tx.ctx, "ROLLBACK TO step; RELEASE step"); rbErr != nil {
 			return fmt.Errorf("rollback to savepoint: %w (after %w)", rbErr, err)
@@ -159,7 +174,7 @@ func (pg *pgTx) nestedSavepoint(tx *Tx, fn func() error) error {
 	err := fn()
 	pg.depth = depth
 	if err != nil {
-		pg.outbox = nil
+		pg.later = nil
 		if _, rbErr := pg.conn.ExecContext(tx.ctx, "ROLLBACK TO step; RELEASE step"); rbErr != nil {
 			return fmt.Errorf("rollback to savepoint: %w (after %w)", rbErr, err)
 		}
@@ -176,39 +191,69 @@ func (pg *pgTx) nestedSavepoint(tx *Tx, fn func() error) error {
 // about the outbox. Replies are written last in a command, so this saves
 // a round trip on nearly every one.
 func (pg *pgTx) defer_(args ...any) {
-	pg.outbox = append(pg.outbox, args)
+	pg.later = append(pg.later, deferred{outbox: args, tables: []string{"outbox"}})
 }
 
-// queueOutbox queues the statement writing rows.
-func queueOutbox(b *pgx.Batch, rows [][]any) {
-	var args []any
-	for _, row := range rows {
-		args = append(args, row...)
-	}
-	b.Queue(placeholder.Numbered("INSERT INTO outbox "+outboxColumns+" VALUES "+valuesList(len(rows), len(rows[0]))), pgArgs(args)...)
+// deferExec keeps a statement to send with the next message, which must
+// write exactly want rows; if it does not, what the transaction
+// remembered was wrong and it fails.
+func (pg *pgTx) deferExec(want int64, table, query string, args ...any) {
+	pg.later = append(pg.later, deferred{query: query, args: args, want: want, tables: []string{table}})
 }
+
+// queueDeferred queues the statements making the deferred writes, each
+// run of outbox rows as one INSERT. check gets, by queue position, the
+// row counts to verify.
+func queueDeferred(b *pgx.Batch, writes []deferred, check map[int]deferred) {
+	for i := 0; i < len(writes); {
+		if writes[i].outbox == nil {
+			check[b.Len()] = writes[i]
+			b.Queue(placeholder.Numbered(writes[i].query), pgArgs(writes[i].args)...)
+			i++
+			continue
+		}
+		var args []any
+		j := i
+		for ; j < len(writes) && writes[j].outbox != nil; j++ {
+			args = append(args, writes[j].outbox...)
+		}
+		b.Queue(placeholder.Numbered("INSERT INTO outbox "+outboxColumns+" VALUES "+valuesList(j-i, len(writes[i].outbox))), pgArgs(args)...)
+		i = j
+	}
+}
+
+// errDeferred is a deferred write that did not write what it should.
+var errDeferred = errors.New("a deferred write did not match what the transaction had read")
 
 // send sends statement (with ? placeholders; "" for none) with
-// everything waiting to go ahead of it: the rows deferred before a
-// savepoint, the savepoint's start, the rows deferred since. They go as
-// one pgx batch, so in one round trip, each a prepared statement the
-// connection keeps. It returns the last statement's command tag.
-func (pg *pgTx) send(ctx context.Context, statement string, args []any) (pgconnTag, error) {
+// everything waiting to go ahead of it: BEGIN and the write lock, the
+// writes deferred before a savepoint, the savepoint's start, the writes
+// deferred since; then reads, whose rows go to their scan functions.
+// They go as one pgx batch, so in one round trip, each a prepared
+// statement the connection keeps. It returns the last statement's
+// command tag.
+func (pg *pgTx) send(ctx context.Context, statement string, args []any, reads ...read) (pgconnTag, error) {
 	b := &pgx.Batch{}
-	if len(pg.before) > 0 {
-		queueOutbox(b, pg.before)
-		pg.before = nil
+	if pg.begin {
+		b.Queue("BEGIN")
+		b.Queue(takeWriteLock)
+		pg.begin = false
 	}
+	check := map[int]deferred{}
+	queueDeferred(b, pg.before, check)
+	pg.before = nil
 	for _, st := range pg.start {
 		b.Queue(st)
 	}
 	pg.start = nil
-	if len(pg.outbox) > 0 {
-		queueOutbox(b, pg.outbox)
-		pg.outbox = nil
-	}
+	queueDeferred(b, pg.later, check)
+	pg.later = nil
 	if statement != "" {
 		b.Queue(placeholder.Numbered(statement), pgArgs(args)...)
+	}
+	firstRead := b.Len()
+	for _, r := range reads {
+		b.Queue(placeholder.Numbered(r.query), pgArgs(r.args)...)
 	}
 	if b.Len() == 0 {
 		return pgconnTag{}, nil
@@ -217,12 +262,21 @@ func (pg *pgTx) send(ctx context.Context, statement string, args []any) (pgconnT
 	err := pg.conn.Raw(func(dc any) error {
 		res := dc.(*stdlib.Conn).Conn().SendBatch(ctx, b)
 		var err error
-		for range b.Len() {
+		for i := range firstRead {
 			t, e := res.Exec()
 			if e != nil && err == nil {
 				err = e
 			}
+			if d, ok := check[i]; ok && e == nil && t.RowsAffected() != d.want && err == nil {
+				err = fmt.Errorf("%w: %q wrote %d rows, not %d", errDeferred, d.query, t.RowsAffected(), d.want)
+			}
 			tag = pgconnTag{t.String(), t.RowsAffected()}
+		}
+		for _, r := range reads {
+			if err != nil {
+				break
+			}
+			err = scanRead(res, r)
 		}
 		if e := res.Close(); e != nil && err == nil {
 			err = e
@@ -230,6 +284,29 @@ func (pg *pgTx) send(ctx context.Context, statement string, args []any) (pgconnT
 		return err
 	})
 	return tag, err
+}
+
+// read is a query sent ahead with others (ReadAhead), each row handed to
+// scan.
+type read struct {
+	query string
+	args  []any
+	scan  func(row scanner) error
+}
+
+// scanRead takes r's rows from a batch's results.
+func scanRead(res pgx.BatchResults, r read) error {
+	rows, err := res.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := r.scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // pgconnTag is what send reports of the last statement.
@@ -248,7 +325,25 @@ func (t pgconnTag) RowsAffected() (int64, error) { return t.rows, nil }
 
 // pending reports whether anything waits to be sent.
 func (pg *pgTx) pending() bool {
-	return pg.start != nil || len(pg.before) > 0 || len(pg.outbox) > 0
+	return pg.begin || pg.start != nil || len(pg.before) > 0 || len(pg.later) > 0
+}
+
+// waits reports whether a write to one of the tables query names waits
+// to be sent, or BEGIN does.
+func (pg *pgTx) waits(query string) bool {
+	if pg.begin || pg.start != nil {
+		return true
+	}
+	for _, list := range [][]deferred{pg.before, pg.later} {
+		for _, d := range list {
+			for _, t := range d.tables {
+				if strings.Contains(query, t) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // execPostgres runs a statement for its effect in a write transaction:
@@ -261,16 +356,16 @@ func (tx *Tx) execPostgres(query string, args []any) (sql.Result, error) {
 	return pg.send(tx.ctx, query, args)
 }
 
-// beforeQuery sends what waits ahead of a query that writes (INSERT …
-// RETURNING) or reads the outbox, so it sees and undoes what it should.
-// A failure leaves the transaction aborted: the query fails with it, and
-// the commit says why.
+// beforeQuery sends what waits ahead of a query: BEGIN always, the rest
+// if the query writes (INSERT … RETURNING) or reads a table with writes
+// waiting, so it sees and undoes what it should. A failure leaves the
+// transaction aborted: the query fails with it, and the commit says why.
 func (tx *Tx) beforeQuery(query string) {
 	pg := tx.pg
 	if pg == nil || !pg.pending() {
 		return
 	}
-	if !strings.Contains(query, "outbox") && strings.HasPrefix(strings.TrimSpace(query), "SELECT") {
+	if !pg.waits(query) && strings.HasPrefix(strings.TrimSpace(query), "SELECT") {
 		return
 	}
 	if _, err := pg.send(tx.ctx, "", nil); err != nil && pg.err == nil {

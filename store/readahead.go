@@ -1,8 +1,10 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // A write transaction remembers what it read of a few tables, so that
@@ -22,12 +24,19 @@ type identityKey struct {
 // votesKey is a person's votes in an event.
 type votesKey struct{ event, person int64 }
 
+// castVote is one of a person's votes as remembered: the proposal's
+// number and when the vote was cast, the order VotesOf lists them in.
+type castVote struct {
+	number int64
+	at     time.Time
+}
+
 // memo is what a write transaction remembers.
 type memo struct {
 	phases     map[phaseKey]phaseRead
 	proposals  map[proposalKey]Proposal
 	identities map[identityKey]Person // a zero Person: there is none
-	votes      map[votesKey][]int64
+	votes      map[votesKey][]castVote
 }
 
 // forget drops what the transaction remembers of the tables a write
@@ -50,74 +59,202 @@ func (tx *Tx) forget(query string) {
 	}
 }
 
-// ReadAhead reads, in one round trip each, the people behind accounts
-// (IRC) and their votes in event, for the commands of a batch to come.
-// It changes nothing the transaction sees: it is only sooner.
-func (tx *Tx) ReadAhead(event int64, accounts []string) error {
-	if !tx.writing || len(accounts) < 2 {
+// Ahead is what the commands of a batch will ask of one event: the people
+// behind IRC accounts, their votes, the manual changes of phases, and
+// proposals by number.
+type Ahead struct {
+	Event    int64
+	Accounts []string
+	Phases   []string
+	Numbers  []int64
+}
+
+// ReadAhead reads what the commands to come will ask for, so that they
+// need not ask. It changes nothing the transaction sees: it is only
+// sooner. On PostgreSQL, where every read is a round trip, the reads go
+// in one message, with BEGIN when it has not gone yet; on SQLite, where
+// a read costs microseconds, only a batch's people and votes are read
+// (each then in one query rather than one per command).
+func (tx *Tx) ReadAhead(a Ahead) error {
+	if !tx.writing {
+		return nil
+	}
+	if tx.store.engine != PostgreSQL {
+		if len(a.Accounts) < 2 {
+			return nil
+		}
+		a.Phases, a.Numbers = nil, nil
+	}
+	var reads []read
+	reads = append(reads, tx.readIdentities(a.Event, a.Accounts)...)
+	reads = append(reads, tx.readVotes(a.Event, a.Accounts)...)
+	reads = append(reads, tx.readPhases(a.Event, a.Phases)...)
+	reads = append(reads, tx.readProposals(a.Event, a.Numbers)...)
+	if len(reads) == 0 {
+		return nil
+	}
+	if err := tx.readAll(reads); err != nil {
+		// Half-read is not known: ask again when needed.
+		tx.memo = memo{}
+		return fmt.Errorf("read ahead: %w", err)
+	}
+	return nil
+}
+
+// readAll runs reads: on PostgreSQL in one message with what waits to be
+// sent, on SQLite one after the other.
+func (tx *Tx) readAll(reads []read) error {
+	if tx.pg != nil {
+		_, err := tx.pg.send(tx.ctx, "", nil, reads...)
+		return err
+	}
+	for _, r := range reads {
+		rows, err := tx.query(r.query, r.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := r.scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readIdentities reads the people behind accounts; each found starts
+// with no votes in event, until readVotes' rows come.
+func (tx *Tx) readIdentities(event int64, accounts []string) []read {
+	if len(accounts) == 0 {
 		return nil
 	}
 	if tx.memo.identities == nil {
 		tx.memo.identities = map[identityKey]Person{}
+	}
+	if tx.memo.votes == nil {
+		tx.memo.votes = map[votesKey][]castVote{}
 	}
 	args := []any{IRCAccount}
 	for _, a := range accounts {
 		args = append(args, a)
 		tx.memo.identities[identityKey{IRCAccount, a}] = Person{} // none, unless found
 	}
-	list := strings.Repeat("?, ", len(accounts)-1) + "?"
-	rows, err := tx.query(`SELECT i.value, p.id, p.display_name FROM identity i JOIN person p ON p.id = i.person_id
-		WHERE i.kind = ? AND i.value IN (`+list+`)`, args...)
-	if err != nil {
-		tx.memo.identities = nil
-		return fmt.Errorf("read ahead: %w", err)
-	}
-	var people []any
-	for rows.Next() {
-		var value string
-		var p Person
-		if err := rows.Scan(&value, &p.ID, &p.DisplayName); err != nil {
-			rows.Close()
-			tx.memo.identities = nil
-			return fmt.Errorf("read ahead: %w", err)
-		}
-		tx.memo.identities[identityKey{IRCAccount, value}] = p
-		people = append(people, p.ID)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		tx.memo.identities = nil
-		return fmt.Errorf("read ahead: %w", err)
-	}
-	if len(people) == 0 {
+	return []read{{
+		query: `SELECT i.value, p.id, p.display_name FROM identity i JOIN person p ON p.id = i.person_id
+		WHERE i.kind = ? AND i.value IN (` + list(len(accounts)) + `)`,
+		args: args,
+		scan: func(row scanner) error {
+			var value string
+			var p Person
+			if err := row.Scan(&value, &p.ID, &p.DisplayName); err != nil {
+				return err
+			}
+			tx.memo.identities[identityKey{IRCAccount, value}] = p
+			tx.memo.votes[votesKey{event, p.ID}] = []castVote{}
+			return nil
+		},
+	}}
+}
+
+// readVotes reads the votes in event of the people behind accounts, after
+// readIdentities.
+func (tx *Tx) readVotes(event int64, accounts []string) []read {
+	if len(accounts) == 0 {
 		return nil
 	}
-	if tx.memo.votes == nil {
-		tx.memo.votes = map[votesKey][]int64{}
+	args := []any{event, IRCAccount}
+	for _, a := range accounts {
+		args = append(args, a)
 	}
-	for _, id := range people {
-		tx.memo.votes[votesKey{event, id.(int64)}] = []int64{}
+	votes := read{
+		query: `SELECT v.person_id, p.number, v.created_at FROM vote v
+		JOIN proposal p ON p.id = v.proposal_id JOIN identity i ON i.person_id = v.person_id
+		WHERE v.event_id = ? AND i.kind = ? AND i.value IN (` + list(len(accounts)) + `)
+		ORDER BY v.person_id, v.created_at, p.number`,
+		args: args,
+		scan: func(row scanner) error {
+			var person int64
+			var v castVote
+			if err := row.Scan(&person, &v.number, &v.at); err != nil {
+				return err
+			}
+			k := votesKey{event, person}
+			tx.memo.votes[k] = append(tx.memo.votes[k], v)
+			return nil
+		},
 	}
-	list = strings.Repeat("?, ", len(people)-1) + "?"
-	rows, err = tx.query(`SELECT v.person_id, p.number FROM vote v JOIN proposal p ON p.id = v.proposal_id
-		WHERE v.event_id = ? AND v.person_id IN (`+list+`) ORDER BY v.person_id, v.created_at, p.number`, append([]any{event}, people...)...)
-	if err != nil {
-		tx.memo.votes = nil
-		return fmt.Errorf("read ahead: %w", err)
+	return []read{votes}
+}
+
+// readPhases reads the latest manual change of each of phases.
+func (tx *Tx) readPhases(event int64, phases []string) []read {
+	if len(phases) == 0 {
+		return nil
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var person, number int64
-		if err := rows.Scan(&person, &number); err != nil {
-			tx.memo.votes = nil
-			return fmt.Errorf("read ahead: %w", err)
-		}
-		k := votesKey{event, person}
-		tx.memo.votes[k] = append(tx.memo.votes[k], number)
+	if tx.memo.phases == nil {
+		tx.memo.phases = map[phaseKey]phaseRead{}
 	}
-	if err := rows.Err(); err != nil {
-		tx.memo.votes = nil
-		return fmt.Errorf("read ahead: %w", err)
+	args := []any{event}
+	for _, ph := range phases {
+		args = append(args, ph)
+		tx.memo.phases[phaseKey{event, ph}] = phaseRead{PhaseChange{Phase: ph}, ErrNotFound}
 	}
-	return nil
+	seen := map[string]bool{}
+	return []read{{
+		query: `SELECT phase, open, person_id, changed_at FROM phase_change
+		WHERE event_id = ? AND phase IN (` + list(len(phases)) + `) ORDER BY changed_at DESC, id DESC`,
+		args: args,
+		scan: func(row scanner) error {
+			var c PhaseChange
+			var open int
+			var person sql.NullInt64
+			if err := row.Scan(&c.Phase, &open, &person, &c.ChangedAt); err != nil {
+				return err
+			}
+			if seen[c.Phase] {
+				return nil // an older change
+			}
+			seen[c.Phase] = true
+			c.Open, c.PersonID = open != 0, person.Int64
+			tx.memo.phases[phaseKey{event, c.Phase}] = phaseRead{c, nil}
+			return nil
+		},
+	}}
+}
+
+// readProposals reads an event's proposals by number; those not found
+// are left to be asked for (and not found) again.
+func (tx *Tx) readProposals(event int64, numbers []int64) []read {
+	if len(numbers) == 0 {
+		return nil
+	}
+	if tx.memo.proposals == nil {
+		tx.memo.proposals = map[proposalKey]Proposal{}
+	}
+	args := []any{event}
+	for _, n := range numbers {
+		args = append(args, n)
+	}
+	return []read{{
+		query: `SELECT ` + proposalFields + `, 0 FROM proposal p WHERE p.event_id = ? AND p.number IN (` + list(len(numbers)) + `)`,
+		args:  args,
+		scan: func(row scanner) error {
+			p, err := scanProposal(row)
+			if err != nil {
+				return err
+			}
+			tx.memo.proposals[proposalKey{event, p.Number}] = p
+			return nil
+		},
+	}}
+}
+
+// list is "?, ?, ?" for n values.
+func list(n int) string {
+	return strings.Repeat("?, ", n-1) + "?"
 }

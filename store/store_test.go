@@ -474,7 +474,7 @@ func TestReadAhead(t *testing.T) {
 		return nil
 	})
 	do(t, s, func(tx *Tx) error {
-		if err := tx.ReadAhead(ev.ID, []string{"alice", "bob", "alice"}); err != nil {
+		if err := tx.ReadAhead(Ahead{Event: ev.ID, Accounts: []string{"alice", "bob"}, Phases: []string{"voting"}, Numbers: []int64{1, 2, 3, 99}}); err != nil {
 			return err
 		}
 		a, err := tx.PersonByIdentity(IRCAccount, "alice", "")
@@ -514,5 +514,92 @@ func TestReadAhead(t *testing.T) {
 	})
 	if people != 1 {
 		t.Errorf("%d identities for bob, want 1", people)
+	}
+}
+
+// TestVotesKnownAhead: a vote whose outcome the transaction knows from
+// what it read ahead (on PostgreSQL, sent later with the commit) is
+// stored as if asked for, listed in the database's order, undone with its
+// savepoint, and a transaction that remembered wrongly fails rather than
+// answer wrongly.
+func TestVotesKnownAhead(t *testing.T) {
+	s := openTest(t)
+	var ev Event
+	var alice Person
+	var props []Proposal
+	do(t, s, func(tx *Tx) error {
+		var err error
+		if ev, err = tx.EnsureEvent("ev", "Ev"); err != nil {
+			return err
+		}
+		alice, _ = tx.PersonByIdentity(IRCAccount, "alice", "")
+		for i := range 4 {
+			p, err := tx.AddProposal(Proposal{EventID: ev.ID, Kind: Session, Title: fmt.Sprint("T", i), AuthorID: alice.ID})
+			if err != nil {
+				return err
+			}
+			props = append(props, p)
+		}
+		_, err = tx.AddVote(ev.ID, props[3].ID, alice.ID) // #4, at 09:00
+		return err
+	})
+	s.Now = func() time.Time { return time.Date(2027, 3, 4, 9, 0, 0, 1500, time.UTC) }
+	ahead := Ahead{Event: ev.ID, Accounts: []string{"alice"}, Phases: []string{"voting"}, Numbers: []int64{1, 2, 3, 4}}
+	var inTx []int64
+	do(t, s, func(tx *Tx) error {
+		if err := tx.ReadAhead(ahead); err != nil {
+			return err
+		}
+		for _, i := range []int{2, 0, 3} { // #3, #1, then #4 again
+			added, err := tx.AddVote(ev.ID, props[i].ID, alice.ID)
+			if err != nil {
+				return err
+			}
+			if added != (i != 3) {
+				t.Errorf("vote for #%d: added %v", i+1, added)
+			}
+		}
+		var err error
+		if inTx, err = tx.VotesOf(ev.ID, alice.ID); err != nil {
+			return err
+		}
+		err = tx.Savepoint(func() error {
+			if _, err := tx.AddVote(ev.ID, props[1].ID, alice.ID); err != nil {
+				return err
+			}
+			return errors.New("undo #2")
+		})
+		if err == nil {
+			t.Error("the savepoint did not fail")
+		}
+		after, err := tx.VotesOf(ev.ID, alice.ID)
+		if fmt.Sprint(after) != fmt.Sprint(inTx) {
+			t.Errorf("votes after the savepoint %v, before %v", after, inTx)
+		}
+		return err
+	})
+	var stored []int64
+	s.View(context.Background(), func(tx *Tx) error {
+		var err error
+		stored, err = tx.VotesOf(ev.ID, alice.ID)
+		return err
+	})
+	if fmt.Sprint(stored) != "[4 1 3]" || fmt.Sprint(inTx) != fmt.Sprint(stored) {
+		t.Errorf("votes in the transaction %v, stored %v, want [4 1 3] both", inTx, stored)
+	}
+
+	// A memory that lies (no votes, where #1 is there) must not pass.
+	err := s.Do(context.Background(), func(tx *Tx) error {
+		if err := tx.ReadAhead(ahead); err != nil {
+			return err
+		}
+		if tx.memo.votes != nil {
+			tx.memo.votes[votesKey{ev.ID, alice.ID}] = []castVote{}
+		}
+		_, err := tx.AddVote(ev.ID, props[0].ID, alice.ID)
+		return err
+	})
+	if s.Engine() == PostgreSQL && err == nil {
+		t.Error("a vote made on a wrong memory was committed without complaint")
 	}
 }

@@ -1,26 +1,69 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"time"
 )
 
 const (
 	addVote = `INSERT INTO vote (proposal_id, person_id, event_id, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`
 	removeVote = `DELETE FROM vote WHERE proposal_id = ? AND person_id = ?`
+	// addNewVote is addVote where the vote is known to be new: a
+	// conflict would be an error, not nothing.
+	addNewVote = `INSERT INTO vote (proposal_id, person_id, event_id, created_at) VALUES (?, ?, ?, ?)`
 )
 
 // AddVote records a person's vote for a proposal. It reports false if the
 // vote was already there: a person votes once per proposal.
+//
+// On PostgreSQL, when the transaction knows the person's votes and the
+// proposal (ReadAhead), the answer is known without asking, and the
+// INSERT goes with the next message to the server.
 func (tx *Tx) AddVote(eventID, proposalID, personID int64) (bool, error) {
-	delete(tx.memo.votes, votesKey{eventID, personID})
+	key := votesKey{eventID, personID}
+	if votes, ok := tx.memo.votes[key]; ok && tx.pg != nil {
+		if number, ok := tx.rememberedNumber(eventID, proposalID); ok {
+			if slices.ContainsFunc(votes, func(v castVote) bool { return v.number == number }) {
+				return false, nil
+			}
+			tx.wrote = true
+			at := tx.now.Truncate(time.Microsecond) // as PostgreSQL keeps it
+			i, _ := slices.BinarySearchFunc(votes, castVote{number, at}, compareVotes)
+			tx.memo.votes[key] = slices.Insert(votes, i, castVote{number, at})
+			tx.pg.deferExec(1, "vote", addNewVote, proposalID, personID, eventID, tx.now)
+			return true, nil
+		}
+	}
+	delete(tx.memo.votes, key)
 	res, err := tx.exec(addVote, proposalID, personID, eventID, tx.now)
 	if err != nil {
 		return false, fmt.Errorf("add vote: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// compareVotes orders votes as VotesOf lists them: by when, then by
+// number.
+func compareVotes(a, b castVote) int {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.number, b.number)
+}
+
+// rememberedNumber is the number of the proposal with id, if the
+// transaction has read it.
+func (tx *Tx) rememberedNumber(eventID, id int64) (int64, bool) {
+	for k, p := range tx.memo.proposals {
+		if k.event == eventID && p.ID == id {
+			return p.Number, true
+		}
+	}
+	return 0, false
 }
 
 // RemoveVote removes a person's vote, reporting whether there was one.
@@ -41,13 +84,36 @@ func (tx *Tx) RemoveVote(proposalID, personID int64) (bool, error) {
 // VotesOf lists the proposal numbers a person voted for in an event, in the
 // order they voted.
 func (tx *Tx) VotesOf(eventID, personID int64) ([]int64, error) {
-	if nums, ok := tx.memo.votes[votesKey{eventID, personID}]; ok {
-		return slices.Clone(nums), nil
-	}
-	nums, err := tx.int64s(`SELECT p.number FROM vote v JOIN proposal p ON p.id = v.proposal_id
+	key := votesKey{eventID, personID}
+	votes, ok := tx.memo.votes[key]
+	if !ok {
+		rows, err := tx.query(`SELECT p.number, v.created_at FROM vote v JOIN proposal p ON p.id = v.proposal_id
 		WHERE v.event_id = ? AND v.person_id = ? ORDER BY v.created_at, p.number`, eventID, personID)
-	if err != nil {
-		return nil, fmt.Errorf("list votes: %w", err)
+		if err != nil {
+			return nil, fmt.Errorf("list votes: %w", err)
+		}
+		defer rows.Close()
+		votes = []castVote{}
+		for rows.Next() {
+			var v castVote
+			if err := rows.Scan(&v.number, &v.at); err != nil {
+				return nil, fmt.Errorf("list votes: %w", err)
+			}
+			votes = append(votes, v)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("list votes: %w", err)
+		}
+		if tx.writing {
+			if tx.memo.votes == nil {
+				tx.memo.votes = map[votesKey][]castVote{}
+			}
+			tx.memo.votes[key] = votes
+		}
+	}
+	nums := make([]int64, len(votes))
+	for i, v := range votes {
+		nums[i] = v.number
 	}
 	return nums, nil
 }
