@@ -416,6 +416,7 @@ func readAhead(tx *store.Tx, calls []*call) error {
 			a.Accounts = append(a.Accounts, c.req.Account)
 		}
 		a.Numbers = appendNumbers(a.Numbers, c.req.Text)
+		a.Keys = append(a.Keys, c.req.Keys...)
 	}
 	for _, ev := range order {
 		if err := tx.ReadAhead(*byEvent[ev]); err != nil {

@@ -184,9 +184,16 @@ func runUnvote(c *call) (Reply, error) {
 	if len(missing) > 0 {
 		parts = append(parts, "you had not voted for "+hashList(missing))
 	}
+	var short []string
+	if len(removed) > 0 {
+		short = append(short, "unvoted "+strings.ReplaceAll(hashList(removed), ", ", " "))
+	}
+	if len(missing) > 0 {
+		short = append(short, strings.ReplaceAll(hashList(missing), ", ", " ")+" not voted")
+	}
 	return Reply{
 		Lines: []string{fmt.Sprintf("%s (%s).", strings.Join(parts, "; "), c.votesLeft(used))},
-		Short: fmt.Sprintf("unvoted %s, %d left", strings.ReplaceAll(hashList(removed), ", ", " "), c.ev.VotesPerPerson-used),
+		Short: fmt.Sprintf("%s, %d left", strings.Join(short, "; "), c.ev.VotesPerPerson-used),
 	}, nil
 }
 

@@ -21,7 +21,20 @@ type Received struct {
 // MarkReceived records that a message was processed, in the transaction
 // that carries out its effect. It reports false if the key was processed
 // before: the caller then rolls back and does nothing.
+//
+// On PostgreSQL, when the transaction read ahead whether the key was
+// seen, the answer is known and the INSERT goes with the next message.
 func (tx *Tx) MarkReceived(r Received) (bool, error) {
+	if seen, ok := tx.memo.received[r.Key]; ok && tx.pg != nil {
+		if seen {
+			return false, nil
+		}
+		tx.wrote = true
+		tx.memo.received[r.Key] = true
+		tx.pg.deferExec(1, "inbox", `INSERT INTO inbox (channel, key, sender, outcome, raw, processed_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.Channel, r.Key, r.Sender, r.Outcome, r.Raw, tx.now)
+		return true, nil
+	}
 	res, err := tx.exec(`INSERT INTO inbox (channel, key, sender, outcome, raw, processed_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO NOTHING`, r.Channel, r.Key, r.Sender, r.Outcome, r.Raw, tx.now)
 	if err != nil {

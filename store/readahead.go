@@ -37,6 +37,9 @@ type memo struct {
 	proposals  map[proposalKey]Proposal
 	identities map[identityKey]Person // a zero Person: there is none
 	votes      map[votesKey][]castVote
+	// received holds message keys known to be in the inbox (true) or
+	// not (false).
+	received map[string]bool
 }
 
 // forget drops what the transaction remembers of the tables a write
@@ -53,6 +56,9 @@ func (tx *Tx) forget(query string) {
 	if m.identities != nil && (strings.Contains(query, "identity") || strings.Contains(query, "person ")) {
 		m.identities = nil
 	}
+	if m.received != nil && strings.Contains(query, "FROM inbox") {
+		m.received = nil
+	}
 	if m.votes != nil && (strings.Contains(query, "vote") || strings.Contains(query, "proposal ")) &&
 		query != addVote && query != removeVote { // these forget their own person (vote.go)
 		m.votes = nil
@@ -60,13 +66,14 @@ func (tx *Tx) forget(query string) {
 }
 
 // Ahead is what the commands of a batch will ask of one event: the people
-// behind IRC accounts, their votes, the manual changes of phases, and
-// proposals by number.
+// behind IRC accounts, their votes, the manual changes of phases,
+// proposals by number, and whether their messages' keys were seen.
 type Ahead struct {
 	Event    int64
 	Accounts []string
 	Phases   []string
 	Numbers  []int64
+	Keys     []string
 }
 
 // ReadAhead reads what the commands to come will ask for, so that they
@@ -83,13 +90,14 @@ func (tx *Tx) ReadAhead(a Ahead) error {
 		if len(a.Accounts) < 2 {
 			return nil
 		}
-		a.Phases, a.Numbers = nil, nil
+		a.Phases, a.Numbers, a.Keys = nil, nil, nil
 	}
 	var reads []read
 	reads = append(reads, tx.readIdentities(a.Event, a.Accounts)...)
 	reads = append(reads, tx.readVotes(a.Event, a.Accounts)...)
 	reads = append(reads, tx.readPhases(a.Event, a.Phases)...)
 	reads = append(reads, tx.readProposals(a.Event, a.Numbers)...)
+	reads = append(reads, tx.readReceived(a.Keys)...)
 	if len(reads) == 0 {
 		return nil
 	}
@@ -249,6 +257,33 @@ func (tx *Tx) readProposals(event int64, numbers []int64) []read {
 				return err
 			}
 			tx.memo.proposals[proposalKey{event, p.Number}] = p
+			return nil
+		},
+	}}
+}
+
+// readReceived reads which of keys were taken in before.
+func (tx *Tx) readReceived(keys []string) []read {
+	if len(keys) == 0 {
+		return nil
+	}
+	if tx.memo.received == nil {
+		tx.memo.received = map[string]bool{}
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+		tx.memo.received[k] = false
+	}
+	return []read{{
+		query: `SELECT key FROM inbox WHERE key IN (` + list(len(keys)) + `)`,
+		args:  args,
+		scan: func(row scanner) error {
+			var key string
+			if err := row.Scan(&key); err != nil {
+				return err
+			}
+			tx.memo.received[key] = true
 			return nil
 		},
 	}}

@@ -603,3 +603,48 @@ func TestVotesKnownAhead(t *testing.T) {
 		t.Error("a vote made on a wrong memory was committed without complaint")
 	}
 }
+
+// TestReceivedKnownAhead: whether a message was taken in before, read
+// ahead, answers MarkReceived as the database would.
+func TestReceivedKnownAhead(t *testing.T) {
+	s := openTest(t)
+	do(t, s, func(tx *Tx) error {
+		_, err := tx.MarkReceived(Received{Channel: IRC, Key: "old"})
+		return err
+	})
+	do(t, s, func(tx *Tx) error {
+		if err := tx.ReadAhead(Ahead{Keys: []string{"old", "new", "new"}}); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			key   string
+			first bool
+		}{{"old", false}, {"new", true}, {"new", false}} {
+			first, err := tx.MarkReceived(Received{Channel: IRC, Key: c.key})
+			if err != nil {
+				return err
+			}
+			if first != c.first {
+				t.Errorf("%s: first %v, want %v", c.key, first, c.first)
+			}
+		}
+		return tx.NoteOutcome("new", "noted", "raw")
+	})
+	var keys []string
+	s.View(context.Background(), func(tx *Tx) error {
+		rows, err := tx.query(`SELECT key || ':' || outcome FROM inbox ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			rows.Scan(&k)
+			keys = append(keys, k)
+		}
+		return rows.Err()
+	})
+	if fmt.Sprint(keys) != "[old: new:noted]" {
+		t.Errorf("inbox %v, want [old: new:noted]", keys)
+	}
+}
