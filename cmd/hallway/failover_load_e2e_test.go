@@ -34,8 +34,8 @@ import (
 // stormBurst commands at once before a kill, within the bot's per-person
 // burst, so none is refused as too fast.
 const (
-	stormVoters   = 16
-	stormBurst    = 4
+	stormVoters = 16
+	stormBurst  = 4
 	// stormProposal proposals are voted on in turn, stormBurst at a
 	// time, and unvoted the next time round: an answer that comes late
 	// is told from one of the next action on the same proposal by its
