@@ -60,7 +60,7 @@ func (tx *Tx) forget(query string) {
 		m.received = nil
 	}
 	if m.votes != nil && (strings.Contains(query, "vote") || strings.Contains(query, "proposal ")) &&
-		query != addVote && query != removeVote { // these forget their own person (vote.go)
+		query != addVote && query != addNewVote && query != removeVote { // these keep their own person right (vote.go)
 		m.votes = nil
 	}
 }
@@ -180,9 +180,10 @@ func (tx *Tx) readVotes(event int64, accounts []string) []read {
 		args = append(args, a)
 	}
 	votes := read{
-		query: `SELECT v.person_id, p.number, v.created_at FROM vote v
-		JOIN proposal p ON p.id = v.proposal_id JOIN identity i ON i.person_id = v.person_id
-		WHERE v.event_id = ? AND i.kind = ? AND i.value IN (` + list(len(accounts)) + `)
+		// The people by a subquery, so that both engines look their
+		// votes up by (event, person) rather than go through the event's.
+		query: `SELECT v.person_id, p.number, v.created_at FROM vote v JOIN proposal p ON p.id = v.proposal_id
+		WHERE v.event_id = ? AND v.person_id IN (SELECT person_id FROM identity WHERE kind = ? AND value IN (` + list(len(accounts)) + `))
 		ORDER BY v.person_id, v.created_at, p.number`,
 		args: args,
 		scan: func(row scanner) error {

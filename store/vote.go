@@ -19,31 +19,41 @@ const (
 // AddVote records a person's vote for a proposal. It reports false if the
 // vote was already there: a person votes once per proposal.
 //
-// On PostgreSQL, when the transaction knows the person's votes and the
-// proposal (ReadAhead), the answer is known without asking, and the
-// INSERT goes with the next message to the server.
+// When the transaction knows the person's votes and the proposal (read
+// ahead, or read before), the answer is known without asking: on
+// PostgreSQL the INSERT then goes with the next message to the server,
+// and on both what the transaction knows stays known.
 func (tx *Tx) AddVote(eventID, proposalID, personID int64) (bool, error) {
 	key := votesKey{eventID, personID}
-	if votes, ok := tx.memo.votes[key]; ok && tx.pg != nil {
-		if number, ok := tx.rememberedNumber(eventID, proposalID); ok {
-			if slices.ContainsFunc(votes, func(v castVote) bool { return v.number == number }) {
-				return false, nil
-			}
-			tx.wrote = true
-			at := tx.now.Truncate(time.Microsecond) // as PostgreSQL keeps it
-			i, _ := slices.BinarySearchFunc(votes, castVote{number, at}, compareVotes)
-			tx.memo.votes[key] = slices.Insert(votes, i, castVote{number, at})
-			tx.pg.deferExec(1, "vote", addNewVote, proposalID, personID, eventID, tx.now)
-			return true, nil
+	votes, known := tx.memo.votes[key]
+	number, numbered := tx.rememberedNumber(eventID, proposalID)
+	if !known || !numbered {
+		delete(tx.memo.votes, key)
+		res, err := tx.exec(addVote, proposalID, personID, eventID, tx.now)
+		if err != nil {
+			return false, fmt.Errorf("add vote: %w", err)
 		}
+		n, err := res.RowsAffected()
+		return n == 1, err
 	}
-	delete(tx.memo.votes, key)
-	res, err := tx.exec(addVote, proposalID, personID, eventID, tx.now)
-	if err != nil {
+	if slices.ContainsFunc(votes, func(v castVote) bool { return v.number == number }) {
+		return false, nil
+	}
+	at := tx.now
+	if tx.pg != nil {
+		at = at.Truncate(time.Microsecond) // as PostgreSQL keeps it
+	}
+	i, _ := slices.BinarySearchFunc(votes, castVote{number, at}, compareVotes)
+	tx.memo.votes[key] = slices.Insert(votes, i, castVote{number, at})
+	if tx.pg != nil {
+		tx.wrote = true
+		tx.pg.deferExec(1, "vote", addNewVote, proposalID, personID, eventID, tx.now)
+		return true, nil
+	}
+	if _, err := tx.exec(addNewVote, proposalID, personID, eventID, tx.now); err != nil {
 		return false, fmt.Errorf("add vote: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return true, nil
 }
 
 // compareVotes orders votes as VotesOf lists them: by when, then by
