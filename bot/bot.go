@@ -1,5 +1,7 @@
 // Package bot is hallway's command language and its handlers, shared by
-// every transport, and the IRC transport itself.
+// every transport. The transports (package irc, package mail) turn what
+// people send into Requests for HandleBatch and install a Replier that turns
+// a Reply into outbox rows; bot imports none of them.
 //
 // # Commands
 //
@@ -131,9 +133,8 @@ type Options struct {
 	// TestHook, if set, is called at named points of the work, for tests
 	// that must crash the process at a precise moment: "release", when a
 	// release is about to be made (its command, or the attempt after a
-	// restart, committed); "claim:" and a target (lower case), when the IRC
-	// sender is about to claim the outbox rows of a line it planned to
-	// that target. Nil in production.
+	// restart, committed). Nil in production. (The IRC sender's points
+	// are irc.Options.TestHook's.)
 	TestHook func(point string)
 }
 
@@ -213,7 +214,6 @@ func New(s *store.Store, events []*Event, opts *Options) *Bot {
 		pager:    newPager(),
 		limiter:  newLimiter(o.RateBurst, o.RateInterval),
 	}
-	b.SetReplier(IRC, ircReplier{})
 	return b
 }
 
@@ -235,8 +235,11 @@ func (b *Bot) Init(ctx context.Context) error {
 	})
 }
 
-// SetReplier installs the replier for a transport (IRC has one built in).
+// SetReplier installs the replier for a transport.
 func (b *Bot) SetReplier(transport string, r Replier) { b.repliers[transport] = r }
+
+// Prefix is what starts a command in a chat room ("!").
+func (b *Bot) Prefix() string { return b.opts.Prefix }
 
 // Events returns the bot's events.
 func (b *Bot) Events() []*Event { return b.events }

@@ -44,7 +44,7 @@ func newFixture(t testing.TB) *fixture {
 		Slug: "openinfra-day-2027", Name: "Open Source Infrastructure Day 2027", Channel: "#openinfra",
 		Organizers: []string{"pleia2", "Krum"}, VotesPerPerson: 4,
 	}
-	f.bot = New(s, []*Event{f.ev}, &Options{Prefix: "!", RequireAccount: true, Now: func() time.Time { return f.now }, RateBurst: 1000, SolveIterations: 20000})
+	f.bot = newTestBot(s, []*Event{f.ev}, &Options{Prefix: "!", RequireAccount: true, Now: func() time.Time { return f.now }, RateBurst: 1000, SolveIterations: 20000})
 	if err := f.bot.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,11 @@ func (b *Bot) MailUndelivered(ctx context.Context, u Undelivered) error {
 			req := Request{Transport: IRC, Account: cm.Account, Nick: cm.Nick}
 			msg := fmt.Sprintf("the confirmation mail to %s could not be delivered (%s). Check the address and say %sregister ADDRESS again.",
 				maskEmail(reg.Email), oneLineReason(u.Reason), b.opts.Prefix)
-			if err := b.repliers[IRC].Reply(tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
+			rep := b.repliers[IRC]
+			if rep == nil {
+				continue // no IRC here to tell them on
+			}
+			if err := rep.Reply(tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
 				return err
 			}
 		}

@@ -54,7 +54,7 @@ func TestTwoProcessesLastSeatsAndVotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := New(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
+	b := newTestBot(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
 	if err := b.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func raceWorker(t *testing.T, src, worker string) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	b := New(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
+	b := newTestBot(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
 	b.SetMailer(raceMail{})
 	b.SetReplier(Mail, raceMail{})
 	if err := b.Init(ctx); err != nil {

@@ -56,7 +56,7 @@ func TestNotesSession(t *testing.T) {
 	step("alice", "alice", "#chair bob", map[string]string{"bob": "bob"})
 
 	// The bot restarts mid-session: the notes go on from the log.
-	f.bot = New(f.store, []*Event{f.ev}, &f.bot.opts)
+	f.bot = newTestBot(f.store, []*Event{f.ev}, &f.bot.opts)
 	f.bot.SetAnnouncer(listAnnouncer{&list})
 	if err := f.bot.Init(context.Background()); err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func wrap(lines []string, width int) []string {
 	for _, l := range lines {
 		for len(l) > width {
 			var head string
-			head, l = splitLine(l, width)
+			head, l = SplitLine(l, width)
 			out = append(out, head)
 		}
 		out = append(out, l)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -42,6 +43,7 @@ func TestExportRegistrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := bot.New(s, []*bot.Event{botEvent(cfg.Events[0], cfg.Web.BaseURL)}, nil)
+	b.SetReplier(bot.IRC, irc.Replier{})
 	if err := b.Init(ctx); err != nil {
 		t.Fatal(err)
 	}

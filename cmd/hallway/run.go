@@ -15,6 +15,7 @@ import (
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc"
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
@@ -49,7 +50,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 type Main struct {
 	Store *store.Store
 	Bot   *bot.Bot
-	IRC   *bot.IRCClient
+	IRC   *irc.Client
 	// Desk, Intake and Sender are the mail side; nil when the config has
 	// no mail (Intake without mail.imap, Sender without mail.smtp).
 	Desk   *mail.Desk
@@ -62,6 +63,7 @@ type Main struct {
 	// (lead.go); the web runs on every instance.
 	lead *leadership
 	log  *slog.Logger
+	hook func(point string) // crashHook's, shared by the bot and IRC
 }
 
 // Open opens the store and wires the parts; it connects to nothing yet.
@@ -88,18 +90,22 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main,
 	for i, e := range cfg.Events {
 		events[i] = botEvent(e, cfg.Web.BaseURL)
 	}
+	hook := crashHook()
 	b := bot.New(s, events, &bot.Options{
 		Prefix:         cfg.IRC.Prefix,
 		RequireAccount: cfg.IRC.RequireAccount,
 		Nick:           cfg.IRC.Nick,
 		Logger:         log,
-		TestHook:       crashHook(),
+		TestHook:       hook,
 	})
 	if err := b.Init(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	m := &Main{Store: s, Bot: b, log: log}
+	// Answers and notices to IRC are queued even where this process
+	// does not hold the connection; connect installs the client.
+	b.SetReplier(bot.IRC, irc.Replier{})
+	m := &Main{Store: s, Bot: b, log: log, hook: hook}
 	if mc := cfg.Mail; mc.From != "" {
 		m.Desk = &mail.Desk{Bot: b, Store: s, From: mc.From, List: mc.List, AnswersPerDay: mc.AnswersPerDay, Logger: log}
 		b.SetReplier(bot.Mail, m.Desk)
@@ -120,7 +126,7 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	for _, e := range cfg.Events {
 		channels = append(channels, e.Channel)
 	}
-	ircOpts := &bot.IRCOptions{
+	ircOpts := &irc.Options{
 		Server:       cfg.IRC.Server,
 		Port:         cfg.IRC.Port,
 		TLS:          cfg.IRC.TLS,
@@ -131,11 +137,13 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		SendBurst:    cfg.IRC.SendBurst,
 		SendRate:     cfg.IRC.SendRate,
 		Logger:       m.log,
+		TestHook:     m.hook,
 	}
 	if debug {
 		ircOpts.Debug = os.Stderr
 	}
-	m.IRC = bot.NewIRC(m.Bot, ircOpts)
+	m.IRC = irc.New(m.Bot, m.Store, ircOpts)
+	m.Bot.SetReplier(bot.IRC, m.IRC)
 	m.Bot.OnQueued(m.IRC.Wake)
 	var webEvents []web.Event
 	for _, e := range cfg.Events {
