@@ -33,14 +33,14 @@ func benchmarkVote(b *testing.B, batch int) {
 		b.Fatal(err)
 	}
 	for i := 0; i < 40; i++ {
-		if err := bot.Handle(ctx, Request{Transport: IRC, Account: "alice", Nick: "alice", Where: "#bench", Text: `propose "Session"`}); err != nil {
+		if err := bot.Handle(ctx, Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity("alice"), Nick: "alice", Where: "#bench", Text: `propose "Session"`}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	reqs := make([]Request, b.N)
 	for i := range reqs {
 		who := fmt.Sprintf("voter%d", i/8)
-		reqs[i] = Request{Transport: IRC, Account: who, Nick: who, Where: "#bench", Text: fmt.Sprintf("vote %d", (i*7)%40+1)}
+		reqs[i] = Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity(who), Nick: who, Where: "#bench", Text: fmt.Sprintf("vote %d", (i*7)%40+1)}
 	}
 	b.ResetTimer()
 	start := time.Now()

@@ -56,7 +56,7 @@ func (b *Bot) Invited(ctx context.Context, account, channel string) (bool, error
 	account = FoldAccount(account)
 	var ev *Event
 	for _, e := range b.events {
-		if e.isOrganizer(account) {
+		if e.isOrganizer(IRCIdentity(account)) {
 			ev = e
 			break
 		}

@@ -17,8 +17,10 @@ type Event struct {
 	Channel string // the IRC channel where the event lives
 	// RoomChannels are the rooms' own channels (room name → channel),
 	// where each room takes its notes; the bot joins them.
-	RoomChannels   map[string]string
-	Organizers     []string
+	RoomChannels map[string]string
+	// Organizers are the people who run the event, by identity of any
+	// kind (an address organizes once confirmed).
+	Organizers     []Identity
 	VotesPerPerson int
 	// Capacity is how many seats registration gives; 0 means no limit.
 	Capacity int
@@ -78,14 +80,14 @@ func phaseTitle(phase string) string {
 	return phase
 }
 
-// isOrganizer reports whether a (folded) services account organizes the
-// event.
-func (e *Event) isOrganizer(account string) bool {
-	if account == "" {
+// isOrganizer reports whether an identity is one of the event's
+// organizers.
+func (e *Event) isOrganizer(id Identity) bool {
+	if id.IsZero() {
 		return false
 	}
 	for _, o := range e.Organizers {
-		if FoldAccount(o) == account {
+		if o == id {
 			return true
 		}
 	}

@@ -16,7 +16,7 @@ func TestFoldAccount(t *testing.T) {
 // will carry, and the channel's limit holds.
 func TestPagerCountsWrappedLines(t *testing.T) {
 	p := newPager()
-	req := Request{Transport: IRC, Nick: "bob", Account: "bob", Where: "#c"}
+	req := Request{Transport: IRC, Can: ChatCapabilities, Nick: "bob", Who: IRCIdentity("bob"), Where: "#c"}
 	r := p.page(req, Reply{Lines: []string{"#1 Long one", strings.Repeat("word ", 400)}, Short: "x"}, "!")
 	if len(r.Lines) != channelLines || !strings.HasPrefix(r.Lines[channelLines-1], "(") || r.Short != "" {
 		t.Fatalf("paged to %d lines: %q", len(r.Lines), r.Lines)

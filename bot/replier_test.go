@@ -8,6 +8,8 @@ import "github.com/hallwayhq/hallway/store"
 // went out. The tests read the command language's answers through it.
 type chatReplier struct{}
 
+func (chatReplier) Reaches(kind IdentityKind) bool { return kind == IRCAccount }
+
 func (chatReplier) Reply(tx *store.Tx, req Request, r Reply) error {
 	target, addressee := req.Where, req.Nick
 	if r.Private && target != "" {
@@ -22,7 +24,7 @@ func (chatReplier) Reply(tx *store.Tx, req Request, r Reply) error {
 		addressee = ""
 	}
 	if target == "" {
-		target, addressee, account = req.Nick, "", req.Account
+		target, addressee, account = req.Nick, "", req.Who.Value
 	}
 	for _, line := range r.Lines {
 		m := store.Message{Channel: store.IRC, Target: target, Addressee: addressee, Account: account, Body: line}

@@ -229,8 +229,9 @@ func isHexDigit(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' 
 
 // checkArgs applies the rule to a command line: every word must be clean;
 // the free text is cleaned. It returns a note for the answer when the free
-// text lost characters (by mail, the free text is the mail's body).
-func checkArgs(a *Args, transport string) (note string, err error) {
+// text lost characters (whole: the free text is a message's body, a
+// mail's).
+func checkArgs(a *Args, whole bool) (note string, err error) {
 	for _, w := range a.Words {
 		if err := checkLine(w); err != nil {
 			return "", err
@@ -245,7 +246,7 @@ func checkArgs(a *Args, transport string) (note string, err error) {
 	if removed == 1 {
 		what = "character"
 	}
-	if transport == Mail {
+	if whole {
 		where = "your mail's text"
 	}
 	return fmt.Sprintf("(Removed %d control, formatting or invisible %s from %s.)", removed, what, where), nil

@@ -217,7 +217,7 @@ func TestHostileTextIsNeverStored(t *testing.T) {
 		irc = append(irc, f.sayIn("", "bob", "bob", "proposals")...)
 		// By mail: the subject's words, the body's text, the sender's name.
 		mail.replies = nil
-		req := Request{Transport: Mail, Email: "m@example.org", Name: h + " Smith", Text: "help -- " + h, Keys: []string{fmt.Sprintf("mail:%d", i)}}
+		req := Request{Transport: Mail, Who: AddressIdentity("m@example.org"), Name: h + " Smith", Text: "help -- " + h, Keys: []string{fmt.Sprintf("mail:%d", i)}}
 		if err := f.bot.Handle(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func FuzzHandle(f *testing.F) {
 	fx := newFixture(f)
 	ctx := context.Background()
 	handle := func(account, text string, raw bool) error {
-		return fx.bot.Handle(ctx, Request{Transport: IRC, Account: account, Nick: account, Where: "#openinfra", Text: text, Raw: raw, At: fx.now})
+		return fx.bot.Handle(ctx, Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity(account), Nick: account, Where: "#openinfra", Text: text, Raw: raw, At: fx.now})
 	}
 	if err := handle("pleia2", "#startmeeting fuzz", true); err != nil {
 		f.Fatal(err)

@@ -271,7 +271,7 @@ func (c *Client) onPrivmsg(cl *girc.Client, e girc.Event) {
 	}
 	account := c.account(cl, e, nick)
 	c.send.sawAccount(account, nick)
-	base := bot.Request{Transport: bot.IRC, Nick: nick, Where: where, At: e.Timestamp.UTC(), Account: account,
+	base := bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Nick: nick, Where: where, At: e.Timestamp.UTC(), Who: bot.IRCIdentity(account),
 		Resolve: func(n string) string {
 			if u := cl.LookupUser(n); u != nil {
 				return u.Extras.Account

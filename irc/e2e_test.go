@@ -85,7 +85,11 @@ func startBot(t testing.TB, s botSetup) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4, URL: s.url, KeepTopic: s.keepTopic,
+	var organizers []bot.Identity
+	for _, o := range s.organizers {
+		organizers = append(organizers, bot.IRCIdentity(o))
+	}
+	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: organizers, VotesPerPerson: 4, URL: s.url, KeepTopic: s.keepTopic,
 		Campaigns: []bot.Campaign{{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}}}}
 	if s.event != nil {
 		s.event(ev)

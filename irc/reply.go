@@ -29,6 +29,12 @@ func (Replier) Reply(tx *store.Tx, req bot.Request, reply bot.Reply) error {
 	return nil
 }
 
+// Reaches tells that IRC can say things privately to IRC accounts.
+func (c *Client) Reaches(kind bot.IdentityKind) bool { return Replier{}.Reaches(kind) }
+
+// Reaches tells that IRC can say things privately to IRC accounts.
+func (Replier) Reaches(kind bot.IdentityKind) bool { return kind == bot.IRCAccount }
+
 // ReplyNow says the answer at once, without the outbox, when there is a
 // connection to say it on; it is not kept. It is for answers that carry
 // no secret (the apology when the outbox cannot be written).
@@ -52,7 +58,10 @@ func messages(req bot.Request, r bot.Reply) []store.Message {
 		addressee = ""
 	}
 	if target == "" {
-		target, addressee, account = req.Nick, "", req.Account
+		target, addressee, account = req.Nick, "", ""
+		if req.Who.Kind == bot.IRCAccount {
+			account = req.Who.Value
+		}
 	}
 	for _, line := range r.Lines {
 		m := store.Message{Channel: store.IRC, Target: target, Addressee: addressee, Account: account, Body: line}

@@ -125,6 +125,22 @@ ALTER TABLE outbox ADD COLUMN claimed_term INTEGER NOT NULL DEFAULT 0;`,
 	at        DATETIME NOT NULL,
 	PRIMARY KEY (event_id, room)
 );`,
+	// version 11: a person may be a Matrix user ID. SQLite cannot change
+	// a CHECK: the table is built again.
+	`CREATE TABLE identity_kinds (
+	id           INTEGER PRIMARY KEY,
+	person_id    INTEGER NOT NULL REFERENCES person(id),
+	kind         TEXT NOT NULL CHECK (kind IN ('irc', 'email', 'matrix')),
+	value        TEXT NOT NULL,
+	confirmed_at DATETIME,
+	created_at   DATETIME NOT NULL,
+	UNIQUE (kind, value)
+);
+INSERT INTO identity_kinds (id, person_id, kind, value, confirmed_at, created_at)
+	SELECT id, person_id, kind, value, confirmed_at, created_at FROM identity;
+DROP TABLE identity;
+ALTER TABLE identity_kinds RENAME TO identity;
+CREATE INDEX identity_person ON identity(person_id);`,
 }
 
 // postgresFirst is the version PostgreSQL support began at: a PostgreSQL
@@ -151,6 +167,8 @@ ALTER TABLE outbox ADD COLUMN claimed_term BIGINT NOT NULL DEFAULT 0;`,
 	at        TIMESTAMPTZ NOT NULL,
 	PRIMARY KEY (event_id, room)
 );`,
+	10: `ALTER TABLE identity DROP CONSTRAINT identity_kind_check;
+ALTER TABLE identity ADD CONSTRAINT identity_kind_check CHECK (kind IN ('irc', 'email', 'matrix'));`,
 }
 
 // SchemaVersion is the database version this binary writes.

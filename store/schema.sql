@@ -19,7 +19,7 @@ CREATE TABLE person (
 CREATE TABLE identity (
 	id           INTEGER PRIMARY KEY,
 	person_id    INTEGER NOT NULL REFERENCES person(id),
-	kind         TEXT NOT NULL CHECK (kind IN ('irc', 'email')),
+	kind         TEXT NOT NULL CHECK (kind IN ('irc', 'email', 'matrix')),
 	value        TEXT NOT NULL,
 	confirmed_at DATETIME,
 	created_at   DATETIME NOT NULL,

@@ -276,7 +276,7 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Slug:           e.Slug,
 		Name:           e.Name,
 		Channel:        e.Channel,
-		Organizers:     e.Organizers,
+		Organizers:     organizers(e.Organizers),
 		VotesPerPerson: e.VotesPerPerson,
 		Capacity:       e.RegistrationCapacity,
 		Hold:           e.RegistrationHold,
@@ -296,6 +296,17 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 }
 
 // campaigns turns the config's pledge drives into the bot's.
+// organizers reads the config's organizers, which validation checked.
+func organizers(list []string) []bot.Identity {
+	out := make([]bot.Identity, 0, len(list))
+	for _, s := range list {
+		if id, err := bot.ParseIdentity(s); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func campaigns(e config.Event) []bot.Campaign {
 	var out []bot.Campaign
 	for _, c := range e.Campaigns {

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/hallwayhq/hallway/bot"
 )
 
 // validate checks what decoding alone cannot: required keys, formats,
@@ -208,20 +210,23 @@ func (d *decoder) validateEvent(p string, e *Event) {
 		d.channel(p+".channel", e.Channel)
 	}
 	if len(e.Organizers) == 0 {
-		d.errorf(p+".organizers", `needs at least one IRC services account, e.g. organizers = ["alice"]; only organizers can open and close phases`)
+		d.errorf(p+".organizers", `needs at least one organizer, e.g. organizers = ["alice"] (an IRC services account), "@alice:example.org" (a Matrix user) or "alice@example.org" (an address); only organizers can open and close phases`)
 	}
-	seen := map[string]bool{}
+	seen := map[bot.Identity]bool{}
 	for i, o := range e.Organizers {
 		k := indexKey(p+".organizers", i)
+		id, err := bot.ParseIdentity(o)
 		switch {
 		case strings.TrimSpace(o) == "":
-			d.errorf(k, "must not be empty: write the organizer's services account name")
+			d.errorf(k, "must not be empty: write the organizer's services account name, Matrix ID or address")
 		case strings.ContainsFunc(o, unicode.IsSpace):
-			d.errorf(k, "must be a services account name, without spaces (got %q)", o)
-		case seen[strings.ToLower(o)]:
+			d.errorf(k, "must be a services account name, Matrix ID or address, without spaces (got %q)", o)
+		case err != nil:
+			d.errorf(k, "%v", err)
+		case seen[id]:
 			d.errorf(k, "%q is listed twice", o)
 		}
-		seen[strings.ToLower(o)] = true
+		seen[id] = true
 	}
 	for i, a := range e.OrganizerEmails {
 		d.bareAddress(indexKey(p+".organizer_emails", i), a)
