@@ -274,7 +274,7 @@ func (b *Bot) Prefix() string { return b.opts.Prefix }
 func (b *Bot) Events() []*Event { return b.events }
 
 // eventFor picks the event a request is about: the one named, the one whose
-// channel it was said in, or the first.
+// room (or a venue room's channel) it was said in, or the first.
 func (b *Bot) eventFor(req Request) *Event {
 	for _, e := range b.events {
 		if req.Event != "" && e.Slug == req.Event {
@@ -282,6 +282,13 @@ func (b *Bot) eventFor(req Request) *Event {
 		}
 	}
 	if req.Where != "" {
+		for _, e := range b.events {
+			for _, r := range e.rooms() {
+				if r.same(req.Transport, req.Where) {
+					return e
+				}
+			}
+		}
 		if e := b.eventOfChannel(req.Where); e != nil {
 			return e
 		}
@@ -654,7 +661,7 @@ func (b *Bot) run(c *call) (Reply, error) {
 			}
 		}
 	}
-	if spec.Organizer && !c.organizer && c.req.Who.Kind == Address && c.ev.isOrganizer(c.req.Who) {
+	if !c.organizer && c.req.Who.Kind == Address && c.ev.isOrganizer(c.req.Who) {
 		id, err := c.tx.IdentityOf(store.Email, c.req.Who.Value)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return Reply{}, err

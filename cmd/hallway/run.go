@@ -125,6 +125,11 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	channels := append([]string(nil), cfg.IRC.Channels...)
 	for _, e := range cfg.Events {
 		channels = append(channels, e.Channel)
+		for _, r := range chatRooms(e.Channels) {
+			if r.Transport == bot.IRC {
+				channels = append(channels, r.Name)
+			}
+		}
 	}
 	ircOpts := &irc.Options{
 		Server:       cfg.IRC.Server,
@@ -219,7 +224,7 @@ func (m *Main) runLeader(ctx context.Context) error {
 	}
 	parts := map[string]func(context.Context) error{
 		"clock": func(ctx context.Context) error {
-			m.Bot.RunClock(ctx, m.IRC.Wake)
+			m.Bot.RunClock(ctx)
 			return nil
 		},
 		"irc": m.IRC.Run,
@@ -276,6 +281,7 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Slug:           e.Slug,
 		Name:           e.Name,
 		Channel:        e.Channel,
+		ChatRooms:      chatRooms(e.Channels),
 		Organizers:     organizers(e.Organizers),
 		VotesPerPerson: e.VotesPerPerson,
 		Capacity:       e.RegistrationCapacity,
@@ -296,6 +302,17 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 }
 
 // campaigns turns the config's pledge drives into the bot's.
+// chatRooms reads an event's channels, which validation checked.
+func chatRooms(list []string) []bot.ChatRoom {
+	var out []bot.ChatRoom
+	for _, s := range list {
+		if r, err := bot.ParseChatRoom(s); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // organizers reads the config's organizers, which validation checked.
 func organizers(list []string) []bot.Identity {
 	out := make([]bot.Identity, 0, len(list))

@@ -502,6 +502,25 @@ organizers = ["alice", "@alice:example.org", "Alice@Example.org", "@bob", "@:x",
 			`"alice@example.org" is listed twice`,
 		},
 	}, {
+		name: "rooms on every transport",
+		src: `[irc]
+server = "irc.libera.chat"
+[[event]]
+slug = "ev"
+name = "Ev"
+timezone = "UTC"
+channel = "#ev"
+organizers = ["alice"]
+channels = ["#ev-hallway", "irc:#ev-more", "matrix:!abc:example.org", "matrix:#ev:example.org", "ev", "matrix:ev", "xmpp:ev@muc.example.org", "#EV", "irc:#ev-hallway"] # want: event[0].channels[4], event[0].channels[5], event[0].channels[6], event[0].channels[7], event[0].channels[8]
+`,
+		msgs: []string{
+			`"ev" is not an IRC channel: write an IRC channel ("#openinfra" or "irc:#openinfra") or a Matrix room ("matrix:!roomid:example.org" or "matrix:#alias:example.org")`,
+			`"matrix:ev" is not a Matrix room`,
+			`"xmpp:ev@muc.example.org" is on no transport hallway knows ("xmpp")`,
+			`"#EV" is listed twice (channel counts too)`,
+			`"irc:#ev-hallway" is listed twice`,
+		},
+	}, {
 		name: "event as a single table",
 		src: `[irc]
 server = "irc.libera.chat"

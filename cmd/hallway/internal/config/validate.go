@@ -209,6 +209,30 @@ func (d *decoder) validateEvent(p string, e *Event) {
 	} else {
 		d.channel(p+".channel", e.Channel)
 	}
+	// IRC channels compare case-folded, Matrix rooms exactly.
+	roomKey := func(r bot.ChatRoom) string {
+		if r.Transport == bot.IRC {
+			return strings.ToLower(r.Name)
+		}
+		return r.String()
+	}
+	chatRooms := map[string]bool{}
+	if r, err := bot.ParseChatRoom(e.Channel); err == nil {
+		chatRooms[roomKey(r)] = true
+	}
+	for i, s := range e.Channels {
+		k := indexKey(p+".channels", i)
+		r, err := bot.ParseChatRoom(s)
+		switch {
+		case err != nil:
+			d.errorf(k, "%v", err)
+		case chatRooms[roomKey(r)]:
+			d.errorf(k, "%q is listed twice (channel counts too)", s)
+		}
+		if err == nil {
+			chatRooms[roomKey(r)] = true
+		}
+	}
 	if len(e.Organizers) == 0 {
 		d.errorf(p+".organizers", `needs at least one organizer, e.g. organizers = ["alice"] (an IRC services account), "@alice:example.org" (a Matrix user) or "alice@example.org" (an address); only organizers can open and close phases`)
 	}
