@@ -72,16 +72,16 @@ func (c *call) tellSlotEmpty(r *schedule.Release, it schedule.Item, status strin
 	return c.bot.tellOrganizers(c.tx, c.ev, msg)
 }
 
-// tellOrganizers says msg privately to every organizer of ev, on IRC. A
-// private line waits for a nick logged in to the organizer's account
-// (see sender.route).
+// tellOrganizers says msg privately to every organizer of ev that a chat
+// transport reaches. A private IRC line waits for a nick logged in to the
+// organizer's account (see irc's sender.route).
 func (b *Bot) tellOrganizers(tx *store.Tx, ev *Event, msg string) error {
-	rep := b.repliers[IRC]
-	if rep == nil {
-		return nil
-	}
 	for _, o := range ev.Organizers {
-		req := Request{Transport: IRC, Account: FoldAccount(o), Nick: o}
+		transport, rep := b.chatFor(o.Kind)
+		if rep == nil {
+			continue
+		}
+		req := Request{Transport: transport, Who: o, Can: ChatCapabilities, Nick: o.Value}
 		if err := rep.Reply(tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
 			return err
 		}

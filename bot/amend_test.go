@@ -69,7 +69,7 @@ func TestAmendLive(t *testing.T) {
 	if n := len(notices()); n != 2 {
 		t.Errorf("%d notices after a second reject, want 2", n)
 	}
-	restarted := New(f.store, []*Event{f.ev}, &f.bot.opts)
+	restarted := newTestBot(f.store, []*Event{f.ev}, &f.bot.opts)
 	if err := restarted.Init(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestBadPinsWording(t *testing.T) {
 		{Number: 6, Kind: schedule.KindSession, Title: "Containers", Room: "Room 104", Start: at("13:00"), Problem: schedule.PinTaken, Other: 7},
 		{Number: 8, Kind: schedule.KindSession, Title: "Rust", Room: "Room 106", Start: at("14:00"), Problem: schedule.PinSpeaker, Other: 9, Speaker: "alice"},
 	}
-	c := &call{bot: f.bot, ev: f.ev, req: Request{Transport: IRC}}
+	c := &call{bot: f.bot, ev: f.ev, req: Request{Transport: IRC, Can: ChatCapabilities}}
 	var err error
 	if e := f.bot.store.Do(t.Context(), func(tx *store.Tx) error {
 		c.tx = tx

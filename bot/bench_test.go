@@ -18,7 +18,7 @@ func BenchmarkVote(b *testing.B) { benchmarkVote(b, 1) }
 
 // BenchmarkVoteBatched is the same with commands handed over in batches of
 // 64, as the IRC transport does when lines queue up during a vote storm.
-func BenchmarkVoteBatched(b *testing.B) { benchmarkVote(b, maxBatch) }
+func BenchmarkVoteBatched(b *testing.B) { benchmarkVote(b, 64) }
 
 func benchmarkVote(b *testing.B, batch int) {
 	s, err := store.Open(context.Background(), storetest.Source(b))
@@ -27,20 +27,20 @@ func benchmarkVote(b *testing.B, batch int) {
 	}
 	defer s.Close()
 	ev := &Event{Slug: "bench", Name: "Bench", Channel: "#bench", VotesPerPerson: 8}
-	bot := New(s, []*Event{ev}, &Options{RequireAccount: true, RateBurst: 1 << 30})
+	bot := newTestBot(s, []*Event{ev}, &Options{RequireAccount: true, RateBurst: 1 << 30})
 	ctx := context.Background()
 	if err := bot.Init(ctx); err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < 40; i++ {
-		if err := bot.Handle(ctx, Request{Transport: IRC, Account: "alice", Nick: "alice", Where: "#bench", Text: `propose "Session"`}); err != nil {
+		if err := bot.Handle(ctx, Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity("alice"), Nick: "alice", Where: "#bench", Text: `propose "Session"`}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	reqs := make([]Request, b.N)
 	for i := range reqs {
 		who := fmt.Sprintf("voter%d", i/8)
-		reqs[i] = Request{Transport: IRC, Account: who, Nick: who, Where: "#bench", Text: fmt.Sprintf("vote %d", (i*7)%40+1)}
+		reqs[i] = Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity(who), Nick: who, Where: "#bench", Text: fmt.Sprintf("vote %d", (i*7)%40+1)}
 	}
 	b.ResetTimer()
 	start := time.Now()

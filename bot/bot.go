@@ -1,5 +1,7 @@
 // Package bot is hallway's command language and its handlers, shared by
-// every transport, and the IRC transport itself.
+// every transport. The transports (package irc, package mail) turn what
+// people send into Requests for HandleBatch and install a Replier that turns
+// a Reply into outbox rows; bot imports none of them.
 //
 // # Commands
 //
@@ -11,8 +13,11 @@
 //
 // # Identity
 //
-// A person is their IRC services account (or, by mail, a confirmed address),
-// never their nick. Organizers are the accounts the config names.
+// A person is an Identity a network vouches for (an IRC services account,
+// a Matrix user ID) or a confirmed mail address, never a nick or a display
+// name. Organizers are the identities the config names, of any kind.
+// Handlers ask what the transport can do (Capabilities), never which one it
+// is.
 package bot
 
 import (
@@ -21,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,20 +43,23 @@ const (
 
 // Request is one command someone sent.
 type Request struct {
-	Transport string // IRC or Mail
+	// Transport names the replier that answers (IRC, Mail, ...). Handlers
+	// never look at it: they ask Who and Can.
+	Transport string
 	// Keys identify the message so it is carried out once: an IRC msgid;
 	// for a mail its IMAP UIDVALIDITY/UID and its Message-ID. If any of them
 	// was seen before, the message is not carried out again. Empty if the
 	// transport has none.
 	Keys []string
-	// Account is the sender's services account, case-folded; "" if not
-	// logged in.
-	Account string
-	// Email is the address a mail came from, lower-cased. It counts as the
-	// person only once confirmed.
-	Email string
-	// RefersTo are the Message-IDs a mail replies to (In-Reply-To and
-	// References), to recognise replies to confirmation mails.
+	// Who is the sender as the transport vouches for them: an IRC
+	// services account, a Matrix user ID, or the address a mail came from
+	// (which counts as the person only once confirmed). Zero if nobody
+	// vouches (an IRC nick not logged in).
+	Who Identity
+	// Can is what the transport can do with the answer.
+	Can Capabilities
+	// RefersTo are the messages this one replies to (a mail's In-Reply-To
+	// and References), to recognise replies to confirmation mails.
 	RefersTo []string
 	// Mail is the transport's own record of the message, for threading
 	// the reply; the bot does not look inside.
@@ -71,7 +80,8 @@ type Request struct {
 	Nick string
 	// Name is the sender's display name from a mail's From, for greetings.
 	Name string
-	// Where is the IRC channel the line was said in; "" for a private message.
+	// Where is the room the line was said in (an IRC channel); "" for a
+	// private message or a mail.
 	Where string
 	// Text is the command line without the prefix.
 	Text string
@@ -133,9 +143,8 @@ type Options struct {
 	// TestHook, if set, is called at named points of the work, for tests
 	// that must crash the process at a precise moment: "release", when a
 	// release is about to be made (its command, or the attempt after a
-	// restart, committed); "claim:" and a target (lower case), when the IRC
-	// sender is about to claim the outbox rows of a line it planned to
-	// that target. Nil in production.
+	// restart, committed). Nil in production. (The IRC sender's points
+	// are irc.Options.TestHook's.)
 	TestHook func(point string)
 }
 
@@ -215,7 +224,6 @@ func New(s *store.Store, events []*Event, opts *Options) *Bot {
 		pager:    newPager(),
 		limiter:  newLimiter(o.RateBurst, o.RateInterval),
 	}
-	b.SetReplier(IRC, ircReplier{})
 	return b
 }
 
@@ -237,14 +245,37 @@ func (b *Bot) Init(ctx context.Context) error {
 	})
 }
 
-// SetReplier installs the replier for a transport (IRC has one built in).
+// SetReplier installs the replier for a transport.
 func (b *Bot) SetReplier(transport string, r Replier) { b.repliers[transport] = r }
+
+// ChatReplier is a Replier of a chat transport that can say something
+// privately to people of a kind of identity (IRC to IRC accounts), to
+// tell organizers things nobody asked for.
+type ChatReplier interface {
+	Replier
+	Reaches(kind IdentityKind) bool
+}
+
+// chatFor is the chat transport that reaches people of kind, if one is
+// installed.
+func (b *Bot) chatFor(kind IdentityKind) (string, Replier) {
+	names := slices.Sorted(maps.Keys(b.repliers))
+	for _, t := range names {
+		if cr, ok := b.repliers[t].(ChatReplier); ok && cr.Reaches(kind) {
+			return t, cr
+		}
+	}
+	return "", nil
+}
+
+// Prefix is what starts a command in a chat room ("!").
+func (b *Bot) Prefix() string { return b.opts.Prefix }
 
 // Events returns the bot's events.
 func (b *Bot) Events() []*Event { return b.events }
 
 // eventFor picks the event a request is about: the one named, the one whose
-// channel it was said in, or the first.
+// room (or a venue room's channel) it was said in, or the first.
 func (b *Bot) eventFor(req Request) *Event {
 	for _, e := range b.events {
 		if req.Event != "" && e.Slug == req.Event {
@@ -252,6 +283,13 @@ func (b *Bot) eventFor(req Request) *Event {
 		}
 	}
 	if req.Where != "" {
+		for _, e := range b.events {
+			for _, r := range e.rooms() {
+				if r.same(req.Transport, req.Where) {
+					return e
+				}
+			}
+		}
 		if e := b.eventOfChannel(req.Where); e != nil {
 			return e
 		}
@@ -300,7 +338,7 @@ func (c *call) rolledBack() {
 
 // prefix is how commands are written in this transport's replies.
 func (c *call) prefix() string {
-	if c.req.Transport == Mail {
+	if !c.req.Can.Chat {
 		return ""
 	}
 	return c.bot.opts.Prefix
@@ -326,7 +364,8 @@ func (b *Bot) HandleBatch(ctx context.Context, reqs []Request) error {
 		}
 		req.Name = cleanLine(req.Name) // a mail's display name, said back in greetings
 		c := &call{ctx: ctx, bot: b, req: req, ev: b.eventFor(req)}
-		c.organizer = req.Account != "" && c.ev.isOrganizer(req.Account)
+		// An address organizes only once confirmed (run checks it).
+		c.organizer = req.Who.Kind != Address && c.ev.isOrganizer(req.Who)
 		if req.Raw {
 			// What people say in a channel is not a command to limit.
 			calls = append(calls, c)
@@ -412,8 +451,8 @@ func readAhead(tx *store.Tx, calls []*call) error {
 			byEvent[c.ev.id] = a
 			order = append(order, c.ev.id)
 		}
-		if c.req.Account != "" && !slices.Contains(a.Accounts, c.req.Account) {
-			a.Accounts = append(a.Accounts, c.req.Account)
+		if c.req.Who.Kind == IRCAccount && !slices.Contains(a.Accounts, c.req.Who.Value) {
+			a.Accounts = append(a.Accounts, c.req.Who.Value)
 		}
 		a.Numbers = appendNumbers(a.Numbers, c.req.Text)
 		a.Keys = append(a.Keys, c.req.Keys...)
@@ -470,13 +509,13 @@ func (b *Bot) runLater(ctx context.Context, calls []*call) {
 	}
 }
 
-// who keys the rate limit: the account, else the address, else the nick.
+// who keys the rate limit: the identity, else the nick.
 func (c *call) who() string {
 	switch {
-	case c.req.Account != "":
-		return c.req.Account
-	case c.req.Email != "":
-		return "email:" + c.req.Email
+	case c.req.Who.Kind == IRCAccount:
+		return c.req.Who.Value
+	case !c.req.Who.IsZero():
+		return c.req.Who.String()
 	}
 	return "nick:" + strings.ToLower(c.req.Nick)
 }
@@ -569,7 +608,7 @@ func (b *Bot) reply(tx *store.Tx, c *call, r Reply) error {
 	r = b.pager.page(c.req, r, c.prefix())
 	// Organizers, trusted by the config, are not charged: `!accept 3 7
 	// 8` answers a line for each number, and the door checks in a queue.
-	if c.req.Transport == IRC && !c.req.Raw && !c.organizer {
+	if c.req.Can.Chat && !c.req.Raw && !c.organizer {
 		extra := len(r.Lines) - 1
 		if r.Private && c.req.Where != "" {
 			extra++ // "sent you a private message"
@@ -582,7 +621,7 @@ func (b *Bot) reply(tx *store.Tx, c *call, r Reply) error {
 // internalError logs a failed command, tells the person, and returns
 // the error as a *CommandError: logged once, here.
 func (b *Bot) internalError(ctx context.Context, c *call, err error) error {
-	b.log.Error("command failed", "err", err, "text", c.req.Text, "account", c.req.Account, "nick", c.req.Nick, "email", c.req.Email)
+	b.log.Error("command failed", "err", err, "text", c.req.Text, "who", c.req.Who.String(), "nick", c.req.Nick)
 	apology := textReply("internal error, sorry: it is logged for the organizers. Please try again later.")
 	if errors.Is(err, store.ErrUnwritable) {
 		apology = textReply("hallway can't save right now, try again in a few minutes.")
@@ -617,7 +656,7 @@ func (b *Bot) run(c *call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	note, err := checkArgs(&args, c.req.Transport)
+	note, err := checkArgs(&args, !c.req.Can.Chat)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -638,7 +677,7 @@ func (b *Bot) run(c *call) (Reply, error) {
 	c.args = args
 	// A reply to a confirmation mail confirms, whatever its subject says.
 	// "not me" to it refuses it; either way the code is the mail's.
-	if c.req.Transport == Mail && (spec == registerSpec || spec == confirmSpec || spec == notMeSpec) && len(args.Words) == 0 {
+	if (spec == registerSpec || spec == confirmSpec || spec == notMeSpec) && len(args.Words) == 0 {
 		for _, ref := range c.req.RefersTo {
 			if m := confirmRefRe.FindStringSubmatch(ref); m != nil {
 				if spec == registerSpec {
@@ -649,8 +688,15 @@ func (b *Bot) run(c *call) (Reply, error) {
 			}
 		}
 	}
+	if !c.organizer && c.req.Who.Kind == Address && c.ev.isOrganizer(c.req.Who) {
+		id, err := c.tx.IdentityOf(store.Email, c.req.Who.Value)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Reply{}, err
+		}
+		c.organizer = !id.ConfirmedAt.IsZero()
+	}
 	if spec.Organizer && !c.organizer {
-		if c.req.Account == "" && c.req.Transport == IRC {
+		if c.req.Who.IsZero() && c.req.Can.Chat {
 			return Reply{}, userErr(fmt.Sprintf("%s%s is for organizers, and you are not logged in to services: identify with NickServ first.", c.prefix(), spec.Name))
 		}
 		return Reply{}, userErr(fmt.Sprintf("%s%s is for the organizers of %s.", c.prefix(), spec.Name, c.ev.Name))
@@ -672,10 +718,8 @@ func (c *call) identify() error {
 	var kind store.IdentityKind
 	var value, name string
 	switch {
-	case c.req.Account != "":
-		kind, value, name = store.IRCAccount, c.req.Account, c.req.Account
-	case c.req.Email != "":
-		id, err := c.tx.IdentityOf(store.Email, c.req.Email)
+	case c.req.Who.Kind == Address:
+		id, err := c.tx.IdentityOf(store.Email, c.req.Who.Value)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -683,7 +727,9 @@ func (c *call) identify() error {
 			return userErr(fmt.Sprintf("your address is not confirmed yet. Send \"register\" and reply to the confirmation mail first: %s count only for confirmed addresses.", c.spec.countsWhat()))
 		}
 		// The name in the mail's From is the name the person gave.
-		kind, value, name = store.Email, c.req.Email, c.req.Name
+		kind, value, name = store.Email, c.req.Who.Value, c.req.Name
+	case !c.req.Who.IsZero():
+		kind, value, name = c.req.Who.Kind, c.req.Who.Value, c.req.Who.Value
 	case !c.bot.opts.RequireAccount && c.req.Nick != "":
 		// Networks without services: the nick is all there is.
 		kind, value, name = store.IRCAccount, "nick:"+FoldAccount(c.req.Nick), c.req.Nick

@@ -42,9 +42,9 @@ func newFixture(t testing.TB) *fixture {
 	s.Now = func() time.Time { return f.now }
 	f.ev = &Event{
 		Slug: "openinfra-day-2027", Name: "Open Source Infrastructure Day 2027", Channel: "#openinfra",
-		Organizers: []string{"pleia2", "Krum"}, VotesPerPerson: 4,
+		Organizers: []Identity{IRCIdentity("pleia2"), IRCIdentity("Krum")}, VotesPerPerson: 4,
 	}
-	f.bot = New(s, []*Event{f.ev}, &Options{Prefix: "!", RequireAccount: true, Now: func() time.Time { return f.now }, RateBurst: 1000, SolveIterations: 20000})
+	f.bot = newTestBot(s, []*Event{f.ev}, &Options{Prefix: "!", RequireAccount: true, Now: func() time.Time { return f.now }, RateBurst: 1000, SolveIterations: 20000})
 	if err := f.bot.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func newFixture(t testing.TB) *fixture {
 // "") and returns the replies it queued.
 func (f *fixture) sayIn(where, account, nick, text string) []string {
 	f.t.Helper()
-	req := Request{Transport: IRC, Account: FoldAccount(account), Nick: nick, Where: where, Text: text}
+	req := Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity(account), Nick: nick, Where: where, Text: text}
 	if err := f.bot.Handle(context.Background(), req); err != nil {
 		f.t.Fatalf("Handle(%q): %v", text, err)
 	}
@@ -203,7 +203,7 @@ func TestRateLimit(t *testing.T) {
 
 func TestDuplicateMessageOnce(t *testing.T) {
 	f := newFixture(t)
-	req := Request{Transport: IRC, Keys: []string{"msgid:1"}, Account: "alice", Nick: "alice", Where: "#openinfra", Text: `propose "Once"`}
+	req := Request{Transport: IRC, Can: ChatCapabilities, Keys: []string{"msgid:1"}, Who: IRCIdentity("alice"), Nick: "alice", Where: "#openinfra", Text: `propose "Once"`}
 	for i := 0; i < 2; i++ {
 		if err := f.bot.Handle(context.Background(), req); err != nil {
 			t.Fatal(err)

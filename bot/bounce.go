@@ -45,10 +45,15 @@ func (b *Bot) MailUndelivered(ctx context.Context, u Undelivered) error {
 			if err != nil || cm.Nick == "" {
 				continue // asked by mail: the bounce went to nobody to tell
 			}
-			req := Request{Transport: IRC, Account: cm.Account, Nick: cm.Nick}
+			// The store keeps an IRC requester's account and nick.
+			req := Request{Transport: IRC, Who: IRCIdentity(cm.Account), Can: ChatCapabilities, Nick: cm.Nick}
 			msg := fmt.Sprintf("the confirmation mail to %s could not be delivered (%s). Check the address and say %sregister ADDRESS again.",
 				maskEmail(reg.Email), oneLineReason(u.Reason), b.opts.Prefix)
-			if err := b.repliers[IRC].Reply(tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
+			rep := b.repliers[IRC]
+			if rep == nil {
+				continue // no IRC here to tell them on
+			}
+			if err := rep.Reply(tx, req, Reply{Lines: []string{msg}, Private: true}); err != nil {
 				return err
 			}
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/lrstanley/girc"
-
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -20,7 +18,18 @@ type channels struct {
 	byName map[string]*Event
 }
 
-func foldChannel(ch string) string { return girc.ToRFC1459(ch) }
+// foldChannel folds a channel name as girc's ToRFC1459 does for ASCII (A-Z
+// and [\]^ up by 32), the form channels invited to are stored in; other
+// bytes stay as they are (girc garbles them).
+func foldChannel(ch string) string {
+	b := []byte(ch)
+	for i, c := range b {
+		if c >= 'A' && c <= '^' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}
 
 // loadChannels reads the channels invited to, at start.
 func (b *Bot) loadChannels(tx *store.Tx) error {
@@ -47,7 +56,7 @@ func (b *Bot) Invited(ctx context.Context, account, channel string) (bool, error
 	account = FoldAccount(account)
 	var ev *Event
 	for _, e := range b.events {
-		if e.isOrganizer(account) {
+		if e.isOrganizer(IRCIdentity(account)) {
 			ev = e
 			break
 		}

@@ -15,23 +15,24 @@ import (
 // longer outage the bot stays quiet about what started long ago.
 const startWindow = 2 * time.Minute
 
-// RunClock says in each event's channel what is starting where, as each
+// RunClock says in each event's rooms what is starting where, as each
 // slot of the released schedule starts (PTGbot's now/next, one line per
-// slot). wake is called when lines were queued. It first finishes the
-// releases a crash left pending.
+// slot), and does what is due at a time: phases, seat offers, pledge
+// reminders, notes of sessions that ended. After each round it wakes every
+// sender (OnQueued), mail as much as IRC: what it queued goes out at once.
+// It first finishes the releases a crash left pending.
 //
 // Under a leader's context (store.LeaderContext) every transaction of the
 // clock is fenced: once another instance took over, a deposed leader
 // announces, expires and reminds nothing.
-func (b *Bot) RunClock(ctx context.Context, wake func()) {
+func (b *Bot) RunClock(ctx context.Context) {
 	if err := b.ResumeReleases(ctx); err != nil {
 		b.log.Error("finishing releases left pending", "err", err)
 	}
 	tick := time.NewTicker(15 * time.Second)
 	defer tick.Stop()
 	for {
-		n, err := b.AnnounceStarts(ctx, b.now())
-		if err != nil {
+		if _, err := b.AnnounceStarts(ctx, b.now()); err != nil {
 			b.log.Error("announcing slot starts", "err", err)
 		}
 		if err := b.store.Do(ctx, func(tx *store.Tx) error { return fenced(tx, b.ExpireOffers) }); err != nil {
@@ -40,19 +41,15 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 		if err := b.store.Do(ctx, func(tx *store.Tx) error { return fenced(tx, b.RemindPledges) }); err != nil {
 			b.log.Error("reminding of pledges", "err", err)
 		}
-		if closed, err := b.CloseMeetings(ctx, b.now()); err != nil {
+		if _, err := b.CloseMeetings(ctx, b.now()); err != nil {
 			b.log.Error("closing notes of sessions that ended", "err", err)
-		} else {
-			n += closed
 		}
-		if m, err := b.AnnouncePhases(ctx, b.now()); err != nil {
+		if _, err := b.AnnouncePhases(ctx, b.now()); err != nil {
 			b.log.Error("announcing phases", "err", err)
-		} else {
-			n += m
 		}
-		if n > 0 && wake != nil {
-			wake()
-		}
+		// Offers and reminders do not count what they queue: every sender
+		// looks, which costs one read of the outbox each.
+		b.wake()
 		select {
 		case <-ctx.Done():
 			return
@@ -81,7 +78,7 @@ func (b *Bot) AnnounceStarts(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		for _, ev := range b.events {
-			if ev.Channel == "" {
+			if len(ev.rooms()) == 0 {
 				continue
 			}
 			row, err := tx.LatestRelease(ev.id)
@@ -115,13 +112,11 @@ func (b *Bot) AnnounceStarts(ctx context.Context, now time.Time) (int, error) {
 				head := fmt.Sprintf("Starting now (%s-%s): ", st.In(ev.zone()).Format("15:04"), endOf(r.Items, st).In(ev.zone()).Format("15:04"))
 				for i, line := range packLines(head, starting[st], " · ", 380) {
 					key := fmt.Sprintf("start:%s:%d:%d", ev.Slug, st.Unix(), i)
-					fresh, err := tx.EnqueueOnce(store.Message{Channel: store.IRC, Target: ev.Channel, Body: line, DedupeKey: key})
+					n, err := sayToEvent(tx, ev, line, key, "", "")
 					if err != nil {
 						return err
 					}
-					if fresh {
-						queued++
-					}
+					queued += n
 				}
 			}
 		}
@@ -173,12 +168,12 @@ func (b *Bot) AnnouncePhases(ctx context.Context, now time.Time) (int, error) {
 					}
 					line := fmt.Sprintf("%s is now %s for %s.", capitalize(phaseTitle(phase)), map[bool]string{true: "open", false: "closed"}[edge.open], ev.Name)
 					key := fmt.Sprintf("phase:%s:%s:%d", ev.Slug, phase, edge.at.Unix())
-					fresh, err := tx.EnqueueOnce(store.Message{Channel: store.IRC, Target: ev.Channel, Body: line, DedupeKey: key})
+					said, err := sayToEvent(tx, ev, line, key, "", "")
 					if err != nil {
 						return err
 					}
-					if !fresh {
-						continue
+					if said == 0 && len(ev.rooms()) > 0 {
+						continue // announced before
 					}
 					n++
 					if b.announcer != nil {

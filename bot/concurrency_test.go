@@ -27,7 +27,7 @@ const (
 // raceEvent is the event both processes run, as each would read it from
 // the config.
 func raceEvent() *Event {
-	return &Event{Slug: "race-day", Name: "Race Day", Channel: "#race", Organizers: []string{"org"},
+	return &Event{Slug: "race-day", Name: "Race Day", Channel: "#race", Organizers: []Identity{IRCIdentity("org")},
 		VotesPerPerson: raceVotes, Capacity: raceSeats}
 }
 
@@ -54,7 +54,7 @@ func TestTwoProcessesLastSeatsAndVotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := New(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
+	b := newTestBot(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
 	if err := b.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func (raceMail) Mail(tx *store.Tx, out OutMail) error {
 }
 
 func (raceMail) Reply(tx *store.Tx, req Request, r Reply) error {
-	return tx.Enqueue(store.Message{Channel: store.Mail, Target: req.Email, Body: strings.Join(r.Lines, "\n")})
+	return tx.Enqueue(store.Message{Channel: store.Mail, Target: req.Who.Value, Body: strings.Join(r.Lines, "\n")})
 }
 
 // raceWorker is one of the two processes: every person registers, and
@@ -212,7 +212,7 @@ func raceWorker(t *testing.T, src, worker string) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	b := New(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
+	b := newTestBot(s, []*Event{raceEvent()}, &Options{Prefix: "!", RequireAccount: true, RateBurst: 1000})
 	b.SetMailer(raceMail{})
 	b.SetReplier(Mail, raceMail{})
 	if err := b.Init(ctx); err != nil {
@@ -225,7 +225,7 @@ func raceWorker(t *testing.T, src, worker string) {
 			texts = []string{"register", "vote 3", "vote 4"}
 		}
 		for j, text := range texts {
-			reqs = append(reqs, Request{Transport: Mail, Email: racer(i), Text: text,
+			reqs = append(reqs, Request{Transport: Mail, Who: AddressIdentity(racer(i)), Text: text,
 				Keys: []string{fmt.Sprintf("race:%s:%d:%d", worker, i, j)}})
 		}
 	}
@@ -244,7 +244,7 @@ func raceWorker(t *testing.T, src, worker string) {
 				ctx, cancel := context.WithTimeout(ctx, time.Minute)
 				if err := b.Handle(ctx, req); err != nil {
 					mu.Lock()
-					failed = append(failed, fmt.Sprintf("%s %q: %v", req.Email, req.Text, err))
+					failed = append(failed, fmt.Sprintf("%s %q: %v", req.Who.Value, req.Text, err))
 					mu.Unlock()
 				}
 				cancel()

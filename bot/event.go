@@ -7,7 +7,6 @@ import (
 
 	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/schedule"
-	"github.com/hallwayhq/hallway/store"
 )
 
 // Event is what the bot needs to know of an event from the config.
@@ -15,10 +14,15 @@ type Event struct {
 	Slug    string
 	Name    string
 	Channel string // the IRC channel where the event lives
+	// ChatRooms are the other rooms the event talks in, on any chat
+	// transport: announcements go to Channel and to each of them.
+	ChatRooms []ChatRoom
 	// RoomChannels are the rooms' own channels (room name → channel),
 	// where each room takes its notes; the bot joins them.
-	RoomChannels   map[string]string
-	Organizers     []string
+	RoomChannels map[string]string
+	// Organizers are the people who run the event, by identity of any
+	// kind (an address organizes once confirmed).
+	Organizers     []Identity
 	VotesPerPerson int
 	// Capacity is how many seats registration gives; 0 means no limit.
 	Capacity int
@@ -78,14 +82,14 @@ func phaseTitle(phase string) string {
 	return phase
 }
 
-// isOrganizer reports whether a (folded) services account organizes the
-// event.
-func (e *Event) isOrganizer(account string) bool {
-	if account == "" {
+// isOrganizer reports whether an identity is one of the event's
+// organizers.
+func (e *Event) isOrganizer(id Identity) bool {
+	if id.IsZero() {
 		return false
 	}
 	for _, o := range e.Organizers {
-		if FoldAccount(o) == account {
+		if o == id {
 			return true
 		}
 	}
@@ -112,11 +116,12 @@ func FoldAccount(s string) string {
 	}, s)
 }
 
-// announce tells the event: a line in its channel (unless the command was
-// said there, where the reply already does) and a post to its list.
-func (c *call) announce(key, ircLine, subject, body string) error {
-	if ircLine != "" && c.ev.Channel != "" && !strings.EqualFold(c.req.Where, c.ev.Channel) {
-		if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: c.ev.Channel, Body: ircLine}); err != nil {
+// announce tells the event: a line in each of its rooms (but the one the
+// command was said in, where the reply already does) and a post to its
+// list.
+func (c *call) announce(key, line, subject, body string) error {
+	if line != "" {
+		if _, err := sayToEvent(c.tx, c.ev, line, "", c.req.Transport, c.req.Where); err != nil {
 			return err
 		}
 	}

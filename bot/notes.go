@@ -76,7 +76,7 @@ func (b *Bot) eventByID(id int64) *Event {
 // latest release.
 func (c *call) meetingInfo(row store.Meeting) schedule.MeetingInfo {
 	info := schedule.MeetingInfo{Event: c.ev.Name, Title: row.Title, Number: row.Number, Channel: row.Channel,
-		Zone: c.ev.zone(), Organizers: foldAll(c.ev.Organizers)}
+		Zone: c.ev.zone(), Organizers: chairs(c.ev.Organizers)}
 	if c.ev.URL != "" {
 		info.URL = fmt.Sprintf("%s/notes/%d", c.ev.URL, row.ID)
 	}
@@ -93,10 +93,14 @@ func (c *call) meetingInfo(row store.Meeting) schedule.MeetingInfo {
 	return info
 }
 
-func foldAll(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = FoldAccount(n)
+// chairs are the organizers who can chair a meeting in a chat room: the
+// values of their chat identities, as a line's Account holds them.
+func chairs(organizers []Identity) []string {
+	var out []string
+	for _, o := range organizers {
+		if o.Kind != Address {
+			out = append(out, o.Value)
+		}
 	}
 	return out
 }
@@ -305,7 +309,7 @@ func (b *Bot) handleLine(c *call) (Reply, error) {
 // recordLine adds a line to a running meeting: to the log, then to its
 // recorder, whose answer is said in the channel.
 func (c *call) recordLine(live *liveMeeting, text string) (Reply, error) {
-	line := store.Line{At: c.req.At, Nick: c.req.Nick, Account: c.req.Account, Text: text}
+	line := store.Line{At: c.req.At, Nick: c.req.Nick, Account: c.req.Who.Value, Text: text}
 	if line.At.IsZero() {
 		line.At = c.tx.Now()
 	}
@@ -428,7 +432,7 @@ func (b *Bot) CloseMeetings(ctx context.Context, now time.Time) (int, error) {
 				return err
 			}
 			c := &call{ctx: ctx, tx: tx, bot: b, ev: m.ev, req: Request{Transport: IRC, Where: m.row.Channel, Nick: b.opts.Nick,
-				Account: schedule.SystemAccount, At: m.row.EndsAt}}
+				Who: Identity{Kind: IRCAccount, Value: schedule.SystemAccount}, Can: ChatCapabilities, At: m.row.EndsAt}}
 			_, err := c.recordLine(m, "#endmeeting")
 			return err
 		})

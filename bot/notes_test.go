@@ -13,7 +13,7 @@ import (
 // channelLine is something said in #openinfra that is not a bot command.
 func (f *fixture) line(account, nick, text string, resolve map[string]string) []string {
 	f.t.Helper()
-	req := Request{Transport: IRC, Account: account, Nick: nick, Where: "#openinfra", Text: text, Raw: true,
+	req := Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity(account), Nick: nick, Where: "#openinfra", Text: text, Raw: true,
 		At: f.now, Resolve: func(n string) string { return resolve[strings.ToLower(n)] }}
 	if err := f.bot.Handle(context.Background(), req); err != nil {
 		f.t.Fatalf("line %q: %v", text, err)
@@ -56,7 +56,7 @@ func TestNotesSession(t *testing.T) {
 	step("alice", "alice", "#chair bob", map[string]string{"bob": "bob"})
 
 	// The bot restarts mid-session: the notes go on from the log.
-	f.bot = New(f.store, []*Event{f.ev}, &f.bot.opts)
+	f.bot = newTestBot(f.store, []*Event{f.ev}, &f.bot.opts)
 	f.bot.SetAnnouncer(listAnnouncer{&list})
 	if err := f.bot.Init(context.Background()); err != nil {
 		t.Fatal(err)

@@ -26,11 +26,13 @@ type pager struct {
 
 func newPager() *pager { return &pager{rest: map[string][]string{}} }
 
-func pagerKey(req Request) string { return req.Transport + "\x00" + req.Account + "\x00" + req.Nick }
+func pagerKey(req Request) string {
+	return req.Transport + "\x00" + req.Who.String() + "\x00" + req.Nick
+}
 
 // page cuts a reply to what fits and keeps the rest.
 func (p *pager) page(req Request, r Reply, prefix string) Reply {
-	if req.Transport != IRC {
+	if !req.Can.Chat {
 		return r
 	}
 	limit := privateLines
@@ -68,7 +70,7 @@ func wrap(lines []string, width int) []string {
 	for _, l := range lines {
 		for len(l) > width {
 			var head string
-			head, l = splitLine(l, width)
+			head, l = SplitLine(l, width)
 			out = append(out, head)
 		}
 		out = append(out, l)

@@ -434,7 +434,7 @@ func (c *call) milestones(cp *Campaign, before int64) error {
 // thank mails a thank-you to a pledger with a confirmed address who
 // pledged on IRC; a pledge by mail is answered by mail already.
 func (c *call) thank(p store.Pledge, cp *Campaign) error {
-	if c.bot.mailer == nil || c.req.Transport == Mail {
+	if c.bot.mailer == nil || c.req.Who.Kind == Address {
 		return nil
 	}
 	addr, err := c.tx.ConfirmedEmail(c.person.ID)

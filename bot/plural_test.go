@@ -53,7 +53,7 @@ func TestPluralWording(t *testing.T) {
 			}
 		}
 		say("x", "#openinfra", "registrations")
-		c := &call{bot: f.bot, ev: f.ev, req: Request{Transport: IRC}}
+		c := &call{bot: f.bot, ev: f.ev, req: Request{Transport: IRC, Can: ChatCapabilities}}
 		plan := &schedule.Plan{Left: []schedule.Left{{Number: 9, Title: "Left out", Votes: n, Reason: schedule.ReasonNoVotes}}, Conflicts: n, Overflow: n}
 		for i := range n {
 			plan.Items = append(plan.Items, schedule.Item{Number: int64(i + 1), Title: "Item", Votes: n, Room: "Room 104", Start: f.now})

@@ -10,16 +10,20 @@ import (
 // in the answer, but everyone saw it typed), or a pledge meant to be
 // anonymous. The answer suggests a private message next time.
 
+// saidInRoom reports whether the command was said in a room where others
+// read it, on a transport that could have taken it privately.
+func (c *call) saidInRoom() bool { return c.req.Where != "" && c.req.Can.PrivateReply }
+
 // registerInChannel reports whether a register names its address in a
 // channel.
 func (c *call) registerInChannel() bool {
-	return c.req.Transport == IRC && c.req.Where != "" && len(c.args.Words) > 0 && strings.Contains(c.args.Words[0], "@")
+	return c.saidInRoom() && len(c.args.Words) > 0 && strings.Contains(c.args.Words[0], "@")
 }
 
 // anonymousInChannel reports whether a pledge "as anonymous" was said in a
 // channel.
 func (c *call) anonymousInChannel() bool {
-	if c.req.Transport != IRC || c.req.Where == "" {
+	if !c.saidInRoom() {
 		return false
 	}
 	for i := range c.args.Words {

@@ -168,7 +168,10 @@ func runRegister(c *call) (Reply, error) {
 		}
 	}
 	// The address to confirm: the one given, else (by mail) the sender.
-	addr := c.req.Email
+	addr := ""
+	if c.req.Who.Kind == Address {
+		addr = c.req.Who.Value
+	}
 	if len(c.args.Words) > 0 {
 		if addr, err = parseEmail(c.args.Words[0]); err != nil {
 			return Reply{}, err
@@ -204,8 +207,9 @@ func runRegister(c *call) (Reply, error) {
 	if err := c.tx.SaveRegistration(&reg); err != nil {
 		return Reply{}, err
 	}
+	account, nick := c.ircRequester()
 	if err := c.tx.AddConfirmationMail(store.ConfirmationMail{EventID: c.ev.id, Email: addr, PersonID: c.person.ID,
-		Account: c.req.Account, Nick: c.req.Nick, Token: reg.Token}); err != nil {
+		Account: account, Nick: nick, Token: reg.Token}); err != nil {
 		return Reply{}, err
 	}
 	body := fmt.Sprintf("%s\n\nTo confirm your registration for %s, reply to this mail with \"confirm\" on the first line (or say \"%sconfirm %s\" to %s on IRC, from the account that asked).\n\nIf you did not ask for this, reply \"not me\": the request is cancelled and no more confirmation mails come to this address. Nothing happens without your reply.\n",
@@ -214,7 +218,7 @@ func runRegister(c *call) (Reply, error) {
 		IDPrefix: "confirm-" + reg.Token, DedupeKey: c.dedupeKey("confirm:" + reg.Token), Reply: c.req.Mail}); err != nil {
 		return Reply{}, err
 	}
-	if c.req.Transport == Mail {
+	if c.req.Who.Kind == Address {
 		return Reply{}, nil // the confirmation mail is the answer
 	}
 	return textReply("a confirmation mail is on its way to %s: reply to it, or say %sconfirm CODE here with the code it gives. If it bounces, I tell you here.", maskEmail(addr), c.prefix()), nil
@@ -229,7 +233,7 @@ func (c *call) mayMailConfirmation(addr string) error {
 		return err
 	}
 	if !refused.IsZero() {
-		if c.req.Transport != Mail || c.req.Email != addr {
+		if c.req.Who != AddressIdentity(addr) {
 			return userErr(fmt.Sprintf("the owner of %s asked for no more confirmation mails from us. If the address is yours, send \"register\" by mail from it.", maskEmail(addr)))
 		}
 		// The address itself asks again: it wants mail after all.
@@ -280,9 +284,9 @@ func runConfirm(c *call) (Reply, error) {
 		return Reply{}, err
 	}
 	switch {
-	case c.req.Transport == Mail && c.req.Email != reg.Email:
+	case c.req.Who.Kind == Address && c.req.Who != AddressIdentity(reg.Email):
 		return Reply{}, userErr("confirm from the address the confirmation mail went to.")
-	case c.req.Transport != Mail && reg.PersonID != c.person.ID:
+	case c.req.Who.Kind != Address && reg.PersonID != c.person.ID:
 		// The code proves the address only to the account that asked
 		// for it: anyone else holding it (a squatter on the bot's nick,
 		// a forwarded mail) must not link the address to themselves.
@@ -327,7 +331,7 @@ func runNotMe(c *call) (Reply, error) {
 		return Reply{}, err
 	}
 	// Only the address's owner can refuse mail to it.
-	if c.req.Transport != Mail || c.req.Email != reg.Email {
+	if c.req.Who != AddressIdentity(reg.Email) {
 		return Reply{}, userErr("only the owner of the address can refuse its confirmation mails: reply \"not me\" to the mail.")
 	}
 	if reg.Status == store.Pending {
@@ -382,7 +386,7 @@ func (c *call) seat(reg *store.Registration) (Reply, error) {
 		msg += fmt.Sprintf(" of %d", c.ev.Capacity)
 	}
 	msg += ")."
-	if c.req.Transport == Mail {
+	if c.req.Who.Kind == Address {
 		// The mail goes to the person alone: it can carry their own feed.
 		if c.ev.URL != "" {
 			token, err := c.tx.FeedToken(c.ev.id, c.person.ID)
@@ -526,4 +530,17 @@ func (c *call) greeting() string {
 		return "Thanks " + first + "!"
 	}
 	return "Hello,"
+}
+
+// ircRequester is the IRC account and nick a request came from, which the
+// store keeps with a confirmation mail to tell of a bounce there; "" for
+// any other transport, whose requesters are not told (yet).
+func (c *call) ircRequester() (account, nick string) {
+	if c.req.Transport != IRC {
+		return "", ""
+	}
+	if c.req.Who.Kind == IRCAccount {
+		account = c.req.Who.Value
+	}
+	return account, c.req.Nick
 }

@@ -22,7 +22,7 @@ func (m *fakeMail) Mail(_ *store.Tx, out OutMail) error {
 }
 
 func (m *fakeMail) Reply(_ *store.Tx, req Request, r Reply) error {
-	m.replies = append(m.replies, req.Email+": "+strings.Join(r.Lines, "\n"))
+	m.replies = append(m.replies, req.Who.Value+": "+strings.Join(r.Lines, "\n"))
 	return nil
 }
 
@@ -47,7 +47,7 @@ func mailFixture(t *testing.T, f *fixture) (*fakeMail, func(from, text string, r
 	byMail := func(from, text string, refs ...string) string {
 		t.Helper()
 		mail.replies = nil
-		req := Request{Transport: Mail, Email: from, Text: text, RefersTo: refs, Keys: []string{fmt.Sprintf("mail:%d", time.Now().UnixNano())}}
+		req := Request{Transport: Mail, Who: AddressIdentity(from), Text: text, RefersTo: refs, Keys: []string{fmt.Sprintf("mail:%d", time.Now().UnixNano())}}
 		if err := f.bot.Handle(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}

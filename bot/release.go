@@ -26,24 +26,49 @@ const maxReleaseAttempts = 2
 // an answer by mail after a restart is a new mail.
 type replyTo struct {
 	Transport string `json:"transport"`
-	Account   string `json:"account,omitempty"`
-	Email     string `json:"email,omitempty"`
-	Nick      string `json:"nick,omitempty"`
-	Where     string `json:"where,omitempty"`
-	Event     string `json:"event,omitempty"`
+	// Kind and Who are the request's identity. Rows written before
+	// identities had kinds hold an IRC account in Account, or an address
+	// in Email, instead.
+	Kind    string `json:"kind,omitempty"`
+	Who     string `json:"who,omitempty"`
+	Account string `json:"account,omitempty"`
+	Email   string `json:"email,omitempty"`
+	// Can is the request's capabilities; nil in older rows.
+	Can   *Capabilities `json:"can,omitempty"`
+	Nick  string        `json:"nick,omitempty"`
+	Where string        `json:"where,omitempty"`
+	Event string        `json:"event,omitempty"`
 	// Fresh: plan from scratch, not as a revision of the release before.
 	Fresh bool `json:"fresh,omitempty"`
 }
 
+func newReplyTo(req Request, event string, fresh bool) replyTo {
+	can := req.Can
+	return replyTo{Transport: req.Transport, Kind: string(req.Who.Kind), Who: req.Who.Value, Can: &can,
+		Nick: req.Nick, Where: req.Where, Event: event, Fresh: fresh}
+}
+
 func (r replyTo) request() Request {
-	return Request{Transport: r.Transport, Account: r.Account, Email: r.Email, Nick: r.Nick, Where: r.Where, Event: r.Event}
+	req := Request{Transport: r.Transport, Who: Identity{IdentityKind(r.Kind), r.Who}, Nick: r.Nick, Where: r.Where, Event: r.Event}
+	switch {
+	case r.Who != "":
+	case r.Account != "":
+		req.Who = IRCIdentity(r.Account)
+	case r.Email != "":
+		req.Who = AddressIdentity(r.Email)
+	}
+	if r.Can != nil {
+		req.Can = *r.Can
+	} else if r.Transport == IRC {
+		req.Can = ChatCapabilities // a row from before capabilities
+	}
+	return req
 }
 
 // releaseLater records the release as pending and leaves the solving and
 // the release to after the transaction.
 func (c *call) releaseLater(in plannerInput, note string, fresh bool) (Reply, error) {
-	data, err := json.Marshal(replyTo{Transport: c.req.Transport, Account: c.req.Account, Email: c.req.Email,
-		Nick: c.req.Nick, Where: c.req.Where, Event: c.ev.Slug, Fresh: fresh})
+	data, err := json.Marshal(newReplyTo(c.req, c.ev.Slug, fresh))
 	if err != nil {
 		return Reply{}, err
 	}

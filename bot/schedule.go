@@ -297,12 +297,13 @@ func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
 	// The channel hears it as news for everyone, with no addressee, and
 	// a long list of changes ends with the page instead of a "more"
 	// only the organizer could say.
-	here := c.ev.Channel != "" && strings.EqualFold(c.req.Where, c.ev.Channel)
-	if c.ev.Channel != "" && !here {
-		for _, l := range c.channelCut(lines, link) {
-			if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: c.ev.Channel, Body: l}); err != nil {
-				return Reply{}, err
-			}
+	here := false
+	for _, r := range c.ev.rooms() {
+		here = here || r.same(c.req.Transport, c.req.Where)
+	}
+	for _, l := range c.channelCut(lines, link) {
+		if _, err := sayToEvent(c.tx, c.ev, l, "", c.req.Transport, c.req.Where); err != nil {
+			return Reply{}, err
 		}
 	}
 	if a := c.bot.announcer; a != nil {

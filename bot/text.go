@@ -229,8 +229,9 @@ func isHexDigit(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' 
 
 // checkArgs applies the rule to a command line: every word must be clean;
 // the free text is cleaned. It returns a note for the answer when the free
-// text lost characters (by mail, the free text is the mail's body).
-func checkArgs(a *Args, transport string) (note string, err error) {
+// text lost characters (whole: the free text is a message's body, a
+// mail's).
+func checkArgs(a *Args, whole bool) (note string, err error) {
 	for _, w := range a.Words {
 		if err := checkLine(w); err != nil {
 			return "", err
@@ -245,28 +246,24 @@ func checkArgs(a *Args, transport string) (note string, err error) {
 	if removed == 1 {
 		what = "character"
 	}
-	if transport == Mail {
+	if whole {
 		where = "your mail's text"
 	}
 	return fmt.Sprintf("(Removed %d control, formatting or invisible %s from %s.)", removed, what, where), nil
 }
 
-// ircLine is the last guard before a line goes to the IRC server: whatever
-// got past the rule above (text stored before it, a bug) cannot end the
-// line early (CR, LF), cut it (NUL) or turn it into a CTCP (\x01). The bot
-// makes no CTCPs of its own through its send queue; girc answers CTCP
-// queries itself.
-func ircLine(s string) string {
-	if !strings.ContainsAny(s, "\x00\x01\r\n") {
-		return s
+// SplitLine cuts s to at most max bytes on a UTF-8 boundary, at a space if
+// there is one in the last third, and returns the rest.
+func SplitLine(s string, max int) (head, rest string) {
+	if len(s) <= max {
+		return s, ""
 	}
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '\x00', '\x01':
-			return -1
-		case '\r', '\n':
-			return ' '
-		}
-		return r
-	}, s)
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndexByte(s[:cut], ' '); sp > max*2/3 {
+		cut = sp
+	}
+	return strings.TrimRight(s[:cut], " "), strings.TrimLeft(s[cut:], " ")
 }

@@ -90,20 +90,6 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
-func TestIRCLine(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":                                 "plain",
-		"\x01DCC SEND x 1 2 3\x01":              "DCC SEND x 1 2 3",
-		"a\x00b":                                "ab",
-		"one\r\nQUIT :bye":                      "one  QUIT :bye",
-		"\x01ACTION waves\x01 and \x02bold\x02": "ACTION waves and \x02bold\x02",
-	} {
-		if got := ircLine(in); got != want {
-			t.Errorf("ircLine(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // hostile is what a hostile attendee types into free text.
 var hostile = []string{
 	"\x01DCC SEND evil.exe 2130706433 6667 1337\x01",
@@ -231,7 +217,7 @@ func TestHostileTextIsNeverStored(t *testing.T) {
 		irc = append(irc, f.sayIn("", "bob", "bob", "proposals")...)
 		// By mail: the subject's words, the body's text, the sender's name.
 		mail.replies = nil
-		req := Request{Transport: Mail, Email: "m@example.org", Name: h + " Smith", Text: "help -- " + h, Keys: []string{fmt.Sprintf("mail:%d", i)}}
+		req := Request{Transport: Mail, Who: AddressIdentity("m@example.org"), Name: h + " Smith", Text: "help -- " + h, Keys: []string{fmt.Sprintf("mail:%d", i)}}
 		if err := f.bot.Handle(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}
@@ -279,8 +265,7 @@ func TestHostileTextIsNeverStored(t *testing.T) {
 
 // FuzzText checks the rule on any input: cleaned text holds nothing the
 // rule forbids and does not change when cleaned again; a line checkLine
-// accepts is left as it is by cleaning; ircLine never lets a line break,
-// a NUL or a CTCP marker through.
+// accepts is left as it is by cleaning.
 func FuzzText(f *testing.F) {
 	for _, h := range hostile {
 		f.Add(h)
@@ -310,9 +295,6 @@ func FuzzText(f *testing.F) {
 				t.Errorf("checkLine accepts %q but cleanLine makes it %q", s, c)
 			}
 		}
-		if l := ircLine(s); strings.ContainsAny(l, "\x00\x01\r\n") {
-			t.Errorf("ircLine(%q) = %q", s, l)
-		}
 	})
 }
 
@@ -327,7 +309,7 @@ func FuzzHandle(f *testing.F) {
 	fx := newFixture(f)
 	ctx := context.Background()
 	handle := func(account, text string, raw bool) error {
-		return fx.bot.Handle(ctx, Request{Transport: IRC, Account: account, Nick: account, Where: "#openinfra", Text: text, Raw: raw, At: fx.now})
+		return fx.bot.Handle(ctx, Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity(account), Nick: account, Where: "#openinfra", Text: text, Raw: raw, At: fx.now})
 	}
 	if err := handle("pleia2", "#startmeeting fuzz", true); err != nil {
 		f.Fatal(err)
@@ -368,6 +350,44 @@ func FuzzHandle(f *testing.F) {
 		}
 		if err := fx.store.MarkSent(ctx, ids...); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func TestSplitLine(t *testing.T) {
+	tests := []struct {
+		in        string
+		max       int
+		head, rst string
+	}{
+		{"short", 10, "short", ""},
+		{"hello world again", 12, "hello world", "again"},
+		{"aaaaaaaaaaaaaaaa", 5, "aaaaa", "aaaaaaaaaaa"},
+		{"ééééé", 5, "éé", "ééé"}, // é is two bytes: never cut inside a rune
+		{"a ébc", 3, "a", "ébc"},
+	}
+	for _, tt := range tests {
+		h, r := SplitLine(tt.in, tt.max)
+		if h != tt.head || r != tt.rst {
+			t.Errorf("SplitLine(%q, %d) = %q, %q; want %q, %q", tt.in, tt.max, h, r, tt.head, tt.rst)
+		}
+	}
+}
+
+func FuzzSplitLine(f *testing.F) {
+	f.Add("hello world", 5)
+	f.Add("ééééé ü", 3)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if max < 4 || max > 1000 || !utf8.ValidString(s) {
+			return
+		}
+		rest := s
+		for i := 0; rest != "" && i < len(s)+1; i++ {
+			var h string
+			h, rest = SplitLine(rest, max)
+			if len(h) > max || !utf8.ValidString(h) {
+				t.Fatalf("head %q: %d bytes (max %d), valid %v", h, len(h), max, utf8.ValidString(h))
+			}
 		}
 	})
 }

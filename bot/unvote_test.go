@@ -18,7 +18,7 @@ func TestVoteShortForms(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	b := New(s, []*Event{{Slug: "ev", Name: "Ev", Channel: "#ev", VotesPerPerson: 4}}, &Options{RequireAccount: true})
+	b := newTestBot(s, []*Event{{Slug: "ev", Name: "Ev", Channel: "#ev", VotesPerPerson: 4}}, &Options{RequireAccount: true})
 	if err := b.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestVoteShortForms(t *testing.T) {
 		{"unvote 1 2", "#1 #2 not voted, 4 left"},
 	} {
 		before, _ := s.Pending(ctx, store.IRC, 0, 1000)
-		if err := b.Handle(ctx, Request{Transport: IRC, Account: "alice", Nick: "alice", Where: "#ev", Text: c.line}); err != nil {
+		if err := b.Handle(ctx, Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity("alice"), Nick: "alice", Where: "#ev", Text: c.line}); err != nil {
 			t.Fatal(err)
 		}
 		after, _ := s.Pending(ctx, store.IRC, 0, 1000)

@@ -29,7 +29,7 @@ const (
 
 // requireEnv returns the environment variable name, skipping the test when
 // it is unset, or failing it when HALLWAY_REQUIRE_TESTENV=1 (CI), as
-// bot/irctest.RequireEnv does.
+// irc/irctest.RequireEnv does.
 func requireEnv(t testing.TB, name string) string {
 	t.Helper()
 	if v := os.Getenv(name); v != "" {

@@ -9,7 +9,7 @@
 #
 # Extra arguments go to `go test` (e.g. scripts/test.sh -run TestSASL).
 # HALLWAY_TEST_TIMEOUT overrides the go test timeout (default 25m).
-# The store, bot, mail, web and cmd tests run again on PostgreSQL, beside
+# The store, bot, irc, mail, web and cmd tests run again on PostgreSQL, beside
 # the race-enabled run (HALLWAY_TEST_POSTGRES_PASS=0 skips that).
 #
 # Then every fuzz target of the repository runs for HALLWAY_FUZZTIME each
@@ -23,7 +23,7 @@ eval "$(scripts/testenv.sh env)"
 
 # Several test.sh runs may share one test environment (same checkout): each
 # holds users.lock shared; the last one out stops the servers, unless some
-# other test process holds irc.lock (bot/irctest.TestEnv does, per test).
+# other test process holds irc.lock (irc/irctest.TestEnv does, per test).
 exec 6>>"$HALLWAY_TESTENV_DIR/users.lock"
 flock -s 6
 
@@ -51,7 +51,7 @@ export HALLWAY_REQUIRE_TESTENV=1 HALLWAY_TEST_FULL=1
 echo "test.sh: go vet ./..." >&2
 go vet ./...
 timeout=${HALLWAY_TEST_TIMEOUT:-25m}
-pgpkgs=(./store/... ./bot/... ./mail/... ./web/... ./cmd/...)
+pgpkgs=(./store/... ./bot/... ./irc/... ./mail/... ./web/... ./cmd/...)
 if [ "${HALLWAY_TEST_POSTGRES_PASS:-1}" != 1 ]; then
 	echo "test.sh: go test -race ./..." >&2
 	go test -race -count=1 -timeout "$timeout" "$@" ./...
@@ -80,8 +80,8 @@ else
 	wait "$lite" || rc=1
 	wait "$pg" || rc=1 # pipefail: go test's status, not sed's
 	echo "test.sh: the IRC restarts, on SQLite then PostgreSQL" >&2
-	go test -race -count=1 -timeout "$timeout" -run "^($restarts)\$" ./bot/... || rc=1
-	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -run "^($restarts)\$" ./bot/... || rc=1
+	go test -race -count=1 -timeout "$timeout" -run "^($restarts)\$" ./irc/... || rc=1
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -run "^($restarts)\$" ./irc/... || rc=1
 	[ "$rc" = 0 ] || exit "$rc"
 fi
 

@@ -125,6 +125,60 @@ ALTER TABLE outbox ADD COLUMN claimed_term INTEGER NOT NULL DEFAULT 0;`,
 	at        DATETIME NOT NULL,
 	PRIMARY KEY (event_id, room)
 );`,
+	// version 11: a person may be a Matrix user ID. SQLite cannot change
+	// a CHECK: the table is built again.
+	`CREATE TABLE identity_kinds (
+	id           INTEGER PRIMARY KEY,
+	person_id    INTEGER NOT NULL REFERENCES person(id),
+	kind         TEXT NOT NULL CHECK (kind IN ('irc', 'email', 'matrix')),
+	value        TEXT NOT NULL,
+	confirmed_at DATETIME,
+	created_at   DATETIME NOT NULL,
+	UNIQUE (kind, value)
+);
+INSERT INTO identity_kinds (id, person_id, kind, value, confirmed_at, created_at)
+	SELECT id, person_id, kind, value, confirmed_at, created_at FROM identity;
+DROP TABLE identity;
+ALTER TABLE identity_kinds RENAME TO identity;
+CREATE INDEX identity_person ON identity(person_id);`,
+	// version 12: messages to and from Matrix rooms; the outbox and the
+	// inbox are built again for their channel's CHECK.
+	`CREATE TABLE outbox_channels (
+	id         INTEGER PRIMARY KEY,
+	channel    TEXT NOT NULL CHECK (channel IN ('irc', 'mail', 'matrix')),
+	target     TEXT NOT NULL,
+	addressee  TEXT NOT NULL DEFAULT '',
+	kind       TEXT NOT NULL DEFAULT 'privmsg',
+	body       TEXT NOT NULL,
+	short      TEXT NOT NULL DEFAULT '',
+	dedupe_key TEXT,
+	created_at DATETIME NOT NULL,
+	not_before DATETIME,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	sent_at    DATETIME,
+	account    TEXT NOT NULL DEFAULT '',
+	claimed_term INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO outbox_channels (id, channel, target, addressee, kind, body, short, dedupe_key, created_at, not_before, attempts, last_error, sent_at, account, claimed_term)
+	SELECT id, channel, target, addressee, kind, body, short, dedupe_key, created_at, not_before, attempts, last_error, sent_at, account, claimed_term FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_channels RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox(channel, id) WHERE sent_at IS NULL;
+CREATE UNIQUE INDEX outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE TABLE inbox_channels (
+	id           INTEGER PRIMARY KEY,
+	channel      TEXT NOT NULL CHECK (channel IN ('irc', 'mail', 'matrix')),
+	key          TEXT NOT NULL UNIQUE,
+	sender       TEXT NOT NULL DEFAULT '',
+	outcome      TEXT NOT NULL DEFAULT '',
+	raw          TEXT NOT NULL DEFAULT '',
+	processed_at DATETIME NOT NULL
+);
+INSERT INTO inbox_channels (id, channel, key, sender, outcome, raw, processed_at)
+	SELECT id, channel, key, sender, outcome, raw, processed_at FROM inbox;
+DROP TABLE inbox;
+ALTER TABLE inbox_channels RENAME TO inbox;`,
 }
 
 // postgresFirst is the version PostgreSQL support began at: a PostgreSQL
@@ -151,6 +205,12 @@ ALTER TABLE outbox ADD COLUMN claimed_term BIGINT NOT NULL DEFAULT 0;`,
 	at        TIMESTAMPTZ NOT NULL,
 	PRIMARY KEY (event_id, room)
 );`,
+	10: `ALTER TABLE identity DROP CONSTRAINT identity_kind_check;
+ALTER TABLE identity ADD CONSTRAINT identity_kind_check CHECK (kind IN ('irc', 'email', 'matrix'));`,
+	11: `ALTER TABLE outbox DROP CONSTRAINT outbox_channel_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_channel_check CHECK (channel IN ('irc', 'mail', 'matrix'));
+ALTER TABLE inbox DROP CONSTRAINT inbox_channel_check;
+ALTER TABLE inbox ADD CONSTRAINT inbox_channel_check CHECK (channel IN ('irc', 'mail', 'matrix'));`,
 }
 
 // SchemaVersion is the database version this binary writes.

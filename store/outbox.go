@@ -9,8 +9,9 @@ import (
 
 // Outbox channels.
 const (
-	IRC  = "irc"
-	Mail = "mail"
+	IRC    = "irc"
+	Mail   = "mail"
+	Matrix = "matrix"
 )
 
 // TopicKind marks an IRC outbox message that sets its channel's topic.

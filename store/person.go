@@ -15,6 +15,8 @@ const (
 	IRCAccount IdentityKind = "irc"
 	// Email is an email address, lower-cased by the caller.
 	Email IdentityKind = "email"
+	// MatrixUser is a Matrix user ID, "@localpart:server", as given.
+	MatrixUser IdentityKind = "matrix"
 )
 
 // Person is someone who does things in hallway.
@@ -65,8 +67,8 @@ func (tx *Tx) PersonByIdentity(kind IdentityKind, value, displayName string) (Pe
 	}
 	p = Person{ID: id, DisplayName: displayName}
 	var confirmed any
-	if kind == IRCAccount {
-		confirmed = tx.now
+	if kind != Email {
+		confirmed = tx.now // the network vouches for it
 	}
 	if _, err := tx.exec(`INSERT INTO identity (person_id, kind, value, confirmed_at, created_at) VALUES (?, ?, ?, ?, ?)`,
 		p.ID, kind, value, confirmed, tx.now); err != nil {

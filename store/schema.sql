@@ -19,7 +19,7 @@ CREATE TABLE person (
 CREATE TABLE identity (
 	id           INTEGER PRIMARY KEY,
 	person_id    INTEGER NOT NULL REFERENCES person(id),
-	kind         TEXT NOT NULL CHECK (kind IN ('irc', 'email')),
+	kind         TEXT NOT NULL CHECK (kind IN ('irc', 'email', 'matrix')),
 	value        TEXT NOT NULL,
 	confirmed_at DATETIME,
 	created_at   DATETIME NOT NULL,
@@ -253,13 +253,14 @@ CREATE TABLE feed_token (
 CREATE INDEX feed_token_person ON feed_token(event_id, person_id);
 
 -- Messages to send, written in the same transaction as the change that
--- caused them, so a crash loses none and sends none twice. channel is 'irc'
--- or 'mail'; target is an IRC channel or nick, or an email address; body is
+-- caused them, so a crash loses none and sends none twice. channel is 'irc',
+-- 'mail' or 'matrix'; target is an IRC channel or nick, an email address or
+-- a Matrix room; body is
 -- the line (IRC) or the whole message (mail). short is a compact form used
 -- when IRC acknowledgements to one target are coalesced.
 CREATE TABLE outbox (
 	id         INTEGER PRIMARY KEY,
-	channel    TEXT NOT NULL CHECK (channel IN ('irc', 'mail')),
+	channel    TEXT NOT NULL CHECK (channel IN ('irc', 'mail', 'matrix')),
 	target     TEXT NOT NULL,
 	addressee  TEXT NOT NULL DEFAULT '',
 	-- kind is what to do with an IRC message: 'privmsg', or 'topic' to set
@@ -289,7 +290,7 @@ CREATE UNIQUE INDEX outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT 
 -- kept with its raw text for organizers to look at.
 CREATE TABLE inbox (
 	id           INTEGER PRIMARY KEY,
-	channel      TEXT NOT NULL CHECK (channel IN ('irc', 'mail')),
+	channel      TEXT NOT NULL CHECK (channel IN ('irc', 'mail', 'matrix')),
 	key          TEXT NOT NULL UNIQUE,
 	sender       TEXT NOT NULL DEFAULT '',
 	outcome      TEXT NOT NULL DEFAULT '',

@@ -55,7 +55,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/mail/mailtest"
 	"github.com/hallwayhq/hallway/store"
@@ -742,7 +742,7 @@ func startInProcess(ctx context.Context, cfg config, dbPath, logPath, folder, pr
 	}
 	p.store = s
 	zone, _ := time.LoadLocation("Europe/Brussels")
-	b := bot.New(s, []*bot.Event{{Slug: "bench-day", Name: "Bench Day", Channel: "#bench", Organizers: []string{"nobody"}, Capacity: 100000, Zone: zone}},
+	b := bot.New(s, []*bot.Event{{Slug: "bench-day", Name: "Bench Day", Channel: "#bench", Organizers: []bot.Identity{bot.IRCIdentity("nobody")}, Capacity: 100000, Zone: zone}},
 		&bot.Options{Prefix: "!", RequireAccount: true, Nick: "hallway", Logger: log})
 	if err := b.Init(ctx); err != nil {
 		return nil, err

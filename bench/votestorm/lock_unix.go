@@ -12,7 +12,7 @@ import (
 )
 
 // lockTestEnv takes the test environment's IRC lock shared (the flock on
-// $HALLWAY_TESTENV_DIR/irc.lock that bot/irctest uses), so a test in
+// $HALLWAY_TESTENV_DIR/irc.lock that irc/irctest uses), so a test in
 // another process that restarts InspIRCd waits until the benchmark is done.
 // It returns the unlock function; without a test environment directory it
 // does nothing.

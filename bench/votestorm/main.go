@@ -38,7 +38,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -417,15 +418,16 @@ func run(cfg config) (ok bool, err error) {
 		st.Close()
 		return false, fmt.Errorf("bad -irc %q: %w", cfg.addr, err)
 	}
-	irc := bot.NewIRC(b, &bot.IRCOptions{
+	ircc := irc.New(b, st, &irc.Options{
 		Server: host, Port: port, Nick: botNick, SASLUser: botNick, SASLPassword: "pw-" + botNick,
 		Channels: []string{channel}, SendBurst: cfg.burst, SendRate: cfg.rate, Logger: logger,
 	})
+	b.SetReplier(bot.IRC, ircc)
 	botCtx, botCancel := context.WithCancel(ctx)
 	botDone := make(chan struct{})
 	go func() {
 		defer close(botDone)
-		if err := irc.Run(botCtx); err != nil {
+		if err := ircc.Run(botCtx); err != nil {
 			logf("bot: %v", err)
 		}
 	}()

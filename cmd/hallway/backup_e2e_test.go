@@ -124,7 +124,7 @@ func TestBackupWhileRunning(t *testing.T) {
 				}
 				// A new person each time: no one is held back by the rate limit.
 				account := fmt.Sprintf("w%d-%s-%d", w, e.tag, i)
-				err := e.m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Account: account, Nick: account,
+				err := e.m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity(account), Nick: account,
 					Text: fmt.Sprintf(`propose "Backups, part %d.%d"`, w, i)})
 				if err != nil {
 					failures <- err

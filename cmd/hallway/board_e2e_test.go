@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 	"github.com/hallwayhq/hallway/internal/browser"
+	"github.com/hallwayhq/hallway/irc/irctest"
 )
 
 // startBoardHallway runs hallway with cfg until stop is called or the test

@@ -6,7 +6,7 @@ import (
 )
 
 // crashEnv names a point of the work at which the process kills itself
-// with SIGKILL (see bot.Options.TestHook for the points). It exists for
+// with SIGKILL (see bot.Options.TestHook and irc.Options.TestHook for the points). It exists for
 // the crash tests only: they must die at one precise moment (after a
 // command's commit and before its slow part, for "release"), which no
 // signal sent from outside can hit reliably. Unset, nothing happens.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -42,6 +43,7 @@ func TestExportRegistrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := bot.New(s, []*bot.Event{botEvent(cfg.Events[0], cfg.Web.BaseURL)}, nil)
+	b.SetReplier(bot.IRC, irc.Replier{})
 	if err := b.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -52,13 +54,13 @@ func TestExportRegistrations(t *testing.T) {
 			if text == "confirm" {
 				text += " " + m.codes[len(m.codes)-1]
 			}
-			if err := b.Handle(ctx, bot.Request{Transport: bot.IRC, Account: who, Nick: who, Text: text}); err != nil {
+			if err := b.Handle(ctx, bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity(who), Nick: who, Text: text}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	for _, text := range []string{"pledge 250 USD for ci-macs as anonymous", "pledge 8h for infra-time", `pledge "a rack server"`} {
-		if err := b.Handle(ctx, bot.Request{Transport: bot.IRC, Account: "alice", Nick: "alice", Text: text}); err != nil {
+		if err := b.Handle(ctx, bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity("alice"), Nick: "alice", Text: text}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,7 +118,7 @@ func TestExportScheduleAndWrapup(t *testing.T) {
 		{"alice", `propose "Renting Macs for CI"`}, {"bob", "vote 1"}, {"pleia2", "schedule release"},
 		{"alice", `propose "Withdrawn later"`}, {"carol", "vote 2"}, {"pleia2", "schedule release"}, {"alice", "withdraw 2"},
 	} {
-		if err := m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Account: step.who, Nick: step.who, Text: step.text}); err != nil {
+		if err := m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity(step.who), Nick: step.who, Text: step.text}); err != nil {
 			t.Fatal(err)
 		}
 	}

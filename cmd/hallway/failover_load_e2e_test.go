@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/mail/mailtest"
 )
 

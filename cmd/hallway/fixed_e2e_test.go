@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc/irctest"
 )
 
 // TestBreaksInEveryOutput: an organizer releases a schedule over the real

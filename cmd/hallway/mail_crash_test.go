@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/mail/mailtest"
 	"github.com/hallwayhq/hallway/store/storetest"

@@ -18,8 +18,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -356,7 +356,7 @@ func TestMailMinutesAndWrapup(t *testing.T) {
 	channel := cfg.Events[0].Channel
 	say := func(account, text string, raw bool) {
 		t.Helper()
-		req := bot.Request{Transport: bot.IRC, Account: account, Nick: account, Where: channel, Text: text, Raw: raw}
+		req := bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity(account), Nick: account, Where: channel, Text: text, Raw: raw}
 		if err := m.Bot.Handle(ctx, req); err != nil {
 			t.Fatal(err)
 		}

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/mail/mailtest"
 	"github.com/hallwayhq/hallway/store/storetest"
 )
@@ -184,7 +184,7 @@ func (e *mailEnv) mailboxCount(name string) int {
 // irc says text as an IRC user (the bot's handling, without the wire).
 func (e *mailEnv) irc(account, text string) {
 	e.t.Helper()
-	req := bot.Request{Transport: bot.IRC, Account: account, Nick: account, Text: text}
+	req := bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity(account), Nick: account, Text: text}
 	if err := e.m.Bot.Handle(e.ctx, req); err != nil {
 		e.t.Fatal(err)
 	}

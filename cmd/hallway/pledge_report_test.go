@@ -72,7 +72,7 @@ func TestPledgeReportsGolden(t *testing.T) {
 		{"x", "campaign ci-macs"},
 	} {
 		channel.WriteString("<" + step.who + "> !" + step.text + "\n")
-		if err := m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Account: step.who, Nick: step.who, Where: "#openinfra", Text: step.text}); err != nil {
+		if err := m.Bot.Handle(ctx, bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity(step.who), Nick: step.who, Where: "#openinfra", Text: step.text}); err != nil {
 			t.Fatal(err)
 		}
 	}

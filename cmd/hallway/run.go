@@ -15,6 +15,7 @@ import (
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/money"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc"
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
@@ -49,7 +50,7 @@ func runRun(ctx context.Context, args []string, stderr io.Writer) error {
 type Main struct {
 	Store *store.Store
 	Bot   *bot.Bot
-	IRC   *bot.IRCClient
+	IRC   *irc.Client
 	// Desk, Intake and Sender are the mail side; nil when the config has
 	// no mail (Intake without mail.imap, Sender without mail.smtp).
 	Desk   *mail.Desk
@@ -62,6 +63,7 @@ type Main struct {
 	// (lead.go); the web runs on every instance.
 	lead *leadership
 	log  *slog.Logger
+	hook func(point string) // crashHook's, shared by the bot and IRC
 }
 
 // Open opens the store and wires the parts; it connects to nothing yet.
@@ -88,18 +90,22 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main,
 	for i, e := range cfg.Events {
 		events[i] = botEvent(e, cfg.Web.BaseURL)
 	}
+	hook := crashHook()
 	b := bot.New(s, events, &bot.Options{
 		Prefix:         cfg.IRC.Prefix,
 		RequireAccount: cfg.IRC.RequireAccount,
 		Nick:           cfg.IRC.Nick,
 		Logger:         log,
-		TestHook:       crashHook(),
+		TestHook:       hook,
 	})
 	if err := b.Init(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	m := &Main{Store: s, Bot: b, log: log}
+	// Answers and notices to IRC are queued even where this process
+	// does not hold the connection; connect installs the client.
+	b.SetReplier(bot.IRC, irc.Replier{})
+	m := &Main{Store: s, Bot: b, log: log, hook: hook}
 	if mc := cfg.Mail; mc.From != "" {
 		m.Desk = &mail.Desk{Bot: b, Store: s, From: mc.From, List: mc.List, AnswersPerDay: mc.AnswersPerDay, Logger: log}
 		b.SetReplier(bot.Mail, m.Desk)
@@ -119,8 +125,13 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	channels := append([]string(nil), cfg.IRC.Channels...)
 	for _, e := range cfg.Events {
 		channels = append(channels, e.Channel)
+		for _, r := range chatRooms(e.Channels) {
+			if r.Transport == bot.IRC {
+				channels = append(channels, r.Name)
+			}
+		}
 	}
-	ircOpts := &bot.IRCOptions{
+	ircOpts := &irc.Options{
 		Server:       cfg.IRC.Server,
 		Port:         cfg.IRC.Port,
 		TLS:          cfg.IRC.TLS,
@@ -131,11 +142,13 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 		SendBurst:    cfg.IRC.SendBurst,
 		SendRate:     cfg.IRC.SendRate,
 		Logger:       m.log,
+		TestHook:     m.hook,
 	}
 	if debug {
 		ircOpts.Debug = os.Stderr
 	}
-	m.IRC = bot.NewIRC(m.Bot, ircOpts)
+	m.IRC = irc.New(m.Bot, m.Store, ircOpts)
+	m.Bot.SetReplier(bot.IRC, m.IRC)
 	m.Bot.OnQueued(m.IRC.Wake)
 	var webEvents []web.Event
 	for _, e := range cfg.Events {
@@ -211,7 +224,7 @@ func (m *Main) runLeader(ctx context.Context) error {
 	}
 	parts := map[string]func(context.Context) error{
 		"clock": func(ctx context.Context) error {
-			m.Bot.RunClock(ctx, m.IRC.Wake)
+			m.Bot.RunClock(ctx)
 			return nil
 		},
 		"irc": m.IRC.Run,
@@ -268,7 +281,8 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		Slug:           e.Slug,
 		Name:           e.Name,
 		Channel:        e.Channel,
-		Organizers:     e.Organizers,
+		ChatRooms:      chatRooms(e.Channels),
+		Organizers:     organizers(e.Organizers),
 		VotesPerPerson: e.VotesPerPerson,
 		Capacity:       e.RegistrationCapacity,
 		Hold:           e.RegistrationHold,
@@ -288,6 +302,28 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 }
 
 // campaigns turns the config's pledge drives into the bot's.
+// chatRooms reads an event's channels, which validation checked.
+func chatRooms(list []string) []bot.ChatRoom {
+	var out []bot.ChatRoom
+	for _, s := range list {
+		if r, err := bot.ParseChatRoom(s); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// organizers reads the config's organizers, which validation checked.
+func organizers(list []string) []bot.Identity {
+	out := make([]bot.Identity, 0, len(list))
+	for _, s := range list {
+		if id, err := bot.ParseIdentity(s); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func campaigns(e config.Event) []bot.Campaign {
 	var out []bot.Campaign
 	for _, c := range e.Campaigns {

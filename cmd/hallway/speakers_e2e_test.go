@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc/irctest"
 )
 
 // inChannel waits until the bot is in channel, as c (in it) sees it.

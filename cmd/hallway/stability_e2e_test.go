@@ -20,8 +20,8 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
+	"github.com/hallwayhq/hallway/irc/irctest"
 )
 
 // feedEvent is what a calendar keeps of one VEVENT.

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/mail"
 	"github.com/hallwayhq/hallway/mail/mailtest"
 )

@@ -87,7 +87,7 @@ func reportServer(t *testing.T) *httptest.Server {
 		{"alice", "#agreed rent, <i>don't</i> buy", true},
 		{"alice", "#endmeeting", true},
 	} {
-		req := bot.Request{Transport: bot.IRC, Account: step.who, Nick: step.who, Where: channel, Text: step.text, Raw: step.raw}
+		req := bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Who: bot.IRCIdentity(step.who), Nick: step.who, Where: channel, Text: step.text, Raw: step.raw}
 		if err := m.Bot.Handle(ctx, req); err != nil {
 			t.Fatal(err)
 		}

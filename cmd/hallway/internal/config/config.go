@@ -192,7 +192,15 @@ type Event struct {
 	Venue    string
 	// Channel is the IRC channel of the event ("#openinfra").
 	Channel string
-	// Organizers are the IRC services accounts allowed to run the event.
+	// Channels are more rooms the event talks in, announcements and all,
+	// on any chat transport: "#x" or "irc:#x" for an IRC channel,
+	// "matrix:!id:server" or "matrix:#alias:server" for a Matrix room
+	// (see bot.ParseChatRoom).
+	Channels []string
+	// Organizers are the people allowed to run the event, each an IRC
+	// services account ("alice"), a Matrix user ID ("@alice:example.org")
+	// or a mail address ("alice@example.org", once confirmed); see
+	// bot.ParseIdentity.
 	Organizers []string
 	// OrganizerEmails are addresses whose mail is trusted as organizers'.
 	OrganizerEmails []string

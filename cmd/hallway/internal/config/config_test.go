@@ -485,6 +485,42 @@ organizers = ["ok", "", "two words", "OK"] # want: event[1].organizers[1], event
 			"must be 0 (no limit) or a positive number of places (got -1)",
 		},
 	}, {
+		name: "organizers of every kind",
+		src: `[irc]
+server = "irc.libera.chat"
+[[event]]
+slug = "ev"
+name = "Ev"
+timezone = "UTC"
+channel = "#ev"
+organizers = ["alice", "@alice:example.org", "Alice@Example.org", "@bob", "@:x", "bob@", "ALICE", "@Alice:example.org", "alice@example.org"] # want: event[0].organizers[3], event[0].organizers[4], event[0].organizers[5], event[0].organizers[6], event[0].organizers[8]
+`,
+		msgs: []string{
+			`"@bob" is not a Matrix user ID: write @localpart:server, e.g. "@alice:example.org"`,
+			`"bob@" is not a mail address: write name@domain, e.g. "alice@example.org"`,
+			`"ALICE" is listed twice`,
+			`"alice@example.org" is listed twice`,
+		},
+	}, {
+		name: "rooms on every transport",
+		src: `[irc]
+server = "irc.libera.chat"
+[[event]]
+slug = "ev"
+name = "Ev"
+timezone = "UTC"
+channel = "#ev"
+organizers = ["alice"]
+channels = ["#ev-hallway", "irc:#ev-more", "matrix:!abc:example.org", "matrix:#ev:example.org", "ev", "matrix:ev", "xmpp:ev@muc.example.org", "#EV", "irc:#ev-hallway"] # want: event[0].channels[4], event[0].channels[5], event[0].channels[6], event[0].channels[7], event[0].channels[8]
+`,
+		msgs: []string{
+			`"ev" is not an IRC channel: write an IRC channel ("#openinfra" or "irc:#openinfra") or a Matrix room ("matrix:!roomid:example.org" or "matrix:#alias:example.org")`,
+			`"matrix:ev" is not a Matrix room`,
+			`"xmpp:ev@muc.example.org" is on no transport hallway knows ("xmpp")`,
+			`"#EV" is listed twice (channel counts too)`,
+			`"irc:#ev-hallway" is listed twice`,
+		},
+	}, {
 		name: "event as a single table",
 		src: `[irc]
 server = "irc.libera.chat"

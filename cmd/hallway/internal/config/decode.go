@@ -581,6 +581,7 @@ func (d *decoder) event(t *table) Event {
 	e.Location = d.location(t, e.Timezone)
 	t.str("venue", &e.Venue)
 	t.str("channel", &e.Channel)
+	t.strs("channels", &e.Channels)
 	t.strs("organizers", &e.Organizers)
 	t.strs("organizer_emails", &e.OrganizerEmails)
 	t.int("registration_capacity", &e.RegistrationCapacity)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hallwayhq/hallway/bot"
 )
 
 // Print writes the config as hallway understands it: defaults filled in
@@ -125,7 +127,8 @@ func (p *printer) event(path string, e *Event) {
 	p.kv(path, "timezone", quote(e.Timezone), "")
 	p.kv(path, "venue", quote(e.Venue), "")
 	p.kv(path, "channel", quote(e.Channel), "")
-	p.kv(path, "organizers", quoteList(e.Organizers), "")
+	p.kv(path, "channels", quoteList(e.Channels), roomKinds(e.Channels))
+	p.kv(path, "organizers", quoteList(e.Organizers), identityKinds(e.Organizers))
 	p.kv(path, "organizer_emails", quoteList(e.OrganizerEmails), "")
 	capNote := ""
 	if e.RegistrationCapacity == 0 {
@@ -239,6 +242,62 @@ func formatFloat(f float64) string {
 		s += ".0"
 	}
 	return s
+}
+
+// roomKinds says what kinds of room a list holds: "1 IRC channel, 2
+// Matrix rooms".
+func roomKinds(list []string) string {
+	var kinds []string
+	count := map[string]int{}
+	for _, s := range list {
+		r, err := bot.ParseChatRoom(s)
+		if err != nil {
+			continue
+		}
+		if count[r.Transport] == 0 {
+			kinds = append(kinds, r.Transport)
+		}
+		count[r.Transport]++
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		name := map[string]string{bot.IRC: "IRC channel", bot.Matrix: "Matrix room"}[k]
+		if count[k] != 1 {
+			name += "s"
+		}
+		parts[i] = fmt.Sprintf("%d %s", count[k], name)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// identityKinds says what kinds of identity a list holds, in the order
+// they first appear: "2 IRC accounts, 1 Matrix user".
+func identityKinds(list []string) string {
+	var kinds []bot.IdentityKind
+	count := map[bot.IdentityKind]int{}
+	for _, s := range list {
+		id, err := bot.ParseIdentity(s)
+		if err != nil {
+			continue
+		}
+		if count[id.Kind] == 0 {
+			kinds = append(kinds, id.Kind)
+		}
+		count[id.Kind]++
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		name := bot.KindName(k)
+		switch {
+		case count[k] == 1:
+		case strings.HasSuffix(name, "ss"):
+			name += "es" // addresses
+		default:
+			name += "s"
+		}
+		parts[i] = fmt.Sprintf("%d %s", count[k], name)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func quoteList(list []string) string {

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/hallwayhq/hallway/bot"
 )
 
 // validate checks what decoding alone cannot: required keys, formats,
@@ -207,21 +209,48 @@ func (d *decoder) validateEvent(p string, e *Event) {
 	} else {
 		d.channel(p+".channel", e.Channel)
 	}
-	if len(e.Organizers) == 0 {
-		d.errorf(p+".organizers", `needs at least one IRC services account, e.g. organizers = ["alice"]; only organizers can open and close phases`)
+	// IRC channels compare case-folded, Matrix rooms exactly.
+	roomKey := func(r bot.ChatRoom) string {
+		if r.Transport == bot.IRC {
+			return strings.ToLower(r.Name)
+		}
+		return r.String()
 	}
-	seen := map[string]bool{}
+	chatRooms := map[string]bool{}
+	if r, err := bot.ParseChatRoom(e.Channel); err == nil {
+		chatRooms[roomKey(r)] = true
+	}
+	for i, s := range e.Channels {
+		k := indexKey(p+".channels", i)
+		r, err := bot.ParseChatRoom(s)
+		switch {
+		case err != nil:
+			d.errorf(k, "%v", err)
+		case chatRooms[roomKey(r)]:
+			d.errorf(k, "%q is listed twice (channel counts too)", s)
+		}
+		if err == nil {
+			chatRooms[roomKey(r)] = true
+		}
+	}
+	if len(e.Organizers) == 0 {
+		d.errorf(p+".organizers", `needs at least one organizer, e.g. organizers = ["alice"] (an IRC services account), "@alice:example.org" (a Matrix user) or "alice@example.org" (an address); only organizers can open and close phases`)
+	}
+	seen := map[bot.Identity]bool{}
 	for i, o := range e.Organizers {
 		k := indexKey(p+".organizers", i)
+		id, err := bot.ParseIdentity(o)
 		switch {
 		case strings.TrimSpace(o) == "":
-			d.errorf(k, "must not be empty: write the organizer's services account name")
+			d.errorf(k, "must not be empty: write the organizer's services account name, Matrix ID or address")
 		case strings.ContainsFunc(o, unicode.IsSpace):
-			d.errorf(k, "must be a services account name, without spaces (got %q)", o)
-		case seen[strings.ToLower(o)]:
+			d.errorf(k, "must be a services account name, Matrix ID or address, without spaces (got %q)", o)
+		case err != nil:
+			d.errorf(k, "%v", err)
+		case seen[id]:
 			d.errorf(k, "%q is listed twice", o)
 		}
-		seen[strings.ToLower(o)] = true
+		seen[id] = true
 	}
 	for i, a := range e.OrganizerEmails {
 		d.bareAddress(indexKey(p+".organizer_emails", i), a)

@@ -1,4 +1,4 @@
-package bot
+package irc
 
 import (
 	"bytes"
@@ -78,7 +78,7 @@ func isCTCPReply(line []byte) bool {
 
 // wireDialer connects girc through a wireConn, doing TLS itself so the
 // filter sees plain lines.
-type wireDialer struct{ c *IRCClient }
+type wireDialer struct{ c *Client }
 
 func (d *wireDialer) Dial(network, addr string) (net.Conn, error) {
 	nd := net.Dialer{Timeout: 10 * time.Second}
@@ -111,7 +111,7 @@ func (d *wireDialer) Dial(network, addr string) (net.Conn, error) {
 }
 
 // writeRaw writes a line on the current connection, past the CTCP filter.
-func (c *IRCClient) writeRaw(line string) error {
+func (c *Client) writeRaw(line string) error {
 	c.mu.Lock()
 	w := c.wire
 	c.mu.Unlock()

@@ -1,4 +1,4 @@
-package bot
+package irc
 
 import (
 	"cmp"
@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/lrstanley/girc"
+
+	"github.com/hallwayhq/hallway/bot"
 )
 
 // ircSession is what the bot keeps up for one connection: its channels
 // (rejoined after a kick, joined on invite) and its nick (regained from a
 // squatter or a ghost of itself).
 type ircSession struct {
-	c          *IRCClient
+	c          *Client
 	cl         *girc.Client
 	registered atomic.Bool
 	done       chan struct{} // closed when the connection ends
@@ -74,7 +76,7 @@ func (s *ircSession) addHandlers(cl *girc.Client) {
 	cl.Handlers.Add(girc.JOIN, s.onJoin)
 	cl.Handlers.Add(girc.CAP_ACCOUNT, func(_ *girc.Client, e girc.Event) {
 		if e.Source != nil && len(e.Params) > 0 && e.Params[0] != "*" {
-			c.send.sawAccount(FoldAccount(e.Params[0]), e.Source.Name)
+			c.send.sawAccount(bot.FoldAccount(e.Params[0]), e.Source.Name)
 		}
 	})
 	cl.Handlers.Add(girc.MODE, func(_ *girc.Client, e girc.Event) {
@@ -270,7 +272,7 @@ func (s *ircSession) onJoin(cl *girc.Client, e girc.Event) {
 	if !strings.EqualFold(e.Source.Name, cl.GetNick()) {
 		// extended-join: the account of whoever joined
 		if len(e.Params) > 1 && e.Params[1] != "*" {
-			s.c.send.sawAccount(FoldAccount(e.Params[1]), e.Source.Name)
+			s.c.send.sawAccount(bot.FoldAccount(e.Params[1]), e.Source.Name)
 		}
 		return
 	}
@@ -383,7 +385,7 @@ func (s *ircSession) onNick(cl *girc.Client, e girc.Event) {
 	// their account follow them.
 	for _, n := range []string{e.Params[0], e.Source.Name} {
 		if u := cl.LookupUser(n); u != nil && u.Extras.Account != "" && u.Extras.Account != "*" {
-			s.c.send.sawAccount(FoldAccount(u.Extras.Account), e.Params[0])
+			s.c.send.sawAccount(bot.FoldAccount(u.Extras.Account), e.Params[0])
 			break
 		}
 	}

@@ -1,4 +1,4 @@
-package bot_test
+package irc_test
 
 // End-to-end tests of the IRC transport under faults and hostile clients,
 // against the real InspIRCd + Anope: a squatter on the bot's nick, a nick
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/store"
 	"github.com/hallwayhq/hallway/store/storetest"
 )

@@ -1,4 +1,4 @@
-package bot_test
+package irc_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/store/storetest"
 )
 

@@ -1,4 +1,4 @@
-package bot_test
+package irc_test
 
 import (
 	"github.com/hallwayhq/hallway/store/storetest"
@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/bot/money"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/schedule"
 )
 

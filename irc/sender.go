@@ -1,4 +1,4 @@
-package bot
+package irc
 
 import (
 	"context"
@@ -8,12 +8,23 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lrstanley/girc"
 
+	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/store"
 )
+
+// outbox is what the sender needs of the store.
+type outbox interface {
+	Pending(ctx context.Context, channel string, after int64, limit int) ([]store.Message, error)
+	ClaimOutbox(ctx context.Context, ids ...int64) ([]int64, error)
+	MarkSent(ctx context.Context, ids ...int64) error
+	MarkDropped(ctx context.Context, id int64, reason string) error
+	// Do runs fn in a write transaction: a refused line queued again, the
+	// rest of a long one.
+	Do(ctx context.Context, fn func(tx *store.Tx) error) error
+}
 
 // wire is what the sender needs of the IRC connection.
 type wire interface {
@@ -40,7 +51,7 @@ type wire interface {
 // that account can take it. With echo-message, a line the server refuses
 // (404) is queued again.
 type sender struct {
-	store *store.Store
+	box   outbox
 	conn  wire
 	burst float64
 	rate  float64
@@ -57,7 +68,7 @@ type sender struct {
 	last   time.Time
 	// sentHook, if set, sees every line as it goes out (tests).
 	sentHook func(target, line string)
-	// hook is the bot's test hook (Options.TestHook).
+	// hook is Options.TestHook.
 	hook func(point string)
 	// unmarked are lines sent whose outbox rows could not be marked (the
 	// disk is full): their rows are skipped, not sent again, and marking
@@ -67,7 +78,7 @@ type sender struct {
 	mu       sync.Mutex
 	control  []string     // our own commands, and answers said at once, sent before any reply
 	ctcp     []ctcpAnswer // CTCP answers waiting
-	ctcpLim  *limiter     // CTCP answers per asker
+	ctcpLim  *allowance   // CTCP answers per asker
 	served   map[string]uint64
 	round    uint64
 	inflight map[string][]flight // by folded target: sent, not echoed yet
@@ -115,19 +126,19 @@ const (
 	flightTTL = 2 * time.Minute
 )
 
-func newSender(s *store.Store, conn wire, burst int, rate float64, log *slog.Logger) *sender {
+func newSender(box outbox, conn wire, burst int, rate float64, log *slog.Logger) *sender {
 	// The line goes right after the answer, with a token kept for it; a
 	// bucket of one token waits a whole interval.
 	fresh := 2 * time.Second
 	if burst < 2 {
 		fresh = max(fresh, time.Duration(1.5/rate*float64(time.Second)))
 	}
-	return &sender{store: s, conn: conn, burst: float64(burst), rate: rate, log: log,
+	return &sender{box: box, conn: conn, burst: float64(burst), rate: rate, log: log,
 		privateWait: 10 * time.Minute, whoFresh: fresh,
 		wakeCh: make(chan struct{}, 1), tokens: float64(burst),
 		// Two answers per asker, then one a minute: enough for a person
 		// checking the bot, nothing for a flood.
-		ctcpLim:  newLimiter(2, time.Minute),
+		ctcpLim:  newAllowance(2, time.Minute),
 		served:   map[string]uint64{},
 		inflight: map[string][]flight{},
 		blocked:  map[string]block{},
@@ -165,7 +176,7 @@ func (s *sender) sayNow(target, text string) {
 	if len(s.control) >= maxSaidNow {
 		return
 	}
-	head, _ := splitLine(ircLine(text), 400)
+	head, _ := bot.SplitLine(ircLine(text), 400)
 	s.control = append(s.control, "PRIVMSG "+target+" :"+head)
 	s.wakeLocked()
 }
@@ -201,7 +212,7 @@ func (s *sender) ctcpQuery(nick, command, text string) {
 	default:
 		return
 	}
-	if wait, _ := s.ctcpLim.allow(girc.ToRFC1459(nick), time.Now()); wait > 0 {
+	if !s.ctcpLim.allow(girc.ToRFC1459(nick), time.Now()) {
 		return
 	}
 	line := "NOTICE " + nick + " :" + girc.EncodeCTCPRaw(command, answer)
@@ -243,7 +254,7 @@ func (s *sender) whoReply(nick, account string, end bool) {
 		if account == "0" || account == "*" {
 			account = ""
 		}
-		s.who[k] = whoSeen{account: FoldAccount(account), at: time.Now()}
+		s.who[k] = whoSeen{account: bot.FoldAccount(account), at: time.Now()}
 	}
 	s.wakeLocked()
 }
@@ -336,7 +347,7 @@ func (s *sender) run(ctx context.Context) {
 			s.tokens--
 			continue
 		}
-		msgs, err := s.store.Pending(ctx, store.IRC, 0, pendingWindow)
+		msgs, err := s.box.Pending(ctx, store.IRC, 0, pendingWindow)
 		if err != nil {
 			s.log.Error("reading the IRC outbox", "err", err)
 			sleepCtx(ctx, time.Second)
@@ -396,7 +407,7 @@ func (s *sender) run(ctx context.Context) {
 // meanwhile (by the instance that took over) leaves the line unsent; the
 // next plan sees the outbox afresh.
 func (s *sender) claim(ctx context.Context, ids []int64) bool {
-	claimed, err := s.store.ClaimOutbox(ctx, ids...)
+	claimed, err := s.box.ClaimOutbox(ctx, ids...)
 	switch {
 	case errors.Is(err, store.ErrDeposed):
 		s.log.Warn("not sending: this instance is no longer the leader", "err", err)
@@ -466,7 +477,7 @@ func (s *sender) requeueRefused(ctx context.Context) {
 	if len(lines) == 0 {
 		return
 	}
-	err := s.store.Do(ctx, func(tx *store.Tx) error {
+	err := s.box.Do(ctx, func(tx *store.Tx) error {
 		for _, f := range lines {
 			if err := tx.Enqueue(store.Message{Channel: store.IRC, Target: f.target, Account: f.account, Body: f.text}); err != nil {
 				return err
@@ -527,7 +538,7 @@ func (s *sender) plan(ctx context.Context, client *girc.Client, msgs []store.Mes
 	s.mu.Unlock()
 	for _, m := range drop {
 		s.log.Warn("dropping a private IRC line: no nick logged in to its account took it", "target", m.Target, "account", m.Account, "waited", s.privateWait)
-		if err := s.store.MarkDropped(ctx, m.ID, "no nick logged in to "+m.Account+" within "+s.privateWait.String()); err != nil {
+		if err := s.box.MarkDropped(ctx, m.ID, "no nick logged in to "+m.Account+" within "+s.privateWait.String()); err != nil {
 			s.log.Error("dropping an IRC line", "err", err)
 		}
 	}
@@ -617,7 +628,7 @@ func (s *sender) accountOf(client *girc.Client, nick, want string, now time.Time
 		if a == "*" || a == "0" {
 			a = ""
 		}
-		return FoldAccount(a), true
+		return bot.FoldAccount(a), true
 	}
 	k := girc.ToRFC1459(nick)
 	w, ok := s.who[k]
@@ -672,11 +683,11 @@ func (s *sender) markDone(ctx context.Context, l plannedLine) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if l.rest != "" {
-		return s.store.Do(ctx, func(tx *store.Tx) error {
+		return s.box.Do(ctx, func(tx *store.Tx) error {
 			return tx.SetOutboxBody(l.ids[0], l.rest)
 		})
 	}
-	return s.store.MarkSent(ctx, l.ids...)
+	return s.box.MarkSent(ctx, l.ids...)
 }
 
 func (s *sender) refill(now time.Time) {
@@ -722,7 +733,7 @@ type plannedLine struct {
 func planLine(msgs []store.Message, tokens float64, budget int) plannedLine {
 	first := msgs[0]
 	if first.Kind == store.TopicKind {
-		head, _ := splitLine(first.Body, budget)
+		head, _ := bot.SplitLine(first.Body, budget)
 		return plannedLine{target: first.Target, text: head, ids: []int64{first.ID}, topic: true}
 	}
 	backlog := 0
@@ -752,7 +763,7 @@ func planLine(msgs []store.Message, tokens float64, budget int) plannedLine {
 			return l
 		}
 	}
-	head, rest := splitLine(first.Body, budget)
+	head, rest := bot.SplitLine(first.Body, budget)
 	l := plannedLine{target: first.Target, text: head, ids: []int64{first.ID}}
 	if rest != "" {
 		if first.Addressee != "" {
@@ -761,20 +772,4 @@ func planLine(msgs []store.Message, tokens float64, budget int) plannedLine {
 		l.rest = rest
 	}
 	return l
-}
-
-// splitLine cuts s to at most max bytes on a UTF-8 boundary, at a space if
-// there is one in the last third, and returns the rest.
-func splitLine(s string, max int) (head, rest string) {
-	if len(s) <= max {
-		return s, ""
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	if sp := strings.LastIndexByte(s[:cut], ' '); sp > max*2/3 {
-		cut = sp
-	}
-	return strings.TrimRight(s[:cut], " "), strings.TrimLeft(s[cut:], " ")
 }

@@ -1,4 +1,4 @@
-package bot_test
+package irc_test
 
 // End-to-end tests of what the channel hears, against the real InspIRCd +
 // Anope: announcements for everyone, notes in several rooms at once,
@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store/storetest"
 	"github.com/hallwayhq/hallway/web"

@@ -1,8 +1,12 @@
-package bot
+// Package irc is hallway's IRC transport: it turns lines people say into
+// requests for the bot (package bot) and sends the outbox's IRC rows, paced,
+// to the server. It holds no rules of its own.
+package irc
 
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,11 +17,12 @@ import (
 
 	"github.com/lrstanley/girc"
 
+	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/schedule"
 )
 
-// IRCOptions configure the IRC transport.
-type IRCOptions struct {
+// Options configure the IRC transport.
+type Options struct {
 	Server    string
 	Port      int
 	TLS       bool
@@ -37,16 +42,39 @@ type IRCOptions struct {
 	// Debug receives the raw IRC lines, if set.
 	Debug  io.Writer
 	Logger *slog.Logger
+	// TestHook, if set, is called with "claim:" and a target (lower
+	// case) when the sender is about to claim the outbox rows of a line
+	// it planned to that target, for tests that crash the process there.
+	// Nil in production.
+	TestHook func(point string)
 }
 
-// IRCClient is the IRC transport: it turns lines people say into
-// requests for the bot and sends the bot's outbox to IRC. It reconnects
-// with backoff and rejoins by itself.
-type IRCClient struct {
-	bot  *Bot
-	opts IRCOptions
+// Bot is what the IRC transport needs of the command language.
+type Bot interface {
+	// HandleBatch carries out commands and queues their replies.
+	HandleBatch(ctx context.Context, reqs []bot.Request) error
+	// Prefix starts a command ("!").
+	Prefix() string
+	// Recording tells whether notes are being taken in a channel.
+	Recording(channel string) bool
+	// Channels are the channels to join besides Options.Channels.
+	Channels() []string
+	// Invited is an INVITE from a person logged in to account: true if
+	// the bot should join.
+	Invited(ctx context.Context, account, channel string) (bool, error)
+	// TopicRefused tells the organizers the server refused a topic.
+	TopicRefused(ctx context.Context, channel, me, serverSays string) error
+}
+
+// Client is the IRC transport: it turns lines people say into requests
+// for the bot and sends the bot's outbox to IRC. It reconnects with
+// backoff and rejoins by itself. It is also the bot's Replier for IRC
+// (reply.go).
+type Client struct {
+	bot  Bot
+	opts Options
 	log  *slog.Logger
-	work chan Request
+	work chan bot.Request
 	send *sender
 
 	mu     sync.Mutex
@@ -55,8 +83,10 @@ type IRCClient struct {
 	wire   *wireConn     // the connection's socket
 }
 
-// NewIRC returns the IRC transport for b. It does no I/O.
-func NewIRC(b *Bot, opts *IRCOptions) *IRCClient {
+// New returns the IRC transport for b, sending the IRC rows of box. It does
+// no I/O. Install it as the bot's replier for IRC (bot.SetReplier(bot.IRC,
+// c)) and wake it when lines are queued (Wake).
+func New(b Bot, box outbox, opts *Options) *Client {
 	o := *opts
 	if o.Nick == "" {
 		o.Nick = "hallway"
@@ -70,26 +100,23 @@ func NewIRC(b *Bot, opts *IRCOptions) *IRCClient {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	c := &IRCClient{
+	c := &Client{
 		bot:   b,
 		opts:  o,
 		log:   o.Logger.With("component", "irc"),
-		work:  make(chan Request, 4096),
+		work:  make(chan bot.Request, 4096),
 		ready: make(chan struct{}),
 	}
-	c.send = newSender(b.store, c, o.SendBurst, o.SendRate, c.log)
-	c.send.hook = b.hook
+	c.send = newSender(box, c, o.SendBurst, o.SendRate, c.log)
+	c.send.hook = o.TestHook
 	if o.PrivateWait > 0 {
 		c.send.privateWait = o.PrivateWait
 	}
-	// Answers that cannot be queued (the outbox cannot be written) can
-	// still be said.
-	b.SetReplier(IRC, ircReplier{now: c.send.sayNow})
 	return c
 }
 
 // Run connects and serves until ctx is done.
-func (c *IRCClient) Run(ctx context.Context) error {
+func (c *Client) Run(ctx context.Context) error {
 	// The worker stops only after the connection is down, so that no line
 	// girc delivers during shutdown is left unhandled.
 	connDone := make(chan struct{})
@@ -123,7 +150,7 @@ func (c *IRCClient) Run(ctx context.Context) error {
 }
 
 // connectOnce runs one connection until it drops or ctx is done.
-func (c *IRCClient) connectOnce(ctx context.Context) error {
+func (c *Client) connectOnce(ctx context.Context) error {
 	cfg := girc.Config{
 		Server:      c.opts.Server,
 		Port:        c.opts.Port,
@@ -193,7 +220,7 @@ func (c *IRCClient) connectOnce(ctx context.Context) error {
 	}
 }
 
-func (c *IRCClient) setClient(cl *girc.Client) {
+func (c *Client) setClient(cl *girc.Client) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if (c.client == nil) == (cl == nil) {
@@ -210,7 +237,7 @@ func (c *IRCClient) setClient(cl *girc.Client) {
 
 // current returns the registered connection, or nil and a channel closed
 // when there is one.
-func (c *IRCClient) current() (*girc.Client, <-chan struct{}) {
+func (c *Client) current() (*girc.Client, <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.client, c.ready
@@ -219,7 +246,7 @@ func (c *IRCClient) current() (*girc.Client, <-chan struct{}) {
 // onPrivmsg runs on girc's event loop: it only decides what a line is
 // (a command, a line of notes being taken, or nothing for us) and hands it
 // to the worker.
-func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
+func (c *Client) onPrivmsg(cl *girc.Client, e girc.Event) {
 	if e.Source == nil || len(e.Params) < 2 {
 		return
 	}
@@ -244,7 +271,7 @@ func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 	}
 	account := c.account(cl, e, nick)
 	c.send.sawAccount(account, nick)
-	base := Request{Transport: IRC, Nick: nick, Where: where, At: e.Timestamp.UTC(), Account: account,
+	base := bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Nick: nick, Where: where, At: e.Timestamp.UTC(), Who: bot.IRCIdentity(account),
 		Resolve: func(n string) string {
 			if u := cl.LookupUser(n); u != nil {
 				return u.Extras.Account
@@ -254,7 +281,7 @@ func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 	if id, ok := e.Tags.Get("msgid"); ok && id != "" {
 		base.Keys = []string{"irc:" + id}
 	}
-	command, isCommand := commandText(text, c.bot.opts.Prefix, cl.GetNick(), where == "")
+	command, isCommand := commandText(text, c.bot.Prefix(), cl.GetNick(), where == "")
 	if where != "" && (c.bot.Recording(where) || schedule.IsCommand(text) || strings.HasPrefix(strings.ToLower(text), "#startmeeting")) {
 		// Notes keep every line said, commands to the bot too.
 		line := base
@@ -274,7 +301,7 @@ func (c *IRCClient) onPrivmsg(cl *girc.Client, e girc.Event) {
 // account is the services account behind a line: the account-tag, or, on
 // networks without it, what girc tracked from extended-join,
 // account-notify and WHO.
-func (c *IRCClient) account(cl *girc.Client, e girc.Event, nick string) string {
+func (c *Client) account(cl *girc.Client, e girc.Event, nick string) string {
 	account, tagged := e.Tags.Get("account")
 	if !tagged && !cl.HasCapability("account-tag") {
 		if u := cl.LookupUser(nick); u != nil {
@@ -284,10 +311,10 @@ func (c *IRCClient) account(cl *girc.Client, e girc.Event, nick string) string {
 	if account == "*" {
 		account = ""
 	}
-	return FoldAccount(account)
+	return bot.FoldAccount(account)
 }
 
-func (c *IRCClient) queue(req Request) {
+func (c *Client) queue(req bot.Request) {
 	select {
 	case c.work <- req:
 	default:
@@ -324,11 +351,11 @@ const maxBatch = 64
 // handleLoop carries out commands off girc's event loop, in order. Commands
 // that queued up while the last batch ran go together in one transaction.
 // On shutdown it finishes what was already received.
-func (c *IRCClient) handleLoop(connDone <-chan struct{}) {
+func (c *Client) handleLoop(connDone <-chan struct{}) {
 	// Commands run to completion even while shutting down: they were
 	// said, so they are done, and their answers go out after a restart.
 	ctx := context.Background()
-	batch := make([]Request, 0, maxBatch)
+	batch := make([]bot.Request, 0, maxBatch)
 	for {
 		select {
 		case <-connDone:
@@ -355,13 +382,13 @@ func (c *IRCClient) handleLoop(connDone <-chan struct{}) {
 
 // drain carries out the commands received before shutdown: they were
 // said, so they are done, and their answers go out after the restart.
-func (c *IRCClient) drain() {
+func (c *Client) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for {
 		select {
 		case req := <-c.work:
-			if err := c.bot.Handle(ctx, req); err != nil && !logged(err) {
+			if err := c.bot.HandleBatch(ctx, []bot.Request{req}); err != nil && !logged(err) {
 				c.log.Error("handling command at shutdown", "err", err)
 			}
 		default:
@@ -371,4 +398,10 @@ func (c *IRCClient) drain() {
 }
 
 // Wake tells the sender that lines were queued outside a command.
-func (c *IRCClient) Wake() { c.send.wake() }
+func (c *Client) Wake() { c.send.wake() }
+
+// logged tells whether the bot logged err where it happened.
+func logged(err error) bool {
+	var ce *bot.CommandError
+	return errors.As(err, &ce)
+}

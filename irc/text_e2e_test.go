@@ -1,4 +1,4 @@
-package bot_test
+package irc_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/store"
 	"github.com/hallwayhq/hallway/store/storetest"
 )

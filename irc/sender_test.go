@@ -1,53 +1,13 @@
-package bot
+package irc
 
 import (
 	"io"
 	"net"
 	"strings"
 	"testing"
-	"time"
-	"unicode/utf8"
 
 	"github.com/hallwayhq/hallway/store"
 )
-
-func TestSplitLine(t *testing.T) {
-	tests := []struct {
-		in        string
-		max       int
-		head, rst string
-	}{
-		{"short", 10, "short", ""},
-		{"hello world again", 12, "hello world", "again"},
-		{"aaaaaaaaaaaaaaaa", 5, "aaaaa", "aaaaaaaaaaa"},
-		{"ééééé", 5, "éé", "ééé"}, // é is two bytes: never cut inside a rune
-		{"a ébc", 3, "a", "ébc"},
-	}
-	for _, tt := range tests {
-		h, r := splitLine(tt.in, tt.max)
-		if h != tt.head || r != tt.rst {
-			t.Errorf("splitLine(%q, %d) = %q, %q; want %q, %q", tt.in, tt.max, h, r, tt.head, tt.rst)
-		}
-	}
-}
-
-func FuzzSplitLine(f *testing.F) {
-	f.Add("hello world", 5)
-	f.Add("ééééé ü", 3)
-	f.Fuzz(func(t *testing.T, s string, max int) {
-		if max < 4 || max > 1000 || !utf8.ValidString(s) {
-			return
-		}
-		rest := s
-		for i := 0; rest != "" && i < len(s)+1; i++ {
-			var h string
-			h, rest = splitLine(rest, max)
-			if len(h) > max || !utf8.ValidString(h) {
-				t.Fatalf("head %q: %d bytes (max %d), valid %v", h, len(h), max, utf8.ValidString(h))
-			}
-		}
-	})
-}
 
 func TestPlanLineCoalesces(t *testing.T) {
 	var msgs []store.Message
@@ -100,12 +60,6 @@ func TestCommandText(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("commandText(%q, private=%v) = %q, %v; want %q, %v", tt.line, tt.private, got, ok, tt.want, tt.ok)
 		}
-	}
-}
-
-func TestFoldAccount(t *testing.T) {
-	if got := FoldAccount("Pleia2[Away]\\~"); got != "pleia2{away}|^" {
-		t.Errorf("FoldAccount = %q", got)
 	}
 }
 
@@ -168,48 +122,5 @@ func TestWireConnFilters(t *testing.T) {
 	want := "PRIVMSG #c :hi\r\nPONG :1\r\nNOTICE bob :plain\r\nNOTICE bob :\x01VERSION hallway\x01\r\n"
 	if s := <-got; s != want {
 		t.Errorf("on the wire:\n%q\nwant\n%q", s, want)
-	}
-}
-
-// TestPagerCountsWrappedLines: one long line is as many lines as IRC
-// will carry, and the channel's limit holds.
-func TestPagerCountsWrappedLines(t *testing.T) {
-	p := newPager()
-	req := Request{Transport: IRC, Nick: "bob", Account: "bob", Where: "#c"}
-	r := p.page(req, Reply{Lines: []string{"#1 Long one", strings.Repeat("word ", 400)}, Short: "x"}, "!")
-	if len(r.Lines) != channelLines || !strings.HasPrefix(r.Lines[channelLines-1], "(") || r.Short != "" {
-		t.Fatalf("paged to %d lines: %q", len(r.Lines), r.Lines)
-	}
-	for _, l := range r.Lines {
-		if len(l) > wrapWidth {
-			t.Errorf("a line of %d bytes (wrap at %d)", len(l), wrapWidth)
-		}
-	}
-	rest, _ := p.next(req)
-	if len(rest) < 4 {
-		t.Errorf("the rest is %d lines, want the remaining pieces", len(rest))
-	}
-}
-
-// TestLimiterChargesLines: an answer's extra lines come out of the
-// person's allowance.
-func TestLimiterChargesLines(t *testing.T) {
-	now := time.Unix(0, 0)
-	l := newLimiter(8, 2*time.Second)
-	if wait, _ := l.allow("bob", now); wait != 0 {
-		t.Fatal("first command limited")
-	}
-	if wait, _ := l.overdrawn("bob", now); wait != 0 {
-		t.Fatal("overdrawn before any charge")
-	}
-	l.charge("bob", 8, now) // a nine-line answer
-	if wait, first := l.overdrawn("bob", now); wait == 0 || !first {
-		t.Fatalf("after nine lines: overdrawn wait %v, first %v; want a first refusal", wait, first)
-	}
-	if wait, first := l.allow("bob", now); wait == 0 || first {
-		t.Fatalf("after nine lines: wait %v, first %v; want limited, told already", wait, first)
-	}
-	if wait, _ := l.allow("bob", now.Add(4*time.Second)); wait != 0 {
-		t.Errorf("two intervals later: still limited %v", wait)
 	}
 }

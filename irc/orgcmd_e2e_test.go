@@ -1,4 +1,4 @@
-package bot_test
+package irc_test
 
 // End-to-end tests of the organizers' commands against the real InspIRCd
 // + Anope: several numbers in one command, speakers told of decisions,
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store/storetest"
 )

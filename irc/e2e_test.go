@@ -1,4 +1,4 @@
-package bot_test
+package irc_test
 
 // End-to-end tests of the IRC board against the real InspIRCd + Anope
 // started by scripts/testenv.sh: real accounts, real SASL, real
@@ -23,11 +23,14 @@ import (
 	"time"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/bot/irctest"
 	"github.com/hallwayhq/hallway/bot/money"
+	"github.com/hallwayhq/hallway/irc"
+	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/store"
 	"github.com/hallwayhq/hallway/store/storetest"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 var seq atomic.Int64
 
@@ -56,7 +59,7 @@ func account(t *testing.T, ctx context.Context, addr, nick string) *irctest.Clie
 // running is a bot connected to the test server.
 type running struct {
 	stop  func()
-	irc   *bot.IRCClient
+	irc   *irc.Client
 	bot   *bot.Bot
 	store *store.Store
 }
@@ -82,7 +85,11 @@ func startBot(t testing.TB, s botSetup) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: s.organizers, VotesPerPerson: 4, URL: s.url, KeepTopic: s.keepTopic,
+	var organizers []bot.Identity
+	for _, o := range s.organizers {
+		organizers = append(organizers, bot.IRCIdentity(o))
+	}
+	ev := &bot.Event{Slug: "e2e", Name: "E2E Day", Channel: s.channel, Organizers: organizers, VotesPerPerson: 4, URL: s.url, KeepTopic: s.keepTopic,
 		Campaigns: []bot.Campaign{{Slug: "ci-macs", Title: "Macs for CI testing", Goal: money.Amount{Minor: 300000, Currency: "USD"}}}}
 	if s.event != nil {
 		s.event(ev)
@@ -101,20 +108,21 @@ func startBot(t testing.TB, s botSetup) *running {
 	host, port, _ := strings.Cut(s.addr, ":")
 	var p int
 	fmt.Sscan(port, &p)
-	irc := bot.NewIRC(b, &bot.IRCOptions{
+	cl := irc.New(b, st, &irc.Options{
 		Server: host, Port: p, Nick: s.nick, SASLUser: s.account, SASLPassword: s.password,
 		Channels: []string{s.channel}, SendBurst: s.burst, SendRate: s.rate, Debug: cmp.Or(s.debug, debugWriter()),
 		TLS: s.tls != nil, TLSConfig: s.tls, PrivateWait: s.privateWait,
 	})
+	b.SetReplier(bot.IRC, cl)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := irc.Run(ctx); err != nil {
+		if err := cl.Run(ctx); err != nil {
 			t.Errorf("irc.Run: %v", err)
 		}
 	}()
-	r := &running{irc: irc, bot: b, store: st}
+	r := &running{irc: cl, bot: b, store: st}
 	r.stop = func() {
 		cancel()
 		<-done
@@ -421,13 +429,13 @@ func TestIRCNotes(t *testing.T) {
 	}
 	text = regexp.MustCompile(`\d\d:\d\d(:\d\d)?`).ReplaceAllString(text, "hh:mm")
 	path := filepath.Join("testdata", "irc_notes.golden")
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+	if *update {
 		os.WriteFile(path, []byte(text), 0o644)
 		return
 	}
 	want, err := os.ReadFile(path)
 	if err != nil || string(want) != text {
-		t.Errorf("the minutes differ from %s (go test ./bot -update rewrites it; %v):\n%s", path, err, text)
+		t.Errorf("the minutes differ from %s (go test ./irc -update rewrites it; %v):\n%s", path, err, text)
 	}
 }
 
