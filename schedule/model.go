@@ -58,8 +58,8 @@ type model struct {
 // dense (ns² bytes: 3000 sessions = 9 MB). A byte per pair keeps the
 // lookup that every swap makes in cache (FOSDEM's 800 sessions: 640 kB,
 // within a core's L2, where uint16 missed it); the few weights of
-// denseOver and more (about 40 of 640 k entries on FOSDEM) are looked up in the
-// sparse rows.
+// denseOver and more (about 40 of 640 k entries on FOSDEM) are looked
+// up in the sparse rows.
 const (
 	denseLimit = 3000
 	denseOver  = math.MaxUint8
