@@ -49,15 +49,21 @@ type model struct {
 	// when small enough.
 	nbr     [][]int32
 	nbrW    [][]int32
-	dense   []uint16 // ns×ns co-vote weights, when small enough
-	rank    []int32  // sessions, best-ranked first
-	allCaps []int32  // capacities of all free cells, largest first
+	dense   []uint8 // ns×ns co-vote weights, when small enough (denseOver: look in nbr)
+	rank    []int32 // sessions, best-ranked first
+	allCaps []int32 // capacities of all free cells, largest first
 }
 
 // denseLimit bounds the session count for which the co-vote matrix is kept
-// dense (ns² uint16s: 3000 sessions = 18 MB). uint16 halves the cache
-// footprint of the lookup that every swap makes.
-const denseLimit = 3000
+// dense (ns² bytes: 3000 sessions = 9 MB). A byte per pair keeps the
+// lookup that every swap makes in cache (FOSDEM's 800 sessions: 640 kB,
+// within a core's L2, where uint16 missed it); the few weights of
+// denseOver and more (about 40 of 640 k entries on FOSDEM) are looked
+// up in the sparse rows.
+const (
+	denseLimit = 3000
+	denseOver  = math.MaxUint8
+)
 
 func newModel(p *Problem) *model { return buildModel(p, denseLimit) }
 
@@ -166,7 +172,6 @@ func buildModel(p *Problem, denseMax int) *model {
 		m.nbr[x] = append(m.nbr[x], y)
 		m.nbrW[x] = append(m.nbrW[x], w)
 	}
-	maxW := int32(0)
 	if ns <= denseMax {
 		count := make([]int32, ns*ns)
 		for _, v := range p.Voters {
@@ -181,15 +186,12 @@ func buildModel(p *Problem, denseMax int) *model {
 			for y, w := range count[x*ns : (x+1)*ns] {
 				if w > 0 {
 					addPair(int32(x), int32(y), w)
-					maxW = max(maxW, w)
 				}
 			}
 		}
-		if maxW <= math.MaxUint16 {
-			m.dense = make([]uint16, ns*ns)
-			for i, w := range count {
-				m.dense[i] = uint16(w)
-			}
+		m.dense = make([]uint8, ns*ns)
+		for i, w := range count {
+			m.dense[i] = uint8(min(w, denseOver))
 		}
 	} else {
 		pair := map[uint64]int32{}
@@ -256,7 +258,9 @@ func (m *model) retime(s, t int32) int {
 // weight returns the co-vote weight of sessions s and u.
 func (m *model) weight(s, u int32) int32 {
 	if m.dense != nil {
-		return int32(m.dense[int(s)*m.ns+int(u)])
+		if w := m.dense[int(s)*m.ns+int(u)]; w < denseOver {
+			return int32(w)
+		}
 	}
 	row := m.nbr[s]
 	i, ok := slices.BinarySearch(row, u)

@@ -69,6 +69,33 @@ func (c *slotCost) countGE(x int32) int {
 	return base
 }
 
+// after returns countGE(y) for a y below dem[p]. A swap partner is drawn
+// for its like demand, so y's rank is mostly a step or two from p: walk
+// there, and search only when it is farther.
+func (c *slotCost) after(p int, y int32) int {
+	d := c.dem
+	for q := p + 1; q < min(p+walkSteps, len(d)); q++ {
+		if d[q] < y {
+			return q
+		}
+	}
+	return c.countGE(y)
+}
+
+// before returns countGE(y) for a y above dem[p], walking up from p.
+func (c *slotCost) before(p int, y int32) int {
+	d := c.dem
+	for q := p; q > max(p-walkSteps, 0); q-- {
+		if d[q-1] >= y {
+			return q
+		}
+	}
+	return c.countGE(y)
+}
+
+// walkSteps bounds the walks of after and before.
+const walkSteps = 4
+
 // rebuild recomputes the cost tables after dem changed.
 func (c *slotCost) rebuild() {
 	k := len(c.dem)
@@ -121,10 +148,10 @@ func (c *slotCost) replaceAt(p int, y int32) int {
 	q := p
 	switch {
 	case y < x:
-		q = c.countGE(y) - 1
+		q = c.after(p, y) - 1
 		copy(c.dem[p:q], c.dem[p+1:q+1])
 	case y > x:
-		q = c.countGE(y)
+		q = c.before(p, y)
 		copy(c.dem[q+1:p+1], c.dem[q:p])
 	}
 	c.dem[q] = y
@@ -153,10 +180,10 @@ func (c *slotCost) replaceDelta(p int, y int32) int {
 	case y == x:
 		return 0
 	case y < x:
-		q := c.countGE(y) - 1
+		q := c.after(p, y) - 1
 		return int(c.up[p+1] - c.up[q+1] + pos0(y-c.caps[q]) - c.at[p])
 	default:
-		q := c.countGE(y)
+		q := c.before(p, y)
 		return int(c.down[q] - c.down[p] + pos0(y-c.caps[q]) - c.at[p])
 	}
 }

@@ -13,7 +13,7 @@ import (
 func TestSlotCostMatchesPlainMatching(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
-		n := 1 + r.IntN(8)
+		n := 1 + r.IntN(12)
 		caps := make([]int32, n)
 		for i := range caps {
 			caps[i] = int32(r.IntN(30))
@@ -283,21 +283,37 @@ func TestEvaluateCatchesViolations(t *testing.T) {
 }
 
 // TestSparseWeightsMatchDense checks the sparse co-vote rows used for
-// very large problems against the dense matrix.
+// very large problems against the dense matrix, whose bytes hold the
+// weights below denseOver (the heavy problem's pairs are mostly above).
 func TestSparseWeightsMatchDense(t *testing.T) {
-	p := genProblem(11, genConfig{sessions: 50, rooms: 4, slots: 10, voters: 300, votes: 6})
-	dense, sparse := buildModel(p, denseLimit), buildModel(p, 0)
-	if dense.dense == nil || sparse.dense != nil {
-		t.Fatal("wrong representations")
-	}
-	for s := range int32(dense.ns) {
-		if !slices.Equal(dense.nbr[s], sparse.nbr[s]) || !slices.Equal(dense.nbrW[s], sparse.nbrW[s]) {
-			t.Fatalf("session %d: rows differ", s)
+	for _, tc := range []struct {
+		name  string
+		p     *Problem
+		heavy bool
+	}{
+		{"light", genProblem(11, genConfig{sessions: 50, rooms: 4, slots: 10, voters: 300, votes: 6}), false},
+		{"heavy", genProblem(12, genConfig{sessions: 8, rooms: 2, slots: 6, voters: 2000, votes: 4}), true},
+	} {
+		dense, sparse := buildModel(tc.p, denseLimit), buildModel(tc.p, 0)
+		if dense.dense == nil || sparse.dense != nil {
+			t.Fatalf("%s: wrong representations", tc.name)
 		}
-		for u := range int32(dense.ns) {
-			if dense.weight(s, u) != sparse.weight(s, u) {
-				t.Fatalf("weight(%d,%d): dense %d, sparse %d", s, u, dense.weight(s, u), sparse.weight(s, u))
+		over := 0
+		for s := range int32(dense.ns) {
+			if !slices.Equal(dense.nbr[s], sparse.nbr[s]) || !slices.Equal(dense.nbrW[s], sparse.nbrW[s]) {
+				t.Fatalf("%s: session %d: rows differ", tc.name, s)
 			}
+			for u := range int32(dense.ns) {
+				if dense.weight(s, u) != sparse.weight(s, u) {
+					t.Fatalf("%s: weight(%d,%d): dense %d, sparse %d", tc.name, s, u, dense.weight(s, u), sparse.weight(s, u))
+				}
+				if dense.weight(s, u) >= denseOver {
+					over++
+				}
+			}
+		}
+		if (over > 0) != tc.heavy {
+			t.Fatalf("%s: %d weights of %d or more", tc.name, over, denseOver)
 		}
 	}
 }
