@@ -205,7 +205,7 @@ func (c *Client) joined(ctx context.Context, roomID id.RoomID, jr *mautrix.SyncJ
 	if initial {
 		history = len(jr.Timeline.Events)
 	}
-	if jr.Timeline.Limited && !initial {
+	if jr.Timeline.Limited && !initial && history < 0 {
 		c.log.Warn("sync timeline limited: some events were not seen", "room", roomID, "events", len(jr.Timeline.Events))
 	}
 	for i, evt := range jr.Timeline.Events {
