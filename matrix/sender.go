@@ -238,5 +238,5 @@ func (b *bucket) take(now time.Time) time.Time {
 	return now.Add(time.Duration((1 - b.tokens) * float64(b.every)))
 }
 
-func (b *bucket) refund()             { b.tokens = min(b.burst, b.tokens+1) }
+func (b *bucket) refund()              { b.tokens = min(b.burst, b.tokens+1) }
 func (b *bucket) hold(until time.Time) { b.until = until }
