@@ -125,6 +125,53 @@ ALTER TABLE outbox ADD COLUMN claimed_term INTEGER NOT NULL DEFAULT 0;`,
 	at        DATETIME NOT NULL,
 	PRIMARY KEY (event_id, room)
 );`,
+	// version 11: Matrix beside IRC and mail: outbox and inbox rows for
+	// 'matrix' (SQLite changes a CHECK by rebuilding the table), a Matrix
+	// message's HTML body and reply relation, and the Matrix sync position.
+	`CREATE TABLE outbox_new (
+	id         INTEGER PRIMARY KEY,
+	channel    TEXT NOT NULL CHECK (channel IN ('irc', 'mail', 'matrix')),
+	target     TEXT NOT NULL,
+	addressee  TEXT NOT NULL DEFAULT '',
+	kind       TEXT NOT NULL DEFAULT 'privmsg',
+	body       TEXT NOT NULL,
+	short      TEXT NOT NULL DEFAULT '',
+	dedupe_key TEXT,
+	created_at DATETIME NOT NULL,
+	not_before DATETIME,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	sent_at    DATETIME,
+	account    TEXT NOT NULL DEFAULT '',
+	claimed_term INTEGER NOT NULL DEFAULT 0,
+	html       TEXT NOT NULL DEFAULT '',
+	reply_to   TEXT NOT NULL DEFAULT '',
+	thread     TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO outbox_new (id, channel, target, addressee, kind, body, short, dedupe_key, created_at, not_before, attempts, last_error, sent_at, account, claimed_term)
+	SELECT id, channel, target, addressee, kind, body, short, dedupe_key, created_at, not_before, attempts, last_error, sent_at, account, claimed_term FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox(channel, id) WHERE sent_at IS NULL;
+CREATE UNIQUE INDEX outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE TABLE inbox_new (
+	id           INTEGER PRIMARY KEY,
+	channel      TEXT NOT NULL CHECK (channel IN ('irc', 'mail', 'matrix')),
+	key          TEXT NOT NULL UNIQUE,
+	sender       TEXT NOT NULL DEFAULT '',
+	outcome      TEXT NOT NULL DEFAULT '',
+	raw          TEXT NOT NULL DEFAULT '',
+	processed_at DATETIME NOT NULL
+);
+INSERT INTO inbox_new (id, channel, key, sender, outcome, raw, processed_at)
+	SELECT id, channel, key, sender, outcome, raw, processed_at FROM inbox;
+DROP TABLE inbox;
+ALTER TABLE inbox_new RENAME TO inbox;
+CREATE TABLE matrix_sync (
+	user_id    TEXT PRIMARY KEY,
+	token      TEXT NOT NULL,
+	updated_at DATETIME NOT NULL
+);`,
 }
 
 // postgresFirst is the version PostgreSQL support began at: a PostgreSQL
@@ -150,6 +197,18 @@ ALTER TABLE outbox ADD COLUMN claimed_term BIGINT NOT NULL DEFAULT 0;`,
 	person_id BIGINT NOT NULL REFERENCES person(id),
 	at        TIMESTAMPTZ NOT NULL,
 	PRIMARY KEY (event_id, room)
+);`,
+	10: `ALTER TABLE outbox DROP CONSTRAINT outbox_channel_check,
+	ADD CONSTRAINT outbox_channel_check CHECK (channel IN ('irc', 'mail', 'matrix')),
+	ADD COLUMN html TEXT NOT NULL DEFAULT '',
+	ADD COLUMN reply_to TEXT NOT NULL DEFAULT '',
+	ADD COLUMN thread TEXT NOT NULL DEFAULT '';
+ALTER TABLE inbox DROP CONSTRAINT inbox_channel_check,
+	ADD CONSTRAINT inbox_channel_check CHECK (channel IN ('irc', 'mail', 'matrix'));
+CREATE TABLE matrix_sync (
+	user_id    TEXT PRIMARY KEY,
+	token      TEXT NOT NULL,
+	updated_at TIMESTAMPTZ NOT NULL
 );`,
 }
 
