@@ -484,8 +484,11 @@ func (s *statusCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// A burst of joins by a normal account meets Dendrite's rate limit
-// (5 requests, then one per 500 ms); the bot waits as told, and joins all.
+// The bot, a normal account, joins its rooms while another client of the
+// same account and device has used up Dendrite's rate limit (5 requests,
+// a slot freed 500 ms after each): its requests are answered
+// M_LIMIT_EXCEEDED until the other stops, and it waits as told and joins
+// every room.
 func TestMatrixRateLimited(t *testing.T) {
 	srv := matrixtest.Env(t)
 	alice := srv.Register(t, matrixtest.Unique("alice"), true) // admin: makes rooms unlimited
@@ -494,8 +497,33 @@ func TestMatrixRateLimited(t *testing.T) {
 	for i := 0; i < n; i++ {
 		rooms = append(rooms, alice.CreateRoom(t, matrixtest.RoomOptions{Public: true, Name: fmt.Sprintf("room %d", i)}))
 	}
+	u := srv.Register(t, matrixtest.Unique("hallway"), false)
 	sc := &statusCounter{}
-	b := startBot(t, srv, botOptions{rooms: rooms, httpClient: &http.Client{Transport: sc}})
+	// The other client keeps every slot taken until the bot has met the
+	// limit (a rate-limited endpoint without effects: whoami), whatever
+	// the machine's speed.
+	hammered := make(chan struct{})
+	go func() {
+		defer close(hammered)
+		deadline := time.Now().Add(60 * time.Second)
+		for sc.limited.Load() == 0 && time.Now().Before(deadline) {
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequest(http.MethodGet, srv.URL+"/_matrix/client/v3/account/whoami", nil)
+					req.Header.Set("Authorization", "Bearer "+u.Token)
+					if resp, err := http.DefaultClient.Do(req); err == nil {
+						resp.Body.Close()
+					}
+				}()
+			}
+			wg.Wait()
+		}
+	}()
+	b := startBot(t, srv, botOptions{user: u, rooms: rooms, httpClient: &http.Client{Transport: sc}})
+	<-hammered
 	for _, r := range rooms {
 		if got := alice.Membership(t, r, b.user.ID); got != event.MembershipJoin {
 			t.Errorf("bot in %s: %q, want join", r, got)
@@ -504,7 +532,7 @@ func TestMatrixRateLimited(t *testing.T) {
 	if sc.limited.Load() == 0 {
 		t.Errorf("no M_LIMIT_EXCEEDED in %d joins: the test does not test the limit", n)
 	}
-	t.Logf("%d joins, %d answered M_LIMIT_EXCEEDED and retried", n, sc.limited.Load())
+	t.Logf("%d joins; %d requests answered M_LIMIT_EXCEEDED and retried", n, sc.limited.Load())
 }
 
 func TestMatrixEncryptedRoom(t *testing.T) {
