@@ -92,10 +92,12 @@ type User struct {
 	Device id.DeviceID
 	Client *mautrix.Client
 
+	srv      *Server
+	password string
+
 	mu    sync.Mutex
 	since string
 	seen  []*event.Event // every timeline event synced so far, in order
-	rooms map[id.RoomID]string
 }
 
 // Register makes an account localpart (use Unique) through the shared
@@ -119,8 +121,9 @@ func (s *Server) RegisterCtx(ctx context.Context, localpart string, admin bool) 
 		return nil, err
 	}
 	adm := &synapseadmin.Client{Client: cli}
+	pw := Unique("password")
 	resp, err := adm.SharedSecretRegister(ctx, s.Secret, synapseadmin.ReqSharedSecretRegister{
-		Username: localpart, Password: Unique("pw"), Admin: admin,
+		Username: localpart, Password: pw, Admin: admin,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("register @%s:%s: %w", localpart, s.ServerName, err)
@@ -129,7 +132,36 @@ func (s *Server) RegisterCtx(ctx context.Context, localpart string, admin bool) 
 	if err != nil {
 		return nil, err
 	}
-	return &User{ID: resp.UserID, Token: resp.AccessToken, Device: resp.DeviceID, Client: c, rooms: map[id.RoomID]string{}}, nil
+	return &User{ID: resp.UserID, Token: resp.AccessToken, Device: resp.DeviceID, Client: c, srv: s, password: pw}, nil
+}
+
+// Login logs the user in again: a new device with a new access token (a
+// new scope for transaction IDs).
+func (u *User) Login(t testing.TB) *User {
+	t.Helper()
+	ctx, cancel := ctx30()
+	defer cancel()
+	cli, err := u.srv.client("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp *mautrix.RespLogin
+	err = limited(ctx, func() (err error) {
+		resp, err = cli.Login(ctx, &mautrix.ReqLogin{
+			Type:       mautrix.AuthTypePassword,
+			Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: string(u.ID)},
+			Password:   u.password,
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("%s: login: %v", u.ID, err)
+	}
+	c, err := u.srv.client(resp.UserID, resp.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &User{ID: resp.UserID, Token: resp.AccessToken, Device: resp.DeviceID, Client: c, srv: u.srv, password: u.password}
 }
 
 func (s *Server) client(user id.UserID, token string) (*mautrix.Client, error) {
