@@ -321,6 +321,7 @@ type memOutbox struct {
 	sent      map[int64]string
 	failMarks int
 	onFail    func()
+	changed   chan struct{} // closed and replaced when a row is marked sent
 }
 
 func (o *memOutbox) Pending(_ context.Context, after int64, limit int) ([]matrix.Outgoing, error) {
@@ -349,6 +350,10 @@ func (o *memOutbox) MarkSent(_ context.Context, id int64, eventID string) error 
 		o.sent = map[int64]string{}
 	}
 	o.sent[id] = eventID
+	if o.changed != nil {
+		close(o.changed)
+	}
+	o.changed = make(chan struct{})
 	return nil
 }
 
@@ -356,10 +361,15 @@ func (o *memOutbox) MarkFailed(_ context.Context, id int64, cause error, _ time.
 	return fmt.Errorf("row %d failed: %w", id, cause)
 }
 
-func (o *memOutbox) done() int {
+// done returns how many rows were sent, and a channel closed at the
+// next one.
+func (o *memOutbox) done() (int, <-chan struct{}) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.sent)
+	if o.changed == nil {
+		o.changed = make(chan struct{})
+	}
+	return len(o.sent), o.changed
 }
 
 // runSender runs a sender until the outbox is empty.
@@ -370,15 +380,18 @@ func runSender(t *testing.T, c *matrix.Client, ob *memOutbox, opt *matrix.Sender
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(60 * time.Second)
-	for ob.done() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d rows sent within 60 s", ob.done(), n)
+	deadline := time.After(60 * time.Second)
+	s.Wake()
+	for {
+		sent, changed := ob.done()
+		if sent >= n {
+			return
 		}
-		s.Wake()
-		// a barrier on the outbox's state, polled: the sender has no
-		// event to wait on
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("%d of %d rows sent within 60 s", sent, n)
+		}
 	}
 }
 
