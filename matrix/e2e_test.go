@@ -16,6 +16,8 @@ import (
 
 	"github.com/hallwayhq/hallway/matrix"
 	"github.com/hallwayhq/hallway/matrix/matrixtest"
+	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
 )
 
 const wait = 20 * time.Second
@@ -614,5 +616,91 @@ func TestMatrixReaction(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d reactions, want 1 (reacting twice is idempotent)", n)
+	}
+}
+
+// crashOnce is the store's outbox whose first MarkSent fails: the process
+// died between sending and recording it.
+type crashOnce struct {
+	*store.Store
+	crashed atomic.Bool
+	done    chan struct{} // closed at the crash
+}
+
+func (c *crashOnce) MarkSent(ctx context.Context, ids ...int64) error {
+	if c.crashed.CompareAndSwap(false, true) {
+		close(c.done)
+		return errors.New("crashed before recording the send")
+	}
+	return c.Store.MarkSent(ctx, ids...)
+}
+
+// Rows of the store's outbox: a reply in a thread with HTML, and a
+// reaction; the first is sent again after a "crash" by a new client, and
+// is in the room once.
+func TestMatrixStoreOutbox(t *testing.T) {
+	srv := matrixtest.Env(t)
+	alice := srv.Register(t, matrixtest.Unique("alice"), false)
+	b := startBot(t, srv, botOptions{organizers: []id.UserID{alice.ID}})
+	r := room(t, srv, alice, b)
+	root := alice.Send(t, r, "session 2")
+	ask := alice.SendContent(t, r, event.EventMessage, &event.MessageEventContent{
+		MsgType: event.MsgText, Body: "!vote 2", RelatesTo: (&event.RelatesTo{}).SetThread(root, root),
+	})
+	st, err := store.Open(context.Background(), storetest.Source(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	text := matrixtest.Unique("vote noted")
+	err = st.Do(context.Background(), func(tx *store.Tx) error {
+		if err := tx.Enqueue(store.Message{Channel: store.Matrix, Target: string(r), Addressee: string(alice.ID),
+			Body: text, HTML: "<b>" + text + "</b>", ReplyTo: string(ask), Thread: string(root)}); err != nil {
+			return err
+		}
+		return tx.Enqueue(store.Message{Channel: store.Matrix, Target: string(r), Kind: store.ReactionKind, Body: "👍", ReplyTo: string(ask)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &crashOnce{Store: st, done: make(chan struct{})}
+	// first client: sends the reply, "crashes" before recording it
+	ctx, cancel := context.WithCancel(context.Background())
+	s := matrix.NewSender(b.client, matrix.StoreOutbox(box), &matrix.SenderOptions{Poll: time.Hour})
+	stopped := make(chan struct{})
+	go func() { s.Run(ctx); close(stopped) }()
+	select {
+	case <-box.done:
+	case <-time.After(wait):
+		t.Fatal("the first sender never sent")
+	}
+	cancel()
+	<-stopped
+	// a new client with the same token sends what the store says is unsent
+	c2, err := matrix.New(matrix.Config{Homeserver: srv.URL, UserID: string(b.user.ID), AccessToken: b.user.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := matrix.NewSender(c2, matrix.StoreOutbox(box), &matrix.SenderOptions{Poll: time.Hour})
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	stopped2 := make(chan struct{})
+	go func() { s2.Run(ctx2); close(stopped2) }()
+	defer func() { cancel2(); <-stopped2 }()
+	alice.WaitEvent(t, r, wait, "the reaction", func(e *event.Event) bool {
+		return e.Sender == b.user.ID && e.Type == event.EventReaction && e.Content.AsReaction().RelatesTo.Key == "👍"
+	})
+	last := b.user.Send(t, r, matrixtest.Unique("barrier"))
+	alice.WaitEvent(t, r, wait, "the barrier", func(e *event.Event) bool { return e.ID == last })
+	events := alice.Messages(t, r)
+	if n := count(events, b.user.ID, text); n != 1 {
+		t.Errorf("the reply is in the room %d times, want 1", n)
+	}
+	for _, e := range events {
+		if e.Sender == b.user.ID && e.Content.AsMessage().Body == text {
+			mc := e.Content.AsMessage()
+			if mc.FormattedBody != "<b>"+text+"</b>" || mc.RelatesTo.GetThreadParent() != root || mc.RelatesTo.GetReplyTo() != ask {
+				t.Errorf("reply = %+v, relates %+v", mc, mc.RelatesTo)
+			}
+		}
 	}
 }
