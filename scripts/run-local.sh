@@ -7,6 +7,10 @@
 #   mail  OpenSMTPD 127.0.0.1:2525 -> Dovecot IMAP 127.0.0.1:1143
 #         bot@openinfra.test (the bot), jane@openinfra.test/janepass (you),
 #         openinfra@openinfra.test/listpass (the list)
+#   Matrix  Dendrite http://127.0.0.1:18008 (server name test.local):
+#         @hallway:test.local (the bot; its access token in
+#         .local/matrix-hallway.token), @jane:test.local/janepass (you),
+#         @pleia2:test.local/pleia2pass (an organizer)
 #   data  examples/hallway.db (SQLite)
 #
 # It installs the Debian packages it needs with apt-get (needs root) the
@@ -48,6 +52,36 @@ export HALLWAY_IMAP_PASSWORD=botpass
 echo "run-local: starting the local servers; the first time this installs Debian packages with apt-get:" >&2
 echo "run-local:   inspircd anope dovecot-imapd dovecot-lmtpd opensmtpd python3-icalendar python3-vobject" >&2
 scripts/testenv.sh start
+echo "run-local: waiting for the local Matrix homeserver (Dendrite; the first time on this machine it is built with go install, 2-3 min)" >&2
+scripts/testenv.sh wait-matrix
+matrix_url=$(scripts/testenv.sh env | sed -n "s/^export HALLWAY_TEST_MATRIX_URL=//p")
+matrix_secret=$(scripts/testenv.sh env | sed -n "s/^export HALLWAY_TEST_MATRIX_SECRET=//p")
+
+# register_matrix USER PASSWORD: make a Matrix account through the
+# homeserver's shared secret (a no-op when it exists), and print its
+# access token (a fresh login).
+register_matrix() {
+	local user=$1 pass=$2 nonce mac out
+	nonce=$(curl -fsS "$matrix_url/_synapse/admin/v1/register" | sed -n 's/.*"nonce":"\([^"]*\)".*/\1/p')
+	mac=$(printf '%s\0%s\0%s\0notadmin' "$nonce" "$user" "$pass" | openssl dgst -sha1 -hmac "$matrix_secret" | sed 's/^.*= //')
+	out=$(curl -sS -X POST -H 'Content-Type: application/json' "$matrix_url/_synapse/admin/v1/register" \
+		-d "{\"nonce\":\"$nonce\",\"username\":\"$user\",\"password\":\"$pass\",\"admin\":false,\"mac\":\"$mac\"}")
+	case "$out" in
+	*access_token* | *M_USER_IN_USE*) ;;
+	*) echo "run-local: could not register @$user on the Matrix homeserver: $out" >&2; return 1 ;;
+	esac
+	out=$(curl -sS -X POST -H 'Content-Type: application/json' "$matrix_url/_matrix/client/v3/login" \
+		-d "{\"type\":\"m.login.password\",\"identifier\":{\"type\":\"m.id.user\",\"user\":\"$user\"},\"password\":\"$pass\"}")
+	case "$out" in
+	*access_token*) sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$out" ;;
+	*) echo "run-local: could not log in as @$user on the Matrix homeserver: $out" >&2; return 1 ;;
+	esac
+}
+mkdir -p .local
+register_matrix hallway "$HALLWAY_IRC_PASSWORD" >.local/matrix-hallway.token
+chmod 600 .local/matrix-hallway.token
+register_matrix jane janepass >/dev/null
+register_matrix pleia2 pleia2pass >/dev/null
 
 # register_nick NICK PASSWORD: register a services account with NickServ
 # (a no-op when it exists already).
@@ -90,7 +124,6 @@ register_channel() {
 	exec 5<&- 5>&-
 }
 
-mkdir -p .local
 go build -o .local/hallway ./cmd/hallway
 .local/hallway check -config "$CONFIG" >/dev/null
 # the events' channels, from the resolved config
@@ -107,5 +140,9 @@ run-local: hallway is starting. Talk to it:
         jane@openinfra.test/janepass, dana@openinfra.test/danapass, organizers@openinfra.test/orgpass,
         openinfra@openinfra.test/listpass (the list), bot@openinfra.test/botpass (the bot's)
   web   http://127.0.0.1:8080/
+  Matrix  a homeserver on http://127.0.0.1:18008 (server name test.local): log in with any Matrix client
+        as @jane:test.local/janepass or @pleia2:test.local/pleia2pass (an organizer); the bot's account is
+        @hallway:test.local, its access token in .local/matrix-hallway.token. (hallway's Matrix transport,
+        package matrix, is not wired into hallway run yet.)
 MSG
 exec .local/hallway run -config "$CONFIG" "$@"

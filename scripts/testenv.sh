@@ -7,6 +7,8 @@
 #   Dovecot (IMAP)                       127.0.0.1:1143    (LMTP :10024)
 #   OpenSMTPD                            127.0.0.1:2525    -> LMTP -> Dovecot
 #   PostgreSQL (Debian's postgresql)     127.0.0.1:15432   (user hallway, trust)
+#   Dendrite (Matrix homeserver)         127.0.0.1:18008   (server name test.local,
+#                                        SQLite, shared-secret registration only)
 #
 # Usage: scripts/testenv.sh [--full] COMMAND
 #   install      install the Debian packages (apt-get) if missing
@@ -18,12 +20,18 @@
 #   restart-irc  kill InspIRCd and start it again (Anope relinks, accounts stay)
 #   stop-irc     kill InspIRCd only;  start-irc: start it again
 #   restart-pg   kill PostgreSQL and start it again (its databases stay)
+#   restart-matrix  kill Dendrite and start it again (its accounts and rooms stay)
+#   wait-matrix  wait until the homeserver answers (start builds Dendrite in the
+#                background the first time, about 2-3 min; this waits for that)
 #   env          print shell exports for the tests (eval "$(scripts/testenv.sh env)")
 #   logs         print the tail of every server log
 #
 #   --full       also install vdirsyncer, khal, chromium (+ driver), zbar-tools (a QR decoder)
 #
 # State directory: $HALLWAY_TESTENV_DIR, default <repo>/.local/testenv.
+# Dendrite is built once per machine with `go install` into
+# $HALLWAY_TOOLS_DIR (default ~/.cache/hallway-tools); it is a tool of the
+# tests, not a dependency of hallway.
 # Test accounts: Dovecot users bot@test.local/botpass, alice@test.local/alicepass,
 # bob@test.local/bobpass, list@test.local/listpass, and for the example config
 # bot@openinfra.test/botpass, jane@openinfra.test/janepass,
@@ -53,9 +61,16 @@ LMTP_PORT=10024
 SMTP_PORT=2525
 # A cluster of the tests' own, beside any the machine runs on 5432.
 PG_PORT=15432
+# Dendrite, the Matrix homeserver: tests register users through the
+# shared secret (Synapse's admin API, which Dendrite speaks); nobody can
+# register otherwise, and there is no federation.
+MATRIX_PORT=18008
+MATRIX_SERVER_NAME=test.local
+MATRIX_SECRET=hallway-test-secret
+DENDRITE_VERSION=v0.13.8
 HOST=127.0.0.1
 
-PKGS=(openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd postgresql python3-icalendar python3-vobject)
+PKGS=(gcc openssl inspircd anope dovecot-imapd dovecot-lmtpd dovecot-sieve opensmtpd postgresql python3-icalendar python3-vobject)
 FULL_PKGS=(vdirsyncer khal chromium chromium-driver zbar-tools)
 # npm installs axe-core; Debian's npm only where there is none (a Node.js
 # from elsewhere brings its own, and Debian's conflicts with it).
@@ -209,6 +224,7 @@ env_dir_of_port() {
 		--config=*/insp/inspircd.conf) dir=${arg#--config=} dir=${dir%/insp/inspircd.conf} ;;
 		*/dovecot/dovecot.conf) dir=${arg%/dovecot/dovecot.conf} ;;
 		*/smtpd/smtpd.conf) dir=${arg%/smtpd/smtpd.conf} ;;
+		*/matrix/dendrite.yaml) dir=${arg%/matrix/dendrite.yaml} ;;
 		esac
 	done <"/proc/$pid/cmdline"
 	[ -n "${dir:-}" ] && [ -f "$dir/.hallway-testenv" ] && echo "$dir"
@@ -220,7 +236,7 @@ env_dir_of_port() {
 # it if no test is using it.
 take_over_ports() {
 	local p other
-	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT"; do
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$MATRIX_PORT"; do
 		port_open "$p" || continue
 		other=$(env_dir_of_port "$p")
 		if [ -z "$other" ] || [ "$other" = "$D" ]; then continue; fi
@@ -645,6 +661,146 @@ pg_healthy() {
 	server_pid pg >/dev/null && port_open "$PG_PORT"
 }
 
+# ---------------------------------------------------------------- Dendrite
+
+# Built once per machine: a second start, or a fresh clone, reuses it.
+TOOLS=${HALLWAY_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hallway-tools}
+DENDRITE_BIN=$TOOLS/dendrite-$DENDRITE_VERSION/bin
+
+dendrite_built() {
+	[ -x "$DENDRITE_BIN/dendrite" ] && [ -x "$DENDRITE_BIN/generate-config" ] && [ -x "$DENDRITE_BIN/generate-keys" ]
+}
+
+# build_dendrite: go install Dendrite's commands into $DENDRITE_BIN, once
+# (a lock keeps two state directories from building at the same time).
+build_dendrite() {
+	mkdir -p "$TOOLS"
+	exec 7>>"$TOOLS/dendrite.lock"
+	flock -w 900 7 || die "timed out waiting for another build of Dendrite ($TOOLS/dendrite.lock)"
+	if dendrite_built; then
+		exec 7>&-
+		return 0
+	fi
+	command -v go >/dev/null || die "go not found: Dendrite is built with go install"
+	command -v gcc >/dev/null || die "gcc not found: Dendrite's SQLite driver needs cgo (apt-get install gcc)"
+	local t0 tmp
+	t0=$(now_ms)
+	tmp="$TOOLS/dendrite-$DENDRITE_VERSION.tmp"
+	rm -rf "$tmp"
+	log "building Dendrite $DENDRITE_VERSION with go install (about 2-3 min on 2 cores) into $DENDRITE_BIN"
+	# Outside any module, so hallway's go.mod plays no part.
+	(cd "$TOOLS" && GOWORK=off GOFLAGS=-buildvcs=false CGO_ENABLED=1 GOBIN="$tmp/bin" go install \
+		"github.com/matrix-org/dendrite/cmd/dendrite@$DENDRITE_VERSION" \
+		"github.com/matrix-org/dendrite/cmd/generate-config@$DENDRITE_VERSION" \
+		"github.com/matrix-org/dendrite/cmd/generate-keys@$DENDRITE_VERSION") || die "go install of Dendrite $DENDRITE_VERSION failed"
+	rm -rf "$TOOLS/dendrite-$DENDRITE_VERSION"
+	mv "$tmp" "$TOOLS/dendrite-$DENDRITE_VERSION"
+	exec 7>&-
+	log "built Dendrite in $(( $(now_ms) - t0 ))ms"
+}
+
+write_dendrite_conf() {
+	local m="$D/matrix" c="$D/matrix/dendrite.yaml"
+	mkdir -p "$m/data"
+	"$DENDRITE_BIN/generate-config" -dir "$m/data" -server "$MATRIX_SERVER_NAME" >"$c" || die "generate-config failed"
+	[ -s "$m/matrix_key.pem" ] || "$DENDRITE_BIN/generate-keys" -private-key "$m/matrix_key.pem" >/dev/null || die "generate-keys failed"
+	patch_conf "$c" "s|^\(\s*\)private_key: .*|\1private_key: $m/matrix_key.pem|" "^\s*private_key: $m/matrix_key.pem"
+	patch_conf "$c" 's/^\(\s*\)disable_federation: false/\1disable_federation: true/' '^\s*disable_federation: true'
+	patch_conf "$c" 's/^\(\s*\)registration_disabled: .*/\1registration_disabled: true/' '^\s*registration_disabled: true'
+	patch_conf "$c" "s/^\(\s*\)registration_shared_secret: .*/\1registration_shared_secret: \"$MATRIX_SECRET\"/" "^\s*registration_shared_secret: \"$MATRIX_SECRET\""
+	patch_conf "$c" 's/^\(\s*\)guests_disabled: .*/\1guests_disabled: true/' '^\s*guests_disabled: true'
+	# Registering 200 storm users: the cheapest password hash bcrypt has.
+	patch_conf "$c" 's/^\(\s*\)bcrypt_cost: .*/\1bcrypt_cost: 4/' '^\s*bcrypt_cost: 4'
+	# Rate limits as Dendrite ships them (5 requests, a slot freed 500 ms
+	# after each), keyed per user and device: normal accounts meet
+	# M_LIMIT_EXCEEDED on joins, invites, leaves, profile changes, as on a
+	# public server. Accounts registered as admin are never limited: a
+	# benchmark's drivers register so. (Dendrite v0.13.8 limits no sends.)
+	patch_conf "$c" '/^\s*rate_limiting:/,/^\s*cooloff_ms:/s/^\(\s*\)enabled: .*/\1enabled: true/' '^\s*enabled: true'
+	patch_conf "$c" 's/^\(\s*\)threshold: .*/\1threshold: 5/' '^\s*threshold: 5'
+	patch_conf "$c" 's/^\(\s*\)cooloff_ms: .*/\1cooloff_ms: 500/' '^\s*cooloff_ms: 500'
+	patch_conf "$c" 's/^\(\s*\)level: info/\1level: warn/' '^\s*level: warn'
+}
+
+matrix_up() {
+	server_pid matrix >/dev/null && port_open "$MATRIX_PORT" &&
+		curl -fsS -m 2 -o /dev/null "http://$HOST:$MATRIX_PORT/_matrix/client/versions" 2>/dev/null
+}
+
+# matrix_building: the background build (then start) is still at work
+matrix_building() { server_pid matrix-build >/dev/null; }
+
+launch_dendrite() {
+	port_open "$MATRIX_PORT" && port_in_use_error "$MATRIX_PORT"
+	launch matrix dendrite "$DENDRITE_BIN/dendrite" -config "$D/matrix/dendrite.yaml" -http-bind-address "$HOST:$MATRIX_PORT"
+	wait_port matrix "$MATRIX_PORT" 60
+	local i
+	for ((i = 0; i < 600; i++)); do
+		matrix_up && return 0
+		server_pid matrix >/dev/null || break
+		sleep 0.05
+	done
+	show_log matrix
+	die "Dendrite does not answer on http://$HOST:$MATRIX_PORT"
+}
+
+# start_matrix: a fresh homeserver (no accounts, no rooms).
+start_matrix() {
+	rm -rf "$D/matrix"
+	mkdir -p "$D/matrix"
+	write_dendrite_conf
+	launch_dendrite
+}
+
+# start_matrix_bg: start Dendrite now if it is built; otherwise build it
+# and start it in the background (wait-matrix waits for that), so the
+# servers everything else needs are up at once.
+start_matrix_bg() {
+	if dendrite_built; then
+		local t0
+		t0=$(now_ms)
+		start_matrix
+		log "started Dendrite in $(( $(now_ms) - t0 ))ms on http://$HOST:$MATRIX_PORT"
+		return 0
+	fi
+	matrix_building && return 0
+	rm -rf "$D/matrix-build"
+	mkdir -p "$D/matrix-build"
+	launch matrix-build bash bash "$SELF" matrix-bootstrap
+	log "building Dendrite in the background (log: $D/matrix-build/out.log); scripts/testenv.sh wait-matrix waits for it"
+}
+
+# matrix-bootstrap (run by start_matrix_bg): build, then start.
+cmd_matrix_bootstrap() {
+	build_dendrite
+	control_lock
+	matrix_up && return 0
+	start_matrix
+	log "Dendrite started on http://$HOST:$MATRIX_PORT"
+}
+
+cmd_wait_matrix() {
+	local secs=${HALLWAY_TESTENV_MATRIX_WAIT:-900} i
+	for ((i = 0; i < secs * 5; i++)); do
+		matrix_up && return 0
+		if ! matrix_building && ! server_pid matrix >/dev/null; then
+			show_log matrix-build
+			show_log matrix
+			die "the Matrix homeserver is not running (scripts/testenv.sh start starts it)"
+		fi
+		sleep 0.2
+	done
+	show_log matrix-build
+	die "the Matrix homeserver did not come up within ${secs}s"
+}
+
+cmd_restart_matrix() {
+	server_pid matrix >/dev/null || die "Dendrite not running (run: $0 start)"
+	kill_server matrix KILL
+	launch_dendrite
+	log "Dendrite restarted"
+}
+
 # ---------------------------------------------------------------- commands
 
 SERVERS=(insp anope dovecot smtpd pg)
@@ -661,6 +817,8 @@ check_health() {
 	port_open "$SMTP_PORT" || { echo "smtpd: $HOST:$SMTP_PORT closed"; bad=1; }
 	anope_linked || { echo "anope: not linked to InspIRCd"; bad=1; }
 	pg_healthy || { echo "postgres: not running on $HOST:$PG_PORT"; bad=1; }
+	# (while it is being built, the homeserver is on its way: not a fault)
+	matrix_up || matrix_building || { echo "matrix: Dendrite not running on $HOST:$MATRIX_PORT"; bad=1; }
 	return "$bad"
 }
 
@@ -668,6 +826,11 @@ cmd_status() {
 	local problems
 	if problems=$(check_health); then
 		echo "testenv: running in $D (irc $HOST:$IRC_PORT, imap $HOST:$IMAP_PORT, smtp $HOST:$SMTP_PORT, lmtp $HOST:$LMTP_PORT)"
+		if matrix_up; then
+			echo "testenv: matrix http://$HOST:$MATRIX_PORT (Dendrite $DENDRITE_VERSION, server name $MATRIX_SERVER_NAME)"
+		else
+			echo "testenv: matrix: Dendrite is being built and started (log: $D/matrix-build/out.log)"
+		fi
 		return 0
 	fi
 	echo "testenv: not healthy ($D):"
@@ -680,11 +843,11 @@ stop_all() {
 	# Anope gets KILL: its database is wiped on start anyway, and on TERM it
 	# takes up to readtimeout (1 s) to notice
 	kill_server anope KILL &
-	for name in insp dovecot smtpd pg; do kill_server "$name" & done
+	for name in insp dovecot smtpd pg matrix-build matrix; do kill_server "$name" & done
 	wait
 	# helpers (dovecot's imap-login, smtpd's children) may hold a listening
 	# socket a little longer than their master
-	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$PG_PORT"; do
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$PG_PORT" "$MATRIX_PORT"; do
 		for ((i = 0; i < 100; i++)); do
 			port_open "$p" || break
 			sleep 0.03
@@ -704,15 +867,22 @@ cmd_start() {
 		log "already running and healthy ($D)"
 		return 0
 	fi
-	# Only PostgreSQL missing (an environment started before it was
-	# added): start it alone, so tests running on the others go on.
+	# Only PostgreSQL or the homeserver missing (an environment started
+	# before they were added): start them alone, so tests running on the
+	# others go on.
 	local problems
 	problems=$(check_health || true)
-	if [ -n "$problems" ] && ! grep -qv '^\(pg\|postgres\):' <<<"$problems"; then
-		port_open "$PG_PORT" && port_in_use_error "$PG_PORT"
-		start_pg
-		wait_port pg "$PG_PORT"
-		log "started PostgreSQL on $HOST:$PG_PORT"
+	if [ -n "$problems" ] && ! grep -qv '^\(pg\|postgres\|matrix\):' <<<"$problems"; then
+		if grep -q '^\(pg\|postgres\):' <<<"$problems"; then
+			port_open "$PG_PORT" && port_in_use_error "$PG_PORT"
+			start_pg
+			wait_port pg "$PG_PORT"
+			log "started PostgreSQL on $HOST:$PG_PORT"
+		fi
+		if grep -q '^matrix:' <<<"$problems"; then
+			kill_server matrix KILL
+			start_matrix_bg
+		fi
 		return 0
 	fi
 	local t0
@@ -720,7 +890,7 @@ cmd_start() {
 	stop_all
 	take_over_ports
 	local p
-	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$PG_PORT"; do
+	for p in "$IRC_PORT" "$LINK_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$PG_PORT" "$MATRIX_PORT"; do
 		port_open "$p" && port_in_use_error "$p"
 	done
 	# clean state: fresh accounts and mailboxes every start
@@ -744,7 +914,8 @@ cmd_start() {
 	wait_port smtpd "$SMTP_PORT"
 	wait_port pg "$PG_PORT"
 	wait_linked 20
-	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT (tests; your IRC client: $HOST:$LOCAL_IRC_PORT) imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT postgres $HOST:$PG_PORT (state: $D)"
+	start_matrix_bg
+	log "started in $(( $(now_ms) - t0 ))ms: irc $HOST:$IRC_PORT (tests; your IRC client: $HOST:$LOCAL_IRC_PORT) imap $HOST:$IMAP_PORT smtp $HOST:$SMTP_PORT lmtp $HOST:$LMTP_PORT postgres $HOST:$PG_PORT matrix http://$HOST:$MATRIX_PORT (state: $D)"
 }
 
 # control_lock: one start/stop/restart at a time
@@ -817,13 +988,16 @@ cmd_env() {
 	printf 'export HALLWAY_TEST_SMTP=%q\n' "$HOST:$SMTP_PORT"
 	printf 'export HALLWAY_TEST_LMTP=%q\n' "$HOST:$LMTP_PORT"
 	printf 'export HALLWAY_TEST_POSTGRES=%q\n' "postgres://hallway@$HOST:$PG_PORT/postgres?sslmode=disable"
+	printf 'export HALLWAY_TEST_MATRIX_URL=%q\n' "http://$HOST:$MATRIX_PORT"
+	printf 'export HALLWAY_TEST_MATRIX_SECRET=%q\n' "$MATRIX_SECRET"
+	printf 'export HALLWAY_TEST_MATRIX_SERVER_NAME=%q\n' "$MATRIX_SERVER_NAME"
 	printf 'export HALLWAY_TESTENV_DIR=%q\n' "$D"
 	printf 'export HALLWAY_TESTENV_SCRIPT=%q\n' "$SELF"
 }
 
 cmd_logs() {
 	local name
-	for name in "${SERVERS[@]}"; do show_log "$name"; done
+	for name in "${SERVERS[@]}" matrix-build matrix; do show_log "$name"; done
 	if [ -d "$D/anope/logs" ]; then
 		local f
 		for f in "$D"/anope/logs/*; do
@@ -857,6 +1031,9 @@ restart-irc) irc_lock; control_lock; cmd_restart_irc ;;
 stop-irc) irc_lock; control_lock; cmd_stop_irc ;;
 start-irc) control_lock; cmd_start_irc ;;
 restart-pg) control_lock; cmd_restart_pg ;;
+restart-matrix) control_lock; cmd_restart_matrix ;;
+wait-matrix) cmd_wait_matrix ;;
+matrix-bootstrap) cmd_matrix_bootstrap ;;
 env) cmd_env ;;
 logs) cmd_logs ;;
 *) usage ;;

@@ -41,6 +41,7 @@ var Tables = []string{
 	"mail_answers",
 	"irc_channel",
 	"room_mark",
+	"matrix_sync",
 }
 
 // notCopied are tables each side keeps for itself: PostgreSQL's schema

@@ -135,10 +135,20 @@ func populate(t *testing.T, s *Store) {
 		if err := tx.MarkRoom(ev.ID, "Room 1", RoomFull, alice.ID); err != nil {
 			return err
 		}
+		if err := tx.Enqueue(Message{Channel: Matrix, Target: "!room:example.org", Addressee: "@bob:example.org", Body: "noted", HTML: "<b>noted</b>",
+			ReplyTo: "$ev1", Thread: "$root"}); err != nil {
+			return err
+		}
+		if _, err := tx.MarkReceived(Received{Channel: Matrix, Key: "$ev1", Sender: "@bob:example.org"}); err != nil {
+			return err
+		}
 		_, err = tx.AddChannel("#copy-day-extra", InvitedChannel{EventID: ev.ID, InvitedBy: "alice"})
 		return err
 	})
 	if err := s.MarkSent(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSyncToken(ctx, "@hallway:example.org", "s72_1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.NoteDeliveryFailure(ctx, "mail/1/7", errors.New("451 try later")); err != nil {

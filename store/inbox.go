@@ -7,7 +7,7 @@ import (
 
 // Received is a message taken in: an IRC command or a mail.
 type Received struct {
-	Channel string // IRC or Mail
+	Channel string // IRC, Mail or Matrix
 	// Key identifies the message across redeliveries: an IRC msgid, an IMAP
 	// UIDVALIDITY/UID, a Message-ID.
 	Key     string

@@ -179,6 +179,16 @@ INSERT INTO inbox_channels (id, channel, key, sender, outcome, raw, processed_at
 	SELECT id, channel, key, sender, outcome, raw, processed_at FROM inbox;
 DROP TABLE inbox;
 ALTER TABLE inbox_channels RENAME TO inbox;`,
+	// version 13: a Matrix message's HTML body and reply relation, and the
+	// Matrix sync position.
+	`ALTER TABLE outbox ADD COLUMN html TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN thread TEXT NOT NULL DEFAULT '';
+CREATE TABLE matrix_sync (
+	user_id    TEXT PRIMARY KEY,
+	token      TEXT NOT NULL,
+	updated_at DATETIME NOT NULL
+);`,
 }
 
 // postgresFirst is the version PostgreSQL support began at: a PostgreSQL
@@ -211,6 +221,14 @@ ALTER TABLE identity ADD CONSTRAINT identity_kind_check CHECK (kind IN ('irc', '
 ALTER TABLE outbox ADD CONSTRAINT outbox_channel_check CHECK (channel IN ('irc', 'mail', 'matrix'));
 ALTER TABLE inbox DROP CONSTRAINT inbox_channel_check;
 ALTER TABLE inbox ADD CONSTRAINT inbox_channel_check CHECK (channel IN ('irc', 'mail', 'matrix'));`,
+	12: `ALTER TABLE outbox ADD COLUMN html TEXT NOT NULL DEFAULT '',
+	ADD COLUMN reply_to TEXT NOT NULL DEFAULT '',
+	ADD COLUMN thread TEXT NOT NULL DEFAULT '';
+CREATE TABLE matrix_sync (
+	user_id    TEXT PRIMARY KEY,
+	token      TEXT NOT NULL,
+	updated_at TIMESTAMPTZ NOT NULL
+);`,
 }
 
 // SchemaVersion is the database version this binary writes.

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Outbox channels.
+// Outbox (and inbox) channels.
 const (
 	IRC    = "irc"
 	Mail   = "mail"
@@ -17,11 +17,15 @@ const (
 // TopicKind marks an IRC outbox message that sets its channel's topic.
 const TopicKind = "topic"
 
+// ReactionKind marks a Matrix outbox message that is a reaction: Body is
+// its key (an emoji), on the event ReplyTo.
+const ReactionKind = "reaction"
+
 // Message is one message waiting in (or sent from) the outbox.
 type Message struct {
 	ID      int64
-	Channel string // IRC or Mail
-	Target  string // IRC channel or nick, or an email address
+	Channel string // IRC, Mail or Matrix
+	Target  string // IRC channel or nick, an email address, or a Matrix room ID
 	// Addressee is the nick an IRC reply in a channel is for; Body then
 	// starts with it.
 	Addressee string
@@ -35,6 +39,12 @@ type Message struct {
 	// Short is a compact form of Body without the addressee, used when
 	// several acknowledgements to one target are coalesced into one line.
 	Short string
+	// HTML is a Matrix message's formatted body ("" for the plain one only).
+	HTML string
+	// ReplyTo and Thread make a Matrix message a reply to an event, in a
+	// thread with that root (Kind ReactionKind: the event reacted to).
+	ReplyTo string
+	Thread  string
 	// DedupeKey, if set, makes a second message with the same key a no-op.
 	DedupeKey string
 	NotBefore time.Time
@@ -43,7 +53,7 @@ type Message struct {
 }
 
 // outboxColumns are what EnqueueOnce writes, in its arguments' order.
-const outboxColumns = `(channel, target, addressee, account, kind, body, short, dedupe_key, created_at, not_before)`
+const outboxColumns = `(channel, target, addressee, account, kind, body, short, html, reply_to, thread, dedupe_key, created_at, not_before)`
 
 // Enqueue adds a message to the outbox. A message whose DedupeKey is already
 // there is dropped, so retried work never sends twice.
@@ -69,11 +79,11 @@ func (tx *Tx) EnqueueOnce(m Message) (bool, error) {
 		// Nothing can make it a duplicate: it goes with the next message
 		// to the server (postgres.go).
 		tx.wrote = true
-		tx.pg.defer_(m.Channel, m.Target, m.Addressee, m.Account, kind, m.Body, m.Short, key, tx.now, notBefore)
+		tx.pg.defer_(m.Channel, m.Target, m.Addressee, m.Account, kind, m.Body, m.Short, m.HTML, m.ReplyTo, m.Thread, key, tx.now, notBefore)
 		return true, nil
 	}
-	res, err := tx.exec(`INSERT INTO outbox `+outboxColumns+` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-		m.Channel, m.Target, m.Addressee, m.Account, kind, m.Body, m.Short, key, tx.now, notBefore)
+	res, err := tx.exec(`INSERT INTO outbox `+outboxColumns+` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+		m.Channel, m.Target, m.Addressee, m.Account, kind, m.Body, m.Short, m.HTML, m.ReplyTo, m.Thread, key, tx.now, notBefore)
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s message: %w", m.Channel, err)
 	}
@@ -89,7 +99,7 @@ func (s *Store) Pending(ctx context.Context, channel string, after int64, limit 
 	// A read: it must not take the write lock from the intake.
 	err := s.View(ctx, func(tx *Tx) error {
 		rows, err := tx.query(`SELECT id, channel, target, addressee, account, CASE kind WHEN 'privmsg' THEN '' ELSE kind END, body, short,
-			COALESCE(dedupe_key, ''), not_before, attempts, created_at
+			html, reply_to, thread, COALESCE(dedupe_key, ''), not_before, attempts, created_at
 			FROM outbox WHERE channel = ? AND sent_at IS NULL AND id > ? AND (not_before IS NULL OR not_before <= ?)
 			ORDER BY id LIMIT ?`, channel, after, now, limit)
 		if err != nil {
@@ -99,7 +109,7 @@ func (s *Store) Pending(ctx context.Context, channel string, after int64, limit 
 		for rows.Next() {
 			var m Message
 			var nb sql.NullTime
-			if err := rows.Scan(&m.ID, &m.Channel, &m.Target, &m.Addressee, &m.Account, &m.Kind, &m.Body, &m.Short, &m.DedupeKey, &nb, &m.Attempts, &m.CreatedAt); err != nil {
+			if err := rows.Scan(&m.ID, &m.Channel, &m.Target, &m.Addressee, &m.Account, &m.Kind, &m.Body, &m.Short, &m.HTML, &m.ReplyTo, &m.Thread, &m.DedupeKey, &nb, &m.Attempts, &m.CreatedAt); err != nil {
 				return err
 			}
 			m.NotBefore = nb.Time

@@ -254,10 +254,10 @@ CREATE INDEX feed_token_person ON feed_token(event_id, person_id);
 
 -- Messages to send, written in the same transaction as the change that
 -- caused them, so a crash loses none and sends none twice. channel is 'irc',
--- 'mail' or 'matrix'; target is an IRC channel or nick, an email address or
--- a Matrix room; body is
--- the line (IRC) or the whole message (mail). short is a compact form used
--- when IRC acknowledgements to one target are coalesced.
+-- 'mail' or 'matrix'; target is an IRC channel or nick, an email address, or
+-- a Matrix room ID; body is the line (IRC), the whole message (mail) or the
+-- plain text (Matrix). short is a compact form used when IRC
+-- acknowledgements to one target are coalesced.
 CREATE TABLE outbox (
 	id         INTEGER PRIMARY KEY,
 	channel    TEXT NOT NULL CHECK (channel IN ('irc', 'mail', 'matrix')),
@@ -279,7 +279,12 @@ CREATE TABLE outbox (
 	account    TEXT NOT NULL DEFAULT '',
 	-- claimed_term: the leadership term (see lease) of the sender that
 	-- last claimed the row to send it; 0 for never.
-	claimed_term INTEGER NOT NULL DEFAULT 0
+	claimed_term INTEGER NOT NULL DEFAULT 0,
+	-- A Matrix message: its HTML body ('' for plain only), the event it
+	-- replies (or, kind 'reaction', reacts) to, and its thread's root.
+	html       TEXT NOT NULL DEFAULT '',
+	reply_to   TEXT NOT NULL DEFAULT '',
+	thread     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_pending ON outbox(channel, id) WHERE sent_at IS NULL;
 -- Partial: most messages have no key and then cost no index write.
@@ -359,4 +364,13 @@ CREATE TABLE lease (
 	holder     TEXT NOT NULL,
 	term       INTEGER NOT NULL,
 	expires_at DATETIME NOT NULL
+);
+
+-- The Matrix client's position in its event stream (/sync's next_batch), per
+-- account: saved after a batch was handled, so a restart hands on what
+-- came while it was down and nothing handled before.
+CREATE TABLE matrix_sync (
+	user_id    TEXT PRIMARY KEY,
+	token      TEXT NOT NULL,
+	updated_at DATETIME NOT NULL
 );

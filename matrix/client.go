@@ -1,0 +1,247 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+)
+
+// Config says which homeserver and account the bot uses and what it does
+// there.
+type Config struct {
+	// Homeserver is the client-server API's base URL, e.g.
+	// https://matrix.example.org.
+	Homeserver string
+	// UserID is the bot's account (@hallway:example.org), AccessToken its
+	// token (see AccessToken for reading it from the environment or a file).
+	UserID      string
+	AccessToken string
+	// Rooms are joined at start: room IDs or aliases.
+	Rooms []string
+	// Organizers are the user IDs whose invites the bot accepts; an invite
+	// from anyone else is refused.
+	Organizers []string
+	// Prefix starts a command ("!" by default).
+	Prefix string
+	// Names the bot answers to as "NAME: command" besides its user ID,
+	// localpart and display name.
+	Names []string
+	// SyncTimeout is how long one /sync waits for news (30 s by default).
+	SyncTimeout time.Duration
+	// Logger gets the client's logs (slog.Default by default).
+	Logger *slog.Logger
+	// HTTPClient, if set, makes the requests.
+	HTTPClient *http.Client
+}
+
+// AccessToken reads a token from the environment variable env or, if env
+// is empty, from file (trailing white space dropped).
+func AccessToken(env, file string) (string, error) {
+	switch {
+	case env != "":
+		t := strings.TrimSpace(os.Getenv(env))
+		if t == "" {
+			return "", fmt.Errorf("the environment variable %s (the Matrix access token) is empty or unset", env)
+		}
+		return t, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read the Matrix access token: %w", err)
+		}
+		t := strings.TrimSpace(string(b))
+		if t == "" {
+			return "", fmt.Errorf("the Matrix access token file %s is empty", file)
+		}
+		return t, nil
+	}
+	return "", errors.New("no Matrix access token: set an environment variable or a file for it")
+}
+
+// Client is the bot's connection to its homeserver. Its methods are safe
+// for concurrent use.
+type Client struct {
+	cfg    Config
+	cli    *mautrix.Client
+	log    *slog.Logger
+	self   id.UserID
+	prefix string
+	orgs   map[id.UserID]bool
+	ready  chan struct{}
+	once   sync.Once
+
+	mu    sync.Mutex
+	rooms map[id.RoomID]*room
+	names []string
+}
+
+// room is what the client knows of a room it is in.
+type room struct {
+	members   map[id.UserID]bool // joined
+	known     bool               // members is complete
+	encrypted bool
+	warned    bool // told that hallway does not read it
+}
+
+// New makes a client; it does no I/O.
+func New(cfg Config) (*Client, error) {
+	if cfg.Homeserver == "" || cfg.UserID == "" || cfg.AccessToken == "" {
+		return nil, errors.New("matrix: a homeserver, a user ID and an access token are needed")
+	}
+	self := id.UserID(cfg.UserID)
+	local, _, err := self.Parse()
+	if err != nil {
+		return nil, fmt.Errorf("matrix: user ID %q: %w (want @name:server)", cfg.UserID, err)
+	}
+	cli, err := mautrix.NewClient(cfg.Homeserver, self, cfg.AccessToken)
+	if err != nil {
+		return nil, fmt.Errorf("matrix: %w", err)
+	}
+	if cfg.HTTPClient != nil {
+		cli.Client = cfg.HTTPClient
+	}
+	cli.Log = zerolog.Nop()
+	// Retries are ours: mautrix reads only a Retry-After header, and sleeps
+	// where a sender should move on to another room.
+	cli.DefaultHTTPRetries = 0
+	cli.IgnoreRateLimit = true
+	if cfg.Prefix == "" {
+		cfg.Prefix = "!"
+	}
+	if cfg.SyncTimeout == 0 {
+		cfg.SyncTimeout = 30 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Client{
+		cfg:    cfg,
+		cli:    cli,
+		log:    log.With("component", "matrix"),
+		self:   self,
+		prefix: cfg.Prefix,
+		orgs:   map[id.UserID]bool{},
+		ready:  make(chan struct{}),
+		rooms:  map[id.RoomID]*room{},
+		names:  append([]string{string(self), local}, cfg.Names...),
+	}
+	for _, o := range cfg.Organizers {
+		c.orgs[id.UserID(o)] = true
+	}
+	return c, nil
+}
+
+// UserID is the bot's account.
+func (c *Client) UserID() string { return string(c.self) }
+
+// Ready is closed once the first sync is done: from then on every message
+// sent to a room the bot is in reaches the handler.
+func (c *Client) Ready() <-chan struct{} { return c.ready }
+
+// retryAfter reports whether err is M_LIMIT_EXCEEDED, and how long the
+// homeserver asked to wait (a second if it did not say).
+func retryAfter(err error) (time.Duration, bool) {
+	var he mautrix.HTTPError
+	if !errors.As(err, &he) || he.RespError == nil {
+		return 0, false
+	}
+	re := he.RespError
+	if re.ErrCode != mautrix.MLimitExceeded.ErrCode && !he.IsStatus(http.StatusTooManyRequests) {
+		return 0, false
+	}
+	d := time.Second
+	if ms, ok := re.ExtraData["retry_after_ms"].(float64); ok && ms >= 0 {
+		d = time.Duration(ms) * time.Millisecond
+	}
+	return min(d, 5*time.Minute), true
+}
+
+// limited runs f until it is not refused with M_LIMIT_EXCEEDED, waiting as
+// long as the homeserver asks between tries.
+func (c *Client) limited(ctx context.Context, what string, f func() error) error {
+	for {
+		err := f()
+		d, ok := retryAfter(err)
+		if !ok {
+			return err
+		}
+		c.log.Debug("rate limited", "what", what, "retry_after", d)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// joinConfigured joins the configured rooms (IDs or aliases).
+func (c *Client) joinConfigured(ctx context.Context) error {
+	for _, r := range c.cfg.Rooms {
+		err := c.limited(ctx, "join", func() error {
+			_, err := c.cli.JoinRoom(ctx, r, nil)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("matrix: join %s: %w", r, err)
+		}
+		c.log.Info("joined room", "room", r)
+	}
+	return nil
+}
+
+// room returns what is known of a room, fetching its members if need be
+// (a room first seen after a restart, whose state /sync does not repeat).
+func (c *Client) room(ctx context.Context, roomID id.RoomID) *room {
+	c.mu.Lock()
+	r := c.rooms[roomID]
+	if r == nil {
+		r = &room{members: map[id.UserID]bool{}}
+		c.rooms[roomID] = r
+	}
+	known := r.known
+	c.mu.Unlock()
+	if !known {
+		var resp *mautrix.RespJoinedMembers
+		err := c.limited(ctx, "members", func() (err error) {
+			resp, err = c.cli.JoinedMembers(ctx, roomID)
+			return err
+		})
+		if err != nil {
+			c.log.Warn("could not list a room's members", "room", roomID, "err", err)
+			return r
+		}
+		c.mu.Lock()
+		for u := range resp.Joined {
+			r.members[u] = true
+		}
+		r.known = true
+		c.mu.Unlock()
+	}
+	return r
+}
+
+// addName adds a name the bot answers to (its display name).
+func (c *Client) addName(name string) {
+	if name == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.names {
+		if strings.EqualFold(n, name) {
+			return
+		}
+	}
+	c.names = append(c.names, name)
+}
