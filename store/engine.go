@@ -68,7 +68,7 @@ func openPostgresStore(ctx context.Context, source string, ready func(*Store, co
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, engine: PostgreSQL, Now: time.Now}
+	s := &Store{db: db, engine: PostgreSQL, Now: time.Now, writer: make(chan struct{}, 1)}
 	if err := ready(s, ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", redact(source), err)

@@ -65,6 +65,12 @@ type deferred struct {
 const takeWriteLock = "SELECT pg_advisory_xact_lock(1751215468, hashtext(current_schema()))"
 
 func (s *Store) doPostgres(ctx context.Context, fn func(tx *Tx) error) error {
+	select {
+	case s.writer <- struct{}{}:
+		defer func() { <-s.writer }()
+	case <-ctx.Done():
+		return s.checkWrite(fmt.Errorf("begin: %w", ctx.Err()))
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return s.checkWrite(fmt.Errorf("begin: %w", err))

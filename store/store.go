@@ -63,6 +63,12 @@ type Store struct {
 	Now func() time.Time
 	// health tracks whether writes fail (health.go).
 	health writeHealth
+	// writer lets one write transaction of this process run at a time on
+	// PostgreSQL, from its start: the server's write lock is taken with
+	// the first statement, and what a transaction's function does before
+	// that (the bot's state in memory) must not overlap another's, as it
+	// does not on SQLite.
+	writer chan struct{}
 }
 
 // Open opens (creating if needed) the database source names, a SQLite
