@@ -41,6 +41,9 @@ var Tables = []string{
 	"mail_answers",
 	"irc_channel",
 	"room_mark",
+	"privacy_token",
+	"coc_report",
+	"coc_audit",
 }
 
 // notCopied are tables each side keeps for itself: PostgreSQL's schema

@@ -135,8 +135,14 @@ func populate(t *testing.T, s *Store) {
 		if err := tx.MarkRoom(ev.ID, "Room 1", RoomFull, alice.ID); err != nil {
 			return err
 		}
-		_, err = tx.AddChannel("#copy-day-extra", InvitedChannel{EventID: ev.ID, InvitedBy: "alice"})
-		return err
+		if _, err := tx.AddChannel("#copy-day-extra", InvitedChannel{EventID: ev.ID, InvitedBy: "alice"}); err != nil {
+			return err
+		}
+		if _, err := tx.NewPrivacyToken(TokenMyData, bob.ID, time.Hour); err != nil {
+			return err
+		}
+		// AddReport writes its audit line too.
+		return tx.AddReport(&Report{EventID: ev.ID, ReporterID: bob.ID, Via: Mail, Contact: "bob@example.org", Text: "rude remarks at lunch"})
 	})
 	if err := s.MarkSent(ctx, 1); err != nil {
 		t.Fatal(err)
