@@ -422,7 +422,10 @@ func TestPurge(t *testing.T) {
 	})
 	ctx := context.Background()
 	var ids []int64
-	do(t, s, func(tx *Tx) (err error) { ids, err = tx.int64s(`SELECT id FROM outbox WHERE channel = 'mail'`); return err })
+	do(t, s, func(tx *Tx) (err error) {
+		ids, err = tx.int64s(`SELECT id FROM outbox WHERE channel = 'mail'`)
+		return err
+	})
 	if err := s.MarkSent(ctx, ids...); err != nil {
 		t.Fatal(err)
 	}
