@@ -128,6 +128,9 @@ type Options struct {
 	SolveIterations int64
 	// Nick is the bot's IRC nick, for mails that point to IRC.
 	Nick string
+	// KeepMailTo are the addresses (the mailing list) whose mail the
+	// retention purge keeps: the wrap-up stays.
+	KeepMailTo []string
 	// TestHook, if set, is called at named points of the work, for tests
 	// that must crash the process at a precise moment: "release", when a
 	// release is about to be made (its command, or the attempt after a
@@ -160,6 +163,7 @@ type Bot struct {
 	wakers    []func()
 	meetings  meetings
 	invited   channels // guarded by meetings.mu
+	retention retention
 }
 
 // OnQueued adds a function called after a command queued messages, so
@@ -554,7 +558,7 @@ func (b *Bot) reply(tx *store.Tx, c *call, r Reply) error {
 // internalError logs a failed command, tells the person, and returns
 // the error as a *CommandError: logged once, here.
 func (b *Bot) internalError(ctx context.Context, c *call, err error) error {
-	b.log.Error("command failed", "err", err, "text", c.req.Text, "account", c.req.Account, "nick", c.req.Nick, "email", c.req.Email)
+	b.log.Error("command failed", "err", err, "text", confidentialText(c.req.Text), "account", c.req.Account, "nick", c.req.Nick, "email", c.req.Email)
 	apology := textReply("internal error, sorry: it is logged for the organizers. Please try again later.")
 	if errors.Is(err, store.ErrUnwritable) {
 		apology = textReply("hallway can't save right now, try again in a few minutes.")
@@ -585,6 +589,9 @@ type nowReplier interface {
 
 // run parses and carries out a command inside the transaction.
 func (b *Bot) run(c *call) (Reply, error) {
+	if r, ok, err := c.runConfidential(); ok {
+		return r, err
+	}
 	args, err := Split(c.req.Text)
 	if err != nil {
 		return Reply{}, err

@@ -45,6 +45,9 @@ func (b *Bot) RunClock(ctx context.Context, wake func()) {
 		} else {
 			n += closed
 		}
+		if err := b.retainIfDue(ctx, b.now()); err != nil {
+			b.log.Error("retention purge", "err", err)
+		}
 		if m, err := b.AnnouncePhases(ctx, b.now()); err != nil {
 			b.log.Error("announcing phases", "err", err)
 		} else {

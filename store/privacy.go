@@ -29,6 +29,11 @@ const (
 	TokenForget = "forget"
 )
 
+// ForgottenKeyPrefix starts the dedupe key of the answer to a forget:
+// Purge deletes such answers once sent, and with them the last mention
+// of where they went.
+const ForgottenKeyPrefix = "forgotten:"
+
 // ErrTokenUsed is returned for a one-time token already used or expired.
 var ErrTokenUsed = errors.New("the link was used already or has expired")
 
@@ -80,6 +85,21 @@ func (tx *Tx) UsePrivacyToken(kind, token string, personID int64) (int64, error)
 		return 0, fmt.Errorf("use privacy token: %w", err)
 	}
 	return owner, nil
+}
+
+// PeekPrivacyToken reports whether a one-time token of a kind is still
+// good, without spending it: ErrNotFound or ErrTokenUsed if not.
+func (tx *Tx) PeekPrivacyToken(kind, token string) error {
+	var expires time.Time
+	var used sql.NullTime
+	err := tx.queryRow(`SELECT expires_at, used_at FROM privacy_token WHERE token = ? AND kind = ?`, token, kind).Scan(&expires, &used)
+	if err != nil {
+		return notFound(err)
+	}
+	if used.Valid || !tx.now.Before(expires) {
+		return ErrTokenUsed
+	}
+	return nil
 }
 
 // PersonData is everything hallway keeps about one person, as !mydata
@@ -328,7 +348,7 @@ type Kept struct {
 
 // Forgotten is what Forget did.
 type Forgotten struct {
-	// Deleted counts the rows deleted, by table.
+	// Deleted counts the rows deleted (outbox: emptied), by table.
 	Deleted map[string]int64
 	// Kept is what stays, anonymised, for the event to make sense.
 	Kept []Kept
@@ -382,13 +402,13 @@ func (tx *Tx) Forget(personID int64) (Forgotten, error) {
 	keep := []struct {
 		what, why, q string
 	}{
-		{"votes", "they count in the results the schedule was made from", `SELECT count(*) FROM vote WHERE person_id = ?`},
-		{"proposals", "they are part of the event's programme; they now name " + ForgottenSpeaker, `SELECT count(*) FROM proposal WHERE author_id = ?`},
-		{"pledges", "they count in the campaigns' totals; they now show as anonymous", `SELECT count(*) FROM pledge WHERE person_id = ?`},
-		{"check-ins", "they count in the attendance", `SELECT count(*) FROM checkin WHERE person_id = ?`},
-		{"seats", "a seat taken stays counted, without a name or address; cancel first if you will not come", `SELECT count(*) FROM registration WHERE person_id = ? AND status = 'registered'`},
-		{"lines in published minutes", "the minutes are the session's record; they now say " + forgottenWord + " for you", ""},
-		{"code-of-conduct reports", "the team needs them to act; they no longer say how to reach you", `SELECT count(*) FROM coc_report WHERE reporter_id = ?`},
+		{"votes", "counted in the results the schedule was made from", `SELECT count(*) FROM vote WHERE person_id = ?`},
+		{"proposals", "part of the event's programme, now given by " + ForgottenSpeaker, `SELECT count(*) FROM proposal WHERE author_id = ?`},
+		{"pledges", "counted in the campaigns' totals, shown as anonymous", `SELECT count(*) FROM pledge WHERE person_id = ?`},
+		{"check-ins", "counted in the attendance", `SELECT count(*) FROM checkin WHERE person_id = ?`},
+		{"seats", "counted as taken, without a name or address; cancel first if you will not come", `SELECT count(*) FROM registration WHERE person_id = ? AND status = 'registered'`},
+		{"lines in published minutes", "the session's record, now saying " + forgottenWord + " for you", ""},
+		{"code-of-conduct reports", "kept for the team to act on, without a way to reach you", `SELECT count(*) FROM coc_report WHERE reporter_id = ?`},
 	}
 	var minutesLines int64
 	if len(w.words) > 0 {
@@ -432,7 +452,6 @@ func (tx *Tx) Forget(personID int64) (Forgotten, error) {
 		{"mail_refusal", `DELETE FROM mail_refusal WHERE lower(email) IN ` + eIn, eArgs},
 		{"mail_answers", `DELETE FROM mail_answers WHERE lower(email) IN ` + eIn, eArgs},
 		{"registration", `DELETE FROM registration WHERE person_id = ? AND status != 'registered'`, []any{personID}},
-		{"outbox", `DELETE FROM outbox WHERE (channel = 'mail' AND lower(target) IN ` + eIn + `) OR lower(account) IN ` + wIn, append(slices.Clone(eArgs), wArgs...)},
 		{"meeting_line", `DELETE FROM meeting_line WHERE lower(account) IN ` + wIn + ` AND text NOT LIKE '#%'`, wArgs},
 	}
 	for _, d := range del {
@@ -443,6 +462,18 @@ func (tx *Tx) Forget(personID int64) (Forgotten, error) {
 		if n, _ := res.RowsAffected(); n > 0 {
 			f.Deleted[d.table] += n
 		}
+	}
+	// Messages to them are emptied, not deleted: senders read the outbox
+	// by id, and SQLite gives a deleted last id to the next row. One not
+	// sent yet is dropped.
+	res, err := tx.exec(`UPDATE outbox SET `+blankOutbox+`, sent_at = COALESCE(sent_at, ?),
+		last_error = CASE WHEN sent_at IS NULL THEN 'dropped: the addressee asked to be forgotten' ELSE last_error END
+		WHERE (channel = 'mail' AND lower(target) IN `+eIn+`) OR lower(account) IN `+wIn, append(append([]any{tx.now}, eArgs...), wArgs...)...)
+	if err != nil {
+		return f, fmt.Errorf("forget: outbox: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		f.Deleted["outbox"] += n
 	}
 	name := ForgottenPerson
 	if isSpeaker > 0 {
@@ -598,6 +629,11 @@ func renameSpeakers(v any, names []string) bool {
 	return changed
 }
 
+// blankOutbox empties an outbox row of what it said and to whom. Rows
+// are emptied rather than deleted: the senders read the outbox by id,
+// and SQLite would give a deleted last id to the next message.
+const blankOutbox = `target = '', addressee = '', account = '', body = '', short = ''`
+
 // Purge is what a retention run purges.
 type Purge struct {
 	// Events are the events whose retention ran out: their registrations'
@@ -628,6 +664,11 @@ func (tx *Tx) Purge(p Purge) (map[string]int64, error) {
 	if err := run("privacy_token", `DELETE FROM privacy_token WHERE expires_at < ?`, tx.now.Add(-24*time.Hour)); err != nil {
 		return out, err
 	}
+	// The answer to a forget names where it went; once sent, it goes too.
+	if err := run("outbox", `UPDATE outbox SET `+blankOutbox+` WHERE dedupe_key >= ? AND dedupe_key < ? AND sent_at IS NOT NULL AND target != ''`,
+		ForgottenKeyPrefix, ForgottenKeyPrefix[:len(ForgottenKeyPrefix)-1]+";"); err != nil {
+		return out, err
+	}
 	for _, ev := range p.Events {
 		for _, s := range []struct{ table, q string }{
 			{"registration", `UPDATE registration SET email = '', bounce = '' WHERE event_id = ? AND (email != '' OR bounce != '')`},
@@ -654,7 +695,7 @@ func (tx *Tx) Purge(p Purge) (map[string]int64, error) {
 	}{
 		{"identity", `DELETE FROM identity WHERE kind = 'email'`, nil},
 		{"inbox", `UPDATE inbox SET sender = '', raw = '' WHERE sender != '' OR raw != ''`, nil},
-		{"outbox", `DELETE FROM outbox WHERE channel = 'mail' AND sent_at IS NOT NULL AND lower(target) NOT IN ` + keepIn, keep},
+		{"outbox", `UPDATE outbox SET ` + blankOutbox + ` WHERE channel = 'mail' AND sent_at IS NOT NULL AND lower(target) NOT IN ` + keepIn, keep},
 		{"mail_refusal", `DELETE FROM mail_refusal`, nil},
 		{"mail_answers", `DELETE FROM mail_answers`, nil},
 		{"delivery_failure", `DELETE FROM delivery_failure`, nil},

@@ -465,3 +465,49 @@ func TestPurge(t *testing.T) {
 		t.Errorf("%d feed tokens, %d outbox rows", len(rows["feed_token"]), len(rows["outbox"]))
 	}
 }
+
+// TestForgetAnswerPurged: the answer to a forget (its dedupe key) is
+// emptied by the next purge once sent, not before; other rows stay.
+func TestForgetAnswerPurged(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	do(t, s, func(tx *Tx) error {
+		for i, m := range []Message{
+			{Channel: IRC, Target: "zel", Account: zeldaAccount, Body: "Done: hallway has forgotten you.", DedupeKey: ForgottenKeyPrefix + "7:1:0"},
+			{Channel: Mail, Target: zeldaEmail, Body: "Subject: You are forgotten", DedupeKey: ForgottenKeyPrefix + "7:2"},
+			{Channel: IRC, Target: "#chan", Body: "unrelated", DedupeKey: "forgotten;not-this"},
+		} {
+			if err := tx.Enqueue(m); err != nil {
+				return fmt.Errorf("message %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	purge := func() {
+		do(t, s, func(tx *Tx) error { _, err := tx.Purge(Purge{}); return err })
+	}
+	named := func() (n int) {
+		for _, r := range scanRows(t, s)["outbox"] {
+			if r["target"] != "" {
+				n++
+			}
+		}
+		return n
+	}
+	purge()
+	if n := named(); n != 3 {
+		t.Fatalf("%d rows with a target before sending, want 3", n)
+	}
+	if err := s.MarkSent(ctx, 1, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	purge()
+	if n := named(); n != 1 {
+		t.Errorf("%d rows with a target after sending, want 1 (the unrelated one)", n)
+	}
+	var max int64
+	do(t, s, func(tx *Tx) error { return tx.queryRow(`SELECT max(id) FROM outbox`).Scan(&max) })
+	if max != 3 {
+		t.Errorf("outbox ids end at %d: rows were deleted, and their ids would be given again", max)
+	}
+}
