@@ -154,13 +154,22 @@ func TestReportStaysWithTeam(t *testing.T) {
 	f.ev.Grid = schedule.Grid{Rooms: []schedule.GridRoom{{Name: "Room 104", Capacity: 40}},
 		Slots: []schedule.GridSlot{{Start: f.now.Add(time.Hour), End: f.now.Add(2 * time.Hour), Kind: "session", Rooms: []string{"Room 104"}}}}
 	f.say("alice", "alice", `propose "Session A"`)
-	f.say("pleia2", "pleia2", "notes 1")
+	if got := f.say("pleia2", "pleia2", "notes start 1"); !strings.Contains(got, "Meeting started") {
+		t.Fatalf("notes: %q", got)
+	}
 	var public []string
 	public = append(public, f.sayIn("#openinfra", "bob", "bob", "report "+secret)...)
 	public = append(public, f.line("bob", "bob", "!report "+secret, nil)...)
 	public = append(public, f.line("bob", "bob", "hallway: report "+secret, nil)...)
 	team := f.sayIn("", "bob", "bob", "report "+secret)
 	mailed := byMail("mallory@example.org", "report -- "+secret)
+	// A report whose words would not split as a command's (an unclosed
+	// quote) is still a report, and its mail is not kept for organizers.
+	quoted := "report " + secret + ` and said "go away`
+	if err := f.bot.Handle(context.Background(), Request{Transport: Mail, Email: "mallory@example.org", Text: quoted,
+		Keys: []string{"mail:quoted"}, Original: []byte("Subject: report\r\n\r\n" + quoted)}); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(strings.Join(team, "\n"), "reached the code-of-conduct team") || !strings.Contains(mailed, "reached the code-of-conduct team") {
 		t.Fatalf("not acknowledged: %q / %q", team, mailed)
 	}
@@ -214,8 +223,8 @@ func TestReportStaysWithTeam(t *testing.T) {
 			t.Errorf("a mail answer holds the report: %q", r)
 		}
 	}
-	if toTeam != 4 { // two reports, each to krum on IRC and by mail
-		t.Errorf("%d notifications of the team, want 4", toTeam)
+	if toTeam != 6 { // three reports, each to krum on IRC and by mail
+		t.Errorf("%d notifications of the team, want 6", toTeam)
 	}
 	if strings.Contains(logs.String(), "zq7") {
 		t.Errorf("the log holds the report:\n%s", logs.String())
