@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,6 +50,16 @@ func runForget(c *call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	// Notes being taken hold their lines in memory too: rebuilt from the
+	// log as it is now, and again from the store if this is undone.
+	if err := c.bot.loadMeetings(c.tx); err != nil {
+		return Reply{}, err
+	}
+	c.onRollback(func() {
+		if err := c.bot.store.View(context.WithoutCancel(c.ctx), c.bot.loadMeetings); err != nil {
+			c.bot.log.Error("reloading notes after an undone forget", "err", err)
+		}
+	})
 	c.bot.forgotten(c.tx.Now())
 	c.bot.log.Info("a person was forgotten", "person", c.person.ID, "kept", len(f.Kept))
 	return Reply{}, c.answerForgotten(forgottenLines(f))
