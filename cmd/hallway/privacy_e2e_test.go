@@ -339,6 +339,14 @@ func TestMyDataAndForget(t *testing.T) {
 	// An organizer forgets someone known only by mail.
 	ada := e.addr("ada")
 	e.registerByMail("ada", "")
+	// Her data, asked for by mail.
+	if answer := e.ask("ada", "", "mydata", ""); !strings.Contains(flat(answer), "I mailed everything hallway keeps about you (JSON) to your confirmed address a***@test.local") {
+		t.Errorf("answer to mydata by mail:\n%s", answer)
+	}
+	adaDoc := decodeMyData(t, e.waitMail(ada, func(m string) bool { return strings.Contains(m, "Subject: Your data at Test Day") }))
+	if len(adaDoc.Tables["registration"]) != 1 || len(adaDoc.Identities) != 1 || adaDoc.Identities[0].Value != ada {
+		t.Errorf("ada's data: %+v, tables %v", adaDoc.Identities, tableSizes(adaDoc))
+	}
 	var out, errs bytes.Buffer
 	if code := run(e.ctx, []string{"forget", ada, "-config", e.cfg.File}, nil, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), "would forget the person known as email "+ada) {
 		t.Fatalf("hallway forget without -yes: exit %d: %q %q", code, out.String(), errs.String())
