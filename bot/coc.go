@@ -32,7 +32,7 @@ var reportSpec = &Spec{
 	Run:         runReport,
 }
 
-// reportWords are what a report starts with, lower case, without prefix.
+// isReport reports whether a command line (without prefix) is a report.
 func isReport(text string) bool {
 	first, _, _ := strings.Cut(strings.TrimSpace(text), " ")
 	return strings.EqualFold(first, reportSpec.Name)
