@@ -114,6 +114,11 @@ type Reply struct {
 	// never takes the place of the command's real answer: a transport
 	// that tries the command again (mail) may leave it out.
 	Failure bool
+	// Key, if set, is the dedupe key of the answer's outbox rows (a chat
+	// transport numbers it per row, "KEY:0", "KEY:1"): the answer goes out
+	// once and can be found again (the answer to !forget is emptied once
+	// sent).
+	Key string
 }
 
 func textReply(format string, args ...any) Reply {
@@ -140,6 +145,9 @@ type Options struct {
 	SolveIterations int64
 	// Nick is the bot's IRC nick, for mails that point to IRC.
 	Nick string
+	// KeepMailTo are the addresses (the mailing list) whose mail the
+	// retention purge keeps: the wrap-up stays.
+	KeepMailTo []string
 	// TestHook, if set, is called at named points of the work, for tests
 	// that must crash the process at a precise moment: "release", when a
 	// release is about to be made (its command, or the attempt after a
@@ -171,6 +179,7 @@ type Bot struct {
 	wakers    []func()
 	meetings  meetings
 	invited   channels // guarded by meetings.mu
+	retention retention
 }
 
 // OnQueued adds a function called after a command queued messages, so
@@ -621,7 +630,7 @@ func (b *Bot) reply(tx *store.Tx, c *call, r Reply) error {
 // internalError logs a failed command, tells the person, and returns
 // the error as a *CommandError: logged once, here.
 func (b *Bot) internalError(ctx context.Context, c *call, err error) error {
-	b.log.Error("command failed", "err", err, "text", c.req.Text, "who", c.req.Who.String(), "nick", c.req.Nick)
+	b.log.Error("command failed", "err", err, "text", confidentialText(c.req.Text), "who", c.req.Who.String(), "nick", c.req.Nick)
 	apology := textReply("internal error, sorry: it is logged for the organizers. Please try again later.")
 	if errors.Is(err, store.ErrUnwritable) {
 		apology = textReply("hallway can't save right now, try again in a few minutes.")
@@ -652,6 +661,9 @@ type nowReplier interface {
 
 // run parses and carries out a command inside the transaction.
 func (b *Bot) run(c *call) (Reply, error) {
+	if r, ok, err := c.runConfidential(); ok {
+		return r, err
+	}
 	args, err := Split(c.req.Text)
 	if err != nil {
 		return Reply{}, err

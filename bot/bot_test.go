@@ -262,7 +262,9 @@ func TestExamples(t *testing.T) {
 		fmt.Fprintf(&b, "\n%s\n", strings.Join(helpLines(s, "!"), "\n"))
 	}
 	// Feed tokens are random: the golden file shows their place.
-	golden(t, "examples.golden", feedTokenRe.ReplaceAllString(b.String(), "/feed/TOKEN.ics"))
+	out := feedTokenRe.ReplaceAllString(b.String(), "/feed/TOKEN.ics")
+	out = myDataLinkRe.ReplaceAllString(forgetCodeRe.ReplaceAllString(out, "forget confirm CODE"), "/mydata/TOKEN")
+	golden(t, "examples.golden", out)
 }
 
 var feedTokenRe = regexp.MustCompile(`/feed/[a-z2-7]{32}\.ics`)

@@ -44,6 +44,9 @@ func (b *Bot) RunClock(ctx context.Context) {
 		if _, err := b.CloseMeetings(ctx, b.now()); err != nil {
 			b.log.Error("closing notes of sessions that ended", "err", err)
 		}
+		if err := b.retainIfDue(ctx, b.now()); err != nil {
+			b.log.Error("retention purge", "err", err)
+		}
 		if _, err := b.AnnouncePhases(ctx, b.now()); err != nil {
 			b.log.Error("announcing phases", "err", err)
 		}

@@ -57,6 +57,14 @@ type Event struct {
 	// an unreceived pledge is reminded of by mail, at most Reminders times.
 	ReminderAfter time.Duration
 	Reminders     int
+	// Retention is how long after the event's last slot ends the personal
+	// data it no longer needs is kept (retention.go); 0 keeps it.
+	Retention time.Duration
+	// CocURL is the code of conduct's address ("" if none); CocTeam who
+	// receives reports and may read them: IRC accounts, Matrix IDs
+	// ("@x:server") and addresses (coc.go).
+	CocURL  string
+	CocTeam []string
 
 	id int64 // store id, set by Bot.Init
 }

@@ -289,6 +289,9 @@ func (c *call) lineAsCommand(text string) (Reply, error) {
 func (b *Bot) handleLine(c *call) (Reply, error) {
 	// Said, not typed to the bot: kept cleaned, without a word about it.
 	text := strings.TrimSpace(cleanLine(c.req.Text))
+	if c.confidentialLine(text) {
+		return Reply{}, nil
+	}
 	b.meetings.mu.Lock()
 	live, ok := b.meetings.live[strings.ToLower(c.req.Where)]
 	b.meetings.mu.Unlock()

@@ -1,6 +1,8 @@
 package irc
 
 import (
+	"fmt"
+
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/store"
 )
@@ -63,8 +65,11 @@ func messages(req bot.Request, r bot.Reply) []store.Message {
 			account = req.Who.Value
 		}
 	}
-	for _, line := range r.Lines {
+	for i, line := range r.Lines {
 		m := store.Message{Channel: store.IRC, Target: target, Addressee: addressee, Account: account, Body: line}
+		if r.Key != "" {
+			m.DedupeKey = fmt.Sprintf("%s:%d", r.Key, i)
+		}
 		if addressee != "" {
 			m.Body = addressee + ": " + line
 		}

@@ -42,6 +42,9 @@ var Tables = []string{
 	"irc_channel",
 	"room_mark",
 	"matrix_sync",
+	"privacy_token",
+	"coc_report",
+	"coc_audit",
 }
 
 // notCopied are tables each side keeps for itself: PostgreSQL's schema

@@ -142,8 +142,14 @@ func populate(t *testing.T, s *Store) {
 		if _, err := tx.MarkReceived(Received{Channel: Matrix, Key: "$ev1", Sender: "@bob:example.org"}); err != nil {
 			return err
 		}
-		_, err = tx.AddChannel("#copy-day-extra", InvitedChannel{EventID: ev.ID, InvitedBy: "alice"})
-		return err
+		if _, err := tx.AddChannel("#copy-day-extra", InvitedChannel{EventID: ev.ID, InvitedBy: "alice"}); err != nil {
+			return err
+		}
+		if _, err := tx.NewPrivacyToken(TokenMyData, bob.ID, time.Hour); err != nil {
+			return err
+		}
+		// AddReport writes its audit line too.
+		return tx.AddReport(&Report{EventID: ev.ID, ReporterID: bob.ID, Via: Mail, Contact: "bob@example.org", Text: "rude remarks at lunch"})
 	})
 	if err := s.MarkSent(ctx, 1); err != nil {
 		t.Fatal(err)

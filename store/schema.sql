@@ -374,3 +374,44 @@ CREATE TABLE matrix_sync (
 	token      TEXT NOT NULL,
 	updated_at DATETIME NOT NULL
 );
+
+-- One-time secrets of a person: the link to their data (!mydata, valid
+-- for an hour, used once) and the code that confirms !forget.
+CREATE TABLE privacy_token (
+	token      TEXT PRIMARY KEY,
+	kind       TEXT NOT NULL CHECK (kind IN ('mydata', 'forget')),
+	person_id  INTEGER NOT NULL REFERENCES person(id),
+	created_at DATETIME NOT NULL,
+	expires_at DATETIME NOT NULL,
+	used_at    DATETIME
+);
+CREATE INDEX privacy_token_person ON privacy_token(person_id);
+
+-- Code-of-conduct reports. Only the event's team reads them (hallway coc,
+-- !coc list in private): no page, export, log line or metric shows them.
+-- contact is how the team answers the reporter (an account or address).
+CREATE TABLE coc_report (
+	id          INTEGER PRIMARY KEY,
+	event_id    INTEGER NOT NULL REFERENCES event(id),
+	reporter_id INTEGER NOT NULL REFERENCES person(id),
+	via         TEXT NOT NULL CHECK (via IN ('irc', 'mail')),
+	contact     TEXT NOT NULL DEFAULT '',
+	text        TEXT NOT NULL,
+	status      TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'acknowledged', 'resolved')),
+	created_at  DATETIME NOT NULL,
+	updated_at  DATETIME NOT NULL
+);
+CREATE INDEX coc_report_event ON coc_report(event_id, status, id);
+
+-- Who did what with a report, and when: filed, notified, shown, listed,
+-- acknowledged, resolved. report_id is NULL for a list of reports.
+CREATE TABLE coc_audit (
+	id        INTEGER PRIMARY KEY,
+	event_id  INTEGER NOT NULL REFERENCES event(id),
+	report_id INTEGER REFERENCES coc_report(id),
+	actor     TEXT NOT NULL,
+	action    TEXT NOT NULL,
+	note      TEXT NOT NULL DEFAULT '',
+	at        DATETIME NOT NULL
+);
+CREATE INDEX coc_audit_report ON coc_audit(report_id, id);

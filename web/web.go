@@ -197,6 +197,7 @@ func (srv *Server) routes() *http.ServeMux {
 	srv.personalCounts = srv.metrics.route(patternPersonal)
 	srv.badRequests = srv.metrics.route("malformed")
 	srv.reportRoutes(handle)
+	srv.myDataRoutes(handle)
 	// The same routes as the fast path takes, for what it leaves to the
 	// mux (an escaped path).
 	for file, get := range map[string]entryFunc{

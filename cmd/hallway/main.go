@@ -38,6 +38,10 @@ Usage:
   hallway db copy -from SRC -to DST [-journal FILE]
                                         copy a whole database into a new, empty one, ids kept,
                                         verified by counting; SRC, DST: a file, sqlite:PATH or postgres://…
+  hallway forget -config FILE [-yes] ACCOUNT|ADDRESS
+                                        forget a person as !forget does (without -yes: who it would be)
+  hallway coc list|show N|ack N|close N -config FILE [-event SLUG] [-all] [-note TEXT]
+                                        the code-of-conduct reports, for the team (audit-logged)
   hallway schedule solve [-time D] [-seed N] [-o FILE] INSTANCE.json
                                         solve a scheduling instance (sched-instance/1)
   hallway help                          this text
@@ -84,6 +88,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runBackup(ctx, args[1:], stdout, stderr)
 	case "db":
 		err = runDB(ctx, args[1:], stdout, stderr)
+	case "forget":
+		err = runForget(ctx, args[1:], stdout, stderr)
+	case "coc":
+		err = runCoc(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

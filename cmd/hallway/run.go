@@ -97,6 +97,7 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main,
 		Nick:           cfg.IRC.Nick,
 		Logger:         log,
 		TestHook:       hook,
+		KeepMailTo:     keepMailTo(cfg),
 	})
 	if err := b.Init(ctx); err != nil {
 		s.Close()
@@ -298,6 +299,9 @@ func botEvent(e config.Event, baseURL string) *bot.Event {
 		RetimeWeight:   e.RetimeWeight,
 		FreezeBefore:   e.FreezeBefore,
 		Reminders:      e.PledgeReminders,
+		Retention:      e.Retention,
+		CocURL:         e.CocURL,
+		CocTeam:        cocTeam(e),
 	}
 }
 

@@ -85,6 +85,10 @@ func (s Store) Source() string {
 	return s.Path
 }
 
+// DefaultRetention is how long after an event its personal data is kept
+// unless event.retention says.
+const DefaultRetention = 90 * 24 * time.Hour
+
 // DefaultLeaseTTL is the lease's length unless store.lease_ttl says: a
 // standby answers within about this long of the leader's death, and a
 // leader steps down when it could not renew for two thirds of it.
@@ -233,6 +237,17 @@ type Event struct {
 	// started) are not moved. Default 2h.
 	RetimeWeight int
 	FreezeBefore time.Duration
+	// Retention is how long after the event's end hallway keeps personal
+	// data it no longer needs: then addresses, mail kept for organizers,
+	// lines of notes outside the minutes and personal feed tokens are
+	// purged. Default 90 days.
+	Retention time.Duration
+	// CocURL is the event's code of conduct, for !coc; may be "".
+	CocURL string
+	// CocTeam are who receives code-of-conduct reports and may read them:
+	// IRC services accounts, Matrix IDs ("@x:example.org") and mail
+	// addresses. Empty means the organizers and organizer_emails.
+	CocTeam []string
 	// Phases holds the phases configured to open and close on their own,
 	// keyed by PhaseCFP, PhaseRegistration or PhaseVoting. A phase left
 	// out is opened and closed by hand.

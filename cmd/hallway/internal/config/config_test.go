@@ -521,6 +521,24 @@ channels = ["#ev-hallway", "irc:#ev-more", "matrix:!abc:example.org", "matrix:#e
 			`"irc:#ev-hallway" is listed twice`,
 		},
 	}, {
+		name: "privacy and code of conduct",
+		src: minimalEvent("UTC") + `retention = "12h"           # want: event[0].retention
+coc_url = "example.org/conduct" # want: event[0].coc_url
+coc_team = ["alice", "@Bob:example.org", "conduct@example.org", "two words", "", "Conduct <c@example.org>", "alice"] # want: event[0].coc_team[1], event[0].coc_team[3], event[0].coc_team[4], event[0].coc_team[5], event[0].coc_team[6]
+`,
+		msgs: []string{
+			`must be at least "1d" (got "12h")`,
+			`must be an absolute http or https URL like "https://example.org/conduct" (got "example.org/conduct")`,
+			`must be a Matrix ID like "@alice:example.org", in lower case (got "@Bob:example.org")`,
+			`must be an IRC services account ("alice"), a Matrix ID ("@alice:example.org") or a mail address, one per entry (got "two words")`,
+			`"alice" is listed twice`,
+		},
+	}, {
+		name: "retention not a duration",
+		src: minimalEvent("UTC") + `retention = "soon"             # want: event[0].retention
+`,
+		msgs: []string{`must be a positive duration such as "14d", "48h" or "90m" (got "soon")`},
+	}, {
 		name: "event as a single table",
 		src: `[irc]
 server = "irc.libera.chat"

@@ -597,6 +597,9 @@ func (d *decoder) event(t *table) Event {
 	t.intDefault("board_full", &e.BoardFull, 100)
 	t.intDefault("retime_weight", &e.RetimeWeight, 1)
 	t.durationDefault("freeze_before", &e.FreezeBefore, 2*time.Hour)
+	t.durationDefault("retention", &e.Retention, DefaultRetention)
+	t.str("coc_url", &e.CocURL)
+	t.strs("coc_team", &e.CocTeam)
 
 	if t.has("phases") {
 		pt := t.sub("phases")

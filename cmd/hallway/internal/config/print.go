@@ -145,6 +145,13 @@ func (p *printer) event(path string, e *Event) {
 	p.kv(path, "board_full", strconv.Itoa(e.BoardFull), "")
 	p.kv(path, "retime_weight", strconv.Itoa(e.RetimeWeight), "")
 	p.kv(path, "freeze_before", quote(shortDuration(e.FreezeBefore)), "")
+	p.kv(path, "retention", quote(shortDuration(e.Retention)), "after the event's end")
+	p.kv(path, "coc_url", quote(e.CocURL), "")
+	teamNote := ""
+	if len(e.CocTeam) == 0 {
+		teamNote = "the organizers and organizer_emails"
+	}
+	p.kv(path, "coc_team", quoteList(e.CocTeam), teamNote)
 
 	p.indent = "  "
 	if len(e.Phases) > 0 {

@@ -270,6 +270,10 @@ func (d *decoder) validateEvent(p string, e *Event) {
 	if e.FreezeBefore < 0 {
 		d.errorf(p+".freeze_before", `must not be negative (got %s): how close to its start an item is no longer moved, e.g. "2h"`, e.FreezeBefore)
 	}
+	if e.Retention > 0 && e.Retention < 24*time.Hour {
+		d.errorf(p+".retention", `must be at least "1d" (got %q): how long after the event's end personal data is kept, "90d" by default`, shortDuration(e.Retention))
+	}
+	d.validateCoc(p, e)
 	if e.PledgeReminders < 0 {
 		d.errorf(p+".pledge_reminders", "must be 0 (no reminders) or more (got %d)", e.PledgeReminders)
 	}
@@ -483,4 +487,37 @@ func validNick(n string) bool {
 		return false
 	}
 	return true
+}
+
+// matrixID is a Matrix user ID, "@localpart:server".
+var matrixID = regexp.MustCompile(`^@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(:[0-9]+)?$`)
+
+// validateCoc checks the code-of-conduct keys: a link people can open,
+// and a team of accounts, Matrix IDs and addresses.
+func (d *decoder) validateCoc(p string, e *Event) {
+	if e.CocURL != "" {
+		if u, err := url.Parse(e.CocURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.errorf(p+".coc_url", `must be an absolute http or https URL like "https://example.org/conduct" (got %q)`, e.CocURL)
+		}
+	}
+	seen := map[string]bool{}
+	for i, m := range e.CocTeam {
+		k := indexKey(p+".coc_team", i)
+		switch {
+		case strings.TrimSpace(m) == "":
+			d.errorf(k, `must not be empty: an IRC services account ("alice"), a Matrix ID ("@alice:example.org") or a mail address ("conduct@example.org")`)
+		case strings.HasPrefix(m, "@"):
+			if !matrixID.MatchString(m) {
+				d.errorf(k, `must be a Matrix ID like "@alice:example.org", in lower case (got %q)`, m)
+			}
+		case strings.Contains(m, "@"):
+			d.bareAddress(k, m)
+		case strings.ContainsFunc(m, unicode.IsSpace) || strings.ContainsAny(m, ",:"):
+			d.errorf(k, `must be an IRC services account ("alice"), a Matrix ID ("@alice:example.org") or a mail address, one per entry (got %q)`, m)
+		}
+		if seen[strings.ToLower(m)] {
+			d.errorf(k, "%q is listed twice", m)
+		}
+		seen[strings.ToLower(m)] = true
+	}
 }
