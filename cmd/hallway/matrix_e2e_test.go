@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/hallwayhq/hallway/irc/irctest"
+	"github.com/hallwayhq/hallway/matrix/matrixtest"
+	"github.com/hallwayhq/hallway/store/storetest"
+)
+
+// TestMatrixBesideIRC: one event in an IRC channel (the real InspIRCd with
+// Anope) and a Matrix room (the real Dendrite). A Matrix user proposes a
+// session in the room; an IRC person and the Matrix user each vote for it,
+// and it has two votes, one per person; someone whose display name is the
+// organizer's user ID is no organizer; the organizer, known by Matrix ID,
+// closes and opens voting from the room, and the opening is announced in
+// the IRC channel and answered in the room.
+func TestMatrixBesideIRC(t *testing.T) {
+	srv := matrixtest.Env(t)
+	ircAddr := irctest.TestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	hw := srv.Register(t, matrixtest.Unique("hallway"), false)
+	alice := srv.Register(t, matrixtest.Unique("alice"), false) // the organizer
+	bob := srv.Register(t, matrixtest.Unique("bob"), false)
+	mallory := srv.Register(t, matrixtest.Unique("mallory"), false)
+	room := alice.CreateRoom(t, matrixtest.RoomOptions{Name: "test day", Invite: []id.UserID{bob.ID, mallory.ID, hw.ID}})
+	bob.Join(t, room)
+	mallory.Join(t, room)
+	mallory.SetDisplayName(t, string(alice.ID))
+
+	host, port, _ := strings.Cut(ircAddr, ":")
+	channel := "#" + uniqueNick("mx")
+	cfg := loadConfig(t, fmt.Sprintf(`
+[store]
+path = "hallway.db"
+[web]
+listen = "127.0.0.1:0"
+[irc]
+server = %q
+port = %s
+tls = false
+nick = %q
+[matrix]
+homeserver = %q
+user_id = %q
+access_token_env = "HALLWAY_TEST_MATRIX_TOKEN"
+[[event]]
+slug = "test-day"
+name = "Test Day"
+timezone = "Europe/Brussels"
+channel = %q
+channels = ["matrix:%s"]
+organizers = [%q]
+`, host, port, uniqueNick("hw"), srv.URL, hw.ID, channel, room, alice.ID),
+		map[string]string{"HALLWAY_TEST_MATRIX_TOKEN": hw.Token})
+	m, _ := runHallway(t, ctx, cfg)
+	db := storetest.OpenDB(t, cfg.Store.Source())
+
+	carol := ircPerson(t, ctx, ircAddr, uniqueNick("carol"))
+	if err := carol.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	inChannel(t, &mailEnv{t: t, ctx: ctx}, carol, cfg.IRC.Nick, channel)
+	select {
+	case <-m.Matrix.Ready():
+	case <-ctx.Done():
+		t.Fatal("the Matrix client never synced")
+	}
+	waitMember(t, alice, room, hw.ID)
+
+	// answer waits for the bot's reply to the message ask in the room.
+	answer := func(u *matrixtest.User, ask id.EventID, want string) string {
+		t.Helper()
+		e := u.WaitEvent(t, room, time.Minute, fmt.Sprintf("an answer to %s with %q", ask, want), func(e *event.Event) bool {
+			return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == ask
+		})
+		body := e.Content.AsMessage().Body
+		if !strings.Contains(body, want) {
+			t.Fatalf("answer to %s: %q, want %q in it", ask, body, want)
+		}
+		return body
+	}
+
+	said := answer(bob, bob.Send(t, room, `!propose session "Matrix and IRC together" -- one event, two networks`), "proposed #")
+	number := regexp.MustCompile(`#(\d+)`).FindStringSubmatch(said)[1]
+
+	if err := carol.Privmsg(channel, "!vote "+number); err != nil {
+		t.Fatal(err)
+	}
+	fromBot(t, ctx, carol, cfg.IRC.Nick, "voted for #"+number)
+	answer(bob, bob.Send(t, room, "!vote "+number), "voted for #"+number)
+	var votes int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM vote JOIN proposal ON proposal.id = vote.proposal_id WHERE proposal.number = ?`, number).Scan(&votes); err != nil {
+		t.Fatal(err)
+	}
+	if votes != 2 {
+		t.Errorf("#%s has %d votes, want 2 (one from IRC, one from Matrix)", number, votes)
+	}
+	answer(bob, bob.Send(t, room, "!show "+number), "2 votes")
+
+	// A display name is anyone's to take.
+	answer(mallory, mallory.Send(t, room, "!close voting"), "!close is for the organizers of Test Day.")
+
+	answer(alice, alice.Send(t, room, "!close voting"), "losed")
+	fromBot(t, ctx, carol, cfg.IRC.Nick, "Voting is now closed")
+	answer(alice, alice.Send(t, room, "!open voting"), "open")
+	fromBot(t, ctx, carol, cfg.IRC.Nick, "Voting is now open for Test Day.")
+}
+
+// waitMember waits until u sees user joined to room.
+func waitMember(t *testing.T, u *matrixtest.User, room id.RoomID, user id.UserID) {
+	t.Helper()
+	u.WaitEvent(t, room, time.Minute, fmt.Sprintf("%s joining", user), func(e *event.Event) bool {
+		return e.Type == event.StateMember && e.StateKey != nil && *e.StateKey == string(user) &&
+			e.Content.AsMember().Membership == event.MembershipJoin
+	})
+}
