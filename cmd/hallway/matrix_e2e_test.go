@@ -40,6 +40,7 @@ func TestMatrixBesideIRC(t *testing.T) {
 
 	host, port, _ := strings.Cut(ircAddr, ":")
 	channel := "#" + uniqueNick("mx")
+	carolNick := uniqueNick("carol") // an organizer on IRC
 	cfg := loadConfig(t, fmt.Sprintf(`
 [store]
 path = "hallway.db"
@@ -60,13 +61,13 @@ name = "Test Day"
 timezone = "Europe/Brussels"
 channel = %q
 channels = ["matrix:%s"]
-organizers = [%q]
-`, host, port, uniqueNick("hw"), srv.URL, hw.ID, channel, room, alice.ID),
+organizers = [%q, %q]
+`, host, port, uniqueNick("hw"), srv.URL, hw.ID, channel, room, alice.ID, carolNick),
 		map[string]string{"HALLWAY_TEST_MATRIX_TOKEN": hw.Token})
 	m, _ := runHallway(t, ctx, cfg)
 	db := storetest.OpenDB(t, cfg.Store.Source())
 
-	carol := ircPerson(t, ctx, ircAddr, uniqueNick("carol"))
+	carol := ircPerson(t, ctx, ircAddr, carolNick)
 	if err := carol.Join(ctx, channel); err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +114,35 @@ organizers = [%q]
 
 	answer(alice, alice.Send(t, room, "!close voting"), "losed")
 	fromBot(t, ctx, carol, cfg.IRC.Nick, "Voting is now closed")
-	answer(alice, alice.Send(t, room, "!open voting"), "open")
-	fromBot(t, ctx, carol, cfg.IRC.Nick, "Voting is now open for Test Day.")
+	// An organizer on IRC opens it again: announced in the Matrix room.
+	if err := carol.Privmsg(channel, "!open voting"); err != nil {
+		t.Fatal(err)
+	}
+	fromBot(t, ctx, carol, cfg.IRC.Nick, "open")
+	bob.WaitEvent(t, room, time.Minute, "the announcement", func(e *event.Event) bool {
+		return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().Body == "Voting is now open for Test Day."
+	})
+
+	// A secret asked for in the room goes to a direct chat with the
+	// person alone, opened by the bot; the room hears only that it did.
+	answer(bob, bob.Send(t, room, "!feed"), "sent you a private message.")
+	invite := bob.WaitInvite(t, time.Minute, room)
+	bob.Join(t, invite)
+	link := bob.WaitEvent(t, invite, time.Minute, "the feed link", func(e *event.Event) bool {
+		return e.Sender == hw.ID && e.Type == event.EventMessage && strings.Contains(e.Content.AsMessage().Body, "your calendar for Test Day")
+	})
+	if members, err := bob.Client.JoinedMembers(ctx, invite); err != nil || len(members.Joined) != 2 {
+		t.Errorf("the direct chat has %v (%v), want the bot and bob only", members, err)
+	}
+	secret := regexp.MustCompile(`webcal://\S+`).FindString(link.Content.AsMessage().Body)
+	if secret == "" {
+		t.Fatalf("no feed link in %q", link.Content.AsMessage().Body)
+	}
+	for _, e := range alice.Messages(t, room) {
+		if e.Type == event.EventMessage && strings.Contains(e.Content.AsMessage().Body, secret) {
+			t.Errorf("the feed link was said in the room: %q", e.Content.AsMessage().Body)
+		}
+	}
 }
 
 // waitMember waits until u sees user joined to room.
