@@ -104,6 +104,10 @@ organizers = [%q, %q]
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM vote JOIN proposal ON proposal.id = vote.proposal_id WHERE proposal.number = ?`, number).Scan(&votes); err != nil {
 		t.Fatal(err)
 	}
+	var tokens int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM matrix_sync WHERE user_id = ? AND token <> ''`, string(hw.ID)).Scan(&tokens); err != nil || tokens != 1 {
+		t.Errorf("the sync token is not in the store: %d rows (%v)", tokens, err)
+	}
 	if votes != 2 {
 		t.Errorf("#%s has %d votes, want 2 (one from IRC, one from Matrix)", number, votes)
 	}
@@ -121,6 +125,16 @@ organizers = [%q, %q]
 	fromBot(t, ctx, carol, cfg.IRC.Nick, "open")
 	bob.WaitEvent(t, room, time.Minute, "the announcement", func(e *event.Event) bool {
 		return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().Body == "Voting is now open for Test Day."
+	})
+
+	// The organizer's invite to another room is accepted; someone else's
+	// is refused.
+	side := alice.CreateRoom(t, matrixtest.RoomOptions{Name: "organizers", Invite: []id.UserID{hw.ID}})
+	waitMember(t, alice, side, hw.ID)
+	other := mallory.CreateRoom(t, matrixtest.RoomOptions{Name: "mallory's", Invite: []id.UserID{hw.ID}})
+	mallory.WaitEvent(t, other, time.Minute, "the bot refusing the invite", func(e *event.Event) bool {
+		return e.Type == event.StateMember && e.StateKey != nil && *e.StateKey == string(hw.ID) &&
+			e.Content.AsMember().Membership == event.MembershipLeave
 	})
 
 	// A secret asked for in the room goes to a direct chat with the
