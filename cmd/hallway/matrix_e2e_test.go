@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/matrix/matrixtest"
 	"github.com/hallwayhq/hallway/store/storetest"
@@ -38,32 +41,9 @@ func TestMatrixBesideIRC(t *testing.T) {
 	mallory.Join(t, room)
 	mallory.SetDisplayName(t, string(alice.ID))
 
-	host, port, _ := strings.Cut(ircAddr, ":")
 	channel := "#" + uniqueNick("mx")
 	carolNick := uniqueNick("carol") // an organizer on IRC
-	cfg := loadConfig(t, fmt.Sprintf(`
-[store]
-path = "hallway.db"
-[web]
-listen = "127.0.0.1:0"
-[irc]
-server = %q
-port = %s
-tls = false
-nick = %q
-[matrix]
-homeserver = %q
-user_id = %q
-access_token_env = "HALLWAY_TEST_MATRIX_TOKEN"
-[[event]]
-slug = "test-day"
-name = "Test Day"
-timezone = "Europe/Brussels"
-channel = %q
-channels = ["matrix:%s"]
-organizers = [%q, %q]
-`, host, port, uniqueNick("hw"), srv.URL, hw.ID, channel, room, alice.ID, carolNick),
-		map[string]string{"HALLWAY_TEST_MATRIX_TOKEN": hw.Token})
+	cfg := matrixConfig(t, ircAddr, srv, hw, channel, room, string(alice.ID), carolNick)
 	m, _ := runHallway(t, ctx, cfg)
 	db := storetest.OpenDB(t, cfg.Store.Source())
 
@@ -166,4 +146,113 @@ func waitMember(t *testing.T, u *matrixtest.User, room id.RoomID, user id.UserID
 		return e.Type == event.StateMember && e.StateKey != nil && *e.StateKey == string(user) &&
 			e.Content.AsMember().Membership == event.MembershipJoin
 	})
+}
+
+// matrixConfig is the config of an event in an IRC channel and a Matrix
+// room, the bot logged in to Matrix as hw.
+func matrixConfig(t *testing.T, ircAddr string, srv *matrixtest.Server, hw *matrixtest.User, channel string, room id.RoomID, organizers ...string) *config.Config {
+	t.Helper()
+	host, port, _ := strings.Cut(ircAddr, ":")
+	quoted := make([]string, len(organizers))
+	for i, o := range organizers {
+		quoted[i] = strconv.Quote(o)
+	}
+	return loadConfig(t, fmt.Sprintf(`
+[store]
+path = "hallway.db"
+[web]
+listen = "127.0.0.1:0"
+[irc]
+server = %q
+port = %s
+tls = false
+nick = %q
+[matrix]
+homeserver = %q
+user_id = %q
+access_token_env = "HALLWAY_TEST_MATRIX_TOKEN"
+[[event]]
+slug = "test-day"
+name = "Test Day"
+timezone = "Europe/Brussels"
+channel = %q
+channels = ["matrix:%s"]
+organizers = [%s]
+`, host, port, uniqueNick("hw"), srv.URL, hw.ID, channel, room, strings.Join(quoted, ", ")),
+		map[string]string{"HALLWAY_TEST_MATRIX_TOKEN": hw.Token})
+}
+
+// TestMatrixRestart: the sync position is kept in the store, so what was
+// said in the room while hallway was down is carried out after it starts
+// again (a first sync would take it for history), and what it had carried
+// out before is not carried out again.
+func TestMatrixRestart(t *testing.T) {
+	srv := matrixtest.Env(t)
+	ircAddr := irctest.TestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	hw := srv.Register(t, matrixtest.Unique("hallway"), false)
+	alice := srv.Register(t, matrixtest.Unique("alice"), false)
+	bob := srv.Register(t, matrixtest.Unique("bob"), false)
+	room := alice.CreateRoom(t, matrixtest.RoomOptions{Name: "test day", Invite: []id.UserID{bob.ID, hw.ID}})
+	bob.Join(t, room)
+	cfg := matrixConfig(t, ircAddr, srv, hw, "#"+uniqueNick("mx"), room, string(alice.ID))
+
+	isAnswer := func(ask id.EventID) func(*event.Event) bool {
+		return func(e *event.Event) bool {
+			return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == ask
+		}
+	}
+	start := func() (stop func()) {
+		logs := &syncBuffer{}
+		m, err := Open(ctx, cfg, newLogger(logs, true), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan error, 1)
+		go func() { done <- m.Run(runCtx) }()
+		var once sync.Once
+		stop = func() {
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("Run: %v", err)
+				}
+				m.Close()
+				if t.Failed() {
+					t.Logf("hallway's log:\n%s", logs.String())
+				}
+			})
+		}
+		t.Cleanup(stop)
+		select {
+		case <-m.Matrix.Ready():
+		case <-time.After(time.Minute):
+			t.Fatal("the Matrix client did not sync within a minute")
+		}
+		return stop
+	}
+
+	stop := start()
+	propose := bob.Send(t, room, `!propose session "Said before the restart"`)
+	bob.WaitEvent(t, room, time.Minute, "the answer to the proposal", isAnswer(propose))
+	stop()
+
+	vote := bob.Send(t, room, "!vote 1")
+	start()
+	bob.WaitEvent(t, room, time.Minute, "the answer to the vote said while hallway was down", isAnswer(vote))
+	// The bot's own help answer comes after both: everything before it
+	// was handed once.
+	help := bob.Send(t, room, "!help")
+	bob.WaitEvent(t, room, time.Minute, "the answer to !help", isAnswer(help))
+	answers := map[id.EventID]int{}
+	for _, e := range bob.Messages(t, room) {
+		if e.Sender == hw.ID && e.Type == event.EventMessage {
+			answers[e.Content.AsMessage().RelatesTo.GetReplyTo()]++
+		}
+	}
+	if answers[propose] != 1 || answers[vote] != 1 || answers[help] != 1 {
+		t.Errorf("answers: %d to the proposal, %d to the vote, %d to !help; want one each", answers[propose], answers[vote], answers[help])
+	}
 }
