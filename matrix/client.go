@@ -83,6 +83,12 @@ type Client struct {
 	mu    sync.Mutex
 	rooms map[id.RoomID]*room
 	names []string
+	// public are the configured rooms, by ID: never taken for a direct
+	// chat, however few are in them.
+	public map[id.RoomID]bool
+	// targets are where rows addressed by alias or to a person go: an
+	// alias's room, a person's direct chat with the bot.
+	targets map[string]id.RoomID
 }
 
 // room is what the client knows of a room it is in.
@@ -126,15 +132,17 @@ func New(cfg Config) (*Client, error) {
 		log = slog.Default()
 	}
 	c := &Client{
-		cfg:    cfg,
-		cli:    cli,
-		log:    log.With("component", "matrix"),
-		self:   self,
-		prefix: cfg.Prefix,
-		orgs:   map[id.UserID]bool{},
-		ready:  make(chan struct{}),
-		rooms:  map[id.RoomID]*room{},
-		names:  append([]string{string(self), local}, cfg.Names...),
+		cfg:     cfg,
+		cli:     cli,
+		log:     log.With("component", "matrix"),
+		self:    self,
+		prefix:  cfg.Prefix,
+		orgs:    map[id.UserID]bool{},
+		ready:   make(chan struct{}),
+		rooms:   map[id.RoomID]*room{},
+		public:  map[id.RoomID]bool{},
+		targets: map[string]id.RoomID{},
+		names:   append([]string{string(self), local}, cfg.Names...),
 	}
 	for _, o := range cfg.Organizers {
 		c.orgs[id.UserID(o)] = true
@@ -188,13 +196,20 @@ func (c *Client) limited(ctx context.Context, what string, f func() error) error
 // joinConfigured joins the configured rooms (IDs or aliases).
 func (c *Client) joinConfigured(ctx context.Context) error {
 	for _, r := range c.cfg.Rooms {
-		err := c.limited(ctx, "join", func() error {
-			_, err := c.cli.JoinRoom(ctx, r, nil)
+		var resp *mautrix.RespJoinRoom
+		err := c.limited(ctx, "join", func() (err error) {
+			resp, err = c.cli.JoinRoom(ctx, r, nil)
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("matrix: join %s: %w", r, err)
 		}
+		c.mu.Lock()
+		c.public[resp.RoomID] = true
+		if r != string(resp.RoomID) {
+			c.targets[r] = resp.RoomID
+		}
+		c.mu.Unlock()
 		c.log.Info("joined room", "room", r)
 	}
 	return nil
@@ -244,4 +259,52 @@ func (c *Client) addName(name string) {
 		}
 	}
 	c.names = append(c.names, name)
+}
+
+// RoomID is the room a row's target names: a room ID as it is, an alias's
+// room, or for a user ID ("@alice:example.org") the direct chat with that
+// person: the one they last talked to the bot in, or a new one, invite
+// only, to which only they are invited (a private answer must reach no
+// one else).
+func (c *Client) RoomID(ctx context.Context, target string) (string, error) {
+	if strings.HasPrefix(target, "!") {
+		return target, nil
+	}
+	c.mu.Lock()
+	r, ok := c.targets[target]
+	c.mu.Unlock()
+	if ok {
+		return string(r), nil
+	}
+	switch {
+	case strings.HasPrefix(target, "#"):
+		var resp *mautrix.RespAliasResolve
+		err := c.limited(ctx, "alias", func() (err error) {
+			resp, err = c.cli.ResolveAlias(ctx, id.RoomAlias(target))
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("matrix: resolve %s: %w", target, err)
+		}
+		r = resp.RoomID
+	case strings.HasPrefix(target, "@"):
+		var resp *mautrix.RespCreateRoom
+		err := c.limited(ctx, "create room", func() (err error) {
+			resp, err = c.cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+				Preset: "trusted_private_chat", IsDirect: true, Invite: []id.UserID{id.UserID(target)},
+			})
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("matrix: open a direct chat with %s: %w", target, err)
+		}
+		r = resp.RoomID
+		c.log.Info("opened a direct chat", "room", r, "user", target)
+	default:
+		return "", fmt.Errorf("matrix: %q is not a room ID, an alias or a user ID", target)
+	}
+	c.mu.Lock()
+	c.targets[target] = r
+	c.mu.Unlock()
+	return string(r), nil
 }

@@ -191,7 +191,11 @@ func (s *Sender) sendRow(ctx context.Context, o Outgoing) (string, error) {
 	} else {
 		t, body = event.EventMessage, content(o.Reply, o.ReplyTo, o.Thread, o.Mention)
 	}
-	eid, err := s.c.send(ctx, id.RoomID(o.RoomID), t, body, o.txnID())
+	room, err := s.c.RoomID(ctx, o.RoomID)
+	if err != nil {
+		return "", err
+	}
+	eid, err := s.c.send(ctx, id.RoomID(room), t, body, o.txnID())
 	return string(eid), err
 }
 

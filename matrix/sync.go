@@ -292,7 +292,12 @@ func (c *Client) message(ctx context.Context, roomID id.RoomID, evt *event.Event
 	}
 	r := c.room(ctx, roomID)
 	c.mu.Lock()
-	direct := r.known && len(r.members) == 2 && r.members[c.self]
+	direct := r.known && len(r.members) == 2 && r.members[c.self] && !c.public[roomID]
+	if direct {
+		// Private answers to this person go here, where they chose to
+		// talk to the bot alone.
+		c.targets[string(evt.Sender)] = roomID
+	}
 	names := c.names
 	c.mu.Unlock()
 	m := Message{

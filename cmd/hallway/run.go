@@ -17,6 +17,7 @@ import (
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 	"github.com/hallwayhq/hallway/irc"
 	"github.com/hallwayhq/hallway/mail"
+	"github.com/hallwayhq/hallway/matrix"
 	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 	"github.com/hallwayhq/hallway/web"
@@ -56,6 +57,9 @@ type Main struct {
 	Desk   *mail.Desk
 	Intake *mail.Intake
 	Sender *mail.Sender
+	// Matrix and MatrixSender are the Matrix side; nil without [matrix].
+	Matrix       *matrix.Client
+	MatrixSender *matrix.Sender
 	// Web serves the feeds and pages on Listen.
 	Web    *web.Server
 	Listen string
@@ -106,6 +110,10 @@ func openCore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Main,
 	// Answers and notices to IRC are queued even where this process
 	// does not hold the connection; connect installs the client.
 	b.SetReplier(bot.IRC, irc.Replier{})
+	if cfg.Matrix.Homeserver != "" {
+		// Queued here, sent by the leader's Matrix sender.
+		b.SetReplier(bot.Matrix, matrix.Replier{})
+	}
 	m := &Main{Store: s, Bot: b, log: log, hook: hook}
 	if mc := cfg.Mail; mc.From != "" {
 		m.Desk = &mail.Desk{Bot: b, Store: s, From: mc.From, List: mc.List, AnswersPerDay: mc.AnswersPerDay, Logger: log}
@@ -163,6 +171,9 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	m.Listen = cfg.Web.Listen
 	m.lead = newLeadership(m.Store, cfg.Store.Instance, cfg.Store.LeaseTTL, m.log)
 	m.Web.SetLeadership(m.lead)
+	if err := m.connectMatrix(cfg); err != nil {
+		return err
+	}
 	mc := cfg.Mail
 	if m.Desk != nil && mc.SMTP != "" {
 		password, err := cfg.Secret(config.SecretSMTPPassword)
@@ -194,6 +205,45 @@ func (m *Main) connect(cfg *config.Config, debug bool) error {
 	return nil
 }
 
+// connectMatrix sets up the Matrix client and sender, if the config has
+// [matrix]: the client joins the events' Matrix rooms and accepts the
+// invites of their Matrix organizers.
+func (m *Main) connectMatrix(cfg *config.Config) error {
+	mx := cfg.Matrix
+	if mx.Homeserver == "" {
+		return nil
+	}
+	token, err := cfg.Secret(config.SecretMatrixToken)
+	if err != nil {
+		return err
+	}
+	var rooms, orgs []string
+	for _, e := range cfg.Events {
+		for _, r := range chatRooms(e.Channels) {
+			if r.Transport == bot.Matrix && !slices.Contains(rooms, r.Name) {
+				rooms = append(rooms, r.Name)
+			}
+		}
+		for _, o := range organizers(e.Organizers) {
+			if o.Kind == bot.MatrixUser {
+				orgs = append(orgs, o.Value)
+			}
+		}
+	}
+	c, err := matrix.New(matrix.Config{
+		Homeserver: mx.Homeserver, UserID: mx.UserID, AccessToken: token,
+		Rooms: rooms, Organizers: orgs, Prefix: cfg.IRC.Prefix, Names: []string{cfg.IRC.Nick},
+		Logger: m.log,
+	})
+	if err != nil {
+		return err
+	}
+	m.Matrix = c
+	m.MatrixSender = matrix.NewSender(c, matrix.StoreOutbox(m.Store), nil)
+	m.Bot.OnQueued(m.MatrixSender.Wake)
+	return nil
+}
+
 // addressOf takes the address out of "Name <addr>".
 func addressOf(from string) string {
 	if a, err := netmail.ParseAddress(from); err == nil {
@@ -207,7 +257,7 @@ func addressOf(from string) string {
 // single hallway takes at once. If a part fails, the others are stopped
 // and its error returned.
 func (m *Main) Run(ctx context.Context) error {
-	m.log.Info("hallway running", "events", len(m.Bot.Events()), "web", m.Listen, "mail_in", m.Intake != nil, "mail_out", m.Sender != nil,
+	m.log.Info("hallway running", "events", len(m.Bot.Events()), "web", m.Listen, "mail_in", m.Intake != nil, "mail_out", m.Sender != nil, "matrix", m.Matrix != nil,
 		"instance", m.lead.holder)
 	return supervise(ctx, map[string]func(context.Context) error{
 		"web":  func(ctx context.Context) error { return m.Web.Run(ctx, m.Listen) },
@@ -232,6 +282,12 @@ func (m *Main) runLeader(ctx context.Context) error {
 	}
 	if m.Sender != nil {
 		parts["smtp"] = m.Sender.Run
+	}
+	if m.Matrix != nil {
+		parts["matrix"] = func(ctx context.Context) error {
+			return m.Matrix.Run(ctx, matrix.BotHandler{Bot: m.Bot}, m.Store)
+		}
+		parts["matrix_send"] = m.MatrixSender.Run
 	}
 	if m.Intake != nil {
 		parts["imap"] = m.Intake.Run

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -308,13 +309,31 @@ func (u *User) WaitEvent(t testing.TB, room id.RoomID, timeout time.Duration, wh
 
 // WaitEventCtx is WaitEvent for programs that are not tests.
 func (u *User) WaitEventCtx(ctx context.Context, room id.RoomID, timeout time.Duration, match func(*event.Event) bool) (*event.Event, error) {
+	return u.waitAny(ctx, timeout, func(evt *event.Event) bool { return evt.RoomID == room && match(evt) })
+}
+
+// WaitInvite syncs until the user is invited to a room other than except
+// (invites synced by earlier calls count too) and returns the room.
+func (u *User) WaitInvite(t testing.TB, timeout time.Duration, except ...id.RoomID) id.RoomID {
+	t.Helper()
+	evt, err := u.waitAny(context.Background(), timeout, func(evt *event.Event) bool {
+		return evt.Type == event.StateMember && evt.StateKey != nil && id.UserID(*evt.StateKey) == u.ID &&
+			evt.Content.AsMember().Membership == event.MembershipInvite && !slices.Contains(except, evt.RoomID)
+	})
+	if err != nil {
+		t.Fatalf("%s: waiting for an invite: %v", u.ID, err)
+	}
+	return evt.RoomID
+}
+
+func (u *User) waitAny(ctx context.Context, timeout time.Duration, match func(*event.Event) bool) (*event.Event, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for i := 0; ; {
 		for ; i < len(u.seen); i++ {
-			if evt := u.seen[i]; evt.RoomID == room && match(evt) {
+			if evt := u.seen[i]; match(evt) {
 				return evt, nil
 			}
 		}

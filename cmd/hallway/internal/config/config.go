@@ -45,6 +45,7 @@ type Config struct {
 	Web    Web
 	IRC    IRC
 	Mail   Mail
+	Matrix Matrix
 	Events []Event // the [[event]] tables, in file order
 
 	lines    lineIndex          // key path → line, for errors found after loading
@@ -180,6 +181,19 @@ type Mail struct {
 	SMTPPasswordFile string   // file holding it, if the env var is unset
 	From             string   // From: of outgoing mail; required with smtp
 	List             string   // the list address for announcements and wrap-ups
+}
+
+// Matrix is the [matrix] table: the bot's Matrix account. Leaving out
+// homeserver leaves Matrix off.
+type Matrix struct {
+	// Homeserver is the client-server API's base URL
+	// ("https://matrix.example.org").
+	Homeserver string
+	// UserID is the bot's account ("@hallway:example.org"), logged in
+	// with the access token named by AccessTokenEnv or AccessTokenFile.
+	UserID          string
+	AccessTokenEnv  string
+	AccessTokenFile string
 }
 
 // Event is one [[event]] table.
@@ -350,7 +364,7 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	// Parse resolves against the name as given; anchor the result.
-	for _, p := range []*string{&c.Store.Path, &c.Store.Journal, &c.IRC.SASLPasswordFile, &c.Mail.IMAPPasswordFile, &c.Mail.SMTPPasswordFile} {
+	for _, p := range []*string{&c.Store.Path, &c.Store.Journal, &c.IRC.SASLPasswordFile, &c.Mail.IMAPPasswordFile, &c.Mail.SMTPPasswordFile, &c.Matrix.AccessTokenFile} {
 		if *p == "" {
 			continue
 		}

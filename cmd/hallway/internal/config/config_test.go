@@ -349,7 +349,7 @@ name = "A"
 capacty = 3                   # want: event[0].room[0].capacty
 [website]                     # want: website
 `,
-		msgs: []string{`did you mean "capacity"?`, `the top level takes only [[event]], [irc], [mail], [store], [web]`, "this table takes"},
+		msgs: []string{`did you mean "capacity"?`, `the top level takes only [[event]], [irc], [mail], [matrix], [store], [web]`, "this table takes"},
 	}, {
 		name: "store url and path",
 		src: `[store]
@@ -505,6 +505,10 @@ organizers = ["alice", "@alice:example.org", "Alice@Example.org", "@bob", "@:x",
 		name: "rooms on every transport",
 		src: `[irc]
 server = "irc.libera.chat"
+[matrix]
+homeserver = "https://matrix.example.org"
+user_id = "@hallway:example.org"
+access_token_env = "HALLWAY_MATRIX_TOKEN"
 [[event]]
 slug = "ev"
 name = "Ev"
@@ -538,6 +542,36 @@ coc_team = ["alice", "@Bob:example.org", "conduct@example.org", "two words", "",
 		src: minimalEvent("UTC") + `retention = "soon"             # want: event[0].retention
 `,
 		msgs: []string{`must be a positive duration such as "14d", "48h" or "90m" (got "soon")`},
+	}, {
+		name: "matrix room without matrix",
+		src: minimalEvent("UTC") + `channels = ["matrix:!abc:example.org"] # want: event[0].channels[0]
+`,
+		msgs: []string{`"matrix:!abc:example.org" is a Matrix room, but hallway has no Matrix account: add a [matrix] table`},
+	}, {
+		name: "matrix account",
+		src: `[matrix]
+homeserver = "http://matrix.example.org" # want: matrix.homeserver, matrix.access_token_env
+user_id = "hallway"                       # want: matrix.user_id
+` + minimalEvent("UTC"),
+		msgs: []string{
+			"must be https unless the homeserver is on this machine",
+			`must be the bot's Matrix user ID, @localpart:server, e.g. user_id = "@hallway:example.org" (got "hallway")`,
+			`matrix.access_token_env": is required because matrix.homeserver is set: name the environment variable holding the access token, e.g. access_token_env = "HALLWAY_MATRIX_TOKEN"`,
+		},
+	}, {
+		name: "matrix without homeserver",
+		src: `[matrix] # want: matrix.homeserver
+user_id = "@hallway:example.org"
+` + minimalEvent("UTC"),
+		msgs: []string{`is required to use Matrix: the homeserver's URL`},
+	}, {
+		name: "matrix bad homeserver",
+		src: `[matrix]
+homeserver = "matrix.example.org" # want: matrix.homeserver
+user_id = "@hallway:example.org"
+access_token_file = "token"
+` + minimalEvent("UTC"),
+		msgs: []string{`must be an http or https URL like "https://matrix.example.org" (got "matrix.example.org")`},
 	}, {
 		name: "event as a single table",
 		src: `[irc]

@@ -23,6 +23,7 @@ type decoder struct {
 	// failedUnder holds the tables and arrays with an error inside.
 	failedUnder map[string]bool
 	defaults    map[string]bool
+	matrixOn    bool // [matrix] has a homeserver: events may have Matrix rooms
 }
 
 // errorf reports a problem with key, on the key's line or, if the file
@@ -495,6 +496,7 @@ func (d *decoder) config(root map[string]any) *Config {
 
 	d.irc(t.sub("irc"), &c.IRC, dir)
 	d.mail(t.sub("mail"), &c.Mail, dir)
+	d.matrix(t.sub("matrix"), &c.Matrix, dir)
 
 	for _, et := range t.list("event", `[[event]] with slug = "my-event-2027"`) {
 		c.Events = append(c.Events, d.event(et))
@@ -570,6 +572,17 @@ func (d *decoder) mail(t *table, m *Mail, dir string) {
 	secretFile("smtp_password_file", &m.SMTPPasswordFile)
 	t.str("from", &m.From)
 	t.str("list", &m.List)
+	t.done()
+}
+
+func (d *decoder) matrix(t *table, m *Matrix, dir string) {
+	t.str("homeserver", &m.Homeserver)
+	m.Homeserver = strings.TrimRight(m.Homeserver, "/")
+	t.str("user_id", &m.UserID)
+	t.str("access_token_env", &m.AccessTokenEnv)
+	if t.str("access_token_file", &m.AccessTokenFile) && m.AccessTokenFile != "" {
+		m.AccessTokenFile = resolvePath(dir, m.AccessTokenFile)
+	}
 	t.done()
 }
 

@@ -71,6 +71,13 @@ func (c *Config) Print(w io.Writer) {
 	p.kv("mail", "from", quote(m.From), "")
 	p.kv("mail", "list", quote(m.List), "")
 
+	if mx := c.Matrix; mx.Homeserver != "" {
+		p.table("[matrix]")
+		p.kv("matrix", "homeserver", quote(mx.Homeserver), "")
+		p.kv("matrix", "user_id", quote(mx.UserID), "")
+		p.secret("matrix", "access_token", refs[3])
+	}
+
 	for i, e := range c.Events {
 		p.event(indexKey("event", i), &e)
 	}

@@ -14,9 +14,10 @@ import (
 // Names of the secrets, for Config.Secret. They are also the config keys
 // that name them, less the _env or _file suffix.
 const (
-	SecretSASLPassword = "irc.sasl_password"  // needed when irc.sasl_user is set
-	SecretIMAPPassword = "mail.imap_password" // needed when mail.imap is set
-	SecretSMTPPassword = "mail.smtp_password" // needed when mail.smtp_user is set
+	SecretSASLPassword = "irc.sasl_password"   // needed when irc.sasl_user is set
+	SecretIMAPPassword = "mail.imap_password"  // needed when mail.imap is set
+	SecretSMTPPassword = "mail.smtp_password"  // needed when mail.smtp_user is set
+	SecretMatrixToken  = "matrix.access_token" // needed when matrix.homeserver is set
 )
 
 // exampleEnv is the environment variable suggested for each secret, as in
@@ -25,6 +26,7 @@ var exampleEnv = map[string]string{
 	SecretSASLPassword: "HALLWAY_IRC_PASSWORD",
 	SecretIMAPPassword: "HALLWAY_IMAP_PASSWORD",
 	SecretSMTPPassword: "HALLWAY_SMTP_PASSWORD",
+	SecretMatrixToken:  "HALLWAY_MATRIX_TOKEN",
 }
 
 // secretRef is a secret the config refers to.
@@ -41,6 +43,7 @@ func (c *Config) secretRefs() []secretRef {
 		{name: SecretSASLPassword, env: c.IRC.SASLPasswordEnv, file: c.IRC.SASLPasswordFile},
 		{name: SecretIMAPPassword, env: c.Mail.IMAPPasswordEnv, file: c.Mail.IMAPPasswordFile},
 		{name: SecretSMTPPassword, env: c.Mail.SMTPPasswordEnv, file: c.Mail.SMTPPasswordFile},
+		{name: SecretMatrixToken, env: c.Matrix.AccessTokenEnv, file: c.Matrix.AccessTokenFile},
 	}
 	if c.IRC.SASLUser != "" {
 		refs[0].neededBy = "irc.sasl_user"
@@ -51,7 +54,18 @@ func (c *Config) secretRefs() []secretRef {
 	if c.Mail.SMTP != "" && c.Mail.SMTPUser != "" {
 		refs[2].neededBy = "mail.smtp_user"
 	}
+	if c.Matrix.Homeserver != "" {
+		refs[3].neededBy = "matrix.homeserver"
+	}
 	return refs
+}
+
+// secretWhat names a secret for people.
+func secretWhat(name string) string {
+	if name == SecretMatrixToken {
+		return "access token"
+	}
+	return "password"
 }
 
 // secret is a secret as ResolveSecrets found it.
@@ -114,7 +128,7 @@ func (c *Config) ResolveSecrets(getenv func(string) string) error {
 		}
 		errs = append(errs, &Error{
 			File: c.File, Line: c.lines.find(key), Key: key,
-			Msg: fmt.Sprintf("%s; the password is needed because %s is set", msg, r.neededBy),
+			Msg: fmt.Sprintf("%s; the %s is needed because %s is set", msg, secretWhat(r.name), r.neededBy),
 		})
 	}
 	if len(errs) > 0 {

@@ -46,6 +46,8 @@ func (d *decoder) validate(c *Config) {
 	}
 	d.validateIRC(&c.IRC)
 	d.validateMail(&c.Mail)
+	d.validateMatrix(&c.Matrix)
+	d.matrixOn = c.Matrix.Homeserver != ""
 	for _, r := range c.secretRefs() {
 		d.secretKeys(r)
 	}
@@ -99,6 +101,25 @@ func (d *decoder) validateIRC(irc *IRC) {
 	}
 	for i, ch := range irc.Channels {
 		d.channel(indexKey("irc.channels", i), ch)
+	}
+}
+
+func (d *decoder) validateMatrix(m *Matrix) {
+	if m.Homeserver == "" {
+		if m.UserID != "" || m.AccessTokenEnv != "" || m.AccessTokenFile != "" {
+			d.errorf("matrix.homeserver", `is required to use Matrix: the homeserver's URL, e.g. homeserver = "https://matrix.example.org" (leave out [matrix] for no Matrix)`)
+		}
+		return
+	}
+	u, err := url.Parse(m.Homeserver)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "":
+		d.errorf("matrix.homeserver", `must be an http or https URL like "https://matrix.example.org" (got %q)`, m.Homeserver)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		d.errorf("matrix.homeserver", `must be https unless the homeserver is on this machine: over http the access token goes over the network in clear (got %q)`, m.Homeserver)
+	}
+	if id, err := bot.ParseIdentity(m.UserID); m.UserID == "" || err != nil || id.Kind != bot.MatrixUser {
+		d.errorf("matrix.user_id", `must be the bot's Matrix user ID, @localpart:server, e.g. user_id = "@hallway:example.org" (got %q)`, m.UserID)
 	}
 }
 
@@ -168,8 +189,8 @@ func (d *decoder) secretKeys(r secretRef) {
 		d.errorf(r.name+"_env", "must be the name of an environment variable (letters, digits and _, like HALLWAY_IRC_PASSWORD), not the secret itself")
 	}
 	if r.neededBy != "" && r.env == "" && r.file == "" {
-		d.errorAt(r.neededBy, r.name+"_env", "is required because %s is set: name the environment variable holding the password, e.g. %s_env = %q (or a file with %s_file)",
-			r.neededBy, lastKey(r.name), exampleEnv[r.name], lastKey(r.name))
+		d.errorAt(r.neededBy, r.name+"_env", "is required because %s is set: name the environment variable holding the %s, e.g. %s_env = %q (or a file with %s_file)",
+			r.neededBy, secretWhat(r.name), lastKey(r.name), exampleEnv[r.name], lastKey(r.name))
 	}
 }
 
@@ -228,6 +249,8 @@ func (d *decoder) validateEvent(p string, e *Event) {
 			d.errorf(k, "%v", err)
 		case chatRooms[roomKey(r)]:
 			d.errorf(k, "%q is listed twice (channel counts too)", s)
+		case r.Transport == bot.Matrix && !d.matrixOn:
+			d.errorf(k, `%q is a Matrix room, but hallway has no Matrix account: add a [matrix] table with homeserver, user_id and access_token_env`, s)
 		}
 		if err == nil {
 			chatRooms[roomKey(r)] = true

@@ -1,0 +1,74 @@
+package matrix
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hallwayhq/hallway/bot"
+	"github.com/hallwayhq/hallway/store"
+	"github.com/hallwayhq/hallway/store/storetest"
+)
+
+// TestReplierRows: what outbox rows an answer makes, in a room and in a
+// direct chat; a private answer never goes to the room.
+func TestReplierRows(t *testing.T) {
+	const alice, room = "@alice:example.org", "!room:example.org"
+	inRoom := Message{EventID: "$ask", RoomID: room, Sender: alice, Command: "feed", Thread: "$root"}
+	direct := inRoom
+	direct.Direct = true
+	type row struct{ target, addressee, body, replyTo, thread string }
+	tests := []struct {
+		name  string
+		m     Message
+		reply bot.Reply
+		want  []row
+	}{
+		{"in a room", inRoom, bot.Reply{Lines: []string{"voted for #3", "2 left"}},
+			[]row{{room, alice, "voted for #3\n2 left", "$ask", "$root"}}},
+		{"public", inRoom, bot.Reply{Lines: []string{"Voting is now open."}, Public: true},
+			[]row{{room, "", "Voting is now open.", "", ""}}},
+		{"private in a room", inRoom, bot.Reply{Lines: []string{"your link"}, Private: true},
+			[]row{{room, alice, "sent you a private message.", "$ask", "$root"}, {alice, "", "your link", "", ""}}},
+		{"direct chat", direct, bot.Reply{Lines: []string{"your link"}, Private: true},
+			[]row{{alice, "", "your link", "", ""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, storetest.Source(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			req := Request(tt.m)
+			if req.Who != bot.MatrixIdentity(alice) || req.Keys[0] != "$ask" || req.Transport != bot.Matrix {
+				t.Errorf("request = %+v", req)
+			}
+			if (req.Where == "") != tt.m.Direct {
+				t.Errorf("Where = %q for a message direct=%v", req.Where, tt.m.Direct)
+			}
+			if err := s.Do(ctx, func(tx *store.Tx) error { return Replier{}.Reply(tx, req, tt.reply) }); err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := s.Pending(ctx, store.Matrix, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []row
+			for _, m := range msgs {
+				got = append(got, row{m.Target, m.Addressee, m.Body, m.ReplyTo, m.Thread})
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("rows %+v, want %+v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("row %d = %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+	if !(Replier{}).Reaches(bot.MatrixUser) || (Replier{}).Reaches(bot.IRCAccount) {
+		t.Error("Replier reaches Matrix users only")
+	}
+}
