@@ -146,8 +146,14 @@ func (s *Sender) round(ctx context.Context) (time.Time, error) {
 				later(at)
 				continue
 			}
-			eid, err := s.sendRow(ctx, o)
+			// A send begun is finished, and marked, even when hallway is
+			// stopping: a PUT cut off mid-way may leave the event made
+			// without the homeserver remembering its transaction ID (so
+			// the resend after a restart would make a second one).
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			eid, err := s.sendRow(sctx, o)
 			if d, ok := retryAfter(err); ok {
+				cancel()
 				// Not a failure: the room waits as asked, the row is kept.
 				b.refund()
 				b.hold(now.Add(d))
@@ -157,6 +163,7 @@ func (s *Sender) round(ctx context.Context) (time.Time, error) {
 				continue
 			}
 			if err != nil {
+				cancel()
 				if ctx.Err() != nil {
 					return next, ctx.Err()
 				}
@@ -171,7 +178,9 @@ func (s *Sender) round(ctx context.Context) (time.Time, error) {
 				}
 				continue
 			}
-			if err := s.ob.MarkSent(ctx, o.ID, eid); err != nil {
+			err = s.ob.MarkSent(sctx, o.ID, eid)
+			cancel()
+			if err != nil {
 				// Sent again next round with the same transaction ID:
 				// the homeserver makes no second event.
 				return next, fmt.Errorf("mark sent: %w", err)
