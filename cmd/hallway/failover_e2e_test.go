@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/hallwayhq/hallway/irc/irctest"
 	"github.com/hallwayhq/hallway/mail/mailtest"
 	"github.com/hallwayhq/hallway/store/storetest"
@@ -179,6 +180,36 @@ func (f *failover) idle() {
 	}
 }
 
+// mailboxes makes the folders the bot reads mail from in this run (tag
+// and tag-done: another test may be using bot@test.local's INBOX), and
+// returns an IMAP connection to put mail there, the folder, and the
+// [mail] table of the instances' config.
+func (f *failover) mailboxes(imapAddr, smtpAddr, tag string) (*imapclient.Client, string, string) {
+	f.t.Helper()
+	mailbox, processed := tag, tag+"-done"
+	ic, err := mailtest.Dial(imapAddr)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { ic.Close() })
+	for _, m := range []string{mailbox, processed} {
+		if err := ic.Create(m, nil).Wait(); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	f.t.Cleanup(func() { mailtest.DeleteMailboxes(imapAddr, mailbox, processed) })
+	return ic, mailbox, fmt.Sprintf(`[mail]
+imap = %q
+imap_security = "none"
+imap_user = "bot@test.local"
+imap_password_env = "HALLWAY_TEST_IMAP_PASSWORD"
+mailbox = %q
+processed_mailbox = %q
+smtp = %q
+smtp_security = "none"
+from = "Failover Day <bot@test.local>"`, imapAddr, mailbox, processed, smtpAddr)
+}
+
 func TestFailoverTwoInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it")
@@ -194,31 +225,8 @@ func TestFailoverTwoInstances(t *testing.T) {
 	defer cancel()
 	f := newFailover(t, ctx)
 	person, botNick, channel := uniqueNick("fo"), uniqueNick("hw"), "#"+uniqueNick("fo")
-	// The bot reads mail from folders of this run's own: another test
-	// may be using bot@test.local's INBOX.
 	tag := fmt.Sprintf("fo%x", time.Now().UnixNano()%(1<<40))
-	mailbox, processed := tag, tag+"-done"
-	ic, err := mailtest.Dial(imapAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ic.Close()
-	for _, m := range []string{mailbox, processed} {
-		if err := ic.Create(m, nil).Wait(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { mailtest.DeleteMailboxes(imapAddr, mailbox, processed) })
-	mailCfg := fmt.Sprintf(`[mail]
-imap = %q
-imap_security = "none"
-imap_user = "bot@test.local"
-imap_password_env = "HALLWAY_TEST_IMAP_PASSWORD"
-mailbox = %q
-processed_mailbox = %q
-smtp = %q
-smtp_security = "none"
-from = "Failover Day <bot@test.local>"`, imapAddr, mailbox, processed, smtpAddr)
+	ic, mailbox, mailCfg := f.mailboxes(imapAddr, smtpAddr, tag)
 	// Three phases open while the leaders come and go; the clock of
 	// whichever leads then announces each.
 	t0 := time.Now().UTC()

@@ -86,28 +86,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	f := newFailover(t, ctx)
 	botNick, channel := uniqueNick("hw"), "#"+uniqueNick("fl")
 	tag := fmt.Sprintf("fl%x", time.Now().UnixNano()%(1<<40))
-	mailbox, processed := tag, tag+"-done"
-	ic, err := mailtest.Dial(imapAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ic.Close()
-	for _, m := range []string{mailbox, processed} {
-		if err := ic.Create(m, nil).Wait(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { mailtest.DeleteMailboxes(imapAddr, mailbox, processed) })
-	mailCfg := fmt.Sprintf(`[mail]
-imap = %q
-imap_security = "none"
-imap_user = "bot@test.local"
-imap_password_env = "HALLWAY_TEST_IMAP_PASSWORD"
-mailbox = %q
-processed_mailbox = %q
-smtp = %q
-smtp_security = "none"
-from = "Failover Day <bot@test.local>"`, imapAddr, mailbox, processed, smtpAddr)
+	ic, mailbox, mailCfg := f.mailboxes(imapAddr, smtpAddr, tag)
 	t0 := time.Now().UTC()
 	at := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339) }
 	// Proposals and votes are open from the start; two announcements come
