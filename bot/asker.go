@@ -4,11 +4,12 @@ package bot
 // through these two alone, so that a transport-neutral identity can take
 // the place of Request's transport fields in one spot.
 
-// asker returns the services account the request came from ("" if none)
-// and, for a mail, its sender's address ("" otherwise).
+// asker returns the account the request came from, a services account
+// or a Matrix user ID ("" if none), and, for a mail, its sender's address
+// ("" otherwise).
 func (c *call) asker() (account, email string) {
 	switch c.req.Who.Kind {
-	case IRCAccount:
+	case IRCAccount, MatrixUser:
 		return c.req.Who.Value, ""
 	case Address:
 		return "", c.req.Who.Value

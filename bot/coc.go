@@ -152,7 +152,9 @@ func (c *call) onTeam() (bool, error) {
 	for _, m := range c.ev.team() {
 		switch {
 		case strings.HasPrefix(m, "@"):
-			// A Matrix ID: no Matrix transport yet.
+			if c.req.Who == MatrixIdentity(m) {
+				return true, nil
+			}
 		case strings.Contains(m, "@"):
 			if email == "" || !strings.EqualFold(m, email) {
 				continue
@@ -186,7 +188,8 @@ func (c *call) actor() string {
 
 // notifyTeam tells every team member of a new report at once: a private
 // IRC message bound to their account (it reaches them while they are
-// online, and no one else) and a mail.
+// online, and no one else), a private Matrix message, or a mail. irc
+// counts the chat messages.
 func (c *call) notifyTeam(r store.Report) (irc, mails int, err error) {
 	short := r.Text
 	if utf8.RuneCountInString(short) > 200 {
@@ -198,6 +201,17 @@ func (c *call) notifyTeam(r store.Report) (irc, mails int, err error) {
 		key := fmt.Sprintf("coc:%d:%s", r.ID, strings.ToLower(m))
 		switch {
 		case strings.HasPrefix(m, "@"):
+			// A Matrix ID: privately, if a Matrix transport runs.
+			transport, rep := c.bot.chatFor(MatrixUser)
+			if rep == nil {
+				continue
+			}
+			to := MatrixIdentity(m)
+			if err := rep.Reply(c.tx, Request{Transport: transport, Who: to, Can: ChatCapabilities, Nick: to.Value},
+				Reply{Lines: []string{line}, Private: true, Key: key}); err != nil {
+				return irc, mails, err
+			}
+			irc++
 		case strings.Contains(m, "@"):
 			if c.bot.mailer == nil {
 				continue

@@ -394,7 +394,7 @@ CREATE TABLE coc_report (
 	id          INTEGER PRIMARY KEY,
 	event_id    INTEGER NOT NULL REFERENCES event(id),
 	reporter_id INTEGER NOT NULL REFERENCES person(id),
-	via         TEXT NOT NULL CHECK (via IN ('irc', 'mail')),
+	via         TEXT NOT NULL CHECK (via IN ('irc', 'mail', 'matrix')),
 	contact     TEXT NOT NULL DEFAULT '',
 	text        TEXT NOT NULL,
 	status      TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'acknowledged', 'resolved')),
