@@ -98,6 +98,9 @@ func (Replier) Reply(tx *store.Tx, req bot.Request, r bot.Reply) error {
 	default:
 		m.Target, m.Addressee, m.ReplyTo, m.Thread = room, person, rt.event, rt.thread
 	}
+	if r.Key != "" {
+		m.DedupeKey = r.Key + ":0" // one row, numbered as a chat's rows are
+	}
 	return tx.Enqueue(m)
 }
 

@@ -72,3 +72,29 @@ func TestReplierRows(t *testing.T) {
 		t.Error("Replier reaches Matrix users only")
 	}
 }
+
+// TestReplierKey: an answer with a key (the answer to !forget, emptied
+// once sent) carries it, so it is sent once and can be found again.
+func TestReplierKey(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, storetest.Source(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := Message{EventID: "$ask", RoomID: "!room:example.org", Sender: "@alice:example.org", Command: "forget", Direct: true}
+	for range 2 {
+		if err := s.Do(ctx, func(tx *store.Tx) error {
+			return Replier{}.Reply(tx, Request(m), bot.Reply{Lines: []string{"forgotten"}, Private: true, Key: "forgotten:7:1"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := s.Pending(ctx, store.Matrix, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].DedupeKey != "forgotten:7:1:0" {
+		t.Errorf("rows %+v, want one keyed forgotten:7:1:0", msgs)
+	}
+}
