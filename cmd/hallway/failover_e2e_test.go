@@ -214,6 +214,9 @@ func TestFailoverTwoInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it")
 	}
+	// Mostly waiting for leases to lapse: the failover tests run beside
+	// each other (their nicks, channels, folders and databases are their own).
+	t.Parallel()
 	ircAddr := irctest.TestEnv(t)
 	imapAddr := irctest.RequireEnv(t, irctest.EnvIMAP)
 	smtpAddr := irctest.RequireEnv(t, irctest.EnvSMTP)
@@ -396,6 +399,9 @@ func TestFailoverFencesAPausedLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and stops it")
 	}
+	// Mostly waiting for leases to lapse: the failover tests run beside
+	// each other (their nicks, channels, folders and databases are their own).
+	t.Parallel()
 	ircAddr := irctest.TestEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -74,6 +74,9 @@ func TestFailoverUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it")
 	}
+	// Mostly waiting for leases to lapse: the failover tests run beside
+	// each other (their nicks, channels, folders and databases are their own).
+	t.Parallel()
 	ircAddr := irctest.TestEnv(t)
 	imapAddr := irctest.RequireEnv(t, irctest.EnvIMAP)
 	smtpAddr := irctest.RequireEnv(t, irctest.EnvSMTP)
