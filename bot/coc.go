@@ -104,11 +104,11 @@ func runReport(c *call) (Reply, error) {
 	if err := c.tx.AddReport(&r); err != nil {
 		return Reply{}, err
 	}
-	irc, mails, err := c.notifyTeam(r)
+	chats, mails, err := c.notifyTeam(r)
 	if err != nil {
 		return Reply{}, err
 	}
-	if err := c.tx.Audit(c.ev.id, r.ID, "hallway", "notified", fmt.Sprintf("%d on IRC, %d by mail", irc, mails)); err != nil {
+	if err := c.tx.Audit(c.ev.id, r.ID, "hallway", "notified", fmt.Sprintf("%d by chat, %d by mail", chats, mails)); err != nil {
 		return Reply{}, err
 	}
 	lines := []string{
@@ -186,11 +186,11 @@ func (c *call) actor() string {
 	return email
 }
 
-// notifyTeam tells every team member of a new report at once: a private
-// IRC message bound to their account (it reaches them while they are
-// online, and no one else), a private Matrix message, or a mail. irc
-// counts the chat messages.
-func (c *call) notifyTeam(r store.Report) (irc, mails int, err error) {
+// notifyTeam tells every team member of a new report at once: privately
+// on chat (an IRC message bound to their account reaches them while they
+// are online, and no one else; a Matrix message goes to a direct chat), or
+// by mail. chats counts the chat messages.
+func (c *call) notifyTeam(r store.Report) (chats, mails int, err error) {
 	short := r.Text
 	if utf8.RuneCountInString(short) > 200 {
 		short = string([]rune(short)[:200]) + "…"
@@ -199,20 +199,11 @@ func (c *call) notifyTeam(r store.Report) (irc, mails int, err error) {
 		r.ID, c.ev.Name, r.Via, r.Contact, cleanLine(short), c.bot.opts.Prefix, r.ID, c.bot.opts.Prefix, r.ID, c.bot.opts.Prefix, r.ID)
 	for _, m := range c.ev.team() {
 		key := fmt.Sprintf("coc:%d:%s", r.ID, strings.ToLower(m))
-		switch {
-		case strings.HasPrefix(m, "@"):
-			// A Matrix ID: privately, if a Matrix transport runs.
-			transport, rep := c.bot.chatFor(MatrixUser)
-			if rep == nil {
-				continue
-			}
-			to := MatrixIdentity(m)
-			if err := rep.Reply(c.tx, Request{Transport: transport, Who: to, Can: ChatCapabilities, Nick: to.Value},
-				Reply{Lines: []string{line}, Private: true, Key: key}); err != nil {
-				return irc, mails, err
-			}
-			irc++
-		case strings.Contains(m, "@"):
+		to, err := ParseIdentity(m)
+		if err != nil {
+			continue // the config check refuses it before run
+		}
+		if to.Kind == Address {
 			if c.bot.mailer == nil {
 				continue
 			}
@@ -221,20 +212,25 @@ func (c *call) notifyTeam(r store.Report) (irc, mails int, err error) {
 				"on IRC in a private message to %s, %scoc show %d / %scoc ack %d / %scoc close %d;\n"+
 				"on the server, hallway coc show %d / close %d.\n",
 				c.ev.Name, r.Via, r.Contact, r.Text, c.bot.opts.Nick, c.bot.opts.Prefix, r.ID, c.bot.opts.Prefix, r.ID, c.bot.opts.Prefix, r.ID, r.ID, r.ID)
-			if err := c.bot.mailer.Mail(c.tx, OutMail{To: strings.ToLower(m), Subject: fmt.Sprintf("[%s] code-of-conduct report #%d", c.ev.Name, r.ID),
+			if err := c.bot.mailer.Mail(c.tx, OutMail{To: to.Value, Subject: fmt.Sprintf("[%s] code-of-conduct report #%d", c.ev.Name, r.ID),
 				Body: body, DedupeKey: key}); err != nil {
-				return irc, mails, err
+				return chats, mails, err
 			}
 			mails++
-		default:
-			account := FoldAccount(m)
-			if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: m, Account: account, Body: line, DedupeKey: key}); err != nil {
-				return irc, mails, err
-			}
-			irc++
+			continue
 		}
+		transport, rep := c.bot.chatFor(to.Kind)
+		if rep == nil {
+			continue // no transport of this kind runs
+		}
+		// Nick is where an IRC private message goes: the account's name.
+		if err := rep.Reply(c.tx, Request{Transport: transport, Who: to, Can: ChatCapabilities, Nick: m},
+			Reply{Lines: []string{line}, Private: true, Key: key}); err != nil {
+			return chats, mails, err
+		}
+		chats++
 	}
-	return irc, mails, nil
+	return chats, mails, nil
 }
 
 func runCoc(c *call) (Reply, error) {
