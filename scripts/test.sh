@@ -12,8 +12,9 @@
 # The store, bot, irc, mail, web and cmd tests run again on PostgreSQL, beside
 # the race-enabled run (HALLWAY_TEST_POSTGRES_PASS=0 skips that).
 #
-# Then every fuzz target of the repository runs for HALLWAY_FUZZTIME each
-# (default 3s; 0 skips; skipped by default when arguments are given). A
+# Every fuzz target of the repository runs for HALLWAY_FUZZTIME each
+# (default 3s; 0 skips; skipped by default when arguments are given),
+# beside the tests in the whole run, after them otherwise. A
 # crasher fails the script; go test saves it under the package's
 # testdata/fuzz/ to reproduce with plain `go test`.
 set -euo pipefail
@@ -48,48 +49,8 @@ trap 'exit 143' TERM
 scripts/testenv.sh --full start
 export HALLWAY_REQUIRE_TESTENV=1 HALLWAY_TEST_FULL=1
 
-echo "test.sh: go vet ./..." >&2
-go vet ./...
-timeout=${HALLWAY_TEST_TIMEOUT:-25m}
-pgpkgs=(./store/... ./bot/... ./irc/... ./mail/... ./web/... ./cmd/...)
-if [ "${HALLWAY_TEST_POSTGRES_PASS:-1}" != 1 ]; then
-	echo "test.sh: go test -race ./..." >&2
-	go test -race -count=1 -timeout "$timeout" "$@" ./...
-elif [ $# -gt 0 ]; then
-	# By hand, with arguments: one engine after the other.
-	echo "test.sh: go test -race ./..." >&2
-	go test -race -count=1 -timeout "$timeout" "$@" ./...
-	echo "test.sh: on PostgreSQL: go test ${pgpkgs[*]}" >&2
-	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" "$@" "${pgpkgs[@]}"
-else
-	# The whole suite under the race detector on SQLite and, at the same
-	# time, the packages that touch the store again on PostgreSQL (each
-	# test on a database of its own, store/storetest; the race detector
-	# ran already): the two take about as long each, and wait on the
-	# servers more than on the CPU. The three tests that restart the IRC
-	# server need it to themselves (its exclusive lock), so they run
-	# after, on both engines.
-	restarts='TestIRCReconnect|TestRestartIRC|TestStopStartIRC'
-	echo "test.sh: go test -race ./... and, on PostgreSQL, go test ${pgpkgs[*]}" >&2
-	go test -race -count=1 -timeout "$timeout" -skip "^($restarts)\$" ./... &
-	lite=$!
-	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -skip "^($restarts)\$" "${pgpkgs[@]}" 2>&1 |
-		sed -u 's/^/postgres: /' &
-	pg=$!
-	rc=0
-	wait "$lite" || rc=1
-	wait "$pg" || rc=1 # pipefail: go test's status, not sed's
-	echo "test.sh: the IRC restarts, on SQLite then PostgreSQL" >&2
-	go test -race -count=1 -timeout "$timeout" -run "^($restarts)\$" ./irc/... || rc=1
-	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -run "^($restarts)\$" ./irc/... || rc=1
-	[ "$rc" = 0 ] || exit "$rc"
-fi
-
-fuzztime=${HALLWAY_FUZZTIME:-3s}
-if [ $# -gt 0 ] && [ -z "${HALLWAY_FUZZTIME:-}" ]; then
-	fuzztime=0
-fi
-if [ "$fuzztime" != 0 ]; then
+# fuzz runs every fuzz target of the repository for $fuzztime each.
+fuzz() {
 	# go test -fuzz takes one target of one package at a time; -list
 	# prints a package's targets before its "ok" line.
 	targets=$(go test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $1 } /^ok / { n = split(names, a, " "); for (i = 1; i <= n; i++) print $2, a[i]; names = "" }' | sort)
@@ -121,6 +82,63 @@ if [ "$fuzztime" != 0 ]; then
 	rm -f "$fuzzlog"
 	if [ ${#failed[@]} -gt 0 ]; then
 		printf 'test.sh: fuzz target failed: %s\n' "${failed[@]}" >&2
-		exit 1
+		return 1
 	fi
+}
+
+fuzztime=${HALLWAY_FUZZTIME:-3s}
+if [ $# -gt 0 ] && [ -z "${HALLWAY_FUZZTIME:-}" ]; then
+	fuzztime=0
 fi
+
+echo "test.sh: go vet ./..." >&2
+go vet ./...
+timeout=${HALLWAY_TEST_TIMEOUT:-25m}
+pgpkgs=(./store/... ./bot/... ./irc/... ./mail/... ./web/... ./cmd/...)
+if [ "${HALLWAY_TEST_POSTGRES_PASS:-1}" != 1 ]; then
+	echo "test.sh: go test -race ./..." >&2
+	go test -race -count=1 -timeout "$timeout" "$@" ./...
+elif [ $# -gt 0 ]; then
+	# By hand, with arguments: one engine after the other.
+	echo "test.sh: go test -race ./..." >&2
+	go test -race -count=1 -timeout "$timeout" "$@" ./...
+	echo "test.sh: on PostgreSQL: go test ${pgpkgs[*]}" >&2
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" "$@" "${pgpkgs[@]}"
+else
+	# The whole suite under the race detector on SQLite and, at the same
+	# time, the packages that touch the store again on PostgreSQL (each
+	# test on a database of its own, store/storetest; the race detector
+	# ran already): the two take about as long each, and wait on the
+	# servers more than on the CPU. The three tests that restart the IRC
+	# server need it to themselves (its exclusive lock), so they run
+	# after, on both engines.
+	restarts='TestIRCReconnect|TestRestartIRC|TestStopStartIRC'
+	# The fuzzers run beside them too: the tests leave half the CPU idle
+	# (they wait on the servers), and the fuzzers need it for minutes.
+	fuzzing=
+	if [ "$fuzztime" != 0 ]; then
+		fuzz &
+		fuzzing=$!
+	fi
+	echo "test.sh: go test -race ./... and, on PostgreSQL, go test ${pgpkgs[*]}" >&2
+	go test -race -count=1 -timeout "$timeout" -skip "^($restarts)\$" ./... &
+	lite=$!
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -skip "^($restarts)\$" "${pgpkgs[@]}" 2>&1 |
+		sed -u 's/^/postgres: /' &
+	pg=$!
+	rc=0
+	wait "$lite" || rc=1
+	wait "$pg" || rc=1 # pipefail: go test's status, not sed's
+	echo "test.sh: the IRC restarts, on SQLite then PostgreSQL" >&2
+	go test -race -count=1 -timeout "$timeout" -run "^($restarts)\$" ./irc/... || rc=1
+	HALLWAY_TEST_ENGINE=postgres go test -count=1 -timeout "$timeout" -run "^($restarts)\$" ./irc/... || rc=1
+	if [ -n "$fuzzing" ]; then
+		wait "$fuzzing" || rc=1
+	fi
+	exit "$rc"
+fi
+
+if [ "$fuzztime" != 0 ]; then
+	fuzz
+fi
+
