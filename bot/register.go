@@ -301,7 +301,7 @@ func runConfirm(c *call) (Reply, error) {
 	}
 	if reg.PersonID != c.person.ID {
 		// Someone else asked (by mail, before logging in here): one person.
-		if err := c.tx.MergePerson(reg.PersonID, c.person.ID); err != nil {
+		if _, err := c.tx.MergePerson(reg.PersonID, c.person.ID); err != nil {
 			return Reply{}, err
 		}
 	}
