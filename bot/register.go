@@ -278,6 +278,14 @@ func runConfirm(c *call) (Reply, error) {
 		return Reply{}, c.usageErr(fmt.Sprintf("%q is not a confirmation code (they look like K7Q2-9XM4).", c.args.Words[0]))
 	}
 	reg, err := c.tx.RegistrationByToken(token)
+	if errors.Is(err, store.ErrNotFound) {
+		// A code mailed by link ADDRESS, answered "confirm".
+		if lc, err := c.tx.LinkCodeByCode(token); err == nil && lc.Email != "" {
+			return c.linkAddress(lc)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Reply{}, err
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && reg.EventID != c.ev.id) {
 		return Reply{}, userErr(fmt.Sprintf("no registration waits for the code %s: check the mail, or say %sregister again.", token, c.prefix()))
 	} else if err != nil {
@@ -326,6 +334,11 @@ func runNotMe(c *call) (Reply, error) {
 	}
 	reg, err := c.tx.RegistrationByToken(token)
 	if errors.Is(err, store.ErrNotFound) {
+		if lc, err := c.tx.LinkCodeByCode(token); err == nil && lc.Email != "" {
+			return c.refuseLink(lc)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Reply{}, err
+		}
 		return Reply{}, userErr(fmt.Sprintf("no request waits for the code %s.", token))
 	} else if err != nil {
 		return Reply{}, err

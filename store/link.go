@@ -23,10 +23,11 @@ type LinkCode struct {
 
 // AddLinkCode records a link code for a person's identity, valid until
 // now+ttl. A new chat code replaces the person's unused ones, so only the
-// latest works.
+// latest works: they expire now (and stay, counted by LinkCodesSince).
 func (tx *Tx) AddLinkCode(c LinkCode, ttl time.Duration) error {
 	if c.Email == "" {
-		if _, err := tx.exec(`DELETE FROM link_code WHERE person_id = ? AND email = '' AND used_at IS NULL`, c.PersonID); err != nil {
+		if _, err := tx.exec(`UPDATE link_code SET expires_at = ? WHERE person_id = ? AND email = '' AND used_at IS NULL AND expires_at > ?`,
+			tx.now, c.PersonID, tx.now); err != nil {
 			return fmt.Errorf("replace link codes: %w", err)
 		}
 	}

@@ -1,0 +1,127 @@
+package bot
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallwayhq/hallway/store"
+)
+
+var givenCodeRe = regexp.MustCompile(`link ([0-9A-Z]{4}-[0-9A-Z]{4}) from there`)
+
+// TestLink: a person on IRC and on Matrix links the two with a code given
+// to one and said from the other, and counts once; every mistake is
+// answered, and unlink splits them again.
+func TestLink(t *testing.T) {
+	f := newFixture(t)
+	f.bot.SetReplier(Matrix, matrixReplier{})
+	mail, byMail, check := mailFixture(t, f)
+	var lastMatrix int64
+	// mx says text in a Matrix room as user and returns what the bot
+	// queued on Matrix.
+	mx := func(user, text string) string {
+		t.Helper()
+		req := Request{Transport: Matrix, Who: MatrixIdentity(user), Can: ChatCapabilities, Nick: user, Where: "!room:example.org", Text: text}
+		if err := f.bot.Handle(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := f.store.Pending(context.Background(), store.Matrix, lastMatrix, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range msgs {
+			out = append(out, m.Target+": "+m.Body)
+			lastMatrix = m.ID
+		}
+		return strings.Join(out, "\n")
+	}
+	codeIn := func(answer string) string {
+		t.Helper()
+		m := givenCodeRe.FindStringSubmatch(answer)
+		if m == nil {
+			t.Fatalf("no code in %q", answer)
+		}
+		return m[1]
+	}
+	const dave = "@dave:example.org"
+	for i := 0; i < 5; i++ {
+		f.say("alice", "alice", `propose "Session `+string(rune('A'+i))+`"`)
+	}
+	check(f.say("dave", "dave", "vote 1 2 3"), "dave: voted for #1, #2, #3 (1 of your 4 votes left).")
+	f.now = f.now.Add(time.Minute)
+	check(mx(dave, "vote 1 4 5"), "!room:example.org: voted for #1, #4, #5 (1 of your 4 votes left).")
+
+	given := mx(dave, "link")
+	if !strings.HasPrefix(given, "@dave:example.org: To link Matrix user @dave:example.org with your IRC account") || !strings.Contains(given, "Nothing is linked to it yet.") {
+		t.Errorf("the code was not given privately: %q", given)
+	}
+	code := codeIn(given)
+	check(mx(dave, "link "+code), "!room:example.org: say the code from your other account, not from the one that asked for it (Matrix user @dave:example.org): it links the two.")
+	check(f.say("dave", "dave", "link ZZZZ-ZZZZ"), "dave: no link code ZZZZ-ZZZZ is waiting: check it, or say !link from your other account for a new one.")
+	check(f.say("dave", "dave", "link 12-34"), `dave: "12-34" is not a link code (they look like K7Q2-9XM4) or an address. Usage: !link [CODE|ADDRESS] (e.g. !link)`)
+	check(f.say("dave", "dave", "link "+dave), "dave: no need to name your Matrix ID: say !link here for a code, then !link CODE from Matrix (or the other way round).")
+	f.now = f.now.Add(11 * time.Minute)
+	check(f.say("dave", "dave", "link "+code), "dave: the code "+code+" expired at 11:41 UTC (codes work for 10 minutes). Say !link from Matrix user @dave:example.org for a new one.")
+	check(byMail("dave@example.org", "link "+code), "dave@example.org: your address is not confirmed yet. Send \"register\" and reply to the confirmation mail first: links count only for confirmed addresses.")
+
+	// From Matrix again: the old code is replaced by the new.
+	old := codeIn(mx(dave, "link"))
+	code = codeIn(mx(dave, "link"))
+	check(f.say("dave", "dave", "link "+old), "dave: the code "+old+" was replaced by a newer one: only the latest code works. Say it, or !link from Matrix user @dave:example.org for a new one.")
+	got := f.sayIn("", "dave", "dave", "link "+strings.ToLower(code))
+	check(strings.Join(got, "\n"), "linked: this IRC account and the Matrix user that asked for the code are one person now. "+
+		"1 vote you made from both count once; together you had 5 votes at Open Source Infrastructure Day 2027, and a person has 4: your latest (#5) are taken back.")
+	// The other side hears of it, privately.
+	check(mx(dave, "help link"), "@dave:example.org: IRC account dave is now linked with your Matrix user: one person. If that was not you, say !unlink dave.\n"+
+		"!room:example.org: !link [CODE|ADDRESS]: Join your IRC account, Matrix ID and addresses into one person, who votes once: say link for a code, then link CODE from your other account. link ADDRESS mails a code to the address. Without a code, also lists what is linked.\n"+
+		"Example: !link  |  !link K7Q2-9XM4  |  !link jane@example.org")
+	check(mx(dave, "votes"), "!room:example.org: your votes: #2 Session B · #3 Session C · #1 Session A · #4 Session D (0 of your 4 votes left).")
+	check(f.say("dave", "dave", "vote 1"), "dave: already had your vote: #1 (0 of your 4 votes left).")
+	if !strings.Contains(mx(dave, "show 1"), "1 vote") {
+		t.Error("#1 does not have one vote")
+	}
+	listed := f.sayIn("", "dave", "dave", "link")
+	if !strings.Contains(strings.Join(listed, "\n"), "Linked as one person: IRC account dave, Matrix user @dave:example.org.") {
+		t.Errorf("link lists %q", listed)
+	}
+	check(f.say("erin", "erin", "link "+code), "erin: the code "+code+" was used already. Say !link from Matrix user @dave:example.org for a new one.")
+
+	// Linked already; a second IRC account; two organizers.
+	f.now = f.now.Add(time.Hour) // dave had 3 codes of his 5 an hour
+	code = codeIn(mx(dave, "link"))
+	check(f.say("dave", "dave", "link "+code), "dave: Matrix user @dave:example.org and you are linked already: one person.")
+	code = codeIn(mx(dave, "link"))
+	check(f.say("dave2", "dave2", "link "+code), "dave2: Matrix user @dave:example.org is already linked with IRC account dave, and a person has one IRC account here. To link another, say !unlink dave first.")
+	code = codeIn(strings.Join(f.sayIn("", "pleia2", "pleia2", "link"), "\n"))
+	check(f.say("krum", "krum", "link "+code), "krum: IRC account pleia2 and IRC account krum are both organizers of Open Source Infrastructure Day 2027 in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.")
+
+	// A code per person is limited.
+	for i := 0; i < 4; i++ {
+		f.sayIn("", "frank", "frank", "link")
+	}
+	if got := f.say("frank", "frank", "link"); !strings.Contains(got, "To link IRC account frank") {
+		t.Errorf("the 5th code was refused: %q", got)
+	}
+	check(f.say("frank", "frank", "link"), "frank: you asked for 5 link codes in the last hour, the most I give; try again after 13:42 UTC.")
+
+	// An address, by a code mailed to it: said back in chat, or answered
+	// by mail.
+	check(mx(dave, "link dave@example.org"), "!room:example.org: a code is on its way to d***@example.org: say !link CODE here with it, within 24 hours.")
+	mailed := mail.token(t, "dave@example.org")
+	check(f.say("erin", "erin", "link "+mailed), "erin: the code "+mailed+" was asked for from another account: say it from Matrix user @dave:example.org, which asked for it.")
+	check(f.say("dave", "dave", "link "+mailed), "dave: linked: d***@example.org is yours, confirmed.")
+	f.say("dave", "dave", "link d.work@example.org")
+	check(byMail("d.work@example.org", "confirm", "<confirm-"+mail.token(t, "d.work@example.org")+"@hallway>"), "d.work@example.org: linked: d***@example.org is yours, confirmed.")
+	check(byMail("d.work@example.org", "votes"), "d.work@example.org: your votes: #2 Session B · #3 Session C · #1 Session A · #4 Session D (0 of your 4 votes left).")
+
+	// Unlink: the Matrix ID starts afresh; the votes stay.
+	check(f.say("dave", "dave", "unlink @nobody:example.org"), "dave: Matrix user @nobody:example.org is not linked to you. Say !link to see what is.")
+	check(f.say("dave", "dave", "unlink "+dave), "dave: unlinked Matrix user @dave:example.org: it starts afresh as a person of its own; your votes, registrations and the rest stay with you.")
+	check(mx(dave, "votes"), "!room:example.org: you have not voted yet (4 votes to give). Vote with !vote N.")
+	check(f.say("erin", "erin", "unlink erin"), "erin: IRC account erin is all there is of you: nothing to split it from.")
+	check(f.say("dave", "dave", "votes"), "dave: your votes: #2 Session B · #3 Session C · #1 Session A · #4 Session D (0 of your 4 votes left).")
+}
