@@ -247,6 +247,12 @@ func (c *call) useLinkCode(code string) (Reply, error) {
 		KindName(c.req.Who.Kind), c.req.Who.Value, KindName(from.Kind), c.bot.opts.Prefix, c.req.Who.Value)); err != nil {
 		return Reply{}, err
 	}
+	for _, ev := range c.bot.events {
+		if ev.isOrganizer(from) != ev.isOrganizer(c.req.Who) {
+			// Organizers are who the config names, not whom they link.
+			note += fmt.Sprintf(" Organizer commands for %s still work only from the %s the config names.", ev.Name, KindName(cmpIdentity(ev.isOrganizer(from), from, c.req.Who).Kind))
+		}
+	}
 	return textReply("linked: this %s and the %s that asked for the code are one person now.%s", KindName(c.req.Who.Kind), KindName(from.Kind), note), nil
 }
 
@@ -433,4 +439,12 @@ func (c *call) refuseLink(lc store.LinkCode) (Reply, error) {
 		return Reply{}, err
 	}
 	return textReply("Sorry for the mail. Nothing is linked, and no more confirmation mails will come to this address."), nil
+}
+
+// cmpIdentity is a if cond, else b.
+func cmpIdentity(cond bool, a, b Identity) Identity {
+	if cond {
+		return a
+	}
+	return b
 }

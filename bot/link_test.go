@@ -99,6 +99,13 @@ func TestLink(t *testing.T) {
 	code = codeIn(strings.Join(f.sayIn("", "pleia2", "pleia2", "link"), "\n"))
 	check(f.say("krum", "krum", "link "+code), "krum: IRC account pleia2 and IRC account krum are both organizers of Open Source Infrastructure Day 2027 in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.")
 
+	// An organizer links a Matrix ID: it does not organize.
+	code = codeIn(strings.Join(f.sayIn("", "pleia2", "pleia2", "link"), "\n"))
+	check(mx("@pleia2:example.org", "link "+code), "!room:example.org: linked: this Matrix user and the IRC account that asked for the code are one person now. "+
+		"Organizer commands for Open Source Infrastructure Day 2027 still work only from the IRC account the config names.")
+	check(mx("@pleia2:example.org", "close voting"), "!room:example.org: !close is for the organizers of Open Source Infrastructure Day 2027.")
+	check(strings.Join(f.sayIn("", "pleia2", "pleia2", "help"), "\n")[:150], "Matrix user @pleia2:example.org is now linked with your IRC account: one person. If that was not you, say !unlink @pleia2:example.org.\nCommands: help,")
+
 	// A code per person is limited.
 	for i := 0; i < 4; i++ {
 		f.sayIn("", "frank", "frank", "link")
@@ -124,4 +131,47 @@ func TestLink(t *testing.T) {
 	check(mx(dave, "votes"), "!room:example.org: you have not voted yet (4 votes to give). Vote with !vote N.")
 	check(f.say("erin", "erin", "unlink erin"), "erin: IRC account erin is all there is of you: nothing to split it from.")
 	check(f.say("dave", "dave", "votes"), "dave: your votes: #2 Session B · #3 Session C · #1 Session A · #4 Session D (0 of your 4 votes left).")
+}
+
+// TestRegisterFromMatrix: a Matrix user registers with an address and
+// confirms with the mailed code, as an IRC account does: the address is
+// then theirs, and a person who had written from it by mail before is
+// the same person.
+func TestRegisterFromMatrix(t *testing.T) {
+	f := newFixture(t)
+	f.bot.SetReplier(Matrix, matrixReplier{})
+	mail, byMail, check := mailFixture(t, f)
+	mx := func(text string) string {
+		t.Helper()
+		before, _ := f.store.Pending(context.Background(), store.Matrix, 0, 1000)
+		req := Request{Transport: Matrix, Who: MatrixIdentity("@gina:example.org"), Can: ChatCapabilities, Nick: "@gina:example.org", Text: text}
+		if err := f.bot.Handle(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := f.store.Pending(context.Background(), store.Matrix, 0, 1000)
+		var out []string
+		for _, m := range after[len(before):] {
+			out = append(out, m.Body)
+		}
+		return strings.Join(out, "\n")
+	}
+	// By mail first: a proposal from the address, before confirming it.
+	check(byMail("gina@example.org", "register"), "")
+	check(byMail("gina@example.org", "confirm", "<confirm-"+mail.token(t, "gina@example.org")+"@hallway>"), "gina@example.org: You're registered (#1).\nTo cancel, reply \"cancel\".")
+	check(byMail("gina@example.org", `propose "Mail first"`), `gina@example.org: proposed #1 (unconference session) "Mail first". Vote with vote 1.`)
+
+	// From Matrix, register and confirm: the address, and the person
+	// behind it, are the Matrix user's.
+	check(mx("register gina@example.org"), "a confirmation mail is on its way to g***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here.")
+	check(mx("confirm "+mail.token(t, "gina@example.org")), "your address is confirmed and linked: you are registered.")
+	check(mx("proposals mine"), "Your proposals (1):\n#1 Mail first (session, 0 votes)")
+	// Or, outside registration, link ADDRESS.
+	check(mx("link g.other@example.org"), "a code is on its way to g***@example.org: say !link CODE here with it, within 24 hours.")
+	check(mx("link "+mail.token(t, "g.other@example.org")), "linked: g***@example.org is yours, confirmed.")
+	got := mx("link")
+	if !strings.Contains(got, "Linked as one person: address g***@example.org, Matrix user @gina:example.org, address g***@example.org.") {
+		t.Errorf("link lists %q", got)
+	}
+	check(f.say("alice", "alice", "registrations"), "alice: 1 registered, 0 on the waitlist, 0 still to confirm their address.")
+	check(byMail("g.other@example.org", "proposals mine"), "g.other@example.org: Your proposals (1):\n#1 Mail first (session, 0 votes)")
 }
