@@ -53,6 +53,34 @@ func (c *call) vouched() bool {
 	return (k == IRCAccount || k == MatrixUser) && !c.req.Who.IsZero()
 }
 
+var whoamiSpec = &Spec{
+	Name:     "whoami",
+	Help:     "Who hallway knows you as: your IRC account, Matrix ID and confirmed addresses, linked as one person (say link to add one).",
+	Examples: []string{"whoami"},
+	Person:   true,
+	Counts:   "links",
+	Run:      runWhoami,
+}
+
+func runWhoami(c *call) (Reply, error) {
+	linked, err := c.linkedList()
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Private: true, Lines: []string{fmt.Sprintf("You are %s %s here. %s", KindName(c.req.Who.Kind), c.shownWho(), linked)}}, nil
+}
+
+// shownWho is the asker's identity as answers show it.
+func (c *call) shownWho() string {
+	switch {
+	case c.req.Who.Kind == Address:
+		return maskEmail(c.req.Who.Value)
+	case c.req.Who.IsZero():
+		return c.req.Nick
+	}
+	return c.req.Who.Value
+}
+
 func runLink(c *call) (Reply, error) {
 	switch {
 	case len(c.args.Words) == 0:
@@ -135,7 +163,7 @@ func (c *call) linkedList() (string, error) {
 		}
 	}
 	if len(parts) <= 1 {
-		return "Nothing is linked to it yet.", nil
+		return fmt.Sprintf("Nothing is linked to it yet (%slink links your other accounts).", c.prefix()), nil
 	}
 	return fmt.Sprintf("Linked as one person: %s. To split one off, say %sunlink with it.", strings.Join(parts, ", "), c.prefix()), nil
 }
@@ -405,7 +433,7 @@ func runUnlink(c *call) (Reply, error) {
 	}
 	have, err := c.tx.IdentityOf(id.Kind, id.Value)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && have.PersonID != c.person.ID) {
-		return Reply{}, userErr(fmt.Sprintf("%s %s is not linked to you. Say %slink to see what is.", KindName(id.Kind), c.args.Words[0], c.prefix()))
+		return Reply{}, userErr(fmt.Sprintf("%s %s is not linked to you. Say %swhoami to see what is.", KindName(id.Kind), c.args.Words[0], c.prefix()))
 	} else if err != nil {
 		return Reply{}, err
 	}

@@ -56,7 +56,7 @@ func TestLink(t *testing.T) {
 	check(mx(dave, "vote 1 4 5"), "!room:example.org: voted for #1, #4, #5 (1 of your 4 votes left).")
 
 	given := mx(dave, "link")
-	if !strings.HasPrefix(given, "@dave:example.org: To link Matrix user @dave:example.org with your IRC account") || !strings.Contains(given, "Nothing is linked to it yet.") {
+	if !strings.HasPrefix(given, "@dave:example.org: To link Matrix user @dave:example.org with your IRC account") || !strings.Contains(given, "Nothing is linked to it yet (!link links your other accounts).") {
 		t.Errorf("the code was not given privately: %q", given)
 	}
 	code := codeIn(given)
@@ -88,6 +88,8 @@ func TestLink(t *testing.T) {
 	if !strings.Contains(strings.Join(listed, "\n"), "Linked as one person: IRC account dave, Matrix user @dave:example.org.") {
 		t.Errorf("link lists %q", listed)
 	}
+	check(strings.Join(f.sayIn("", "dave", "dave", "whoami"), "\n"), "You are IRC account dave here. Linked as one person: IRC account dave, Matrix user @dave:example.org. To split one off, say !unlink with it.")
+	check(f.say("erin", "erin", "whoami"), "erin: sent you a private message.\nYou are IRC account erin here. Nothing is linked to it yet (!link links your other accounts).")
 	check(f.say("erin", "erin", "link "+code), "erin: the code "+code+" was used already. Say !link from Matrix user @dave:example.org for a new one.")
 
 	// Linked already; a second IRC account; two organizers.
@@ -126,7 +128,7 @@ func TestLink(t *testing.T) {
 	check(byMail("d.work@example.org", "votes"), "d.work@example.org: your votes: #2 Session B · #3 Session C · #1 Session A · #4 Session D (0 of your 4 votes left).")
 
 	// Unlink: the Matrix ID starts afresh; the votes stay.
-	check(f.say("dave", "dave", "unlink @nobody:example.org"), "dave: Matrix user @nobody:example.org is not linked to you. Say !link to see what is.")
+	check(f.say("dave", "dave", "unlink @nobody:example.org"), "dave: Matrix user @nobody:example.org is not linked to you. Say !whoami to see what is.")
 	check(f.say("dave", "dave", "unlink "+dave), "dave: unlinked Matrix user @dave:example.org: it starts afresh as a person of its own; your votes, registrations and the rest stay with you.")
 	check(mx(dave, "votes"), "!room:example.org: you have not voted yet (4 votes to give). Vote with !vote N.")
 	check(f.say("erin", "erin", "unlink erin"), "erin: IRC account erin is all there is of you: nothing to split it from.")
