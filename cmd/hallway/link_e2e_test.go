@@ -99,4 +99,35 @@ func TestMatrixLinkIRC(t *testing.T) {
 	if people != 1 {
 		t.Errorf("dave's IRC account and Matrix ID are %d people, want 1", people)
 	}
+
+	// Split, then linked the other way: the code, asked for in the room,
+	// goes to a direct chat with dave alone; said on IRC, it links again.
+	if err := daveIRC.Privmsg(cfg.IRC.Nick, "!unlink "+string(daveMx.ID)); err != nil {
+		t.Fatal(err)
+	}
+	fromBot(t, ctx, daveIRC, cfg.IRC.Nick, "unlinked Matrix user "+string(daveMx.ID))
+	answer(daveMx, daveMx.Send(t, room, "!votes"), "you have not voted yet")
+	answer(daveMx, daveMx.Send(t, room, "!link"), "sent you a private message.")
+	dm := daveMx.WaitInvite(t, time.Minute, room)
+	daveMx.Join(t, dm)
+	e := daveMx.WaitEvent(t, dm, time.Minute, "the link code", func(e *event.Event) bool {
+		return e.Sender == hw.ID && e.Type == event.EventMessage && strings.Contains(e.Content.AsMessage().Body, "from there")
+	})
+	code = regexp.MustCompile(`link ([0-9A-Z]{4}-[0-9A-Z]{4}) from there`).FindStringSubmatch(e.Content.AsMessage().Body)
+	if code == nil {
+		t.Fatalf("no code in %q", e.Content.AsMessage().Body)
+	}
+	for _, e := range alice.Messages(t, room) {
+		if e.Type == event.EventMessage && strings.Contains(e.Content.AsMessage().Body, code[1]) {
+			t.Errorf("the link code was said in the room: %q", e.Content.AsMessage().Body)
+		}
+	}
+	if err := daveIRC.Privmsg(cfg.IRC.Nick, "!link "+code[1]); err != nil {
+		t.Fatal(err)
+	}
+	fromBot(t, ctx, daveIRC, cfg.IRC.Nick, "linked: this IRC account and the Matrix user that asked for the code are one person now.")
+	answer(daveMx, daveMx.Send(t, room, "!vote "+number), "already had your vote: #"+number)
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM vote JOIN proposal ON proposal.id = vote.proposal_id WHERE proposal.number = ?`, number).Scan(&votes); err != nil || votes != 1 {
+		t.Errorf("#%s has %d votes (%v) after linking again, want 1", number, votes, err)
+	}
 }
