@@ -231,15 +231,21 @@ func (c *call) useLinkCode(code string) (Reply, error) {
 		}
 		return Reply{}, userErr("log in to services (NickServ) first: a code links an account, not a nick.")
 	}
+	// Answers said where anyone may read them name the code's identity
+	// only to the person it belongs to.
+	there := "your other account"
+	if lc.PersonID == c.person.ID {
+		there = KindName(from.Kind) + " " + from.Value
+	}
 	switch {
 	case !lc.UsedAt.IsZero():
-		return Reply{}, userErr(fmt.Sprintf("the code %s was used already. Say %slink from %s %s for a new one.", code, c.bot.opts.Prefix, KindName(from.Kind), from.Value))
+		return Reply{}, userErr(fmt.Sprintf("the code %s was used already. Say %slink from %s for a new one.", code, c.bot.opts.Prefix, there))
 	case !c.tx.Now().Before(lc.ExpiresAt) && lc.ExpiresAt.Before(lc.CreatedAt.Add(linkCodeTTL)):
-		return Reply{}, userErr(fmt.Sprintf("the code %s was replaced by a newer one: only the latest code works. Say it, or %slink from %s %s for a new one.",
-			code, c.bot.opts.Prefix, KindName(from.Kind), from.Value))
+		return Reply{}, userErr(fmt.Sprintf("the code %s was replaced by a newer one: only the latest code works. Say it, or %slink from %s for a new one.",
+			code, c.bot.opts.Prefix, there))
 	case !c.tx.Now().Before(lc.ExpiresAt):
-		return Reply{}, userErr(fmt.Sprintf("the code %s expired at %s (codes work for %d minutes). Say %slink from %s %s for a new one.",
-			code, c.clock(lc.ExpiresAt), int(linkCodeTTL.Minutes()), c.bot.opts.Prefix, KindName(from.Kind), from.Value))
+		return Reply{}, userErr(fmt.Sprintf("the code %s expired at %s (codes work for %d minutes). Say %slink from %s for a new one.",
+			code, c.clock(lc.ExpiresAt), int(linkCodeTTL.Minutes()), c.bot.opts.Prefix, there))
 	case from == c.req.Who:
 		return Reply{}, userErr(fmt.Sprintf("say the code from your other account, not from the one that asked for it (%s %s): it links the two.", KindName(from.Kind), from.Value))
 	case lc.PersonID == c.person.ID:
@@ -249,8 +255,8 @@ func (c *call) useLinkCode(code string) (Reply, error) {
 		return textReply("%s %s and you are linked already: one person.", KindName(from.Kind), from.Value), nil
 	}
 	if ev := c.bot.bothOrganize(from, c.req.Who); ev != nil {
-		return Reply{}, userErr(fmt.Sprintf("%s %s and %s %s are both organizers of %s in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.",
-			KindName(from.Kind), from.Value, KindName(c.req.Who.Kind), c.req.Who.Value, ev.Name))
+		return Reply{}, userErr(fmt.Sprintf("this %s and the %s that asked for the code are both organizers of %s in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.",
+			KindName(c.req.Who.Kind), KindName(from.Kind), ev.Name))
 	}
 	// One IRC account and one Matrix ID per person: a second would be
 	// someone else's, or a mistake.
@@ -291,7 +297,7 @@ func (c *call) linkAddress(lc store.LinkCode) (Reply, error) {
 	case c.req.Who.Kind == Address && c.req.Who.Value != lc.Email:
 		return Reply{}, userErr("confirm from the address the code went to.")
 	case c.req.Who.Kind != Address && lc.PersonID != c.person.ID:
-		return Reply{}, userErr(fmt.Sprintf("the code %s was asked for from another account: say it from %s %s, which asked for it.", lc.Code, KindName(lc.Kind), lc.Value))
+		return Reply{}, userErr(fmt.Sprintf("the code %s was asked for from another account: say it from the account that asked for it (the mail names it).", lc.Code))
 	case !lc.UsedAt.IsZero():
 		return textReply("that code was used already: %s is linked.", maskEmail(lc.Email)), nil
 	case !c.tx.Now().Before(lc.ExpiresAt):
@@ -343,10 +349,10 @@ func (c *call) oneOfEachKind(person int64, adding, asked Identity) error {
 		if id.Kind == adding.Kind && id.Value != adding.Value && !strings.HasPrefix(id.Value, "nick:") {
 			holder := "you are"
 			if person != c.person.ID {
-				holder = fmt.Sprintf("%s %s is", KindName(asked.Kind), asked.Value)
+				holder = fmt.Sprintf("the %s that asked for the code is", KindName(asked.Kind))
 			}
-			return userErr(fmt.Sprintf("%s already linked with %s %s, and a person has one %s here. To link another, say %sunlink %s first.",
-				holder, KindName(id.Kind), id.Value, KindName(id.Kind), c.bot.opts.Prefix, id.Value))
+			return userErr(fmt.Sprintf("%s already linked with another %s, and a person has one %s here. To link this one, unlink that first (%swhoami shows it, %sunlink ACCOUNT splits it off).",
+				holder, KindName(id.Kind), KindName(id.Kind), c.bot.opts.Prefix, c.bot.opts.Prefix))
 		}
 	}
 	return nil

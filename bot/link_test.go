@@ -65,13 +65,13 @@ func TestLink(t *testing.T) {
 	check(f.say("dave", "dave", "link 12-34"), `dave: "12-34" is not a link code (they look like K7Q2-9XM4) or an address. Usage: !link [CODE|ADDRESS] (e.g. !link)`)
 	check(f.say("dave", "dave", "link "+dave), "dave: no need to name your Matrix ID: say !link here for a code, then !link CODE from Matrix (or the other way round).")
 	f.now = f.now.Add(11 * time.Minute)
-	check(f.say("dave", "dave", "link "+code), "dave: the code "+code+" expired at 11:41 UTC (codes work for 10 minutes). Say !link from Matrix user @dave:example.org for a new one.")
+	check(f.say("dave", "dave", "link "+code), "dave: the code "+code+" expired at 11:41 UTC (codes work for 10 minutes). Say !link from your other account for a new one.")
 	check(byMail("dave@example.org", "link "+code), "dave@example.org: your address is not confirmed yet. Send \"register\" and reply to the confirmation mail first: links count only for confirmed addresses.")
 
 	// From Matrix again: the old code is replaced by the new.
 	old := codeIn(mx(dave, "link"))
 	code = codeIn(mx(dave, "link"))
-	check(f.say("dave", "dave", "link "+old), "dave: the code "+old+" was replaced by a newer one: only the latest code works. Say it, or !link from Matrix user @dave:example.org for a new one.")
+	check(f.say("dave", "dave", "link "+old), "dave: the code "+old+" was replaced by a newer one: only the latest code works. Say it, or !link from your other account for a new one.")
 	got := f.sayIn("", "dave", "dave", "link "+strings.ToLower(code))
 	check(strings.Join(got, "\n"), "linked: this IRC account and the Matrix user that asked for the code are one person now. "+
 		"1 vote you made from both count once; together you had 5 votes at Open Source Infrastructure Day 2027, and a person has 4: your latest (#5) are taken back.")
@@ -90,16 +90,16 @@ func TestLink(t *testing.T) {
 	}
 	check(strings.Join(f.sayIn("", "dave", "dave", "whoami"), "\n"), "You are IRC account dave here. Linked as one person: IRC account dave, Matrix user @dave:example.org. To split one off, say !unlink with it.")
 	check(f.say("erin", "erin", "whoami"), "erin: sent you a private message.\nYou are IRC account erin here. Nothing is linked to it yet (!link links your other accounts).")
-	check(f.say("erin", "erin", "link "+code), "erin: the code "+code+" was used already. Say !link from Matrix user @dave:example.org for a new one.")
+	check(f.say("erin", "erin", "link "+code), "erin: the code "+code+" was used already. Say !link from your other account for a new one.")
 
 	// Linked already; a second IRC account; two organizers.
 	f.now = f.now.Add(time.Hour) // dave had 3 codes of his 5 an hour
 	code = codeIn(mx(dave, "link"))
 	check(f.say("dave", "dave", "link "+code), "dave: Matrix user @dave:example.org and you are linked already: one person.")
 	code = codeIn(mx(dave, "link"))
-	check(f.say("dave2", "dave2", "link "+code), "dave2: Matrix user @dave:example.org is already linked with IRC account dave, and a person has one IRC account here. To link another, say !unlink dave first.")
+	check(f.say("dave2", "dave2", "link "+code), "dave2: the Matrix user that asked for the code is already linked with another IRC account, and a person has one IRC account here. To link this one, unlink that first (!whoami shows it, !unlink ACCOUNT splits it off).")
 	code = codeIn(strings.Join(f.sayIn("", "pleia2", "pleia2", "link"), "\n"))
-	check(f.say("krum", "krum", "link "+code), "krum: IRC account pleia2 and IRC account krum are both organizers of Open Source Infrastructure Day 2027 in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.")
+	check(f.say("krum", "krum", "link "+code), "krum: this IRC account and the IRC account that asked for the code are both organizers of Open Source Infrastructure Day 2027 in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.")
 
 	// An organizer links a Matrix ID: it does not organize.
 	code = codeIn(strings.Join(f.sayIn("", "pleia2", "pleia2", "link"), "\n"))
@@ -121,7 +121,7 @@ func TestLink(t *testing.T) {
 	// by mail.
 	check(mx(dave, "link dave@example.org"), "!room:example.org: a code is on its way to d***@example.org: say !link CODE here with it, within 24 hours.")
 	mailed := mail.token(t, "dave@example.org")
-	check(f.say("erin", "erin", "link "+mailed), "erin: the code "+mailed+" was asked for from another account: say it from Matrix user @dave:example.org, which asked for it.")
+	check(f.say("erin", "erin", "link "+mailed), "erin: the code "+mailed+" was asked for from another account: say it from the account that asked for it (the mail names it).")
 	check(f.say("dave", "dave", "link "+mailed), "dave: linked: d***@example.org is yours, confirmed.")
 	f.say("dave", "dave", "link d.work@example.org")
 	check(byMail("d.work@example.org", "confirm", "<confirm-"+mail.token(t, "d.work@example.org")+"@hallway>"), "d.work@example.org: linked: d***@example.org is yours, confirmed.")
