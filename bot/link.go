@@ -246,30 +246,40 @@ func (c *call) useLinkCode(code string) (Reply, error) {
 	case !c.tx.Now().Before(lc.ExpiresAt):
 		return Reply{}, userErr(fmt.Sprintf("the code %s expired at %s (codes work for %d minutes). Say %slink from %s for a new one.",
 			code, c.clock(lc.ExpiresAt), int(linkCodeTTL.Minutes()), c.bot.opts.Prefix, there))
-	case from == c.req.Who:
-		return Reply{}, userErr(fmt.Sprintf("say the code from your other account, not from the one that asked for it (%s %s): it links the two.", KindName(from.Kind), from.Value))
-	case lc.PersonID == c.person.ID:
-		if _, err := c.tx.UseLinkCode(code); err != nil {
-			return Reply{}, err
-		}
-		return textReply("%s %s and you are linked already: one person.", KindName(from.Kind), from.Value), nil
 	}
-	if ev := c.bot.bothOrganize(from, c.req.Who); ev != nil {
-		return Reply{}, userErr(fmt.Sprintf("this %s and the %s that asked for the code are both organizers of %s in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.",
-			KindName(c.req.Who.Kind), KindName(from.Kind), ev.Name))
-	}
-	// One IRC account and one Matrix ID per person: a second would be
-	// someone else's, or a mistake.
-	if err := c.oneOfEachKind(lc.PersonID, c.req.Who, from); err != nil {
-		return Reply{}, err
-	}
-	if err := c.oneOfEachKind(c.person.ID, from, c.req.Who); err != nil {
-		return Reply{}, err
-	}
+	// A good code said is spent, whatever comes of it: said in a room
+	// and refused, it must not wait there for someone else to say.
 	if ok, err := c.tx.UseLinkCode(code); err != nil {
 		return Reply{}, err
 	} else if !ok {
 		return Reply{}, userErr(fmt.Sprintf("the code %s was used already.", code))
+	}
+	spent := func(format string, args ...any) (Reply, error) {
+		return textReply(format+" The code is spent: say %slink from %s for a new one.", append(args, c.bot.opts.Prefix, there)...), nil
+	}
+	switch {
+	case from == c.req.Who:
+		return spent("the code is said from your other account, not from the one that asked for it (%s %s): it links the two.", KindName(from.Kind), from.Value)
+	case lc.PersonID == c.person.ID:
+		return textReply("%s %s and you are linked already: one person.", KindName(from.Kind), from.Value), nil
+	}
+	if ev := c.bot.bothOrganize(from, c.req.Who); ev != nil {
+		return spent("this %s and the %s that asked for the code are both organizers of %s in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.",
+			KindName(c.req.Who.Kind), KindName(from.Kind), ev.Name)
+	}
+	// One IRC account and one Matrix ID per person: a second would be
+	// someone else's, or a mistake.
+	for _, check := range []struct {
+		person      int64
+		adding, has Identity
+	}{{lc.PersonID, c.req.Who, from}, {c.person.ID, from, c.req.Who}} {
+		if err := c.oneOfEachKind(check.person, check.adding, check.has); err != nil {
+			var uerr *Error
+			if errors.As(err, &uerr) {
+				return spent("%s", uerr.Msg)
+			}
+			return Reply{}, err
+		}
 	}
 	note, err := c.mergeInto(lc.PersonID)
 	if err != nil {

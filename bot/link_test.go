@@ -60,7 +60,9 @@ func TestLink(t *testing.T) {
 		t.Errorf("the code was not given privately: %q", given)
 	}
 	code := codeIn(given)
-	check(mx(dave, "link "+code), "!room:example.org: say the code from your other account, not from the one that asked for it (Matrix user @dave:example.org): it links the two.")
+	check(mx(dave, "link "+code), "!room:example.org: the code is said from your other account, not from the one that asked for it (Matrix user @dave:example.org): it links the two. The code is spent: say !link from Matrix user @dave:example.org for a new one.")
+	check(f.say("mallory", "mallory", "link "+code), "mallory: the code "+code+" was used already. Say !link from your other account for a new one.")
+	code = codeIn(mx(dave, "link"))
 	check(f.say("dave", "dave", "link ZZZZ-ZZZZ"), "dave: no link code ZZZZ-ZZZZ is waiting: check it, or say !link from your other account for a new one.")
 	check(f.say("dave", "dave", "link 12-34"), `dave: "12-34" is not a link code (they look like K7Q2-9XM4) or an address. Usage: !link [CODE|ADDRESS] (e.g. !link)`)
 	check(f.say("dave", "dave", "link "+dave), "dave: no need to name your Matrix ID: say !link here for a code, then !link CODE from Matrix (or the other way round).")
@@ -97,9 +99,9 @@ func TestLink(t *testing.T) {
 	code = codeIn(mx(dave, "link"))
 	check(f.say("dave", "dave", "link "+code), "dave: Matrix user @dave:example.org and you are linked already: one person.")
 	code = codeIn(mx(dave, "link"))
-	check(f.say("dave2", "dave2", "link "+code), "dave2: the Matrix user that asked for the code is already linked with another IRC account, and a person has one IRC account here. To link this one, unlink that first (!whoami shows it, !unlink ACCOUNT splits it off).")
+	check(f.say("dave2", "dave2", "link "+code), "dave2: the Matrix user that asked for the code is already linked with another IRC account, and a person has one IRC account here. To link this one, unlink that first (!whoami shows it, !unlink ACCOUNT splits it off). The code is spent: say !link from your other account for a new one.")
 	code = codeIn(strings.Join(f.sayIn("", "pleia2", "pleia2", "link"), "\n"))
-	check(f.say("krum", "krum", "link "+code), "krum: this IRC account and the IRC account that asked for the code are both organizers of Open Source Infrastructure Day 2027 in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them.")
+	check(f.say("krum", "krum", "link "+code), "krum: this IRC account and the IRC account that asked for the code are both organizers of Open Source Infrastructure Day 2027 in the config, and hallway keeps organizers apart: each decides in their own name. If both are yours, take part from one of them. The code is spent: say !link from your other account for a new one.")
 
 	// An organizer links a Matrix ID: it does not organize.
 	code = codeIn(strings.Join(f.sayIn("", "pleia2", "pleia2", "link"), "\n"))
