@@ -166,9 +166,12 @@ func TestRegisterFromMatrix(t *testing.T) {
 
 	// From Matrix, register and confirm: the address, and the person
 	// behind it, are the Matrix user's.
+	check(byMail("gina@example.org", "vote 1"), "gina@example.org: voted for #1 (3 of your 4 votes left).")
+	check(mx("vote 1"), "voted for #1 (3 of your 4 votes left).")
 	check(mx("register gina@example.org"), "a confirmation mail is on its way to g***@example.org: reply to it, or say !confirm CODE here with the code it gives. If it bounces, I tell you here.")
-	check(mx("confirm "+mail.token(t, "gina@example.org")), "your address is confirmed and linked: you are registered.")
-	check(mx("proposals mine"), "Your proposals (1):\n#1 Mail first (session, 0 votes)")
+	check(mx("confirm "+mail.token(t, "gina@example.org")), "your address is confirmed and linked: you are registered. 1 vote you made from both count once.")
+	check(mx("show 1"), "#1 \"Mail first\", unconference session by @gina:example.org, 1 vote, not yet accepted.")
+	check(mx("proposals mine"), "Your proposals (1):\n#1 Mail first (session, 1 vote)")
 	// Or, outside registration, link ADDRESS.
 	check(mx("link g.other@example.org"), "a code is on its way to g***@example.org: say !link CODE here with it, within 24 hours.")
 	check(mx("link "+mail.token(t, "g.other@example.org")), "linked: g***@example.org is yours, confirmed.")
@@ -177,5 +180,5 @@ func TestRegisterFromMatrix(t *testing.T) {
 		t.Errorf("link lists %q", got)
 	}
 	check(f.say("alice", "alice", "registrations"), "alice: 1 registered, 0 on the waitlist, 0 still to confirm their address.")
-	check(byMail("g.other@example.org", "proposals mine"), "g.other@example.org: Your proposals (1):\n#1 Mail first (session, 0 votes)")
+	check(byMail("g.other@example.org", "proposals mine"), "g.other@example.org: Your proposals (1):\n#1 Mail first (session, 1 vote)")
 }
