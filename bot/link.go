@@ -105,8 +105,11 @@ func runLink(c *call) (Reply, error) {
 // giveLinkCode answers "link": a code for the other identity to say, and
 // what is linked already.
 func (c *call) giveLinkCode() (Reply, error) {
-	if !c.vouched() {
-		return Reply{}, userErr(fmt.Sprintf("a link code is given only in chat, to an IRC account or a Matrix ID. To link this address, say %slink %s on IRC or Matrix: I mail a code here.", c.prefix(), c.req.Who.Value))
+	switch {
+	case c.req.Who.Kind == Address:
+		return Reply{}, userErr(fmt.Sprintf("a link code is given only in chat, to an IRC account or a Matrix ID. To link this address, say %slink %s on IRC or Matrix: I mail a code here.", c.bot.opts.Prefix, c.req.Who.Value))
+	case !c.vouched():
+		return Reply{}, userErr("log in to services (NickServ) first: a code links an account, not a nick.")
 	}
 	if err := c.mayLinkCode(); err != nil {
 		return Reply{}, err

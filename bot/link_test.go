@@ -110,6 +110,10 @@ func TestLink(t *testing.T) {
 	check(mx("@pleia2:example.org", "close voting"), "!room:example.org: !close is for the organizers of Open Source Infrastructure Day 2027.")
 	check(strings.Join(f.sayIn("", "pleia2", "pleia2", "help"), "\n")[:150], "Matrix user @pleia2:example.org is now linked with your IRC account: one person. If that was not you, say !unlink @pleia2:example.org.\nCommands: help,")
 
+	// Only what a network vouches for takes part.
+	check(byMail("d.work@example.org", "link"), "d.work@example.org: your address is not confirmed yet. Send \"register\" and reply to the confirmation mail first: links count only for confirmed addresses.")
+	check(f.say("", "nobody", "link"), "nobody: please log in to services (NickServ) first: links count per account, not per nick.")
+
 	// A code per person is limited.
 	for i := 0; i < 4; i++ {
 		f.sayIn("", "frank", "frank", "link")
@@ -127,6 +131,8 @@ func TestLink(t *testing.T) {
 	check(f.say("dave", "dave", "link "+mailed), "dave: linked: d***@example.org is yours, confirmed.")
 	f.say("dave", "dave", "link d.work@example.org")
 	check(byMail("d.work@example.org", "confirm", "<confirm-"+mail.token(t, "d.work@example.org")+"@hallway>"), "d.work@example.org: linked: d***@example.org is yours, confirmed.")
+	check(byMail("d.work@example.org", "link"), "d.work@example.org: a link code is given only in chat, to an IRC account or a Matrix ID. To link this address, say !link d.work@example.org on IRC or Matrix: I mail a code here.")
+	check(byMail("d.work@example.org", "link "+code), "d.work@example.org: a link code is said in chat, from your IRC account or Matrix ID: a mail's sender can be forged. To link this address, say !link d.work@example.org there and I mail a code here.")
 	check(byMail("d.work@example.org", "votes"), "d.work@example.org: your votes: #2 Session B · #3 Session C · #1 Session A · #4 Session D (0 of your 4 votes left).")
 
 	// Unlink: the Matrix ID starts afresh; the votes stay.
