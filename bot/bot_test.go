@@ -264,8 +264,12 @@ func TestExamples(t *testing.T) {
 	// Feed tokens are random: the golden file shows their place.
 	out := feedTokenRe.ReplaceAllString(b.String(), "/feed/TOKEN.ics")
 	out = myDataLinkRe.ReplaceAllString(forgetCodeRe.ReplaceAllString(out, "forget confirm CODE"), "/mydata/TOKEN")
+	out = linkCodeRe.ReplaceAllString(out, "link CODE from")
 	golden(t, "examples.golden", out)
 }
+
+// linkCodeRe finds a link code given out (the examples' own are not).
+var linkCodeRe = regexp.MustCompile(`link [0-9A-Z]{4}-[0-9A-Z]{4} from`)
 
 var feedTokenRe = regexp.MustCompile(`/feed/[a-z2-7]{32}\.ics`)
 

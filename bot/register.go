@@ -278,6 +278,14 @@ func runConfirm(c *call) (Reply, error) {
 		return Reply{}, c.usageErr(fmt.Sprintf("%q is not a confirmation code (they look like K7Q2-9XM4).", c.args.Words[0]))
 	}
 	reg, err := c.tx.RegistrationByToken(token)
+	if errors.Is(err, store.ErrNotFound) {
+		// A code mailed by link ADDRESS, answered "confirm".
+		if lc, err := c.tx.LinkCodeByCode(token); err == nil && lc.Email != "" {
+			return c.linkAddress(lc)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Reply{}, err
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && reg.EventID != c.ev.id) {
 		return Reply{}, userErr(fmt.Sprintf("no registration waits for the code %s: check the mail, or say %sregister again.", token, c.prefix()))
 	} else if err != nil {
@@ -295,25 +303,44 @@ func runConfirm(c *call) (Reply, error) {
 	if reg.Status != store.Pending {
 		return textReply("that code was already used: you are %s.", statusWord(reg)), nil
 	}
-	// The code proves the address is this person's: link the two.
-	if err := c.tx.ConfirmEmail(c.person.ID, reg.Email); err != nil {
+	// The code proves the address is this person's: one person with
+	// whoever wrote from it, or asked for it, before (the event's rules
+	// kept, as a link keeps them).
+	owner, err := c.tx.IdentityOf(store.Email, reg.Email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Reply{}, err
 	}
-	if reg.PersonID != c.person.ID {
-		// Someone else asked (by mail, before logging in here): one person.
-		if err := c.tx.MergePerson(reg.PersonID, c.person.ID); err != nil {
+	note := ""
+	for _, other := range []int64{owner.PersonID, reg.PersonID} {
+		if other == 0 || other == c.person.ID {
+			continue
+		}
+		me := c.person.ID
+		c.person.ID = other
+		n, err := c.mergeInto(me)
+		if err != nil {
 			return Reply{}, err
 		}
+		note += n
+	}
+	if err := c.tx.ConfirmEmail(c.person.ID, reg.Email); err != nil {
+		return Reply{}, err
 	}
 	// A merge may have brought a better registration along.
 	cur, err := c.tx.Registration(c.ev.id, c.person.ID)
 	if err != nil {
 		return Reply{}, err
 	}
+	var r Reply
 	if cur.Status != store.Pending {
-		return textReply("your address is confirmed and linked: you are %s.", statusWord(cur)), nil
+		r = textReply("your address is confirmed and linked: you are %s.", statusWord(cur))
+	} else if r, err = c.seat(&cur); err != nil {
+		return Reply{}, err
 	}
-	return c.seat(&cur)
+	if note != "" && len(r.Lines) > 0 {
+		r.Lines[0] += note
+	}
+	return r, nil
 }
 
 func runNotMe(c *call) (Reply, error) {
@@ -326,6 +353,11 @@ func runNotMe(c *call) (Reply, error) {
 	}
 	reg, err := c.tx.RegistrationByToken(token)
 	if errors.Is(err, store.ErrNotFound) {
+		if lc, err := c.tx.LinkCodeByCode(token); err == nil && lc.Email != "" {
+			return c.refuseLink(lc)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Reply{}, err
+		}
 		return Reply{}, userErr(fmt.Sprintf("no request waits for the code %s.", token))
 	} else if err != nil {
 		return Reply{}, err

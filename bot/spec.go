@@ -70,7 +70,7 @@ func init() {
 		registerSpec, confirmSpec, notMeSpec, cancelSpec, registrationsSpec,
 		scheduleSpec, nowSpec, nextSpec, whereSpec, feedSpec,
 		pledgeSpec, pledgesSpec, unpledgeSpec, campaignSpec, notesSpec, hereSpec,
-		mydataSpec, forgetSpec, cocSpec, reportSpec,
+		mydataSpec, forgetSpec, linkSpec, unlinkSpec, whoamiSpec, cocSpec, reportSpec,
 		acceptSpec, rejectSpec, openSpec, closeSpec, pinSpec, unpinSpec, receivedSpec, checkinSpec, fullSpec, spaceSpec, wrapupSpec,
 	}
 	for _, s := range specs {

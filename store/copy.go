@@ -45,6 +45,7 @@ var Tables = []string{
 	"privacy_token",
 	"coc_report",
 	"coc_audit",
+	"link_code",
 }
 
 // notCopied are tables each side keeps for itself: PostgreSQL's schema

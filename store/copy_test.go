@@ -148,6 +148,9 @@ func populate(t *testing.T, s *Store) {
 		if _, err := tx.NewPrivacyToken(TokenMyData, bob.ID, time.Hour); err != nil {
 			return err
 		}
+		if err := tx.AddLinkCode(LinkCode{Code: "K7Q2-9XM4", PersonID: bob.ID, Kind: Email, Value: "bob@example.org"}, 10*time.Minute); err != nil {
+			return err
+		}
 		// AddReport writes its audit line too.
 		return tx.AddReport(&Report{EventID: ev.ID, ReporterID: bob.ID, Via: Mail, Contact: "bob@example.org", Text: "rude remarks at lunch"})
 	})

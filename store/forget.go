@@ -116,6 +116,7 @@ func (tx *Tx) Forget(personID int64) (Forgotten, error) {
 		{"identity", `DELETE FROM identity WHERE person_id = ?`, []any{personID}},
 		{"privacy_token", `DELETE FROM privacy_token WHERE person_id = ?`, []any{personID}},
 		{"feed_token", `DELETE FROM feed_token WHERE person_id = ?`, []any{personID}},
+		{"link_code", `DELETE FROM link_code WHERE person_id = ? OR lower(email) IN ` + eIn, append([]any{personID}, eArgs...)},
 		{"confirmation_mail", `DELETE FROM confirmation_mail WHERE person_id = ? OR lower(email) IN ` + eIn, append([]any{personID}, eArgs...)},
 		{"mail_refusal", `DELETE FROM mail_refusal WHERE lower(email) IN ` + eIn, eArgs},
 		{"mail_answers", `DELETE FROM mail_answers WHERE lower(email) IN ` + eIn, eArgs},

@@ -3,7 +3,6 @@ package store
 import (
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -143,86 +142,12 @@ func (tx *Tx) ConfirmEmail(personID int64, email string) error {
 		return err
 	}
 	if id.PersonID != personID {
-		if err := tx.MergePerson(id.PersonID, personID); err != nil {
+		if _, err := tx.MergePerson(id.PersonID, personID); err != nil {
 			return err
 		}
 	}
 	_, err = tx.exec(`UPDATE identity SET confirmed_at = COALESCE(confirmed_at, ?) WHERE kind = 'email' AND value = ?`, tx.now, email)
 	return err
-}
-
-// registrationRank orders statuses when two registrations of one event
-// meet in a merge: the better one is kept.
-var registrationRank = map[string]int{Registered: 5, Offered: 4, Waitlisted: 3, Pending: 2, Cancelled: 1}
-
-// MergePerson moves everything of person from onto person into and
-// deletes from. Where both have a row that must be unique (a vote for one
-// proposal, a registration for one event), into keeps the better one.
-func (tx *Tx) MergePerson(from, into int64) error {
-	regs, err := tx.registrations(`SELECT `+registrationColumns+` FROM registration WHERE person_id = ?`, from)
-	if err != nil {
-		return err
-	}
-	for _, r := range regs {
-		mine, err := tx.Registration(r.EventID, into)
-		if err == ErrNotFound {
-			if _, err := tx.exec(`UPDATE registration SET person_id = ? WHERE id = ?`, into, r.ID); err != nil {
-				return fmt.Errorf("merge registration: %w", err)
-			}
-			continue
-		} else if err != nil {
-			return err
-		}
-		loser := r.ID
-		if registrationRank[r.Status] > registrationRank[mine.Status] {
-			loser = mine.ID
-			if _, err := tx.exec(`DELETE FROM registration WHERE id = ?`, loser); err != nil {
-				return err
-			}
-			if _, err := tx.exec(`UPDATE registration SET person_id = ? WHERE id = ?`, into, r.ID); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := tx.exec(`DELETE FROM registration WHERE id = ?`, loser); err != nil {
-			return err
-		}
-	}
-	for _, q := range []string{
-		`UPDATE identity SET person_id = ? WHERE person_id = ?`,
-		`UPDATE proposal SET author_id = ? WHERE author_id = ?`,
-		`UPDATE speaker SET person_id = ? WHERE person_id = ? AND NOT EXISTS
-			(SELECT 1 FROM speaker s WHERE s.proposal_id = speaker.proposal_id AND s.person_id = ?)`,
-		`UPDATE vote SET person_id = ? WHERE person_id = ? AND NOT EXISTS
-			(SELECT 1 FROM vote v WHERE v.proposal_id = vote.proposal_id AND v.person_id = ?)`,
-		`UPDATE pledge SET person_id = ? WHERE person_id = ?`,
-		`UPDATE meeting SET started_by = ? WHERE started_by = ?`,
-		`UPDATE checkin SET person_id = ? WHERE person_id = ? AND NOT EXISTS
-			(SELECT 1 FROM checkin c WHERE c.event_id = checkin.event_id AND c.person_id = ?)`,
-		`UPDATE checkin SET by_id = ? WHERE by_id = ?`,
-		`UPDATE pin SET person_id = ? WHERE person_id = ?`,
-		`UPDATE release SET person_id = ? WHERE person_id = ?`,
-		`UPDATE phase_change SET person_id = ? WHERE person_id = ?`,
-		`UPDATE feed_token SET person_id = ? WHERE person_id = ?`,
-		`UPDATE confirmation_mail SET person_id = ? WHERE person_id = ?`,
-		`UPDATE pending_release SET person_id = ? WHERE person_id = ?`,
-	} {
-		args := []any{into, from}
-		if strings.Contains(q, "NOT EXISTS") {
-			args = append(args, into)
-		}
-		if _, err := tx.exec(q, args...); err != nil {
-			return fmt.Errorf("merge person %d into %d: %w", from, into, err)
-		}
-	}
-	// What was left above duplicated a row of into's.
-	for _, q := range []string{`DELETE FROM speaker WHERE person_id = ?`, `DELETE FROM vote WHERE person_id = ?`,
-		`DELETE FROM checkin WHERE person_id = ?`, `DELETE FROM person WHERE id = ?`} {
-		if _, err := tx.exec(q, from); err != nil {
-			return fmt.Errorf("merge person %d into %d: %w", from, into, err)
-		}
-	}
-	return nil
 }
 
 // PersonByID returns a person, or ErrNotFound.

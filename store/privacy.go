@@ -142,6 +142,7 @@ var PersonColumns = map[string][]string{
 	"meeting": {"started_by"}, "checkin": {"person_id", "by_id"}, "pin": {"person_id"}, "release": {"person_id"},
 	"pending_release": {"person_id"}, "feed_token": {"person_id"}, "confirmation_mail": {"person_id"},
 	"room_mark": {"person_id"}, "privacy_token": {"person_id"}, "coc_report": {"reporter_id"},
+	"link_code": {"person_id"},
 }
 
 // byIdOnly are tables whose text is not searched for a person's names:

@@ -84,6 +84,9 @@ func populatePrivacy(t *testing.T, s *Store) (zelda, bob int64) {
 		if _, err := tx.NewPrivacyToken(TokenMyData, zelda, time.Hour); err != nil {
 			return err
 		}
+		if err := tx.AddLinkCode(LinkCode{Code: "ZLD0-0001", PersonID: zelda, Kind: IRCAccount, Value: zeldaAccount, Email: zeldaEmail}, time.Hour); err != nil {
+			return err
+		}
 		for _, m := range []Message{
 			{Channel: Mail, Target: zeldaEmail, Body: "Subject: confirm\r\n\r\nHello Zelda Nine"},
 			{Channel: IRC, Target: "zel", Account: zeldaAccount, Body: "your feed: secret"},
@@ -343,6 +346,14 @@ func TestForgetLeavesNoTrace(t *testing.T) {
 	for k, n := range want {
 		if kept[k] != n {
 			t.Errorf("kept %s = %d, want %d (all: %+v)", k, kept[k], n, f.Kept)
+		}
+	}
+	// Her secrets (links, codes) are gone, not just blotted out.
+	for _, table := range []string{"privacy_token", "feed_token", "link_code"} {
+		for _, r := range scanRows(t, s)[table] {
+			if fmt.Sprint(r["person_id"]) == fmt.Sprint(zelda) {
+				t.Errorf("%s keeps a row of hers: %v", table, r)
+			}
 		}
 	}
 	do(t, s, func(tx *Tx) error {

@@ -41,6 +41,9 @@ func (tx *Tx) Purge(p Purge) (map[string]int64, error) {
 	if err := run("privacy_token", `DELETE FROM privacy_token WHERE expires_at < ?`, tx.now.Add(-24*time.Hour)); err != nil {
 		return out, err
 	}
+	if err := run("link_code", `DELETE FROM link_code WHERE expires_at < ?`, tx.now.Add(-24*time.Hour)); err != nil {
+		return out, err
+	}
 	// The answer to a forget names where it went; once sent, it goes too.
 	if err := run("outbox", `UPDATE outbox SET `+blankOutbox+` WHERE dedupe_key >= ? AND dedupe_key < ? AND sent_at IS NOT NULL AND target != ''`,
 		ForgottenKeyPrefix, ForgottenKeyPrefix[:len(ForgottenKeyPrefix)-1]+";"); err != nil {
@@ -75,6 +78,7 @@ func (tx *Tx) Purge(p Purge) (map[string]int64, error) {
 		{"outbox", `UPDATE outbox SET ` + blankOutbox + ` WHERE channel = 'mail' AND sent_at IS NOT NULL AND lower(target) NOT IN ` + keepIn, keep},
 		{"mail_refusal", `DELETE FROM mail_refusal`, nil},
 		{"mail_answers", `DELETE FROM mail_answers`, nil},
+		{"link_code", `DELETE FROM link_code`, nil},
 		{"delivery_failure", `DELETE FROM delivery_failure`, nil},
 		{"coc_report", `UPDATE coc_report SET contact = '' WHERE contact LIKE '%@%'`, nil},
 	} {

@@ -415,3 +415,18 @@ CREATE TABLE coc_audit (
 	at        DATETIME NOT NULL
 );
 CREATE INDEX coc_audit_report ON coc_audit(report_id, id);
+
+-- One-time codes that link two identities into one person (!link): given
+-- to the identity that asked (kind, value), said from the other; for an
+-- address (email set), mailed there and said back by the one that asked.
+CREATE TABLE link_code (
+	code       TEXT PRIMARY KEY,
+	person_id  INTEGER NOT NULL REFERENCES person(id),
+	kind       TEXT NOT NULL,
+	value      TEXT NOT NULL,
+	email      TEXT NOT NULL DEFAULT '',
+	created_at DATETIME NOT NULL,
+	expires_at DATETIME NOT NULL,
+	used_at    DATETIME
+);
+CREATE INDEX link_code_person ON link_code(person_id, created_at);
