@@ -225,7 +225,7 @@ func TestNotesInMatrixRoom(t *testing.T) {
 		t.Fatal("the notes are not kept for the Matrix room alone")
 	}
 	want(line("@bob:example.org", "#topic not a chair yet"), "@bob:example.org: #topic is for the chairs")
-	want(line("@alice:example.org", "#chair Bob"), "Current chairs: @alice:example.org, pleia2", "✅")
+	want(line("@alice:example.org", "#chair Bob"), "Current chairs: @alice:example.org, pleia2")
 	want(line("@alice:example.org", "#chair @bob:example.org"), "Current chairs: @alice:example.org, @bob:example.org, pleia2", "✅")
 	want(line("@bob:example.org", "#topic Sync"), "✅ on $ev")
 	want(line("@mallory:example.org", "#agreed spam"), "#agreed is for the chairs")

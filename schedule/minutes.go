@@ -228,6 +228,7 @@ func (r *Recorder) Add(l LogLine) Answer {
 		}
 		r.note(Note{Kind: NoteAction, Text: arg, Nick: l.Nick, At: l.At, Line: n, Owners: owners(arg, l.Resolved)})
 	case "chair", "unchair":
+		before := len(r.m.Chairs)
 		for _, nick := range Names(arg) {
 			acct := l.Resolved[strings.ToLower(nick)]
 			if acct == "" {
@@ -240,7 +241,9 @@ func (r *Recorder) Add(l LogLine) Answer {
 				r.m.Chairs = slices.DeleteFunc(r.m.Chairs, func(c string) bool { return c == acct })
 			}
 		}
-		return Answer{Text: "Current chairs: " + r.chairList(), Noted: true}
+		// Noted only if someone was (un)chaired: a name with nobody
+		// behind it changes nothing, and the list says so.
+		return Answer{Text: "Current chairs: " + r.chairList(), Noted: len(r.m.Chairs) != before}
 	case "undo":
 		if len(r.last) == 0 {
 			return Answer{Text: "there is nothing to undo."}
