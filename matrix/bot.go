@@ -8,7 +8,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/hallwayhq/hallway/bot"
-	"github.com/hallwayhq/hallway/schedule"
 	"github.com/hallwayhq/hallway/store"
 )
 
@@ -22,10 +21,12 @@ type BotHandler struct {
 
 // HandleMessage carries out m's command, if it has one, and hands m to the
 // notes if they are being taken in its room (or it starts them). Other
-// lines cost nothing: no transaction, no answer.
+// lines cost nothing: no transaction, no answer. Messages come one at a
+// time, each after the one before was carried out, so whether notes are
+// being taken is known for each.
 func (h BotHandler) HandleMessage(ctx context.Context, m Message) error {
 	var reqs []bot.Request
-	if !m.Direct && (h.Bot.TakingNotes(bot.Matrix, m.RoomID) || schedule.IsCommand(m.Body)) {
+	if !m.Direct && (h.Bot.TakingNotes(bot.Matrix, m.RoomID) || startsMeeting(m.Body)) {
 		reqs = append(reqs, Line(m))
 	}
 	if m.Command != "" {
@@ -79,6 +80,12 @@ func Line(m Message) bot.Request {
 		req.Keys = []string{m.EventID + ":line"}
 	}
 	return req
+}
+
+// startsMeeting tells a line that starts notes: #startmeeting.
+func startsMeeting(body string) bool {
+	word, _, _ := strings.Cut(strings.TrimSpace(body), " ")
+	return strings.EqualFold(word, "#startmeeting")
 }
 
 // resolve names people in notes (#chair @bob:example.org) by Matrix user

@@ -200,6 +200,7 @@ func matrixNotes(t *testing.T, ctx context.Context, mm matrixMeeting) {
 	}
 	meeting := "Matrix and IRC together " + matrixtest.Unique("")
 	lines := map[string]id.EventID{}
+	lines["before"] = bob.Send(t, room, "#info said before any meeting")
 	lines["start"] = bob.Send(t, room, "#startmeeting "+meeting)
 	said(bob, "the meeting starting", "Meeting started")
 	reacted(lines["start"], "#startmeeting")
@@ -226,6 +227,24 @@ func matrixNotes(t *testing.T, ctx context.Context, mm matrixMeeting) {
 	for _, what := range []string{"topic", "info", "chair", "agreed", "action", "end"} {
 		reacted(lines[what], what)
 	}
+	lines["after"] = bob.Send(t, room, "#info said after the meeting")
+	// Messages are carried out in order: once this is answered, every
+	// line before it was handled.
+	help := bob.Send(t, room, "!help")
+	bob.WaitEvent(t, room, time.Minute, "the answer to !help", func(e *event.Event) bool {
+		return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == help
+	})
+	// Lines said where no notes are taken cost no transaction: they leave
+	// no trace in the inbox, unlike the lines of the meeting.
+	for what, line := range lines {
+		var n int
+		if err := mm.db.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE channel = 'matrix' AND key = ?`, string(line)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 0, false: 1}[what == "before" || what == "after"]; n != want {
+			t.Errorf("the %s line is %d times in the inbox, want %d", what, n, want)
+		}
+	}
 
 	// One reaction to each meeting line carried out, none to the rest,
 	// and no word about chatter.
@@ -245,7 +264,7 @@ func matrixNotes(t *testing.T, ctx context.Context, mm matrixMeeting) {
 	}
 	for what, line := range lines {
 		want := 1
-		if what == "chatter" || what == "chair by name" || what == "spoof" {
+		if what == "chatter" || what == "chair by name" || what == "spoof" || what == "before" || what == "after" {
 			want = 0
 		}
 		if reactions[line] != want {
