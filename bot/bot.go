@@ -73,9 +73,11 @@ type Request struct {
 	Raw bool
 	// At is when the line was said (IRC server-time); zero means now.
 	At time.Time
-	// Resolve returns the services account of a nick in the channel now,
-	// or ""; nil where the transport cannot tell.
-	Resolve func(nick string) string
+	// Resolve returns who a name said in the room is now: on IRC the
+	// services account of a nick there, on Matrix the user ID itself
+	// (never a display name, which anyone can take); zero if nobody. Nil
+	// where the transport cannot tell.
+	Resolve func(name string) Identity
 	// Nick is the sender's nick, for addressing replies only.
 	Nick string
 	// Name is the sender's display name from a mail's From, for greetings.
@@ -119,6 +121,10 @@ type Reply struct {
 	// once and can be found again (the answer to !forget is emptied once
 	// sent).
 	Key string
+	// Ack acknowledges the line answered without a word, where the
+	// transport can (a Matrix reaction with this key, e.g. "✅"); the
+	// others leave it out.
+	Ack string
 }
 
 func textReply(format string, args ...any) Reply {
@@ -604,7 +610,7 @@ func (b *Bot) carryOut(tx *store.Tx, c *call) error {
 	} else if err != nil {
 		return err
 	}
-	if len(reply.Lines) == 0 {
+	if len(reply.Lines) == 0 && reply.Ack == "" {
 		return nil // the answer comes after the slow part
 	}
 	return b.reply(tx, c, reply)

@@ -17,6 +17,14 @@ type matrixReplier struct{}
 func (matrixReplier) Reaches(kind IdentityKind) bool { return kind == MatrixUser }
 
 func (matrixReplier) Reply(tx *store.Tx, req Request, r Reply) error {
+	if r.Ack != "" && req.Where != "" && len(req.Keys) > 0 {
+		if err := tx.Enqueue(store.Message{Channel: store.Matrix, Kind: store.ReactionKind, Target: req.Where, Body: r.Ack, ReplyTo: req.Keys[0]}); err != nil {
+			return err
+		}
+	}
+	if len(r.Lines) == 0 {
+		return nil
+	}
 	target := req.Where
 	if r.Private || target == "" {
 		target = req.Who.Value

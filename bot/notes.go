@@ -15,8 +15,8 @@ import (
 	"github.com/hallwayhq/hallway/store"
 )
 
-// meetings holds the recorders of the meetings running now, by channel
-// (lower-cased). The database has every line; the recorders are what the
+// meetings holds the recorders of the meetings running now, by room
+// (roomKey). The database has every line; the recorders are what the
 // replay of those lines gives, kept so a line costs no replay.
 type meetings struct {
 	mu   sync.Mutex
@@ -29,13 +29,43 @@ type liveMeeting struct {
 	rec *schedule.Recorder
 }
 
-// Recording reports whether notes are being taken in a channel, so the
-// IRC transport hands over every line said there.
-func (b *Bot) Recording(channel string) bool {
+// Recording reports whether notes are being taken in an IRC channel, so
+// the IRC transport hands over every line said there.
+func (b *Bot) Recording(channel string) bool { return b.TakingNotes(IRC, channel) }
+
+// TakingNotes reports whether notes are being taken in a room of a chat
+// transport (an IRC channel, a Matrix room ID), so the transport hands
+// over every line said there, and only there.
+func (b *Bot) TakingNotes(transport, where string) bool {
 	b.meetings.mu.Lock()
 	defer b.meetings.mu.Unlock()
-	_, ok := b.meetings.live[strings.ToLower(channel)]
+	_, ok := b.meetings.live[roomKey(meetingRoom(transport, where))]
 	return ok
+}
+
+// meetingRoom is how a meeting's row names the room it is taken in: an IRC
+// channel as it is ("#openinfra", as before other transports), another
+// transport's room as the config writes it ("matrix:!abc:example.org").
+func meetingRoom(transport, where string) string {
+	return ChatRoom{Transport: transport, Name: where}.String()
+}
+
+// roomKey keys a running meeting by its row's room: IRC channels are
+// case-insensitive, Matrix room IDs are not.
+func roomKey(room string) string {
+	if r, err := ParseChatRoom(room); err == nil && r.Transport != IRC {
+		return room
+	}
+	return strings.ToLower(room)
+}
+
+// chatRoom is the room a meeting row names (an IRC channel if it names
+// none that parses: rows from before other transports).
+func chatRoom(room string) ChatRoom {
+	if r, err := ParseChatRoom(room); err == nil {
+		return r
+	}
+	return ChatRoom{Transport: IRC, Name: room}
 }
 
 // loadMeetings rebuilds the recorders of the running meetings from their
@@ -55,7 +85,7 @@ func (b *Bot) loadMeetings(tx *store.Tx) error {
 		if err != nil {
 			return err
 		}
-		live[strings.ToLower(row.Channel)] = m
+		live[roomKey(row.Channel)] = m
 	}
 	b.meetings.mu.Lock()
 	b.meetings.live = live
@@ -214,14 +244,15 @@ func (c *call) proposalArg2(word string) (int64, error) {
 // startMeeting opens notes in the request's channel: for session number
 // (0: what is on now in the schedule, or a free meeting named name).
 func (c *call) startMeeting(number int64, name string) (Reply, error) {
-	key := strings.ToLower(c.req.Where)
+	room := meetingRoom(c.req.Transport, c.req.Where)
+	key := roomKey(room)
 	c.bot.meetings.mu.Lock()
 	_, running := c.bot.meetings.live[key]
 	c.bot.meetings.mu.Unlock()
 	if running {
 		return Reply{}, userErr("notes are already being taken here; #endmeeting first.")
 	}
-	row := store.Meeting{EventID: c.ev.id, Channel: c.req.Where, StartedBy: c.person.ID}
+	row := store.Meeting{EventID: c.ev.id, Channel: room, StartedBy: c.person.ID}
 	rel, err := c.released()
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Reply{}, err
@@ -276,7 +307,7 @@ func (c *call) startMeeting(number int64, name string) (Reply, error) {
 // bot command (!notes stop) as if it had been said.
 func (c *call) lineAsCommand(text string) (Reply, error) {
 	c.bot.meetings.mu.Lock()
-	live, ok := c.bot.meetings.live[strings.ToLower(c.req.Where)]
+	live, ok := c.bot.meetings.live[roomKey(meetingRoom(c.req.Transport, c.req.Where))]
 	c.bot.meetings.mu.Unlock()
 	if !ok {
 		return Reply{}, userErr("no notes are being taken here.")
@@ -293,7 +324,7 @@ func (b *Bot) handleLine(c *call) (Reply, error) {
 		return Reply{}, nil
 	}
 	b.meetings.mu.Lock()
-	live, ok := b.meetings.live[strings.ToLower(c.req.Where)]
+	live, ok := b.meetings.live[roomKey(meetingRoom(c.req.Transport, c.req.Where))]
 	b.meetings.mu.Unlock()
 	if !ok {
 		word, rest, _ := strings.Cut(text, " ")
@@ -335,18 +366,29 @@ func (c *call) recordLine(live *liveMeeting, text string) (Reply, error) {
 			return Reply{}, err
 		}
 	}
-	if ans.Text == "" {
-		return Reply{}, nil
+	var reply Reply
+	if ans.Noted {
+		reply.Ack = noted
 	}
-	// Meeting answers go to the channel as MeetBot's do, not to a person.
-	if err := c.tx.Enqueue(store.Message{Channel: store.IRC, Target: live.row.Channel, Body: ans.Text}); err != nil {
+	if ans.Text == "" {
+		return reply, nil
+	}
+	// Meeting answers go to the room as MeetBot's do, not to a person.
+	room := chatRoom(live.row.Channel)
+	if err := c.tx.Enqueue(store.Message{Channel: room.Transport, Target: room.Name, Body: ans.Text}); err != nil {
 		return Reply{}, err
 	}
-	return Reply{}, nil
+	return reply, nil
 }
 
-// resolveNicks maps the nicks a #chair, #unchair or #action line names to
-// their services accounts now.
+// noted acknowledges a meeting line that was carried out, where the
+// transport can without a word (a Matrix reaction, as maubot-meetings
+// does); IRC's MeetBot stays silent.
+const noted = "✅"
+
+// resolveNicks maps the names a #chair, #unchair or #action line says to
+// the identities behind them now: a nick's services account, a Matrix
+// user ID.
 func (c *call) resolveNicks(text string) map[string]string {
 	word, rest, _ := strings.Cut(strings.TrimSpace(text), " ")
 	switch strings.ToLower(word) {
@@ -358,9 +400,9 @@ func (c *call) resolveNicks(text string) map[string]string {
 		return nil
 	}
 	out := map[string]string{}
-	for _, w := range strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == ',' || r == ':' }) {
-		if acct := c.req.Resolve(w); acct != "" {
-			out[strings.ToLower(w)] = FoldAccount(acct)
+	for _, w := range schedule.Names(rest) {
+		if id := c.req.Resolve(w); !id.IsZero() {
+			out[strings.ToLower(w)] = id.Value
 		}
 	}
 	return out
@@ -374,7 +416,7 @@ func (b *Bot) reloadMeeting(live *liveMeeting) {
 		row, err := tx.Meeting(live.row.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			b.meetings.mu.Lock()
-			delete(b.meetings.live, strings.ToLower(live.row.Channel))
+			delete(b.meetings.live, roomKey(live.row.Channel))
 			b.meetings.mu.Unlock()
 			return nil
 		} else if err != nil {
@@ -386,9 +428,9 @@ func (b *Bot) reloadMeeting(live *liveMeeting) {
 		}
 		b.meetings.mu.Lock()
 		if row.EndedAt.IsZero() {
-			b.meetings.live[strings.ToLower(row.Channel)] = fresh
+			b.meetings.live[roomKey(row.Channel)] = fresh
 		} else {
-			delete(b.meetings.live, strings.ToLower(row.Channel))
+			delete(b.meetings.live, roomKey(row.Channel))
 		}
 		b.meetings.mu.Unlock()
 		return nil
@@ -404,7 +446,7 @@ func (b *Bot) endMeeting(tx *store.Tx, live *liveMeeting, at time.Time) error {
 		return err
 	}
 	b.meetings.mu.Lock()
-	delete(b.meetings.live, strings.ToLower(live.row.Channel))
+	delete(b.meetings.live, roomKey(live.row.Channel))
 	b.meetings.mu.Unlock()
 	if b.announcer == nil {
 		return nil
@@ -434,7 +476,8 @@ func (b *Bot) CloseMeetings(ctx context.Context, now time.Time) (int, error) {
 			if err := tx.FenceLeader(); err != nil {
 				return err
 			}
-			c := &call{ctx: ctx, tx: tx, bot: b, ev: m.ev, req: Request{Transport: IRC, Where: m.row.Channel, Nick: b.opts.Nick,
+			room := chatRoom(m.row.Channel)
+			c := &call{ctx: ctx, tx: tx, bot: b, ev: m.ev, req: Request{Transport: room.Transport, Where: room.Name, Nick: b.opts.Nick,
 				Who: Identity{Kind: IRCAccount, Value: schedule.SystemAccount}, Can: ChatCapabilities, At: m.row.EndsAt}}
 			_, err := c.recordLine(m, "#endmeeting")
 			return err
@@ -477,7 +520,7 @@ func (b *Bot) AddMailNote(ctx context.Context, meetingID int64, from, text strin
 			return err
 		}
 		b.meetings.mu.Lock()
-		live, ok := b.meetings.live[strings.ToLower(row.Channel)]
+		live, ok := b.meetings.live[roomKey(row.Channel)]
 		b.meetings.mu.Unlock()
 		if ok && live.row.ID == row.ID {
 			live.rec.Add(logLine(line))

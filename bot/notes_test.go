@@ -14,7 +14,7 @@ import (
 func (f *fixture) line(account, nick, text string, resolve map[string]string) []string {
 	f.t.Helper()
 	req := Request{Transport: IRC, Can: ChatCapabilities, Who: IRCIdentity(account), Nick: nick, Where: "#openinfra", Text: text, Raw: true,
-		At: f.now, Resolve: func(n string) string { return resolve[strings.ToLower(n)] }}
+		At: f.now, Resolve: func(n string) Identity { return IRCIdentity(resolve[strings.ToLower(n)]) }}
 	if err := f.bot.Handle(context.Background(), req); err != nil {
 		f.t.Fatalf("line %q: %v", text, err)
 	}
@@ -151,6 +151,114 @@ func TestWrapupPostedOnce(t *testing.T) {
 	for _, want := range []string{"0 registered, 1 checked in", "1, with 1 vote from 1 person", "AGREED: rent, don't buy"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("wrap-up lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestNotesInMatrixRoom: notes taken in a Matrix room as in an IRC
+// channel: the bot's answers go to the room, each meeting line carried out
+// is acknowledged (a reaction, where Matrix replies), chairs are named by
+// Matrix user ID and never by display name, and the minutes show people
+// by user ID. Chatter is recorded without a word.
+func TestNotesInMatrixRoom(t *testing.T) {
+	f := newFixture(t)
+	const room = "!notes:example.org"
+	f.ev.ChatRooms = []ChatRoom{{Transport: Matrix, Name: room}}
+	f.ev.Organizers = append(f.ev.Organizers, MatrixIdentity("@alice:example.org"))
+	var list strings.Builder
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	f.bot.SetReplier(Matrix, matrixReplier{})
+	ctx := context.Background()
+	var seq int
+	// line says text in the room as user, as the Matrix transport hands a
+	// line of notes over, and returns the rows it queued: "✅ on $k" for a
+	// reaction.
+	line := func(user, text string) []string {
+		t.Helper()
+		f.now = f.now.Add(30 * time.Second)
+		seq++
+		key := fmt.Sprintf("$ev%d", seq)
+		before, _ := f.store.Pending(ctx, store.Matrix, 0, 1000)
+		req := Request{Transport: Matrix, Can: ChatCapabilities, Who: MatrixIdentity(user), Nick: user, Where: room,
+			Text: text, Raw: true, At: f.now, Keys: []string{key},
+			Resolve: func(n string) Identity {
+				if strings.HasPrefix(n, "@") && strings.Contains(n, ":") {
+					return MatrixIdentity(n)
+				}
+				return Identity{}
+			}}
+		if err := f.bot.Handle(ctx, req); err != nil {
+			t.Fatalf("line %q: %v", text, err)
+		}
+		after, _ := f.store.Pending(ctx, store.Matrix, 0, 1000)
+		var out []string
+		for _, m := range after[len(before):] {
+			if m.Target != room {
+				t.Errorf("%q answered to %q, not the room", text, m.Target)
+			}
+			if m.Kind == store.ReactionKind {
+				out = append(out, m.Body+" on "+m.ReplyTo)
+				if m.ReplyTo != key {
+					t.Errorf("%q: reaction on %s, want %s", text, m.ReplyTo, key)
+				}
+				continue
+			}
+			out = append(out, m.Body)
+		}
+		return out
+	}
+	want := func(got []string, wants ...string) {
+		t.Helper()
+		if len(got) != len(wants) {
+			t.Fatalf("rows %q, want %d like %q", got, len(wants), wants)
+		}
+		for i, w := range wants {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("row %d %q, want %q in it", i, got[i], w)
+			}
+		}
+	}
+
+	want(line("@carol:example.org", "hello, no notes yet"))
+	want(line("@alice:example.org", "#startmeeting Matrix sync"), "Meeting started", "✅ on $ev2")
+	if !f.bot.TakingNotes(Matrix, room) || f.bot.TakingNotes(Matrix, strings.ToUpper(room)) || f.bot.Recording(room) {
+		t.Fatal("the notes are not kept for the Matrix room alone")
+	}
+	want(line("@bob:example.org", "#topic not a chair yet"), "@bob:example.org: #topic is for the chairs")
+	want(line("@alice:example.org", "#chair Bob"), "Current chairs: @alice:example.org, pleia2")
+	want(line("@alice:example.org", "#chair @bob:example.org"), "Current chairs: @alice:example.org, @bob:example.org, pleia2", "✅")
+	want(line("@bob:example.org", "#topic Sync"), "✅ on $ev")
+	want(line("@mallory:example.org", "#agreed spam"), "#agreed is for the chairs")
+	want(line("@carol:example.org", "just chatting"))
+	want(line("@bob:example.org", "#action @carol:example.org: write the sync test"), "✅")
+
+	// The bot restarts mid-meeting: the notes go on from the log.
+	f.bot = newTestBot(f.store, []*Event{f.ev}, &f.bot.opts)
+	f.bot.SetAnnouncer(listAnnouncer{&list})
+	f.bot.SetReplier(Matrix, matrixReplier{})
+	if err := f.bot.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !f.bot.TakingNotes(Matrix, room) {
+		t.Fatal("after a restart the running notes were lost")
+	}
+	want(line("@bob:example.org", "#agreed one sync loop"), "✅")
+	want(line("@bob:example.org", "#endmeeting"), "Meeting ended", "✅")
+	want(line("@bob:example.org", "#info after the end"))
+
+	m, err := f.bot.Minutes(ctx, f.ev.Slug, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(m.Chairs) != "[@alice:example.org @bob:example.org]" {
+		t.Errorf("chairs %v", m.Chairs)
+	}
+	if a := m.Actions(); len(a) != 1 || fmt.Sprint(a[0].Owners) != "[@carol:example.org]" {
+		t.Errorf("actions %+v, want one for @carol:example.org", a)
+	}
+	for _, w := range []string{"Minutes: Matrix sync", "matrix:" + room, "started by @alice:example.org", "one sync loop", "@carol:example.org (1)"} {
+		if !strings.Contains(list.String(), w) {
+			t.Errorf("the minutes to the list lack %q:\n%s", w, list.String())
 		}
 	}
 }

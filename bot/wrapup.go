@@ -99,7 +99,9 @@ func (c *call) attendee(arg string) (p store.Person, label string, err error) {
 	default:
 		acct := ""
 		if c.req.Resolve != nil {
-			acct = c.req.Resolve(arg)
+			if id := c.req.Resolve(arg); id.Kind == IRCAccount {
+				acct = id.Value
+			}
 		}
 		if acct == "" {
 			// Not a nick here now: an account the bot has seen.

@@ -272,11 +272,11 @@ func (c *Client) onPrivmsg(cl *girc.Client, e girc.Event) {
 	account := c.account(cl, e, nick)
 	c.send.sawAccount(account, nick)
 	base := bot.Request{Transport: bot.IRC, Can: bot.ChatCapabilities, Nick: nick, Where: where, At: e.Timestamp.UTC(), Who: bot.IRCIdentity(account),
-		Resolve: func(n string) string {
-			if u := cl.LookupUser(n); u != nil {
-				return u.Extras.Account
+		Resolve: func(n string) bot.Identity {
+			if u := cl.LookupUser(n); u != nil && u.Extras.Account != "*" {
+				return bot.IRCIdentity(u.Extras.Account)
 			}
-			return ""
+			return bot.Identity{}
 		}}
 	if id, ok := e.Tags.Get("msgid"); ok && id != "" {
 		base.Keys = []string{"irc:" + id}

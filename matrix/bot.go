@@ -5,25 +5,37 @@ import (
 	"errors"
 	"strings"
 
+	"maunium.net/go/mautrix/id"
+
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/store"
 )
 
 // BotHandler hands the messages addressed to the bot to a bot.Bot, one
 // request each: the event ID is the inbox key, the sender's user ID the
-// identity.
+// identity. Where notes are being taken, every line said in the room goes
+// to the bot's notes too.
 type BotHandler struct {
 	Bot *bot.Bot
 }
 
-// HandleMessage carries out m's command, if it has one. Lines not
-// addressed to the bot are not read (notes in Matrix rooms are not taken
-// yet).
+// HandleMessage carries out m's command, if it has one, and hands m to the
+// notes if they are being taken in its room (or it starts them). Other
+// lines cost nothing: no transaction, no answer. Messages come one at a
+// time, each after the one before was carried out, so whether notes are
+// being taken is known for each.
 func (h BotHandler) HandleMessage(ctx context.Context, m Message) error {
-	if m.Command == "" {
+	var reqs []bot.Request
+	if !m.Direct && (h.Bot.TakingNotes(bot.Matrix, m.RoomID) || startsMeeting(m.Body)) {
+		reqs = append(reqs, Line(m))
+	}
+	if m.Command != "" {
+		reqs = append(reqs, Request(m))
+	}
+	if len(reqs) == 0 {
 		return nil
 	}
-	err := h.Bot.HandleBatch(ctx, []bot.Request{Request(m)})
+	err := h.Bot.HandleBatch(ctx, reqs)
 	var answered *bot.CommandError
 	if errors.As(err, &answered) && !errors.Is(err, store.ErrUnwritable) {
 		// Failed inside, logged and apologized for: a second try would
@@ -56,6 +68,35 @@ func Request(m Message) bot.Request {
 	return req
 }
 
+// Line is the bot.Request of a message as a line of a room's notes (a
+// meeting command or anything said while notes are taken), as written. A
+// line that is also a command to the bot has a key of its own, so the
+// line and the command are each carried out once.
+func Line(m Message) bot.Request {
+	req := Request(m)
+	req.Raw, req.Text = true, m.Body
+	req.Resolve = resolve
+	if m.Command != "" {
+		req.Keys = []string{m.EventID + ":line"}
+	}
+	return req
+}
+
+// startsMeeting tells a line that starts notes: #startmeeting.
+func startsMeeting(body string) bool {
+	word, _, _ := strings.Cut(strings.TrimSpace(body), " ")
+	return strings.EqualFold(word, "#startmeeting")
+}
+
+// resolve names people in notes (#chair @bob:example.org) by Matrix user
+// ID only: a display name is anyone's to take.
+func resolve(name string) bot.Identity {
+	if _, _, err := id.UserID(name).ParseAndValidateRelaxed(); err != nil {
+		return bot.Identity{}
+	}
+	return bot.MatrixIdentity(name)
+}
+
 // replyTo is what a reply needs of the message it answers, carried in the
 // request (bot.Request.Mail: the transport's own record).
 type replyTo struct{ event, thread string }
@@ -67,12 +108,19 @@ type replyTo struct{ event, thread string }
 // Sender turns into a direct chat with them alone.
 type Replier struct{}
 
-// Reply queues an answer to Matrix.
+// Reply queues an answer to Matrix. An acknowledgement (r.Ack) is a
+// reaction on the message answered.
 func (Replier) Reply(tx *store.Tx, req bot.Request, r bot.Reply) error {
+	rt, _ := req.Mail.(replyTo)
+	if r.Ack != "" && rt.event != "" && req.Where != "" {
+		if err := tx.Enqueue(store.Message{Channel: store.Matrix, Kind: store.ReactionKind, Target: req.Where,
+			Body: r.Ack, ReplyTo: rt.event}); err != nil {
+			return err
+		}
+	}
 	if len(r.Lines) == 0 {
 		return nil
 	}
-	rt, _ := req.Mail.(replyTo)
 	person := req.Who.Value
 	if req.Who.Kind != bot.MatrixUser {
 		person = ""

@@ -31,6 +31,9 @@ func TestReplierRows(t *testing.T) {
 			[]row{{room, alice, "sent you a private message.", "$ask", "$root"}, {alice, "", "your link", "", ""}}},
 		{"direct chat", direct, bot.Reply{Lines: []string{"your link"}, Private: true},
 			[]row{{alice, "", "your link", "", ""}}},
+		{"acknowledged", inRoom, bot.Reply{Ack: "✅"},
+			[]row{{room, "", "✅", "$ask", ""}}},
+		{"acknowledged in a direct chat", direct, bot.Reply{Ack: "✅"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,5 +99,29 @@ func TestReplierKey(t *testing.T) {
 	}
 	if len(msgs) != 1 || msgs[0].DedupeKey != "forgotten:7:1:0" {
 		t.Errorf("rows %+v, want one keyed forgotten:7:1:0", msgs)
+	}
+}
+
+// TestLine: a message as a line of notes is said as written, keyed apart
+// from the command it may also be, and names people by user ID only.
+func TestLine(t *testing.T) {
+	m := Message{EventID: "$e", RoomID: "!room:example.org", Sender: "@bob:example.org", Body: "!notes stop", Command: "notes stop"}
+	l := Line(m)
+	if !l.Raw || l.Text != "!notes stop" || l.Keys[0] != "$e:line" || l.Where != m.RoomID || l.Who != bot.MatrixIdentity(m.Sender) {
+		t.Errorf("Line = %+v", l)
+	}
+	m.Command, m.Body = "", "#chair @carol:example.org"
+	if l := Line(m); l.Keys[0] != "$e" {
+		t.Errorf("a line that is no command keyed %v, want its event ID", l.Keys)
+	}
+	for name, want := range map[string]bot.Identity{
+		"@carol:example.org": bot.MatrixIdentity("@carol:example.org"),
+		"Carol":              {},
+		"carol:example.org":  {},
+		"@carol":             {},
+	} {
+		if got := l.Resolve(name); got != want {
+			t.Errorf("Resolve(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

@@ -138,6 +138,10 @@ func (r *Recorder) Minutes() *Minutes { return &r.m }
 // Answer is what the bot says in the channel for a line, if anything.
 type Answer struct {
 	Text string
+	// Noted is set when the line was a meeting command that was carried
+	// out (not one refused or missing its text): a transport that can
+	// acknowledge a line without a word (a Matrix reaction) does.
+	Noted bool
 	// Ended is set by #endmeeting.
 	Ended bool
 }
@@ -195,7 +199,7 @@ func (r *Recorder) Add(l LogLine) Answer {
 				r.m.Chairs = append(r.m.Chairs, l.Account)
 			}
 			return Answer{Text: fmt.Sprintf("Meeting started %s %s. Notes for %s. Chairs: %s. Useful commands: #topic #info #idea #agreed #action #link #help #undo #endmeeting",
-				l.At.In(r.zone()).Format("Mon Jan 2 15:04:05 2006"), r.zone(), r.m.Info.Title, r.chairList())}
+				l.At.In(r.zone()).Format("Mon Jan 2 15:04:05 2006"), r.zone(), r.m.Info.Title, r.chairList()), Noted: true}
 		}
 		return Answer{Text: "notes are already being taken here; #endmeeting first."}
 	}
@@ -224,7 +228,8 @@ func (r *Recorder) Add(l LogLine) Answer {
 		}
 		r.note(Note{Kind: NoteAction, Text: arg, Nick: l.Nick, At: l.At, Line: n, Owners: owners(arg, l.Resolved)})
 	case "chair", "unchair":
-		for _, nick := range strings.FieldsFunc(arg, func(r rune) bool { return r == ' ' || r == ',' }) {
+		before := len(r.m.Chairs)
+		for _, nick := range Names(arg) {
 			acct := l.Resolved[strings.ToLower(nick)]
 			if acct == "" {
 				continue // no account behind that nick: no chair by nick
@@ -236,7 +241,9 @@ func (r *Recorder) Add(l LogLine) Answer {
 				r.m.Chairs = slices.DeleteFunc(r.m.Chairs, func(c string) bool { return c == acct })
 			}
 		}
-		return Answer{Text: "Current chairs: " + r.chairList()}
+		// Noted only if someone was (un)chaired: a name with nobody
+		// behind it changes nothing, and the list says so.
+		return Answer{Text: "Current chairs: " + r.chairList(), Noted: len(r.m.Chairs) != before}
 	case "undo":
 		if len(r.last) == 0 {
 			return Answer{Text: "there is nothing to undo."}
@@ -250,7 +257,7 @@ func (r *Recorder) Add(l LogLine) Answer {
 		} else {
 			r.m.Topics[u.topic].Notes = slices.Delete(r.m.Topics[u.topic].Notes, u.note, u.note+1)
 		}
-		return Answer{Text: "Removed from the minutes: " + u.what}
+		return Answer{Text: "Removed from the minutes: " + u.what, Noted: true}
 	case "actions":
 		open := r.m.OpenActions()
 		if len(open) == 0 {
@@ -267,9 +274,9 @@ func (r *Recorder) Add(l LogLine) Answer {
 		if r.m.Info.URL != "" {
 			msg += " Minutes: " + r.m.Info.URL
 		}
-		return Answer{Text: msg, Ended: true}
+		return Answer{Text: msg, Noted: true, Ended: true}
 	}
-	return Answer{}
+	return Answer{Noted: true}
 }
 
 func (r *Recorder) zone() *time.Location {
@@ -322,7 +329,7 @@ func (r *Recorder) count(nick string) {
 // only when they lead the action ("dave: …").
 func owners(text string, resolved map[string]string) []string {
 	var out []string
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' || r == ':' }) {
+	for _, w := range Names(text) {
 		if acct := resolved[strings.ToLower(w)]; acct != "" && !slices.Contains(out, acct) {
 			out = append(out, acct)
 		}
@@ -331,6 +338,22 @@ func owners(text string, resolved map[string]string) []string {
 		if lead, _, ok := strings.Cut(text, ":"); ok && !strings.ContainsAny(strings.TrimSpace(lead), " \t") && lead != "" {
 			out = append(out, strings.TrimSpace(lead))
 		}
+	}
+	return out
+}
+
+// Names are the words of a #chair, #unchair or #action line that may name
+// people: split at spaces, commas and colons ("alice: write the spec"),
+// except a Matrix user ID ("@alice:example.org", "@alice:example.org:"),
+// whose colon is its own.
+func Names(text string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' }) {
+		if local, server, ok := strings.Cut(w, ":"); ok && len(local) > 1 && local[0] == '@' && strings.TrimRight(server, ":") != "" {
+			out = append(out, strings.TrimRight(w, ":"))
+			continue
+		}
+		out = append(out, strings.FieldsFunc(w, func(r rune) bool { return r == ':' })...)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -92,4 +93,20 @@ func TestEventSummary(t *testing.T) {
 		Pledges: []string{"Macs for CI testing: 3,000.00 of 3,000.00 USD pledged (100%), 1,200.00 received"}}
 	golden(t, "../minutes/event.md", []byte(s.Markdown()))
 	golden(t, "../minutes/event.txt", []byte(s.Text()))
+}
+
+func TestNames(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"alice: write the spec", "[alice write the spec]"},
+		{"bob,carol", "[bob carol]"},
+		{"@bob:example.org", "[@bob:example.org]"},
+		{"@bob:example.org: write it", "[@bob:example.org write it]"},
+		{"@bob:example.org:8448, @carol:[::1]", "[@bob:example.org:8448 @carol:[::1]]"},
+		{"@: x", "[@ x]"},
+		{"@bob: x", "[@bob x]"},
+	} {
+		if got := fmt.Sprint(Names(tc.in)); got != tc.want {
+			t.Errorf("Names(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
 }

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime/quotedprintable"
+	netmail "net/mail"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +20,7 @@ import (
 
 	"github.com/hallwayhq/hallway/cmd/hallway/internal/config"
 	"github.com/hallwayhq/hallway/irc/irctest"
+	"github.com/hallwayhq/hallway/mail/mailtest"
 	"github.com/hallwayhq/hallway/matrix/matrixtest"
 	"github.com/hallwayhq/hallway/store/storetest"
 )
@@ -24,11 +30,21 @@ import (
 // session in the room; an IRC person and the Matrix user each vote for it,
 // and it has two votes, one per person; someone whose display name is the
 // organizer's user ID is no organizer; the organizer, known by Matrix ID,
-// closes and opens voting from the room, and the opening is announced in
-// the IRC channel and answered in the room.
+// closes voting from the room, announced in the IRC channel, and the IRC
+// organizer opens it, announced in the room. Then the Matrix user takes
+// notes in the room as on IRC: every meeting line carried out gets one
+// reaction and chatter nothing, a chair is named by user ID (a display
+// name names nobody), the impostor cannot #agreed, and the minutes, which
+// show people by user ID, are on the web page and in the list's mail.
 func TestMatrixBesideIRC(t *testing.T) {
 	srv := matrixtest.Env(t)
 	ircAddr := irctest.TestEnv(t)
+
+	smtpAddr := irctest.RequireEnv(t, irctest.EnvSMTP)
+	mailRoot, err := mailtest.MailRoot(irctest.RequireEnv(t, irctest.EnvDir))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -36,15 +52,24 @@ func TestMatrixBesideIRC(t *testing.T) {
 	alice := srv.Register(t, matrixtest.Unique("alice"), false) // the organizer
 	bob := srv.Register(t, matrixtest.Unique("bob"), false)
 	mallory := srv.Register(t, matrixtest.Unique("mallory"), false)
-	room := alice.CreateRoom(t, matrixtest.RoomOptions{Name: "test day", Invite: []id.UserID{bob.ID, mallory.ID, hw.ID}})
+	dave := srv.Register(t, matrixtest.Unique("dave"), false)
+	room := alice.CreateRoom(t, matrixtest.RoomOptions{Name: "test day", Invite: []id.UserID{bob.ID, mallory.ID, dave.ID, hw.ID}})
 	bob.Join(t, room)
 	mallory.Join(t, room)
+	dave.Join(t, room)
 	mallory.SetDisplayName(t, string(alice.ID))
+	bob.SetDisplayName(t, "Bobby Display")
+	dave.SetDisplayName(t, "Dave Display")
 
 	channel := "#" + uniqueNick("mx")
 	carolNick := uniqueNick("carol") // an organizer on IRC
-	cfg := matrixConfig(t, ircAddr, srv, hw, channel, room, string(alice.ID), carolNick)
-	m, _ := runHallway(t, ctx, cfg)
+	list := matrixtest.Unique("list") + "@test.local"
+	cfg := matrixConfigWith(t, ircAddr, srv, hw, channel, room, fmt.Sprintf(`[mail]
+smtp = %q
+smtp_security = "none"
+from = "Test Day <bot@test.local>"
+list = %q`, smtpAddr, list), string(alice.ID), carolNick)
+	m, logs := runHallway(t, ctx, cfg)
 	db := storetest.OpenDB(t, cfg.Store.Source())
 
 	carol := ircPerson(t, ctx, ircAddr, carolNick)
@@ -137,6 +162,174 @@ func TestMatrixBesideIRC(t *testing.T) {
 			t.Errorf("the feed link was said in the room: %q", e.Content.AsMessage().Body)
 		}
 	}
+
+	matrixNotes(t, ctx, matrixMeeting{hw: hw, bob: bob, dave: dave, mallory: mallory, alice: alice, room: room,
+		base: webBase(t, ctx, logs), db: db, listDir: filepath.Join(mailRoot, list, "Maildir")})
+}
+
+// matrixMeeting is who takes part in TestMatrixBesideIRC's notes, and
+// where their minutes go.
+type matrixMeeting struct {
+	hw, bob, dave, mallory, alice *matrixtest.User
+	room                          id.RoomID
+	base                          string // the web server
+	db                            *storetest.DB
+	listDir                       string // the list's Maildir
+}
+
+// matrixNotes: bob takes notes in the Matrix room; see TestMatrixBesideIRC.
+func matrixNotes(t *testing.T, ctx context.Context, mm matrixMeeting) {
+	t.Helper()
+	hw, bob, room := mm.hw, mm.bob, mm.room
+	said := func(u *matrixtest.User, what, prefix string) string {
+		t.Helper()
+		e := u.WaitEvent(t, room, time.Minute, what, func(e *event.Event) bool {
+			return e.Sender == hw.ID && e.Type == event.EventMessage && strings.HasPrefix(e.Content.AsMessage().Body, prefix)
+		})
+		return e.Content.AsMessage().Body
+	}
+	reacted := func(line id.EventID, what string) {
+		t.Helper()
+		bob.WaitEvent(t, room, time.Minute, "a reaction to "+what, func(e *event.Event) bool {
+			if e.Sender != hw.ID || e.Type != event.EventReaction {
+				return false
+			}
+			rel := e.Content.AsReaction().RelatesTo
+			return rel.Type == event.RelAnnotation && rel.EventID == line && rel.Key == "✅"
+		})
+	}
+	meeting := "Matrix and IRC together " + matrixtest.Unique("")
+	lines := map[string]id.EventID{}
+	lines["before"] = bob.Send(t, room, "#info said before any meeting")
+	lines["start"] = bob.Send(t, room, "#startmeeting "+meeting)
+	said(bob, "the meeting starting", "Meeting started")
+	reacted(lines["start"], "#startmeeting")
+	lines["topic"] = bob.Send(t, room, "#topic Bridges")
+	lines["chatter"] = bob.Send(t, room, "the matrix.org bridge to Libera closed in 2023")
+	lines["info"] = bob.Send(t, room, "#info one event, two networks, no bridge")
+	// A display name names nobody; a user ID does.
+	lines["chair by name"] = bob.Send(t, room, "#chair Dave Display")
+	if chairs := said(bob, "the chairs", "Current chairs"); strings.Contains(chairs, string(mm.dave.ID)) {
+		t.Errorf("a display name made a chair: %q", chairs)
+	}
+	lines["chair"] = bob.Send(t, room, "#chair "+string(mm.dave.ID))
+	bob.WaitEvent(t, room, time.Minute, "dave made a chair", func(e *event.Event) bool {
+		return e.Sender == hw.ID && e.Type == event.EventMessage && strings.HasPrefix(e.Content.AsMessage().Body, "Current chairs") &&
+			strings.Contains(e.Content.AsMessage().Body, string(mm.dave.ID))
+	})
+	// Mallory's display name is the organizer's user ID: no chair.
+	lines["spoof"] = mm.mallory.Send(t, room, "#agreed mallory runs the event")
+	said(bob, "mallory refused", string(mm.mallory.ID)+": #agreed is for the chairs")
+	lines["agreed"] = mm.dave.Send(t, room, "#agreed no bridge needed")
+	lines["action"] = bob.Send(t, room, "#action "+string(mm.alice.ID)+": announce it on the list")
+	lines["end"] = bob.Send(t, room, "#endmeeting")
+	said(bob, "the meeting ending", "Meeting ended")
+	for _, what := range []string{"topic", "info", "chair", "agreed", "action", "end"} {
+		reacted(lines[what], what)
+	}
+	lines["after"] = bob.Send(t, room, "#info said after the meeting")
+	// Messages are carried out in order: once this is answered, every
+	// line before it was handled.
+	help := bob.Send(t, room, "!help")
+	bob.WaitEvent(t, room, time.Minute, "the answer to !help", func(e *event.Event) bool {
+		return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == help
+	})
+	// Lines said where no notes are taken cost no transaction: they leave
+	// no trace in the inbox, unlike the lines of the meeting.
+	for what, line := range lines {
+		var n int
+		if err := mm.db.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE channel = 'matrix' AND key = ?`, string(line)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 0, false: 1}[what == "before" || what == "after"]; n != want {
+			t.Errorf("the %s line is %d times in the inbox, want %d", what, n, want)
+		}
+	}
+
+	// One reaction to each meeting line carried out, none to the rest,
+	// and no word about chatter.
+	reactions := map[id.EventID]int{}
+	for _, e := range bob.Messages(t, room) {
+		if e.Sender != hw.ID {
+			continue
+		}
+		switch e.Type {
+		case event.EventReaction:
+			reactions[e.Content.AsReaction().RelatesTo.EventID]++
+		case event.EventMessage:
+			if to := e.Content.AsMessage().RelatesTo.GetReplyTo(); to == lines["chatter"] {
+				t.Errorf("the bot answered chatter: %q", e.Content.AsMessage().Body)
+			}
+		}
+	}
+	for what, line := range lines {
+		want := 1
+		if what == "chatter" || what == "chair by name" || what == "spoof" || what == "before" || what == "after" {
+			want = 0
+		}
+		if reactions[line] != want {
+			t.Errorf("%d reactions to the %s line, want %d", reactions[line], what, want)
+		}
+	}
+
+	// The minutes, on the web and in the list's mail, name people by user ID.
+	var id int64
+	if err := mm.db.QueryRowContext(ctx, `SELECT id FROM meeting WHERE title = ?`, meeting).Scan(&id); err != nil {
+		t.Fatalf("the meeting is not in the store: %v", err)
+	}
+	page := waitGet(t, ctx, fmt.Sprintf("%s/test-day/notes/%d", mm.base, id), "no bridge needed")
+	mail := listMail(t, ctx, mm.listDir, "Minutes: "+meeting)
+	for name, text := range map[string]string{"the web page": page, "the list's mail": mail} {
+		for _, want := range []string{string(bob.ID), string(mm.dave.ID), "one event, two networks, no bridge", "no bridge needed",
+			string(mm.alice.ID) + ": announce it on the list"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, text)
+			}
+		}
+		if strings.Contains(text, "Bobby Display") {
+			t.Errorf("%s names bob by display name:\n%s", name, text)
+		}
+	}
+	// The page has the whole log, chatter too.
+	if !strings.Contains(page, "the matrix.org bridge to Libera closed in 2023") {
+		t.Errorf("the web page lacks the chatter:\n%s", page)
+	}
+}
+
+// listMail waits for the mail to the list whose subject is subject, and
+// returns its decoded body.
+func listMail(t *testing.T, ctx context.Context, dir, subject string) string {
+	t.Helper()
+	for ctx.Err() == nil {
+		got, err := mailtest.ReadMaildir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range got {
+			msg, err := netmail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg.Header.Get("Subject") != subject {
+				continue
+			}
+			var body io.Reader = msg.Body
+			if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+				body = quotedprintable.NewReader(body)
+			}
+			b, err := io.ReadAll(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no mail %q in %s", subject, dir)
+	return ""
 }
 
 // waitMember waits until u sees user joined to room.
@@ -151,6 +344,13 @@ func waitMember(t *testing.T, u *matrixtest.User, room id.RoomID, user id.UserID
 // matrixConfig is the config of an event in an IRC channel and a Matrix
 // room, the bot logged in to Matrix as hw.
 func matrixConfig(t *testing.T, ircAddr string, srv *matrixtest.Server, hw *matrixtest.User, channel string, room id.RoomID, organizers ...string) *config.Config {
+	t.Helper()
+	return matrixConfigWith(t, ircAddr, srv, hw, channel, room, "", organizers...)
+}
+
+// matrixConfigWith is matrixConfig with more tables before the event's
+// (a [mail] table).
+func matrixConfigWith(t *testing.T, ircAddr string, srv *matrixtest.Server, hw *matrixtest.User, channel string, room id.RoomID, tables string, organizers ...string) *config.Config {
 	t.Helper()
 	host, port, _ := strings.Cut(ircAddr, ":")
 	quoted := make([]string, len(organizers))
@@ -171,6 +371,7 @@ nick = %q
 homeserver = %q
 user_id = %q
 access_token_env = "HALLWAY_TEST_MATRIX_TOKEN"
+%s
 [[event]]
 slug = "test-day"
 name = "Test Day"
@@ -178,7 +379,7 @@ timezone = "Europe/Brussels"
 channel = %q
 channels = ["matrix:%s"]
 organizers = [%s]
-`, host, port, uniqueNick("hw"), srv.URL, hw.ID, channel, room, strings.Join(quoted, ", ")),
+`, host, port, uniqueNick("hw"), srv.URL, hw.ID, tables, channel, room, strings.Join(quoted, ", ")),
 		map[string]string{"HALLWAY_TEST_MATRIX_TOKEN": hw.Token})
 }
 
