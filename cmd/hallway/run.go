@@ -233,6 +233,7 @@ func (m *Main) connectMatrix(cfg *config.Config) error {
 	c, err := matrix.New(matrix.Config{
 		Homeserver: mx.Homeserver, UserID: mx.UserID, AccessToken: token,
 		Rooms: rooms, Organizers: orgs, Prefix: cfg.IRC.Prefix, Names: []string{cfg.IRC.Nick},
+		Joined: func(name, roomID string) { m.Bot.SetRoomID(bot.Matrix, name, roomID) },
 		Logger: m.log,
 	})
 	if err != nil {

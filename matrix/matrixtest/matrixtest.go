@@ -209,6 +209,7 @@ type RoomOptions struct {
 	Direct    bool // a direct chat (is_direct on the invites)
 	Encrypted bool // m.room.encryption in the initial state
 	Public    bool // anyone may join
+	Alias     string // a local alias: the room is #Alias:server too
 }
 
 // CreateRoom makes a room and returns its ID.
@@ -216,7 +217,7 @@ func (u *User) CreateRoom(t testing.TB, o RoomOptions) id.RoomID {
 	t.Helper()
 	ctx, cancel := ctx30()
 	defer cancel()
-	req := &mautrix.ReqCreateRoom{Name: o.Name, Invite: o.Invite, IsDirect: o.Direct, Preset: "private_chat"}
+	req := &mautrix.ReqCreateRoom{Name: o.Name, Invite: o.Invite, IsDirect: o.Direct, Preset: "private_chat", RoomAliasName: o.Alias}
 	if o.Public {
 		req.Preset = "public_chat"
 	}
