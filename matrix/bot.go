@@ -9,29 +9,46 @@ import (
 	"github.com/hallwayhq/hallway/store"
 )
 
-// BotHandler hands the messages addressed to the bot to a bot.Bot, one
+// BotHandler hands the messages addressed to the bot to a bot.Bot, a
 // request each: the event ID is the inbox key, the sender's user ID the
 // identity.
 type BotHandler struct {
 	Bot *bot.Bot
 }
 
-// HandleMessage carries out m's command, if it has one. Lines not
-// addressed to the bot are not read (notes in Matrix rooms are not taken
-// yet).
+// maxBatch bounds how many commands share one transaction (as on IRC).
+const maxBatch = 64
+
+// HandleMessage carries out m's command, if it has one.
 func (h BotHandler) HandleMessage(ctx context.Context, m Message) error {
-	if m.Command == "" {
-		return nil
+	return h.HandleMessages(ctx, []Message{m})
+}
+
+// HandleMessages carries out the commands of ms, in order, up to maxBatch
+// in one transaction: a storm of votes is a few commits, not one each.
+// Lines not addressed to the bot are not read (notes in Matrix rooms are
+// not taken yet).
+func (h BotHandler) HandleMessages(ctx context.Context, ms []Message) error {
+	reqs := make([]bot.Request, 0, len(ms))
+	for _, m := range ms {
+		if m.Command != "" {
+			reqs = append(reqs, Request(m))
+		}
 	}
-	err := h.Bot.HandleBatch(ctx, []bot.Request{Request(m)})
-	var answered *bot.CommandError
-	if errors.As(err, &answered) && !errors.Is(err, store.ErrUnwritable) {
-		// Failed inside, logged and apologized for: a second try would
-		// fail the same way. A database that cannot be written is
-		// another matter: the batch is handed again later.
-		return nil
+	for len(reqs) > 0 {
+		n := min(len(reqs), maxBatch)
+		err := h.Bot.HandleBatch(ctx, reqs[:n])
+		var answered *bot.CommandError
+		if err != nil && (!errors.As(err, &answered) || errors.Is(err, store.ErrUnwritable)) {
+			// A database that cannot be written: the sync's messages are
+			// handed again later (the inbox makes the done ones no-ops).
+			// A command that failed inside was logged and apologized for:
+			// a second try would fail the same way.
+			return err
+		}
+		reqs = reqs[n:]
 	}
-	return err
+	return nil
 }
 
 // Request is the bot.Request of a message. In a direct chat the request is

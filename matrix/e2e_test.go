@@ -704,3 +704,74 @@ func TestMatrixStoreOutbox(t *testing.T) {
 		}
 	}
 }
+
+// batcher is a BatchHandler that keeps the batches it was handed; the
+// first one is held until gate is closed.
+type batcher struct {
+	*recorder
+	entered, gate chan struct{}
+	once          sync.Once
+	mu            sync.Mutex
+	sizes         []int
+}
+
+func (b *batcher) HandleMessages(ctx context.Context, ms []matrix.Message) error {
+	b.once.Do(func() {
+		close(b.entered)
+		<-b.gate
+	})
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(ms))
+	b.mu.Unlock()
+	for _, m := range ms {
+		b.recorder.HandleMessage(ctx, m)
+	}
+	return nil
+}
+
+// TestMatrixBatch: the messages that came while the handler was busy are
+// handed over together, in the order they were said, so the bot carries a
+// storm out in a few transactions rather than one per message (they came
+// one call each before).
+func TestMatrixBatch(t *testing.T) {
+	srv := matrixtest.Env(t)
+	alice := srv.Register(t, matrixtest.Unique("alice"), true) // not rate limited
+	h := &batcher{recorder: newRecorder(), entered: make(chan struct{}), gate: make(chan struct{})}
+	b := startBot(t, srv, botOptions{organizers: []id.UserID{alice.ID}, handler: h})
+	r := room(t, srv, alice, b)
+
+	first := alice.Send(t, r, "!help")
+	select {
+	case <-h.entered:
+	case <-time.After(wait):
+		t.Fatal("the handler was never handed a batch")
+	}
+	// While the handler is busy, a storm.
+	const storm = 20
+	var said []string
+	for i := range storm {
+		said = append(said, string(alice.Send(t, r, fmt.Sprintf("!vote %d", i+1))))
+	}
+	close(h.gate)
+	last := h.wait(t, "the storm's last message", func(m matrix.Message) bool { return m.EventID == said[storm-1] })
+	if last.Command != fmt.Sprintf("vote %d", storm) {
+		t.Errorf("last message %+v", last)
+	}
+	var got []string
+	for _, m := range h.all() {
+		if m.EventID != string(first) {
+			got = append(got, m.EventID)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(said, " ") {
+		t.Errorf("handed %v, want %v in that order, once each", got, said)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// The first batch, then the storm: one sync's answer, or two if the
+	// homeserver answered a sync between two of the sends.
+	if len(h.sizes) > 3 {
+		t.Errorf("batches %v: the storm came in %d of them, want at most 2", h.sizes, len(h.sizes)-1)
+	}
+	t.Logf("batches: %v", h.sizes)
+}

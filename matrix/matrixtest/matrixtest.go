@@ -206,9 +206,9 @@ func ctx30() (context.Context, context.CancelFunc) {
 type RoomOptions struct {
 	Name      string
 	Invite    []id.UserID
-	Direct    bool // a direct chat (is_direct on the invites)
-	Encrypted bool // m.room.encryption in the initial state
-	Public    bool // anyone may join
+	Direct    bool   // a direct chat (is_direct on the invites)
+	Encrypted bool   // m.room.encryption in the initial state
+	Public    bool   // anyone may join
 	Alias     string // a local alias: the room is #Alias:server too
 }
 
