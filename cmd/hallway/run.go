@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/money"
@@ -240,7 +241,9 @@ func (m *Main) connectMatrix(cfg *config.Config) error {
 		return err
 	}
 	m.Matrix = c
-	m.MatrixSender = matrix.NewSender(c, matrix.StoreOutbox(m.Store), nil)
+	m.MatrixSender = matrix.NewSender(c, matrix.StoreOutbox(m.Store), &matrix.SenderOptions{
+		Burst: mx.SendBurst, Every: time.Duration(float64(time.Second) / mx.SendRate),
+	})
 	m.Bot.OnQueued(m.MatrixSender.Wake)
 	return nil
 }
