@@ -70,6 +70,38 @@ func (c *Client) send(ctx context.Context, roomID id.RoomID, t event.Type, body 
 	return resp.EventID, nil
 }
 
+// sentTxns returns the transaction IDs (txnField) of the bot's latest
+// events in a room, with their event IDs: the sender sends one row at a
+// time, so what a stopped process may have sent is among them.
+func (c *Client) sentTxns(ctx context.Context, roomID id.RoomID) (map[string]string, error) {
+	out := map[string]string{}
+	filter := &mautrix.FilterPart{Senders: []id.UserID{c.self}}
+	from := ""
+	for page := 0; page < 3; page++ {
+		var resp *mautrix.RespMessages
+		err := c.limited(ctx, "messages", func() (err error) {
+			resp, err = c.cli.Messages(ctx, roomID, from, "", mautrix.DirectionBackward, filter, 100)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, evt := range resp.Chunk {
+			if evt.Sender != c.self {
+				continue
+			}
+			if txn, ok := evt.Content.Raw[txnField].(string); ok {
+				out[txn] = string(evt.ID)
+			}
+		}
+		if len(resp.Chunk) == 0 || resp.End == "" || resp.End == from {
+			break
+		}
+		from = resp.End
+	}
+	return out, nil
+}
+
 // Reply answers m in its room as a Matrix reply (in m's thread if it was in
 // one), with txnID as the transaction ID, waiting out rate limits.
 func (c *Client) Reply(ctx context.Context, m Message, r Reply, txnID string) (string, error) {

@@ -339,7 +339,7 @@ func (u *User) waitAny(ctx context.Context, timeout time.Duration, match func(*e
 			}
 		}
 		wait := time.Until(deadline(ctx))
-		resp, err := u.Client.SyncRequest(ctx, int(min(wait, 10*time.Second).Milliseconds()), u.since, "", false, event.PresenceOffline)
+		resp, err := u.Client.SyncRequest(ctx, int(min(wait, 10*time.Second).Milliseconds()), u.since, syncFilter, false, event.PresenceOffline)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("not seen within %s", timeout)
@@ -370,6 +370,10 @@ func (u *User) waitAny(ctx context.Context, timeout time.Duration, match func(*e
 		}
 	}
 }
+
+// syncFilter (inline JSON) asks for every event between two syncs: with
+// the default timeline limit a busy room's sync skips events.
+const syncFilter = `{"room":{"timeline":{"limit":1000}}}`
 
 func deadline(ctx context.Context) time.Time {
 	d, _ := ctx.Deadline()
