@@ -138,7 +138,7 @@ func (s *Sender) round(ctx context.Context) (time.Time, error) {
 			next = t
 		}
 	}
-	blocked := map[string]bool{} // keeps each room's order
+	blocked := map[string]bool{}           // keeps each room's order
 	sent := map[string]map[string]string{} // room → what is in it already: txn ID → event
 	var after int64
 	for {
