@@ -775,3 +775,42 @@ func TestMatrixBatch(t *testing.T) {
 	}
 	t.Logf("batches: %v", h.sizes)
 }
+
+// TestMatrixSentBeforeForgotten: a row sent by a process that died before
+// recording it, when the homeserver does not know the transaction ID any
+// more (a PUT cut off by SIGKILL: Dendrite makes the event and forgets the
+// ID; here, a new access token: another scope), is found in the room and
+// not sent again (it was, a second event).
+func TestMatrixSentBeforeForgotten(t *testing.T) {
+	srv := matrixtest.Env(t)
+	alice := srv.Register(t, matrixtest.Unique("alice"), false)
+	b := startBot(t, srv, botOptions{organizers: []id.UserID{alice.ID}})
+	r := room(t, srv, alice, b)
+	b.stop()
+
+	text := matrixtest.Unique("once")
+	ob := &memOutbox{failMarks: 1, rows: []matrix.Outgoing{{ID: 1, CreatedAt: time.Now(), RoomID: string(r), Reply: matrix.Reply{Text: text}}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := matrix.NewSender(b.client, ob, nil)
+	ob.onFail = func() { cancel() } // sent, then "killed" before recording it
+	stopped := make(chan struct{})
+	go func() { s.Run(ctx); close(stopped) }()
+	<-stopped
+	// Another token: the homeserver knows nothing of the first send.
+	u2 := b.user.Login(t)
+	c2, err := matrix.New(matrix.Config{Homeserver: srv.URL, UserID: string(u2.ID), AccessToken: u2.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSender(t, c2, ob, nil, 1)
+	last := b.user.Send(t, r, matrixtest.Unique("barrier"))
+	alice.WaitEvent(t, r, wait, "the barrier", func(e *event.Event) bool { return e.ID == last })
+	if n := count(alice.Messages(t, r), b.user.ID, text); n != 1 {
+		t.Errorf("the row sent before the kill is in the room %d times, want 1", n)
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	if ob.sent[1] == "" {
+		t.Error("the row is not marked sent with its event")
+	}
+}
