@@ -96,6 +96,7 @@ type voter struct {
 	choice int
 	offset time.Duration
 	sent   time.Time  // just before the vote's PUT
+	put    time.Time  // when the homeserver answered the PUT
 	event  id.EventID // the vote
 	err    error
 }
@@ -332,6 +333,7 @@ votes_per_person = 4
 			time.Sleep(time.Until(start.Add(v.offset)))
 			v.sent = time.Now()
 			v.event, v.err = send(v.u, fmt.Sprintf("!vote %d", v.choice))
+			v.put = time.Now()
 		}()
 	}
 	wg.Wait()
@@ -407,10 +409,14 @@ votes_per_person = 4
 	trows.Close()
 
 	// Figures.
-	var lat []time.Duration
-	var lastAck time.Time
+	var lat, puts []time.Duration
+	var lastAck, lastPut time.Time
 	acked, twiceLive, twiceRoom, wrong, wrongStored := 0, 0, 0, 0, 0
 	for _, v := range voters {
+		puts = append(puts, v.put.Sub(v.sent))
+		if v.put.After(lastPut) {
+			lastPut = v.put
+		}
 		a := acks[v.event]
 		if len(a) > 0 {
 			acked++
@@ -449,6 +455,9 @@ votes_per_person = 4
 	if !lastAck.IsZero() {
 		fmt.Printf("last acknowledgement %s after the storm began (last vote sent at %s)\n", lastAck.Sub(start).Round(time.Millisecond), cfg.spread)
 	}
+	slices.Sort(puts)
+	fmt.Printf("the homeserver took the votes (PUT): median %s, worst %s; the last %s after the storm began\n",
+		puts[len(puts)/2].Round(time.Millisecond), puts[len(puts)-1].Round(time.Millisecond), lastPut.Sub(start).Round(time.Millisecond))
 	fmt.Printf("acknowledgement latency: median %s, p90 %s, p99 %s, worst %s\n", pct(0.5), pct(0.9), pct(0.99), pct(1))
 	ok := ackErr == nil && votes == cfg.voters && distinct == cfg.voters && wrongStored == 0 && acked == cfg.voters && wrong == 0 && twiceLive == 0 && twiceRoom == 0
 	if cfg.limit > 0 && pct(1) > cfg.limit {
