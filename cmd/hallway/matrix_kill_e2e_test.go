@@ -337,9 +337,16 @@ votes_per_person = %d
 			}
 		}
 	}
+	// How often a message sent by a killed process was found in the room
+	// (and not sent again).
+	found := 0
+	for _, p := range f.logs {
+		b, _ := os.ReadFile(p)
+		found += strings.Count(string(b), "message sent before a restart found in its room")
+	}
 	slices.Sort(took)
-	t.Logf("%d kills, %d commands from %d Matrix users (%d before each kill), %d messages of hallway in the room, %d said twice; outbox rows waiting at the kills %v; kill to an answer: median %s, worst %s",
-		len(took), commands, voters, voters*stormBurst, messages, dups, inFlight,
+	t.Logf("%d kills, %d commands from %d Matrix users (%d before each kill), %d messages of hallway in the room, %d said twice, %d found sent by a killed process and not sent again; outbox rows waiting at the kills %v; kill to an answer: median %s, worst %s",
+		len(took), commands, voters, voters*stormBurst, messages, dups, found, inFlight,
 		took[len(took)/2].Round(10*time.Millisecond), took[len(took)-1].Round(10*time.Millisecond))
 }
 
