@@ -322,6 +322,12 @@ votes_per_person = %d
 			commands++
 			last[a.k] = a.vote
 			got := roomAnswers[a.event]
+			mu.Lock()
+			live := answers[a.event]
+			mu.Unlock()
+			if len(got) != len(live) {
+				t.Errorf("%s: !%s %d: answers seen live %q, in /messages %q", people[i].ID, verb(a.vote), a.k, live, got)
+			}
 			// The first effect of the command, said once.
 			wantIn := fmt.Sprintf("voted for #%d ", a.k)
 			if !a.vote {

@@ -382,6 +382,8 @@ func deadline(ctx context.Context) time.Time {
 
 // Messages returns every event of room's timeline visible to the user,
 // oldest first (paginating /messages): for counting what a room holds.
+// Pages are large: with pages of 100, TestMatrixKill found an answer it
+// had seen live missing from the pages of a busy room (Dendrite v0.13.8).
 func (u *User) Messages(t testing.TB, room id.RoomID) []*event.Event {
 	t.Helper()
 	ctx, cancel := ctx30()
@@ -389,7 +391,7 @@ func (u *User) Messages(t testing.TB, room id.RoomID) []*event.Event {
 	var out []*event.Event
 	from := ""
 	for {
-		resp, err := u.Client.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 100)
+		resp, err := u.Client.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 1000)
 		if err != nil {
 			t.Fatalf("%s: messages of %s: %v", u.ID, room, err)
 		}
