@@ -298,12 +298,21 @@ votes_per_person = %d
 			t.Errorf("said %d times (in answer to %q): %q", n, to, body)
 		}
 	}
-	for _, w := range want {
-		if n := byKey["\x00"+w]; n != 1 {
-			t.Errorf("%q said %d times, want once", w, n)
+	// And as seen live (/sync).
+	mu.Lock()
+	for to, bodies := range answers {
+		if len(bodies) > 1 {
+			dups += len(bodies) - 1
+			t.Errorf("seen live: %d answers to %s: %q", len(bodies), to, bodies)
 		}
 	}
-	commands := 0
+	for _, w := range want {
+		if n := said[w]; n != 1 || byKey["\x00"+w] > 1 {
+			t.Errorf("%q said %d times (live; %d in /messages), want once", w, n, byKey["\x00"+w])
+		}
+	}
+	mu.Unlock()
+	commands, unlisted := 0, 0
 	for i, acts := range sent {
 		var votes []int64
 		rows, err := f.db.Query(`SELECT p.number FROM vote v JOIN proposal p ON p.id = v.proposal_id
@@ -325,16 +334,18 @@ votes_per_person = %d
 			mu.Lock()
 			live := answers[a.event]
 			mu.Unlock()
-			if len(got) != len(live) {
-				t.Errorf("%s: !%s %d: answers seen live %q, in /messages %q", people[i].ID, verb(a.vote), a.k, live, got)
-			}
-			// The first effect of the command, said once.
+			// The first effect of the command, said once. Dendrite's
+			// /messages now and then leaves out an event its /sync gave
+			// (counted); it never shows one twice here.
 			wantIn := fmt.Sprintf("voted for #%d ", a.k)
 			if !a.vote {
 				wantIn = fmt.Sprintf("took back your votes for #%d ", a.k)
 			}
-			if len(got) != 1 || !strings.Contains(got[0], wantIn) {
-				t.Errorf("%s: !%s %d answered %q, want one answer saying %q", people[i].ID, verb(a.vote), a.k, got, wantIn)
+			if len(live) != 1 || !strings.Contains(live[0], wantIn) || len(got) > 1 || (len(got) == 1 && got[0] != live[0]) {
+				t.Errorf("%s: !%s %d answered %q (live), %q (/messages), want one answer saying %q", people[i].ID, verb(a.vote), a.k, live, got, wantIn)
+			}
+			if len(got) == 0 {
+				unlisted++
 			}
 		}
 		for k := 1; k <= stormProposal; k++ {
@@ -351,8 +362,8 @@ votes_per_person = %d
 		found += strings.Count(string(b), "message sent before a restart found in its room")
 	}
 	slices.Sort(took)
-	t.Logf("%d kills, %d commands from %d Matrix users (%d before each kill), %d messages of hallway in the room, %d said twice, %d found sent by a killed process and not sent again; outbox rows waiting at the kills %v; kill to an answer: median %s, worst %s",
-		len(took), commands, voters, voters*stormBurst, messages, dups, found, inFlight,
+	t.Logf("%d kills, %d commands from %d Matrix users (%d before each kill), %d messages of hallway in the room, %d said twice, %d found sent by a killed process and not sent again; %d answers seen live left out of /messages; outbox rows waiting at the kills %v; kill to an answer: median %s, worst %s",
+		len(took), commands, voters, voters*stormBurst, messages, dups, found, unlisted, inFlight,
 		took[len(took)/2].Round(10*time.Millisecond), took[len(took)-1].Round(10*time.Millisecond))
 }
 
