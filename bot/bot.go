@@ -186,6 +186,7 @@ type Bot struct {
 	meetings  meetings
 	invited   channels // guarded by meetings.mu
 	retention retention
+	roomIDs   roomIDs
 }
 
 // OnQueued adds a function called after a command queued messages, so
@@ -238,6 +239,9 @@ func New(s *store.Store, events []*Event, opts *Options) *Bot {
 		repliers: map[string]Replier{},
 		pager:    newPager(),
 		limiter:  newLimiter(o.RateBurst, o.RateInterval),
+	}
+	for _, e := range events {
+		e.roomIDs = &b.roomIDs
 	}
 	return b
 }
@@ -300,7 +304,7 @@ func (b *Bot) eventFor(req Request) *Event {
 	if req.Where != "" {
 		for _, e := range b.events {
 			for _, r := range e.rooms() {
-				if r.same(req.Transport, req.Where) {
+				if e.isRoom(r, req.Transport, req.Where) {
 					return e
 				}
 			}

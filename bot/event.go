@@ -17,6 +17,8 @@ type Event struct {
 	// ChatRooms are the other rooms the event talks in, on any chat
 	// transport: announcements go to Channel and to each of them.
 	ChatRooms []ChatRoom
+	// roomIDs is the bot's: what the transports said the rooms' IDs are.
+	roomIDs *roomIDs
 	// RoomChannels are the rooms' own channels (room name → channel),
 	// where each room takes its notes; the bot joins them.
 	RoomChannels map[string]string

@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hallwayhq/hallway/store"
 )
@@ -35,6 +37,53 @@ func (r ChatRoom) same(transport, where string) bool {
 		return foldChannel(r.Name) == foldChannel(where)
 	}
 	return r.Name == where
+}
+
+// isRoom tells whether r, one of e's rooms, is where a line was said: by
+// its name in the config or, for a room named by alias, by its ID (lines
+// said there come with the ID).
+func (e *Event) isRoom(r ChatRoom, transport, where string) bool {
+	if r.same(transport, where) {
+		return true
+	}
+	id := e.roomIDs.get(r)
+	return id != "" && r.Transport == transport && id == where
+}
+
+// target is where rows for r, one of e's rooms, go: its ID once known,
+// so that rows for one room have one target (one queue, one pace)
+// however it is named.
+func (e *Event) target(r ChatRoom) string { return cmp.Or(e.roomIDs.get(r), r.Name) }
+
+// roomIDs are the IDs of rooms named otherwise in the config (Matrix
+// aliases), by ChatRoom.String(), as the transports learn them.
+type roomIDs struct {
+	mu  sync.RWMutex
+	ids map[string]string
+}
+
+func (m *roomIDs) get(r ChatRoom) string {
+	if m == nil {
+		return ""
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.ids[r.String()]
+}
+
+// SetRoomID tells the bot that the room the config names name on
+// transport (a Matrix alias) is the room id: commands said there come
+// with the ID, and are known to come from the event's room.
+func (b *Bot) SetRoomID(transport, name, id string) {
+	if id == name || id == "" {
+		return
+	}
+	b.roomIDs.mu.Lock()
+	defer b.roomIDs.mu.Unlock()
+	if b.roomIDs.ids == nil {
+		b.roomIDs.ids = map[string]string{}
+	}
+	b.roomIDs.ids[ChatRoom{Transport: transport, Name: name}.String()] = id
 }
 
 // ParseChatRoom reads a room as the config writes it: "#x" or "&x" (or
@@ -74,10 +123,10 @@ func ParseChatRoom(s string) (ChatRoom, error) {
 func sayToEvent(tx *store.Tx, ev *Event, line, key, exceptTransport, exceptWhere string) (int, error) {
 	n := 0
 	for _, r := range ev.rooms() {
-		if r.same(exceptTransport, exceptWhere) {
+		if ev.isRoom(r, exceptTransport, exceptWhere) {
 			continue
 		}
-		m := store.Message{Channel: r.Transport, Target: r.Name, Body: line}
+		m := store.Message{Channel: r.Transport, Target: ev.target(r), Body: line}
 		if key == "" {
 			if err := tx.Enqueue(m); err != nil {
 				return n, err

@@ -299,7 +299,7 @@ func (c *call) release(plan *schedule.Plan, note string) (Reply, error) {
 	// only the organizer could say.
 	here := false
 	for _, r := range c.ev.rooms() {
-		here = here || r.same(c.req.Transport, c.req.Where)
+		here = here || c.ev.isRoom(r, c.req.Transport, c.req.Where)
 	}
 	for _, l := range c.channelCut(lines, link) {
 		if _, err := sayToEvent(c.tx, c.ev, l, "", c.req.Transport, c.req.Where); err != nil {

@@ -11,39 +11,68 @@ import (
 	"github.com/hallwayhq/hallway/store"
 )
 
-// BotHandler hands the messages addressed to the bot to a bot.Bot, one
-// request each: the event ID is the inbox key, the sender's user ID the
+// BotHandler hands the messages addressed to the bot to a bot.Bot, a
+// request each, a sync's messages together: the event ID is the inbox key, the sender's user ID the
 // identity. Where notes are being taken, every line said in the room goes
 // to the bot's notes too.
 type BotHandler struct {
 	Bot *bot.Bot
 }
 
+// maxBatch bounds how many requests share one transaction (as on IRC).
+const maxBatch = 64
+
 // HandleMessage carries out m's command, if it has one, and hands m to the
-// notes if they are being taken in its room (or it starts them). Other
-// lines cost nothing: no transaction, no answer. Messages come one at a
-// time, each after the one before was carried out, so whether notes are
-// being taken is known for each.
+// notes if they are being taken in its room (or it starts them).
 func (h BotHandler) HandleMessage(ctx context.Context, m Message) error {
-	var reqs []bot.Request
-	if !m.Direct && (h.Bot.TakingNotes(bot.Matrix, m.RoomID) || startsMeeting(m.Body)) {
-		reqs = append(reqs, Line(m))
+	return h.HandleMessages(ctx, []Message{m})
+}
+
+// HandleMessages carries out the commands of ms, in order, up to maxBatch
+// in one transaction: a storm of votes is a few commits, not one each.
+// Each message also goes to the notes when they are being taken in its
+// room or it starts them; other lines cost nothing: no transaction, no
+// answer. Within a batch a room counts as taking notes from a
+// #startmeeting on and not after an #endmeeting (the bot has the last
+// word: a line where no meeting runs is only noted as seen).
+func (h BotHandler) HandleMessages(ctx context.Context, ms []Message) error {
+	reqs := make([]bot.Request, 0, len(ms))
+	taking := map[string]bool{} // rooms whose notes this batch starts or ends
+	for _, m := range ms {
+		if !m.Direct {
+			on, known := taking[m.RoomID]
+			if !known {
+				on = h.Bot.TakingNotes(bot.Matrix, m.RoomID)
+			}
+			switch word := meetingWord(m.Body); {
+			case word == "#startmeeting":
+				on = true
+				taking[m.RoomID] = true
+			case word == "#endmeeting" && on:
+				taking[m.RoomID] = false
+			}
+			if on {
+				reqs = append(reqs, Line(m))
+			}
+		}
+		if m.Command != "" {
+			reqs = append(reqs, Request(m))
+		}
 	}
-	if m.Command != "" {
-		reqs = append(reqs, Request(m))
+	for len(reqs) > 0 {
+		n := min(len(reqs), maxBatch)
+		err := h.Bot.HandleBatch(ctx, reqs[:n])
+		var answered *bot.CommandError
+		if err != nil && (!errors.As(err, &answered) || errors.Is(err, store.ErrUnwritable)) {
+			// A database that cannot be written: the sync's messages are
+			// handed again later (the inbox makes the done ones no-ops).
+			// A command that failed inside was logged and apologized for:
+			// a second try would fail the same way.
+			return err
+		}
+		reqs = reqs[n:]
 	}
-	if len(reqs) == 0 {
-		return nil
-	}
-	err := h.Bot.HandleBatch(ctx, reqs)
-	var answered *bot.CommandError
-	if errors.As(err, &answered) && !errors.Is(err, store.ErrUnwritable) {
-		// Failed inside, logged and apologized for: a second try would
-		// fail the same way. A database that cannot be written is
-		// another matter: the batch is handed again later.
-		return nil
-	}
-	return err
+	return nil
 }
 
 // Request is the bot.Request of a message. In a direct chat the request is
@@ -82,10 +111,11 @@ func Line(m Message) bot.Request {
 	return req
 }
 
-// startsMeeting tells a line that starts notes: #startmeeting.
-func startsMeeting(body string) bool {
+// meetingWord is a line's first word, lower-cased: "#startmeeting" and
+// "#endmeeting" start and end notes.
+func meetingWord(body string) string {
 	word, _, _ := strings.Cut(strings.TrimSpace(body), " ")
-	return strings.EqualFold(word, "#startmeeting")
+	return strings.ToLower(word)
 }
 
 // resolve names people in notes (#chair @bob:example.org) by Matrix user

@@ -2,6 +2,8 @@ package matrix
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/hallwayhq/hallway/bot"
@@ -123,5 +125,63 @@ func TestLine(t *testing.T) {
 		if got := l.Resolve(name); got != want {
 			t.Errorf("Resolve(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestHandleMessagesNotes: in one sync's batch, the lines of a room from
+// its #startmeeting to its #endmeeting go to the notes (each acknowledged
+// with a reaction); the lines before and after cost nothing, not even an
+// inbox row.
+func TestHandleMessagesNotes(t *testing.T) {
+	ctx := context.Background()
+	src := storetest.Source(t)
+	s, err := store.Open(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const room, alice = "!notes:example.org", "@alice:example.org"
+	ev := &bot.Event{Slug: "day", Name: "Day", Channel: "#day", ChatRooms: []bot.ChatRoom{{Transport: bot.Matrix, Name: room}},
+		Organizers: []bot.Identity{bot.MatrixIdentity(alice)}}
+	b := bot.New(s, []*bot.Event{ev}, &bot.Options{Prefix: "!", RequireAccount: true})
+	b.SetReplier(bot.Matrix, Replier{})
+	if err := b.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var batch []Message
+	for i, body := range []string{"before the meeting", "#startmeeting Sprint planning", "#info first line", "#endmeeting", "after the meeting"} {
+		batch = append(batch, Message{EventID: fmt.Sprintf("$e%d", i), RoomID: room, Sender: alice, Body: body})
+	}
+	if err := (BotHandler{Bot: b}).HandleMessages(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.OpenDB(t, src)
+	seen := map[string]bool{}
+	for _, m := range batch {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM inbox WHERE key = ?`, m.EventID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		seen[m.Body] = n == 1
+	}
+	want := map[string]bool{"before the meeting": false, "#startmeeting Sprint planning": true, "#info first line": true, "#endmeeting": true, "after the meeting": false}
+	if !maps.Equal(seen, want) {
+		t.Errorf("lines in the inbox %v, want %v", seen, want)
+	}
+	if b.TakingNotes(bot.Matrix, room) {
+		t.Error("notes still taken after #endmeeting")
+	}
+	msgs, err := s.Pending(ctx, store.Matrix, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reactions := 0
+	for _, m := range msgs {
+		if m.Kind == store.ReactionKind {
+			reactions++
+		}
+	}
+	if reactions != 3 {
+		t.Errorf("%d reactions, want 3 (start, info, end)", reactions)
 	}
 }

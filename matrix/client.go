@@ -28,6 +28,9 @@ type Config struct {
 	AccessToken string
 	// Rooms are joined at start: room IDs or aliases.
 	Rooms []string
+	// Joined, if set, is told each of Rooms once joined, with the room's
+	// ID: messages come with the ID, whatever name the config gave.
+	Joined func(name, roomID string)
 	// Organizers are the user IDs whose invites the bot accepts; an invite
 	// from anyone else is refused.
 	Organizers []string
@@ -210,7 +213,10 @@ func (c *Client) joinConfigured(ctx context.Context) error {
 			c.targets[r] = resp.RoomID
 		}
 		c.mu.Unlock()
-		c.log.Info("joined room", "room", r)
+		if c.cfg.Joined != nil {
+			c.cfg.Joined(r, string(resp.RoomID))
+		}
+		c.log.Info("joined room", "room", r, "room_id", resp.RoomID)
 	}
 	return nil
 }

@@ -704,3 +704,113 @@ func TestMatrixStoreOutbox(t *testing.T) {
 		}
 	}
 }
+
+// batcher is a BatchHandler that keeps the batches it was handed; the
+// first one is held until gate is closed.
+type batcher struct {
+	*recorder
+	entered, gate chan struct{}
+	once          sync.Once
+	mu            sync.Mutex
+	sizes         []int
+}
+
+func (b *batcher) HandleMessages(ctx context.Context, ms []matrix.Message) error {
+	b.once.Do(func() {
+		close(b.entered)
+		<-b.gate
+	})
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(ms))
+	b.mu.Unlock()
+	for _, m := range ms {
+		b.recorder.HandleMessage(ctx, m)
+	}
+	return nil
+}
+
+// TestMatrixBatch: the messages that came while the handler was busy are
+// handed over together, in the order they were said, so the bot carries a
+// storm out in a few transactions rather than one per message (they came
+// one call each before).
+func TestMatrixBatch(t *testing.T) {
+	srv := matrixtest.Env(t)
+	alice := srv.Register(t, matrixtest.Unique("alice"), true) // not rate limited
+	h := &batcher{recorder: newRecorder(), entered: make(chan struct{}), gate: make(chan struct{})}
+	b := startBot(t, srv, botOptions{organizers: []id.UserID{alice.ID}, handler: h})
+	r := room(t, srv, alice, b)
+
+	first := alice.Send(t, r, "!help")
+	select {
+	case <-h.entered:
+	case <-time.After(wait):
+		t.Fatal("the handler was never handed a batch")
+	}
+	// While the handler is busy, a storm.
+	const storm = 20
+	var said []string
+	for i := range storm {
+		said = append(said, string(alice.Send(t, r, fmt.Sprintf("!vote %d", i+1))))
+	}
+	close(h.gate)
+	last := h.wait(t, "the storm's last message", func(m matrix.Message) bool { return m.EventID == said[storm-1] })
+	if last.Command != fmt.Sprintf("vote %d", storm) {
+		t.Errorf("last message %+v", last)
+	}
+	var got []string
+	for _, m := range h.all() {
+		if m.EventID != string(first) {
+			got = append(got, m.EventID)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(said, " ") {
+		t.Errorf("handed %v, want %v in that order, once each", got, said)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// The first batch, then the storm: one sync's answer, or two if the
+	// homeserver answered a sync between two of the sends.
+	if len(h.sizes) > 3 {
+		t.Errorf("batches %v: the storm came in %d of them, want at most 2", h.sizes, len(h.sizes)-1)
+	}
+	t.Logf("batches: %v", h.sizes)
+}
+
+// TestMatrixSentBeforeForgotten: a row sent by a process that died before
+// recording it, when the homeserver does not know the transaction ID any
+// more (a PUT cut off by SIGKILL: Dendrite makes the event and forgets the
+// ID; here, a new access token: another scope), is found in the room and
+// not sent again (it was, a second event).
+func TestMatrixSentBeforeForgotten(t *testing.T) {
+	srv := matrixtest.Env(t)
+	alice := srv.Register(t, matrixtest.Unique("alice"), false)
+	b := startBot(t, srv, botOptions{organizers: []id.UserID{alice.ID}})
+	r := room(t, srv, alice, b)
+	b.stop()
+
+	text := matrixtest.Unique("once")
+	ob := &memOutbox{failMarks: 1, rows: []matrix.Outgoing{{ID: 1, CreatedAt: time.Now(), RoomID: string(r), Reply: matrix.Reply{Text: text}}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := matrix.NewSender(b.client, ob, nil)
+	ob.onFail = func() { cancel() } // sent, then "killed" before recording it
+	stopped := make(chan struct{})
+	go func() { s.Run(ctx); close(stopped) }()
+	<-stopped
+	// Another token: the homeserver knows nothing of the first send.
+	u2 := b.user.Login(t)
+	c2, err := matrix.New(matrix.Config{Homeserver: srv.URL, UserID: string(u2.ID), AccessToken: u2.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSender(t, c2, ob, nil, 1)
+	last := b.user.Send(t, r, matrixtest.Unique("barrier"))
+	alice.WaitEvent(t, r, wait, "the barrier", func(e *event.Event) bool { return e.ID == last })
+	if n := count(alice.Messages(t, r), b.user.ID, text); n != 1 {
+		t.Errorf("the row sent before the kill is in the room %d times, want 1", n)
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	if ob.sent[1] == "" {
+		t.Error("the row is not marked sent with its event")
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
+	"strconv"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -68,6 +70,68 @@ func (c *Client) send(ctx context.Context, roomID id.RoomID, t event.Type, body 
 		return "", err
 	}
 	return resp.EventID, nil
+}
+
+// barrierType is an event type clients do not show: the sender's
+// barrier in a room (see sentTxns).
+const barrierType = "org.hallwayhq.barrier"
+
+// sentTxns returns the transaction IDs (txnField) of the bot's latest
+// events in a room, with their event IDs: the sender sends one row at a
+// time, so what a stopped process may have sent is among them. A PUT cut
+// off by a kill may still be on its way through the homeserver (Dendrite
+// makes the event after the request is gone), so first a barrier goes to
+// the room and the events are read once it shows: a homeserver makes a
+// room's events in order, so what was sent before is there by then.
+func (c *Client) sentTxns(ctx context.Context, roomID id.RoomID) (map[string]string, error) {
+	var barrier id.EventID
+	err := c.limited(ctx, "send", func() (err error) {
+		barrier, err = c.send(ctx, roomID, event.Type{Type: barrierType, Class: event.MessageEventType}, map[string]any{},
+			stableTxn("barrier", string(roomID), strconv.FormatInt(time.Now().UnixNano(), 10)))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("barrier: %w", err)
+	}
+	filter := &mautrix.FilterPart{Senders: []id.UserID{c.self}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out := map[string]string{}
+		seen := false
+		from := ""
+		for page := 0; page < 3; page++ {
+			var resp *mautrix.RespMessages
+			err := c.limited(ctx, "messages", func() (err error) {
+				resp, err = c.cli.Messages(ctx, roomID, from, "", mautrix.DirectionBackward, filter, 100)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, evt := range resp.Chunk {
+				if evt.Sender != c.self {
+					continue
+				}
+				seen = seen || evt.ID == barrier
+				if txn, ok := evt.Content.Raw[txnField].(string); ok {
+					out[txn] = string(evt.ID)
+				}
+			}
+			if len(resp.Chunk) == 0 || resp.End == "" || resp.End == from {
+				break
+			}
+			from = resp.End
+		}
+		if seen {
+			return out, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the barrier %s did not show in %s within 30 s", barrier, roomID)
+		}
+		if !sleep(ctx, 100*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Reply answers m in its room as a Matrix reply (in m's thread if it was in

@@ -33,6 +33,14 @@ func (o Outgoing) txnID() string {
 	return fmt.Sprintf("hallway-%d-%d", o.ID, o.CreatedAt.Unix())
 }
 
+// txnField carries a message's transaction ID in its content too: the
+// homeserver forgets a transaction ID whose PUT was cut off (a SIGKILL
+// mid-request: Dendrite makes the event and does not record the ID), and
+// /messages does not show transaction IDs; the content does, so a row a
+// process before may have sent is looked for in the room before it is
+// sent again.
+const txnField = "org.hallwayhq.txn"
+
 // Outbox is where the sender takes its rows from.
 type Outbox interface {
 	// Pending returns up to limit rows due now with IDs above after,
@@ -64,6 +72,9 @@ type Sender struct {
 	wake  chan struct{}
 	rooms map[string]*bucket // owned by Run
 	now   func() time.Time
+	// started is when the sender began: a row older than that, or one
+	// tried before, may be in its room already.
+	started time.Time
 }
 
 // NewSender makes a sender; it does no I/O.
@@ -84,7 +95,7 @@ func NewSender(c *Client, ob Outbox, opt *SenderOptions) *Sender {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10
 	}
-	return &Sender{c: c, ob: ob, opt: o, log: c.log.With("part", "sender"), wake: make(chan struct{}, 1), rooms: map[string]*bucket{}, now: time.Now}
+	return &Sender{c: c, ob: ob, opt: o, log: c.log.With("part", "sender"), wake: make(chan struct{}, 1), rooms: map[string]*bucket{}, now: time.Now, started: time.Now()}
 }
 
 // Wake makes the sender look at the outbox now.
@@ -127,7 +138,8 @@ func (s *Sender) round(ctx context.Context) (time.Time, error) {
 			next = t
 		}
 	}
-	blocked := map[string]bool{} // keeps each room's order
+	blocked := map[string]bool{}           // keeps each room's order
+	sent := map[string]map[string]string{} // room → what is in it already: txn ID → event
 	var after int64
 	for {
 		rows, err := s.ob.Pending(ctx, after, 100)
@@ -151,7 +163,7 @@ func (s *Sender) round(ctx context.Context) (time.Time, error) {
 			// without the homeserver remembering its transaction ID (so
 			// the resend after a restart would make a second one).
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			eid, err := s.sendRow(sctx, o)
+			eid, err := s.sendRow(sctx, o, sent)
 			if d, ok := retryAfter(err); ok {
 				cancel()
 				// Not a failure: the room waits as asked, the row is kept.
@@ -192,19 +204,37 @@ func (s *Sender) round(ctx context.Context) (time.Time, error) {
 	}
 }
 
-func (s *Sender) sendRow(ctx context.Context, o Outgoing) (string, error) {
+// sendRow sends o, unless it is in its room already: a row that a
+// process before this one, or an earlier try, may have sent is looked
+// for first (sent caches what each room holds, for the round).
+func (s *Sender) sendRow(ctx context.Context, o Outgoing, sent map[string]map[string]string) (string, error) {
 	var t event.Type
-	var body any
+	var parsed any
 	if o.Reaction != "" {
-		t, body = event.EventReaction, reaction(o.ReplyTo, o.Reaction)
+		t, parsed = event.EventReaction, reaction(o.ReplyTo, o.Reaction)
 	} else {
-		t, body = event.EventMessage, content(o.Reply, o.ReplyTo, o.Thread, o.Mention)
+		t, parsed = event.EventMessage, content(o.Reply, o.ReplyTo, o.Thread, o.Mention)
 	}
 	room, err := s.c.RoomID(ctx, o.RoomID)
 	if err != nil {
 		return "", err
 	}
-	eid, err := s.c.send(ctx, id.RoomID(room), t, body, o.txnID())
+	txn := o.txnID()
+	if o.Attempts > 0 || o.CreatedAt.Before(s.started) {
+		in, ok := sent[room]
+		if !ok {
+			if in, err = s.c.sentTxns(ctx, id.RoomID(room)); err != nil {
+				return "", fmt.Errorf("look for messages sent before: %w", err)
+			}
+			sent[room] = in
+		}
+		if eid, ok := in[txn]; ok {
+			s.log.Info("message sent before a restart found in its room: not sent again", "id", o.ID, "room", room, "event", eid)
+			return eid, nil
+		}
+	}
+	body := &event.Content{Parsed: parsed, Raw: map[string]any{txnField: txn}}
+	eid, err := s.c.send(ctx, id.RoomID(room), t, body, txn)
 	return string(eid), err
 }
 

@@ -40,6 +40,14 @@ type Handler interface {
 	HandleMessage(ctx context.Context, m Message) error
 }
 
+// BatchHandler is a Handler that takes the messages of one /sync answer
+// together (in order within each room): under load they are carried out
+// in a few transactions instead of one each.
+type BatchHandler interface {
+	Handler
+	HandleMessages(ctx context.Context, ms []Message) error
+}
+
 // SyncTokens keeps the position in the stream of events (next_batch)
 // across restarts, per account.
 type SyncTokens interface {
@@ -134,10 +142,14 @@ func (c *Client) process(ctx context.Context, resp *mautrix.RespSync, initial bo
 			return err
 		}
 	}
+	var msgs []Message
 	for roomID, jr := range resp.Rooms.Join {
-		if err := c.joined(ctx, roomID, jr, initial, h); err != nil {
+		if err := c.joined(ctx, roomID, jr, initial, &msgs); err != nil {
 			return err
 		}
+	}
+	if err := hand(ctx, h, msgs); err != nil {
+		return err
 	}
 	for roomID := range resp.Rooms.Leave {
 		c.mu.Lock()
@@ -177,8 +189,23 @@ func (c *Client) invited(ctx context.Context, roomID id.RoomID, inv *mautrix.Syn
 	return nil
 }
 
-// joined handles a joined room's news: state first, then the timeline.
-func (c *Client) joined(ctx context.Context, roomID id.RoomID, jr *mautrix.SyncJoinedRoom, initial bool, h Handler) error {
+// hand gives the handler a sync's messages: all at once if it takes
+// batches.
+func hand(ctx context.Context, h Handler, msgs []Message) error {
+	if bh, ok := h.(BatchHandler); ok && len(msgs) > 0 {
+		return bh.HandleMessages(ctx, msgs)
+	}
+	for _, m := range msgs {
+		if err := h.HandleMessage(ctx, m); err != nil {
+			return fmt.Errorf("handle %s: %w", m.EventID, err)
+		}
+	}
+	return nil
+}
+
+// joined handles a joined room's news, state first, then the timeline,
+// whose messages it adds to msgs.
+func (c *Client) joined(ctx context.Context, roomID id.RoomID, jr *mautrix.SyncJoinedRoom, initial bool, msgs *[]Message) error {
 	c.mu.Lock()
 	r := c.rooms[roomID]
 	if r == nil {
@@ -216,12 +243,8 @@ func (c *Client) joined(ctx context.Context, roomID id.RoomID, jr *mautrix.SyncJ
 		if c.isEncrypted(r) {
 			continue // said once, after the loop
 		}
-		m, ok := c.message(ctx, roomID, evt)
-		if !ok {
-			continue
-		}
-		if err := h.HandleMessage(ctx, m); err != nil {
-			return fmt.Errorf("handle %s: %w", evt.ID, err)
+		if m, ok := c.message(ctx, roomID, evt); ok {
+			*msgs = append(*msgs, m)
 		}
 	}
 	if c.isEncrypted(r) {

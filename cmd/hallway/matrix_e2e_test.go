@@ -457,3 +457,55 @@ func TestMatrixRestart(t *testing.T) {
 		t.Errorf("answers: %d to the proposal, %d to the vote, %d to !help; want one each", answers[propose], answers[vote], answers[help])
 	}
 }
+
+// TestMatrixRoomByAlias: an event's Matrix room named by its alias in the
+// config. A command said there comes with the room's ID; the bot knows it
+// for the event's room all the same, so an announcement of the command is
+// not said there a second time beside the answer (it was, when the alias
+// was compared with the ID).
+func TestMatrixRoomByAlias(t *testing.T) {
+	srv := matrixtest.Env(t)
+	ircAddr := irctest.TestEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	hw := srv.Register(t, matrixtest.Unique("hallway"), false)
+	alice := srv.Register(t, matrixtest.Unique("alice"), false) // the organizer
+	local := matrixtest.Unique("day")
+	room := alice.CreateRoom(t, matrixtest.RoomOptions{Name: "test day", Alias: local, Invite: []id.UserID{hw.ID}})
+	alias := id.RoomID("#" + local + ":" + srv.ServerName)
+	cfg := matrixConfig(t, ircAddr, srv, hw, "#"+uniqueNick("mx"), alias, string(alice.ID))
+	m, _ := runHallway(t, ctx, cfg)
+	db := storetest.OpenDB(t, cfg.Store.Source())
+	select {
+	case <-m.Matrix.Ready():
+	case <-time.After(time.Minute):
+		t.Fatal("the Matrix client did not sync within a minute")
+	}
+	waitMember(t, alice, room, hw.ID)
+	isAnswer := func(ask id.EventID) func(*event.Event) bool {
+		return func(e *event.Event) bool {
+			return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == ask
+		}
+	}
+	closing := alice.Send(t, room, "!close voting")
+	alice.WaitEvent(t, room, time.Minute, "the answer to !close", isAnswer(closing))
+	// The outbox sends a room's rows in order: the answer to a later
+	// command comes after anything the first one queued.
+	help := alice.Send(t, room, "!help")
+	alice.WaitEvent(t, room, time.Minute, "the answer to !help", isAnswer(help))
+
+	const line = "Voting is now closed for Test Day."
+	var rows int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE channel = 'matrix' AND body = ?`, line).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	said := 0
+	for _, e := range alice.Messages(t, room) {
+		if e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().Body == line {
+			said++
+		}
+	}
+	if rows != 1 || said != 1 {
+		t.Errorf("%q: %d outbox rows for Matrix, said %d times in the room; want once (the answer)", line, rows, said)
+	}
+}

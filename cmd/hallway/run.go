@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hallwayhq/hallway/bot"
 	"github.com/hallwayhq/hallway/bot/money"
@@ -233,13 +234,16 @@ func (m *Main) connectMatrix(cfg *config.Config) error {
 	c, err := matrix.New(matrix.Config{
 		Homeserver: mx.Homeserver, UserID: mx.UserID, AccessToken: token,
 		Rooms: rooms, Organizers: orgs, Prefix: cfg.IRC.Prefix, Names: []string{cfg.IRC.Nick},
+		Joined: func(name, roomID string) { m.Bot.SetRoomID(bot.Matrix, name, roomID) },
 		Logger: m.log,
 	})
 	if err != nil {
 		return err
 	}
 	m.Matrix = c
-	m.MatrixSender = matrix.NewSender(c, matrix.StoreOutbox(m.Store), nil)
+	m.MatrixSender = matrix.NewSender(c, matrix.StoreOutbox(m.Store), &matrix.SenderOptions{
+		Burst: mx.SendBurst, Every: time.Duration(float64(time.Second) / mx.SendRate),
+	})
 	m.Bot.OnQueued(m.MatrixSender.Wake)
 	return nil
 }

@@ -194,6 +194,11 @@ type Matrix struct {
 	UserID          string
 	AccessTokenEnv  string
 	AccessTokenFile string
+	// SendBurst messages go to a room at once, then SendRate a second
+	// (10 and 1.0 by default: within a homeserver's usual limits; a bot
+	// exempted from them on its own homeserver can go faster).
+	SendBurst int
+	SendRate  float64
 }
 
 // Event is one [[event]] table.

@@ -583,6 +583,13 @@ func (d *decoder) matrix(t *table, m *Matrix, dir string) {
 	if t.str("access_token_file", &m.AccessTokenFile) && m.AccessTokenFile != "" {
 		m.AccessTokenFile = resolvePath(dir, m.AccessTokenFile)
 	}
+	t.intDefault("send_burst", &m.SendBurst, 10)
+	if !t.float("send_rate", &m.SendRate) {
+		m.SendRate = 1.0
+		if !t.has("send_rate") {
+			t.def("send_rate")
+		}
+	}
 	t.done()
 }
 

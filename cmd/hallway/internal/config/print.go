@@ -76,6 +76,8 @@ func (c *Config) Print(w io.Writer) {
 		p.kv("matrix", "homeserver", quote(mx.Homeserver), "")
 		p.kv("matrix", "user_id", quote(mx.UserID), "")
 		p.secret("matrix", "access_token", refs[3])
+		p.kv("matrix", "send_burst", strconv.Itoa(mx.SendBurst), "")
+		p.kv("matrix", "send_rate", formatFloat(mx.SendRate), "")
 	}
 
 	for i, e := range c.Events {

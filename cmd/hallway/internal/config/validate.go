@@ -121,6 +121,12 @@ func (d *decoder) validateMatrix(m *Matrix) {
 	if id, err := bot.ParseIdentity(m.UserID); m.UserID == "" || err != nil || id.Kind != bot.MatrixUser {
 		d.errorf("matrix.user_id", `must be the bot's Matrix user ID, @localpart:server, e.g. user_id = "@hallway:example.org" (got %q)`, m.UserID)
 	}
+	if m.SendBurst < 1 {
+		d.errorf("matrix.send_burst", "must be at least 1 message (got %d); leave it out for the default 10", m.SendBurst)
+	}
+	if !(m.SendRate > 0) || math.IsInf(m.SendRate, 0) {
+		d.errorf("matrix.send_rate", "must be a positive number of messages per second in a room, like 1.0 or 0.5 (got %v)", m.SendRate)
+	}
 }
 
 func (d *decoder) validateMail(m *Mail) {
