@@ -53,6 +53,9 @@ func TestMatrixKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it")
 	}
+	// Mostly waiting for the process to come back: it runs beside the
+	// failover tests (its users, rooms and database are its own).
+	t.Parallel()
 	srv := matrixtest.Env(t)
 	ircAddr := irctest.TestEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+time.Duration(matrixKills)*40*time.Second)
