@@ -95,6 +95,7 @@ func (e *mailEnv) offerTo(name string) string {
 // are offered in that order, and alice, who cancels and registers again,
 // is told her true place and gets no seat before those ahead of her.
 func TestMailWaitlistIsAQueue(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	e := startMailEnv(t, 3*time.Minute, func(c *config.Config) { c.Events[0].RegistrationCapacity = 2 })
 	wantAnswer(t, "alice", e.registerByMail("alice", ""), "You're registered (#1 of 2).")
 	wantAnswer(t, "bob", e.registerByMail("bob", ""), "You're registered (#2 of 2).")
@@ -159,6 +160,7 @@ func eventOn(c *config.Config, date time.Time, hh, mm int) {
 // held until the doors open, not 48 hours; on the event's day it is held
 // for registration_day_hold.
 func TestMailOfferHeldUntilStart(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	t.Run("day before", func(t *testing.T) {
 		var start time.Time
 		e := startMailEnv(t, 2*time.Minute, func(c *config.Config) {
@@ -202,6 +204,7 @@ func TestMailOfferHeldUntilStart(t *testing.T) {
 // it); someone on the waitlist or not registered is checked in with a
 // warning saying what to do; someone unknown is named as such.
 func TestMailCheckinByAddress(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	org := uniqueNick("org")
 	e := startMailEnv(t, 2*time.Minute, func(c *config.Config) {
 		c.Events[0].Organizers = []string{org}

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,12 +32,16 @@ import (
 
 // failoverKills is how many leaders the test kills: 4 in the suite,
 // HALLWAY_FAILOVER_KILLS for a longer run (20 for issue 14's figures).
-var failoverKills = func() int {
-	if n, err := strconv.Atoi(os.Getenv("HALLWAY_FAILOVER_KILLS")); err == nil && n > 0 {
+var failoverKills = killsFromEnv("HALLWAY_FAILOVER_KILLS")
+
+// killsFromEnv is the number in the environment variable name, or 4 (the
+// suite's).
+func killsFromEnv(name string) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
 	}
 	return 4
-}()
+}
 
 // failover is a directory with the binary, one SQLite file and the logs
 // of the hallway processes sharing it.
@@ -141,6 +146,23 @@ func (f *failover) pause() {
 	select {
 	case <-f.ctx.Done():
 	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+// waitSaid waits until each of want was said at least once, as said
+// counts them (under mu).
+func (f *failover) waitSaid(mu *sync.Mutex, said map[string]int, want []string) {
+	for f.ctx.Err() == nil {
+		mu.Lock()
+		all := true
+		for _, w := range want {
+			all = all && said[w] > 0
+		}
+		mu.Unlock()
+		if all {
+			return
+		}
+		f.pause()
 	}
 }
 

@@ -305,20 +305,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	}
 	// The announcements: both said, and said once.
 	want := []string{"Registration is now open for Failover Day.", "The call for proposals is now closed for Failover Day."}
-	for ctx.Err() == nil {
-		mu.Lock()
-		n := 0
-		for _, w := range want {
-			if said[w] > 0 {
-				n++
-			}
-		}
-		mu.Unlock()
-		if n == len(want) {
-			break
-		}
-		f.pause()
-	}
+	f.waitSaid(&mu, said, want)
 	settled()
 	help() // after a settled outbox, the bot's own order is the barrier
 	mu.Lock()

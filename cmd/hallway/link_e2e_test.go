@@ -45,23 +45,12 @@ func TestMatrixLinkIRC(t *testing.T) {
 		t.Fatal(err)
 	}
 	inChannel(t, &mailEnv{t: t, ctx: ctx}, daveIRC, cfg.IRC.Nick, channel)
-	select {
-	case <-m.Matrix.Ready():
-	case <-time.After(time.Minute):
-		t.Fatal("the Matrix client did not sync within a minute")
-	}
+	matrixReady(t, m)
 	waitMember(t, alice, room, hw.ID)
 
 	answer := func(u *matrixtest.User, ask id.EventID, want string) string {
 		t.Helper()
-		e := u.WaitEvent(t, room, time.Minute, fmt.Sprintf("an answer to %s with %q", ask, want), func(e *event.Event) bool {
-			return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == ask
-		})
-		body := e.Content.AsMessage().Body
-		if !strings.Contains(body, want) {
-			t.Fatalf("answer to %s: %q, want %q in it", ask, body, want)
-		}
-		return body
+		return matrixAnswer(t, u, room, hw.ID, ask, want)
 	}
 	said := answer(alice, alice.Send(t, room, `!propose session "One person, two networks"`), "proposed #")
 	number := regexp.MustCompile(`#(\d+)`).FindStringSubmatch(said)[1]

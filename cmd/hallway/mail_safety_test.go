@@ -44,6 +44,9 @@ type mailEnv struct {
 	logs       *syncBuffer
 }
 
+// startMailEnv runs hallway with a mailbox, addresses, IRC nick, channel
+// and database of its own, so tests on one may run in parallel; timeout
+// counts from here.
 func startMailEnv(t *testing.T, timeout time.Duration, change func(*config.Config)) *mailEnv {
 	t.Helper()
 	e := &mailEnv{t: t}
@@ -213,6 +216,7 @@ func header(re *regexp.Regexp, raw string) string {
 // apology in its place); display names that used to make replies
 // impossible are answered; a mail over the size limit is told its size.
 func TestMailSetAside(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	storetest.SQLiteOnly(t) // faults injected by SQLite triggers
 	e := startMailEnv(t, 2*time.Minute, nil)
 	// Faults injected in the real database: storing the Message-ID of
@@ -314,6 +318,7 @@ func TestMailSetAside(t *testing.T) {
 // mail; a confirmation the server refuses is told to the requester and
 // shows in !registrations and the exports.
 func TestMailConfirmationIntent(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	e := startMailEnv(t, 3*time.Minute, nil)
 	ctx := e.ctx
 	mallory := "mal" + e.tag[len(e.tag)-8:]

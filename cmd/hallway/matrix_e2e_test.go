@@ -77,24 +77,13 @@ list = %q`, smtpAddr, list), string(alice.ID), carolNick)
 		t.Fatal(err)
 	}
 	inChannel(t, &mailEnv{t: t, ctx: ctx}, carol, cfg.IRC.Nick, channel)
-	select {
-	case <-m.Matrix.Ready():
-	case <-time.After(time.Minute):
-		t.Fatal("the Matrix client did not sync within a minute")
-	}
+	matrixReady(t, m)
 	waitMember(t, alice, room, hw.ID)
 
 	// answer waits for the bot's reply to the message ask in the room.
 	answer := func(u *matrixtest.User, ask id.EventID, want string) string {
 		t.Helper()
-		e := u.WaitEvent(t, room, time.Minute, fmt.Sprintf("an answer to %s with %q", ask, want), func(e *event.Event) bool {
-			return e.Sender == hw.ID && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == ask
-		})
-		body := e.Content.AsMessage().Body
-		if !strings.Contains(body, want) {
-			t.Fatalf("answer to %s: %q, want %q in it", ask, body, want)
-		}
-		return body
+		return matrixAnswer(t, u, room, hw.ID, ask, want)
 	}
 
 	said := answer(bob, bob.Send(t, room, `!propose session "Matrix and IRC together" -- one event, two networks`), "proposed #")
@@ -427,11 +416,7 @@ func TestMatrixRestart(t *testing.T) {
 			})
 		}
 		t.Cleanup(stop)
-		select {
-		case <-m.Matrix.Ready():
-		case <-time.After(time.Minute):
-			t.Fatal("the Matrix client did not sync within a minute")
-		}
+		matrixReady(t, m)
 		return stop
 	}
 
@@ -476,11 +461,7 @@ func TestMatrixRoomByAlias(t *testing.T) {
 	cfg := matrixConfig(t, ircAddr, srv, hw, "#"+uniqueNick("mx"), alias, string(alice.ID))
 	m, _ := runHallway(t, ctx, cfg)
 	db := storetest.OpenDB(t, cfg.Store.Source())
-	select {
-	case <-m.Matrix.Ready():
-	case <-time.After(time.Minute):
-		t.Fatal("the Matrix client did not sync within a minute")
-	}
+	matrixReady(t, m)
 	waitMember(t, alice, room, hw.ID)
 	isAnswer := func(ask id.EventID) func(*event.Event) bool {
 		return func(e *event.Event) bool {
@@ -508,4 +489,28 @@ func TestMatrixRoomByAlias(t *testing.T) {
 	if rows != 1 || said != 1 {
 		t.Errorf("%q: %d outbox rows for Matrix, said %d times in the room; want once (the answer)", line, rows, said)
 	}
+}
+
+// matrixReady waits for hallway's Matrix client to have synced once.
+func matrixReady(t *testing.T, m *Main) {
+	t.Helper()
+	select {
+	case <-m.Matrix.Ready():
+	case <-time.After(time.Minute):
+		t.Fatal("the Matrix client did not sync within a minute")
+	}
+}
+
+// matrixAnswer waits for the bot's (from) reply to the message ask in room
+// and returns it; the test fails unless it says want.
+func matrixAnswer(t *testing.T, u *matrixtest.User, room id.RoomID, from id.UserID, ask id.EventID, want string) string {
+	t.Helper()
+	e := u.WaitEvent(t, room, time.Minute, fmt.Sprintf("an answer to %s with %q", ask, want), func(e *event.Event) bool {
+		return e.Sender == from && e.Type == event.EventMessage && e.Content.AsMessage().RelatesTo.GetReplyTo() == ask
+	})
+	body := e.Content.AsMessage().Body
+	if !strings.Contains(body, want) {
+		t.Fatalf("answer to %s: %q, want %q in it", ask, body, want)
+	}
+	return body
 }

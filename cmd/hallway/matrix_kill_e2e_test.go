@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,12 +33,7 @@ import (
 
 // matrixKills is how many times TestMatrixKill kills hallway: 4 in the
 // suite, HALLWAY_MATRIX_KILLS for a longer run.
-var matrixKills = func() int {
-	if n, err := strconv.Atoi(os.Getenv("HALLWAY_MATRIX_KILLS")); err == nil && n > 0 {
-		return n
-	}
-	return 4
-}()
+var matrixKills = killsFromEnv("HALLWAY_MATRIX_KILLS")
 
 // mxAction is a command a Matrix voter sent: a vote or an unvote of
 // proposal k, by its event ID.
@@ -257,20 +251,7 @@ votes_per_person = %d
 	}
 	// The announcements come due while the kills go on, or after.
 	want := []string{"Registration is now open for Kill Day.", "The call for proposals is now closed for Kill Day."}
-	for ctx.Err() == nil {
-		mu.Lock()
-		n := 0
-		for _, w := range want {
-			if said[w] > 0 {
-				n++
-			}
-		}
-		mu.Unlock()
-		if n == len(want) {
-			break
-		}
-		f.pause()
-	}
+	f.waitSaid(&mu, said, want)
 	settled()
 	barrier()
 	if err := in.p.term(); err != nil {

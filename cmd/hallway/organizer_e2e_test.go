@@ -12,6 +12,7 @@ import (
 // organizer commands by mail once that address is confirmed, not before,
 // through the real OpenSMTPD and Dovecot; another address never does.
 func TestOrganizerByAddress(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	e := startMailEnv(t, 3*time.Minute, func(cfg *config.Config) {
 		// The test's addresses are name-TAG@test.local, TAG from the mailbox.
 		tag := strings.TrimPrefix(cfg.Mail.Mailbox, "box-")

@@ -116,6 +116,7 @@ func said(t *testing.T, e *mailEnv, c *irctest.Client, botNick, want string, inC
 // ever sees it. The team reads and closes it with !coc and hallway coc,
 // and each look is in the audit log.
 func TestReportReachesTeamOnly(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	org, rep, other := uniqueNick("cot"), uniqueNick("rep"), uniqueNick("oth")
 	var team string
 	e := startMailEnv(t, 3*time.Minute, func(cfg *config.Config) {
@@ -227,6 +228,7 @@ func TestReportReachesTeamOnly(t *testing.T) {
 // vote without their name, and says so; hallway forget does the same for
 // someone known only by address.
 func TestMyDataAndForget(t *testing.T) {
+	t.Parallel() // its mailEnv is its own
 	zed, voter := uniqueNick("zed"), uniqueNick("vtr")
 	var base string
 	e := startMailEnv(t, 3*time.Minute, func(cfg *config.Config) { base = freeWeb(t, cfg) })
