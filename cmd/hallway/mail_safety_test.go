@@ -216,7 +216,7 @@ func header(re *regexp.Regexp, raw string) string {
 // apology in its place); display names that used to make replies
 // impossible are answered; a mail over the size limit is told its size.
 func TestMailSetAside(t *testing.T) {
-	t.Parallel() // its mailEnv is its own
+	t.Parallel()            // its mailEnv is its own
 	storetest.SQLiteOnly(t) // faults injected by SQLite triggers
 	e := startMailEnv(t, 2*time.Minute, nil)
 	// Faults injected in the real database: storing the Message-ID of
