@@ -407,17 +407,42 @@ func count(events []*event.Event, from id.UserID, body string) int {
 	return n
 }
 
+// resendCase is a room with alice and a stopped bot, and an outbox of one
+// row for the room whose "sent" mark fails failMarks times: a crash
+// between sending the row and recording it.
+type resendCase struct {
+	srv   *matrixtest.Server
+	alice *matrixtest.User
+	b     *bot
+	room  id.RoomID
+	text  string
+	ob    *memOutbox
+}
+
+func newResendCase(t *testing.T, failMarks int) *resendCase {
+	c := &resendCase{srv: matrixtest.Env(t), text: matrixtest.Unique("once")}
+	c.alice = c.srv.Register(t, matrixtest.Unique("alice"), false)
+	c.b = startBot(t, c.srv, botOptions{organizers: []id.UserID{c.alice.ID}})
+	c.room = room(t, c.srv, c.alice, c.b)
+	c.b.stop()
+	c.ob = &memOutbox{failMarks: failMarks, rows: []matrix.Outgoing{{ID: 1, CreatedAt: time.Now(), RoomID: string(c.room), Reply: matrix.Reply{Text: c.text}}}}
+	return c
+}
+
+// copies is how many times the row is in the room, read after a later
+// message (the barrier: everything before it is in the room).
+func (c *resendCase) copies(t *testing.T) int {
+	t.Helper()
+	last := c.b.user.Send(t, c.room, matrixtest.Unique("barrier"))
+	c.alice.WaitEvent(t, c.room, wait, "the barrier", func(e *event.Event) bool { return e.ID == last })
+	return count(c.alice.Messages(t, c.room), c.b.user.ID, c.text)
+}
+
 // Sending a row again (the send was not recorded: a crash), by the same
 // client and by a new one after a restart, makes no second event.
 func TestMatrixTxnIdempotent(t *testing.T) {
-	srv := matrixtest.Env(t)
-	alice := srv.Register(t, matrixtest.Unique("alice"), false)
-	b := startBot(t, srv, botOptions{organizers: []id.UserID{alice.ID}})
-	r := room(t, srv, alice, b)
-	b.stop()
-
-	text := matrixtest.Unique("once")
-	ob := &memOutbox{failMarks: 2, rows: []matrix.Outgoing{{ID: 1, CreatedAt: time.Now(), RoomID: string(r), Reply: matrix.Reply{Text: text}}}}
+	c := newResendCase(t, 2)
+	srv, b, ob := c.srv, c.b, c.ob
 	// The first client sends and "crashes" twice before recording it...
 	ctx, cancel := context.WithCancel(context.Background())
 	s := matrix.NewSender(b.client, ob, nil)
@@ -442,10 +467,7 @@ func TestMatrixTxnIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	runSender(t, c2, ob, nil, 1)
-	// a later message as the barrier: everything before it is in the room
-	last := b.user.Send(t, r, matrixtest.Unique("barrier"))
-	alice.WaitEvent(t, r, wait, "the barrier", func(e *event.Event) bool { return e.ID == last })
-	if n := count(alice.Messages(t, r), b.user.ID, text); n != 1 {
+	if n := c.copies(t); n != 1 {
 		t.Errorf("the row sent three times is in the room %d times, want 1", n)
 	}
 }
@@ -782,14 +804,8 @@ func TestMatrixBatch(t *testing.T) {
 // ID; here, a new access token: another scope), is found in the room and
 // not sent again (it was, a second event).
 func TestMatrixSentBeforeForgotten(t *testing.T) {
-	srv := matrixtest.Env(t)
-	alice := srv.Register(t, matrixtest.Unique("alice"), false)
-	b := startBot(t, srv, botOptions{organizers: []id.UserID{alice.ID}})
-	r := room(t, srv, alice, b)
-	b.stop()
-
-	text := matrixtest.Unique("once")
-	ob := &memOutbox{failMarks: 1, rows: []matrix.Outgoing{{ID: 1, CreatedAt: time.Now(), RoomID: string(r), Reply: matrix.Reply{Text: text}}}}
+	c := newResendCase(t, 1)
+	srv, b, ob := c.srv, c.b, c.ob
 	ctx, cancel := context.WithCancel(context.Background())
 	s := matrix.NewSender(b.client, ob, nil)
 	ob.onFail = func() { cancel() } // sent, then "killed" before recording it
@@ -803,9 +819,7 @@ func TestMatrixSentBeforeForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	runSender(t, c2, ob, nil, 1)
-	last := b.user.Send(t, r, matrixtest.Unique("barrier"))
-	alice.WaitEvent(t, r, wait, "the barrier", func(e *event.Event) bool { return e.ID == last })
-	if n := count(alice.Messages(t, r), b.user.ID, text); n != 1 {
+	if n := c.copies(t); n != 1 {
 		t.Errorf("the row sent before the kill is in the room %d times, want 1", n)
 	}
 	ob.mu.Lock()

@@ -232,6 +232,17 @@ smtp_security = "none"
 from = "Failover Day <bot@test.local>"`, imapAddr, mailbox, processed, smtpAddr)
 }
 
+// mailServers are the test environment's IMAP and SMTP addresses and the
+// folder of its mailboxes.
+func mailServers(t *testing.T) (imapAddr, smtpAddr, mailRoot string) {
+	t.Helper()
+	mailRoot, err := mailtest.MailRoot(irctest.RequireEnv(t, irctest.EnvDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return irctest.RequireEnv(t, irctest.EnvIMAP), irctest.RequireEnv(t, irctest.EnvSMTP), mailRoot
+}
+
 func TestFailoverTwoInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it")
@@ -240,12 +251,7 @@ func TestFailoverTwoInstances(t *testing.T) {
 	// each other (their nicks, channels, folders and databases are their own).
 	t.Parallel()
 	ircAddr := irctest.TestEnv(t)
-	imapAddr := irctest.RequireEnv(t, irctest.EnvIMAP)
-	smtpAddr := irctest.RequireEnv(t, irctest.EnvSMTP)
-	mailRoot, err := mailtest.MailRoot(irctest.RequireEnv(t, irctest.EnvDir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	imapAddr, smtpAddr, mailRoot := mailServers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+time.Duration(failoverKills)*30*time.Second)
 	defer cancel()
 	f := newFailover(t, ctx)

@@ -78,12 +78,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	// each other (their nicks, channels, folders and databases are their own).
 	t.Parallel()
 	ircAddr := irctest.TestEnv(t)
-	imapAddr := irctest.RequireEnv(t, irctest.EnvIMAP)
-	smtpAddr := irctest.RequireEnv(t, irctest.EnvSMTP)
-	mailRoot, err := mailtest.MailRoot(irctest.RequireEnv(t, irctest.EnvDir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	imapAddr, smtpAddr, mailRoot := mailServers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+time.Duration(failoverKills)*40*time.Second)
 	defer cancel()
 	f := newFailover(t, ctx)
